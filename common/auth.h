@@ -1,0 +1,74 @@
+// Bearer-token authentication and role-based authorisation for every gRPC call.
+//
+// Clients send `authorization: Bearer <token>`. The token file holds SHA-256 hashes of tokens,
+// never the tokens themselves, so a leaked file does not leak credentials. One line a token:
+//
+//   # sha256-hex-of-token  principal  role  [department_id]
+//   9f86d081...  agent-zhang  agent
+//   2c26b46b...  water-bureau  department  water-bureau
+//
+// Roles: agent, reviewer, department (needs a department id), supervisor, editor, admin.
+#ifndef HOTLINE_COMMON_AUTH_H_
+#define HOTLINE_COMMON_AUTH_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hotline {
+
+enum class Role : uint8_t { kAgent, kReviewer, kDepartment, kSupervisor, kEditor, kAdmin };
+
+absl::string_view RoleName(Role role);
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+
+struct Principal {
+  std::string name;
+  Role role = Role::kAgent;
+  std::string department_id;  // Set for department principals only.
+};
+
+// Lowercase hex SHA-256 of the token, as stored in token files.
+std::string HashToken(absl::string_view token);
+
+class TokenRegistry {
+ public:
+  // Parses token-file contents; errors name the offending line.
+  static absl::StatusOr<std::shared_ptr<const TokenRegistry>> Parse(absl::string_view contents);
+  static absl::StatusOr<std::shared_ptr<const TokenRegistry>> LoadFile(const std::string& path);
+
+  // UNAUTHENTICATED when the token is unknown.
+  absl::StatusOr<Principal> AuthenticateToken(absl::string_view token) const;
+
+  // Reads the bearer token from the call's metadata. UNAUTHENTICATED when it is missing,
+  // malformed or unknown.
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& context) const;
+
+  size_t size() const { return by_hash_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, Principal> by_hash_;
+};
+
+// OK when the principal's role is one of `allowed`; admin is always allowed. Otherwise
+// PERMISSION_DENIED naming the role and what the call needs.
+absl::Status Authorize(const Principal& principal, std::initializer_list<Role> allowed);
+
+// Department principals may only act within their own department; other roles pass.
+absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view department_id);
+
+// Authenticate + Authorize in one step, for the first line of a handler.
+absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
+                                                   const grpc::ServerContextBase& context,
+                                                   std::initializer_list<Role> allowed);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_COMMON_AUTH_H_

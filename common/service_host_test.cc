@@ -1,0 +1,150 @@
+#include "common/service_host.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/echo_service.h"
+#include "tests/support/test_util.h"
+
+namespace hotline {
+namespace {
+
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using hotline::testing::ContextWithToken;
+using hotline::testing::v1::Echo;
+using hotline::testing::v1::EchoRequest;
+using hotline::testing::v1::EchoResponse;
+
+constexpr char kEchoName[] = "hotline.testing.v1.Echo";
+
+class ServiceHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tokens = HashToken("agent-token") + " zhang agent\n" + HashToken("editor-token") +
+                         " wang editor\n";
+    auto registry = TokenRegistry::Parse(tokens);
+    ASSERT_TRUE(registry.ok());
+    echo_ = std::make_unique<testing::EchoService>(*registry);
+    ServiceHostOptions options;
+    options.max_receive_message_bytes = 64 << 10;
+    options.shutdown_grace = absl::Seconds(30);
+    host_ = std::make_unique<ServiceHost>(options);
+    host_->AddService(echo_.get(), kEchoName);
+    ASSERT_TRUE(host_->Start().ok());
+    ASSERT_GT(host_->port(), 0);
+    channel_ = testing::LocalChannel(host_->port());
+    stub_ = Echo::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    echo_->ReleaseSlowCalls();
+    host_->Shutdown();
+  }
+
+  grpc::Status CallEcho(absl::string_view token, const std::string& message,
+                        EchoResponse* response) {
+    EchoRequest request;
+    request.set_message(message);
+    return stub_->Echo(ContextWithToken(token).get(), request, response);
+  }
+
+  std::unique_ptr<testing::EchoService> echo_;
+  std::unique_ptr<ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Echo::Stub> stub_;
+};
+
+TEST_F(ServiceHostTest, CallWithoutTokenIsUnauthenticated) {
+  EchoResponse response;
+  grpc::Status status = CallEcho("", "hi", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(status.error_message().find("authorization"), std::string::npos);
+
+  status = CallEcho("not-a-real-token", "hi", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(ServiceHostTest, TokenOfTheWrongRoleIsPermissionDenied) {
+  EchoResponse response;
+  grpc::Status status = CallEcho("editor-token", "hi", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(status.error_message().find("editor"), std::string::npos);
+}
+
+TEST_F(ServiceHostTest, AuthorisedCallSucceedsWithItsPrincipal) {
+  EchoResponse response;
+  grpc::Status status = CallEcho("agent-token", "你好", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.message(), "你好");
+  EXPECT_EQ(response.principal(), "zhang");
+}
+
+TEST_F(ServiceHostTest, OversizedRequestIsRefused) {
+  EchoResponse response;
+  grpc::Status status = CallEcho("agent-token", std::string(100 << 10, 'x'), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(ServiceHostTest, HealthReportsEachServiceAndTheServer) {
+  auto health = Health::NewStub(channel_);
+  for (const char* name : {"", kEchoName}) {
+    HealthCheckRequest request;
+    request.set_service(name);
+    HealthCheckResponse response;
+    grpc::Status status = health->Check(ContextWithToken("").get(), request, &response);
+    ASSERT_TRUE(status.ok()) << name << ": " << status.error_message();
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << name;
+  }
+  HealthCheckRequest unknown;
+  unknown.set_service("hotline.nosuch.v1.Service");
+  HealthCheckResponse response;
+  EXPECT_EQ(health->Check(ContextWithToken("").get(), unknown, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceHostTest, ShutdownGoesNotServingAndLetsInFlightCallsFinish) {
+  // A health watcher sees the switch to NOT_SERVING as soon as shutdown begins.
+  auto health = Health::NewStub(channel_);
+  auto watch_context = ContextWithToken("", absl::Seconds(30));
+  HealthCheckRequest watch_request;
+  watch_request.set_service(kEchoName);
+  auto watch = health->Watch(watch_context.get(), watch_request);
+  HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  ASSERT_EQ(update.status(), HealthCheckResponse::SERVING);
+
+  grpc::Status slow_status;
+  EchoResponse slow_response;
+  std::thread slow_call([&] {
+    EchoRequest request;
+    request.set_message("in flight");
+    slow_status = stub_->SlowEcho(ContextWithToken("agent-token", absl::Seconds(30)).get(),
+                                  request, &slow_response);
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return echo_->slow_calls_waiting() == 1; }));
+
+  std::thread shutdown([&] { host_->Shutdown(); });
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  watch_context->TryCancel();
+  watch->Finish().IgnoreError();
+
+  // The call that was running when shutdown began still completes successfully.
+  echo_->ReleaseSlowCalls();
+  slow_call.join();
+  shutdown.join();
+  ASSERT_TRUE(slow_status.ok()) << slow_status.error_message();
+  EXPECT_EQ(slow_response.message(), "in flight");
+
+  // And nothing new is accepted afterwards.
+  EchoResponse response;
+  EXPECT_EQ(CallEcho("agent-token", "late", &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace hotline
