@@ -1,0 +1,40 @@
+// The main() of every server: flags, token file, store, service host, signals. A server
+// supplies its column families and a factory for its services.
+#ifndef HOTLINE_COMMON_SERVER_MAIN_H_
+#define HOTLINE_COMMON_SERVER_MAIN_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/string_view.h"
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/rocks_store.h"
+
+namespace hotline {
+
+// What the runtime has opened for the services of one server process.
+struct ServerContext {
+  std::shared_ptr<const TokenRegistry> tokens;
+  RocksStore* store = nullptr;
+  Clock* clock = nullptr;
+};
+
+struct HostedService {
+  std::shared_ptr<grpc::Service> service;
+  std::string health_name;
+};
+
+using ServiceFactory = std::function<std::vector<HostedService>(const ServerContext&)>;
+
+// Runs a server until SIGINT or SIGTERM, then shuts down gracefully. Returns the exit code.
+int RunServerMain(int argc, char** argv, absl::string_view usage,
+                  const std::vector<std::string>& column_families, const ServiceFactory& factory);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_COMMON_SERVER_MAIN_H_
