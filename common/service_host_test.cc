@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "absl/strings/str_cat.h"
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/echo_service.h"
@@ -144,6 +149,53 @@ TEST_F(ServiceHostTest, ShutdownGoesNotServingAndLetsInFlightCallsFinish) {
   EchoResponse response;
   EXPECT_EQ(CallEcho("agent-token", "late", &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+// A certificate made for this test by the openssl command-line tool.
+TEST(ServiceHostTlsTest, ServesTlsWithTheGivenCertificateAndRefusesPlaintext) {
+  testing::TempDir dir;
+  std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                        "-keyout " + dir.Sub("key.pem") + " -out " + dir.Sub("cert.pem") +
+                        " 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl failed";
+  auto registry = TokenRegistry::Parse(HashToken("agent-token") + " zhang agent\n");
+  testing::EchoService echo(*registry);
+  ServiceHostOptions options;
+  options.tls_cert_file = dir.Sub("cert.pem");
+  options.tls_key_file = dir.Sub("key.pem");
+  ServiceHost host(options);
+  host.AddService(&echo, kEchoName);
+  ASSERT_TRUE(host.Start().ok());
+
+  std::ifstream cert_file(dir.Sub("cert.pem"));
+  std::stringstream cert;
+  cert << cert_file.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = cert.str();
+  grpc::ChannelArguments arguments;
+  arguments.SetSslTargetNameOverride("localhost");
+  auto stub = Echo::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", host.port()), grpc::SslCredentials(ssl), arguments));
+  EchoRequest request;
+  request.set_message("secure");
+  EchoResponse response;
+  grpc::Status status = stub->Echo(ContextWithToken("agent-token").get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.message(), "secure");
+
+  auto plaintext = Echo::NewStub(testing::LocalChannel(host.port()));
+  EXPECT_EQ(plaintext->Echo(ContextWithToken("agent-token", absl::Seconds(2)).get(), request,
+                            &response)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  host.Shutdown();
+}
+
+TEST(ServiceHostTlsTest, CertificateWithoutKeyIsAnError) {
+  ServiceHostOptions options;
+  options.tls_cert_file = "cert.pem";
+  ServiceHost host(options);
+  EXPECT_EQ(host.Start().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ HOTLINE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libhiredis-dev libabsl-dev libgoogle-glog-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libicu-dev zlib1g-dev nlohmann-json3-dev
+  libicu-dev zlib1g-dev nlohmann-json3-dev openssl
   redis-server
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jieba
 )

@@ -25,7 +25,7 @@ PROTOS = ["hotline/kb/v1/kb.proto", "hotline/ticket/v1/ticket.proto",
 # grpc.health... would shadow the grpc package itself. Only the file path changes; the proto
 # packages, and so the wire names, stay grpc.health.v1 and grpc.reflection.v1alpha.
 WIRE_PROTOS = {
-    "tests/support/proto/grpc/health/v1/health.proto": "wire/health.proto",
+    "proto/grpc/health/v1/health.proto": "wire/health.proto",
     "tests/contract/proto/grpc/reflection/v1alpha/reflection.proto": "wire/reflection.proto",
 }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs the whole system on this machine: installs what is missing, builds, starts Redis and
+# the knowledge-base, ticket and metrics services on localhost with demo tokens, and stops
+# everything cleanly on Ctrl-C. Data lives in $HOTLINE_DATA_DIR (default ./data) and survives
+# a restart.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+install_dependencies
+build_all
+
+DATA="${HOTLINE_DATA_DIR:-$HOTLINE_ROOT/data}"
+REDIS_PORT="${HOTLINE_REDIS_PORT:-6380}"
+KB_ADDR="127.0.0.1:${HOTLINE_KB_PORT:-50051}"
+TICKET_ADDR="127.0.0.1:${HOTLINE_TICKET_PORT:-50052}"
+METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_PORT:-50053}"
+BIN="$HOTLINE_BUILD/services"
+mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
+
+# Demo principals, one per role plus a few departments. The services only ever see hashes;
+# the plain tokens are for you, in demo-tokens.env (readable by you alone).
+if [ ! -f "$DATA/tokens" ]; then
+  log "creating demo tokens in $DATA/demo-tokens.env"
+  umask 077
+  : >"$DATA/demo-tokens.env"
+  : >"$DATA/tokens"
+  while read -r variable principal role department; do
+    token="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+    hash="$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)"
+    printf 'export %s=%s\n' "$variable" "$token" >>"$DATA/demo-tokens.env"
+    printf '%s %s %s %s\n' "$hash" "$principal" "$role" "$department" >>"$DATA/tokens"
+  done <<'TOKENS'
+AGENT_TOKEN agent-demo agent
+REVIEWER_TOKEN reviewer-demo reviewer
+SUPERVISOR_TOKEN supervisor-demo supervisor
+EDITOR_TOKEN editor-demo editor
+ADMIN_TOKEN admin-demo admin
+HRSS_TOKEN hrss-system department hrss
+HOUSING_FUND_TOKEN housing-fund-system department housing-fund
+WATER_TOKEN water-system department water
+TOKENS
+  umask 022
+fi
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  log "stopped; data kept in $DATA"
+}
+trap stop_all INT TERM EXIT
+
+redis-server "$HOTLINE_ROOT/deploy/redis.conf" --port "$REDIS_PORT" --dir "$DATA/redis" \
+  --daemonize no --logfile "$DATA/logs/redis.log" &
+pids+=($!)
+wait_for_port "$REDIS_PORT" 20 || { echo "Redis did not start; see $DATA/logs/redis.log" >&2; exit 1; }
+
+start_service() {
+  local name="$1" address="$2"
+  shift 2
+  "$BIN/$name/${name}_server" --listen="$address" --data_dir="$DATA/$name" \
+    --token_file="$DATA/tokens" "$@" 2>>"$DATA/logs/$name.log" &
+  pids+=($!)
+}
+start_service kb "$KB_ADDR"
+start_service ticket "$TICKET_ADDR"
+start_service metrics "$METRICS_ADDR"
+
+ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR")
+if ! "${ctl[@]}" --wait=60s health; then
+  echo "a service did not become SERVING; logs are in $DATA/logs" >&2
+  exit 1
+fi
+
+cat <<MESSAGE
+
+The 12345 hotline is running:
+  knowledge base  $KB_ADDR
+  tickets         $TICKET_ADDR
+  metrics         $METRICS_ADDR
+  redis           127.0.0.1:$REDIS_PORT
+Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
+
+Try, in another terminal:
+  source $DATA/demo-tokens.env
+  $BIN/hotlinectl/hotlinectl health
+
+Ctrl-C stops everything.
+MESSAGE
+wait -n "${pids[@]}" || true
+echo "a process exited; stopping the rest" >&2
