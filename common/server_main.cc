@@ -38,9 +38,17 @@ int RunServerMain(int argc, char** argv, absl::string_view usage,
   }
 
   ServerContext context{*tokens, store->get(), Clock::Real()};
-  std::vector<HostedService> services = factory(context);
+  absl::StatusOr<std::vector<HostedService>> built = factory(context);
+  if (!built.ok()) {
+    LOG(ERROR) << built.status();
+    return 1;
+  }
+  std::vector<HostedService> services = std::move(*built);
   ServiceHost host(ServiceHostOptionsFromFlags());
-  for (HostedService& s : services) host.AddService(s.service.get(), s.health_name);
+  for (HostedService& s : services) {
+    host.AddService(s.service.get(), s.health_name);
+    if (s.on_shutdown) host.AddShutdownHook(s.on_shutdown);
+  }
   if (absl::Status started = host.Start(); !started.ok()) {
     LOG(ERROR) << started;
     return 1;

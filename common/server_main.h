@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth.h"
 #include "common/clock.h"
@@ -27,9 +28,13 @@ struct ServerContext {
 struct HostedService {
   std::shared_ptr<grpc::Service> service;
   std::string health_name;
+  // Called when shutdown begins (see ServiceHost::AddShutdownHook); may be empty.
+  std::function<void()> on_shutdown;
 };
 
-using ServiceFactory = std::function<std::vector<HostedService>(const ServerContext&)>;
+// Builds the services; an error stops the server with that message.
+using ServiceFactory =
+    std::function<absl::StatusOr<std::vector<HostedService>>(const ServerContext&)>;
 
 // Runs a server until SIGINT or SIGTERM, then shuts down gracefully. Returns the exit code.
 int RunServerMain(int argc, char** argv, absl::string_view usage,

@@ -92,6 +92,7 @@ void ServiceHost::Shutdown() {
             << absl::FormatDuration(options_.shutdown_grace);
   // Freezes every status at NOT_SERVING; later SetServingStatus calls are ignored.
   server_->GetHealthCheckService()->Shutdown();
+  for (const auto& hook : hooks_) hook();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   server_->Wait();
   LOG(INFO) << "shut down";

@@ -4,6 +4,7 @@
 #ifndef HOTLINE_COMMON_SERVICE_HOST_H_
 #define HOTLINE_COMMON_SERVICE_HOST_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class ServiceHost {
   explicit ServiceHost(ServiceHostOptions options);
   ~ServiceHost();
 
+  // Runs `hook` when shutdown begins, after health goes NOT_SERVING and before the server
+  // drains: services end their long-lived streams here so shutdown need not wait for them.
+  void AddShutdownHook(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+
   // Registers a service; `health_name` is its full proto name (e.g. "hotline.kb.v1.KnowledgeBase"),
   // reported by the health service. The service must outlive the host.
   void AddService(grpc::Service* service, std::string health_name);
@@ -54,6 +59,7 @@ class ServiceHost {
  private:
   ServiceHostOptions options_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<std::function<void()>> hooks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -6,8 +6,8 @@ int main(int argc, char** argv) {
   return hotline::RunServerMain(
       argc, argv, "metrics_server: the 12345 hotline metrics service",
       {hotline::metrics::kAggregatesFamily},
-      [](const hotline::ServerContext& server) -> std::vector<hotline::HostedService> {
-        return {{std::make_shared<hotline::metrics::MetricsService>(server.tokens, server.store),
+      [](const hotline::ServerContext& server) -> absl::StatusOr<std::vector<hotline::HostedService>> {
+        return std::vector<hotline::HostedService>{{std::make_shared<hotline::metrics::MetricsService>(server.tokens, server.store),
                  hotline::metrics::MetricsService::kName}};
       });
 }

@@ -1,13 +1,100 @@
-// ticket_server: the ticket service.
+// ticket_server: the ticket service, with its outbox relay to Redis and its deadline-warning
+// scheduler.
+#include <glog/logging.h>
+
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "common/redis_client.h"
 #include "common/server_main.h"
+#include "services/ticket/outbox_relay.h"
 #include "services/ticket/ticket_service.h"
 
+ABSL_FLAG(std::string, config, "deploy/config/ticket.textproto",
+          "ticket configuration (time limits, windows, departments), protobuf text format");
+ABSL_FLAG(std::string, calendar_dir, "../shared/data/holiday-cn",
+          "directory of official holiday calendars, one YYYY.json a year (holiday-cn format)");
+ABSL_FLAG(std::string, redis, "127.0.0.1:6379", "Redis host:port of the event stream");
+ABSL_FLAG(absl::Duration, tick, absl::Seconds(1),
+          "how often due deadline warnings and stream heartbeats are checked");
+
+namespace hotline::ticket {
+namespace {
+
+// Everything the ticket server runs besides gRPC, owned together and stopped together.
+class TicketRuntime {
+ public:
+  TicketRuntime(std::unique_ptr<TicketService> service, std::unique_ptr<RedisClient> redis,
+                const std::string& stream_key)
+      : service_(std::move(service)),
+        redis_(std::move(redis)),
+        relay_(&service_->store(), redis_.get(), stream_key) {}
+
+  ~TicketRuntime() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (ticker_.joinable()) ticker_.join();
+  }
+
+  void Start(absl::Duration tick) {
+    service_->store().AddCommitListener([this](int64_t) { relay_.Wake(); });
+    relay_.Start();
+    ticker_ = std::thread([this, tick] {
+      absl::MutexLock lock(&mu_);
+      while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick)) {
+        mu_.Unlock();
+        absl::StatusOr<int> raised = service_->RunDueWarnings();
+        LOG_IF(WARNING, !raised.ok()) << "deadline warnings: " << raised.status();
+        service_->SendHeartbeats();
+        mu_.Lock();
+      }
+    });
+  }
+
+  TicketService* service() { return service_.get(); }
+
+ private:
+  std::unique_ptr<TicketService> service_;
+  std::unique_ptr<RedisClient> redis_;
+  OutboxRelay relay_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread ticker_;
+};
+
+absl::StatusOr<std::vector<HostedService>> Build(const ServerContext& server) {
+  TicketServiceOptions options;
+  absl::StatusOr<config::TicketConfig> config = LoadTicketConfig(absl::GetFlag(FLAGS_config));
+  if (!config.ok()) return config.status();
+  options.config = *config;
+  absl::StatusOr<std::shared_ptr<const WorkingCalendar>> calendar =
+      WorkingCalendar::LoadDirectory(absl::GetFlag(FLAGS_calendar_dir));
+  if (!calendar.ok()) return calendar.status();
+  options.calendar = *calendar;
+  options.clock = server.clock;
+  LOG(INFO) << "working calendar " << (*calendar)->version();
+  absl::StatusOr<RedisOptions> redis_options = ParseRedisAddress(absl::GetFlag(FLAGS_redis));
+  if (!redis_options.ok()) return redis_options.status();
+
+  auto service = std::make_unique<TicketService>(server.tokens, server.store, std::move(options));
+  if (absl::Status s = service->Init(); !s.ok()) return s;
+  std::string stream_key = config->stream_key();
+  auto runtime = std::make_shared<TicketRuntime>(
+      std::move(service), std::make_unique<RedisClient>(*redis_options), stream_key);
+  runtime->Start(absl::GetFlag(FLAGS_tick));
+  // The gRPC service shares ownership of the whole runtime.
+  std::shared_ptr<grpc::Service> hosted(runtime, runtime->service());
+  return std::vector<HostedService>{
+      {hosted, TicketService::kName, [runtime] { runtime->service()->EndStreams(); }}};
+}
+
+}  // namespace
+}  // namespace hotline::ticket
+
 int main(int argc, char** argv) {
-  return hotline::RunServerMain(
-      argc, argv, "ticket_server: the 12345 hotline ticket service",
-      {hotline::ticket::kTicketsFamily},
-      [](const hotline::ServerContext& server) -> std::vector<hotline::HostedService> {
-        return {{std::make_shared<hotline::ticket::TicketService>(server.tokens, server.store),
-                 hotline::ticket::TicketService::kName}};
-      });
+  std::vector<std::string> families = hotline::ticket::TicketStore::Families();
+  return hotline::RunServerMain(argc, argv, "ticket_server: the 12345 hotline ticket service",
+                                families, hotline::ticket::Build);
 }

@@ -1,13 +1,413 @@
 #include "services/ticket/ticket_service.h"
 
+#include <glog/logging.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/io/tokenizer.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
 
 namespace hotline::ticket {
+namespace {
 
-TicketService::TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* store)
-    : tokens_(std::move(tokens)), store_(store) {}
+// Collects protobuf text-format parse errors so the message can name the line.
+class ConfigErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (first.empty()) first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
+  }
+  std::string first;
+};
+
+v1::Role ToProtoRole(Role role) {
+  switch (role) {
+    case Role::kAgent: return v1::ROLE_AGENT;
+    case Role::kReviewer: return v1::ROLE_REVIEWER;
+    case Role::kDepartment: return v1::ROLE_DEPARTMENT;
+    case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
+    case Role::kEditor: return v1::ROLE_EDITOR;
+    case Role::kAdmin: return v1::ROLE_ADMIN;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+bool ValidRequestId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+             std::string::npos;
+}
+
+bool HeldBy(const v1::Ticket& t, const std::string& department) {
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (w.department_id() == department) return true;
+  }
+  return false;
+}
+
+bool AddressedTo(const v1::TicketEvent& e, const std::string& department) {
+  return std::find(e.department_ids().begin(), e.department_ids().end(), department) !=
+         e.department_ids().end();
+}
+
+// What a principal may see of a ticket: departments get the phone masked, the caller withheld on
+// confidential tickets, and only the events addressed to them.
+void PresentFor(const Principal& p, v1::Ticket* t) {
+  if (p.role != Role::kDepartment) return;
+  if (t->confidential()) {
+    t->clear_caller_name();
+    t->clear_caller_phone();
+  } else {
+    t->set_caller_phone(MaskPhone(t->caller_phone()));
+  }
+  auto* events = t->mutable_events();
+  events->erase(std::remove_if(events->begin(), events->end(),
+                               [&](const v1::TicketEvent& e) {
+                                 return !AddressedTo(e, p.department_id);
+                               }),
+                events->end());
+}
+
+absl::Status NotVisible(const Principal& p, const std::string& ticket_id) {
+  return absl::PermissionDeniedError(absl::StrCat("department '", p.department_id,
+                                                  "' has no work order on ticket '", ticket_id,
+                                                  "'"));
+}
+
+absl::Status MissingTicket(const Principal& p, const std::string& ticket_id) {
+  if (p.role == Role::kDepartment) return NotVisible(p, ticket_id);
+  return absl::NotFoundError(absl::StrCat("ticket ", ticket_id, " not found"));
+}
+
+std::string EncodeCursor(const std::string& department, int64_t sequence) {
+  return absl::StrCat("c1.", absl::WebSafeBase64Escape(absl::StrCat(department, "\n", sequence)));
+}
+
+absl::StatusOr<int64_t> DecodeCursor(const std::string& cursor, const std::string& department) {
+  std::string raw;
+  if (cursor.rfind("c1.", 0) != 0 || !absl::WebSafeBase64Unescape(cursor.substr(3), &raw)) {
+    return absl::InvalidArgumentError("cursor: malformed");
+  }
+  std::vector<std::string> parts = absl::StrSplit(raw, '\n');
+  int64_t sequence = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &sequence) || sequence < 0) {
+    return absl::InvalidArgumentError("cursor: malformed");
+  }
+  if (parts[0] != department) {
+    return absl::InvalidArgumentError("cursor: issued for another department");
+  }
+  return sequence;
+}
+
+}  // namespace
+
+absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) {
+  config::TicketConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  ConfigErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(absl::StrCat("ticket configuration: ", errors.first));
+  }
+  auto check_limit = [](const config::Limit& l, absl::string_view name) -> absl::Status {
+    if ((l.limit_case() == config::Limit::kWorkingDays && l.working_days() >= 1) ||
+        (l.limit_case() == config::Limit::kHours && l.hours() >= 1)) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("ticket configuration: ", name, ": must be a positive working_days or hours"));
+  };
+  RETURN_IF_ERROR(check_limit(config.sign_window(), "sign_window"));
+  RETURN_IF_ERROR(check_limit(config.return_window(), "return_window"));
+  if (config.has_emergency_sign_window()) {
+    RETURN_IF_ERROR(check_limit(config.emergency_sign_window(), "emergency_sign_window"));
+  }
+  for (int i = 0; i < config.limits_size(); ++i) {
+    RETURN_IF_ERROR(check_limit(config.limits(i).limit(), absl::StrCat("limits[", i, "]")));
+  }
+  if (config.departments_size() == 0) {
+    return absl::InvalidArgumentError("ticket configuration: no departments");
+  }
+  if (config.stream_key().empty()) config.set_stream_key("hotline:ticket:events");
+  return config;
+}
+
+absl::StatusOr<config::TicketConfig> LoadTicketConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  absl::StatusOr<config::TicketConfig> config = ParseTicketConfig(buffer.str());
+  if (!config.ok()) {
+    return absl::Status(config.status().code(), absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+// What differs between the update rpcs besides the transition itself.
+struct TicketService::UpdateSpec {
+  const char* rpc;
+  std::initializer_list<Role> roles;
+  const std::string& ticket_id;
+  int64_t expected_version;
+  const std::string& request_id;
+  // Set for rpcs that act on a work order: departments may act only on their own.
+  const std::string* work_order_id = nullptr;
+};
+
+TicketService::TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* db,
+                             TicketServiceOptions options)
+    : tokens_(std::move(tokens)),
+      options_(std::move(options)),
+      calendar_(options_.calendar),
+      store_(db,
+             [this](const v1::WorkOrder& w) {
+               return MachineFor(Principal{"system", Role::kAdmin, ""}, "").NextWarningTime(w);
+             }),
+      workers_("ticket-worker", options_.worker_threads) {}
+
+TicketService::~TicketService() {
+  if (listener_id_ != 0) store_.RemoveCommitListener(listener_id_);
+}
+
+std::shared_ptr<const WorkingCalendar> TicketService::calendar() const {
+  absl::MutexLock lock(&calendar_mu_);
+  return calendar_;
+}
+
+void TicketService::SetCalendar(std::shared_ptr<const WorkingCalendar> calendar) {
+  absl::MutexLock lock(&calendar_mu_);
+  calendar_ = std::move(calendar);
+}
+
+TicketMachine TicketService::MachineFor(const Principal& p, const std::string& request_id) const {
+  v1::Actor actor;
+  actor.set_principal(p.name);
+  actor.set_role(p.name == "system" && p.role == Role::kAdmin ? v1::ROLE_SYSTEM
+                                                               : ToProtoRole(p.role));
+  actor.set_department_id(p.department_id);
+  return TicketMachine(MachineEnv{options_.clock->Now(), calendar(), &options_.config},
+                       std::move(actor), request_id);
+}
+
+absl::Mutex& TicketService::LockFor(const std::string& key) {
+  return stripes_[std::hash<std::string>()(key) % 256];
+}
+
+absl::Status TicketService::Update(grpc::CallbackServerContext* context, const UpdateSpec& spec,
+                                   const Apply& apply, v1::Ticket* response) {
+  ASSIGN_OR_RETURN(Principal principal,
+                   AuthenticateAndAuthorize(*tokens_, *context, spec.roles));
+  if (spec.ticket_id.empty()) return absl::InvalidArgumentError("ticket_id: must be set");
+  if (spec.work_order_id != nullptr && spec.work_order_id->empty()) {
+    return absl::InvalidArgumentError("work_order_id: must be set");
+  }
+  if (spec.expected_version <= 0) {
+    return absl::InvalidArgumentError("expected_version: must be positive");
+  }
+  if (!spec.request_id.empty() && !ValidRequestId(spec.request_id)) {
+    return absl::InvalidArgumentError("request_id: 1 to 64 letters, digits, '-' or '_'");
+  }
+  absl::MutexLock lock(&LockFor(spec.ticket_id));
+  ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(spec.ticket_id));
+  if (!stored.has_value()) return MissingTicket(principal, spec.ticket_id);
+  if (principal.role == Role::kDepartment) {
+    if (spec.work_order_id == nullptr) return NotVisible(principal, spec.ticket_id);
+    const v1::WorkOrder* target = nullptr;
+    for (const v1::WorkOrder& w : stored->ticket.work_orders()) {
+      if (w.id() == *spec.work_order_id) target = &w;
+    }
+    if (target == nullptr || target->department_id() != principal.department_id) {
+      if (target == nullptr && !HeldBy(stored->ticket, principal.department_id)) {
+        return NotVisible(principal, spec.ticket_id);
+      }
+      return absl::PermissionDeniedError(absl::StrCat(
+          "work order ", *spec.work_order_id, " does not belong to department '",
+          principal.department_id, "'"));
+    }
+  }
+  std::string record_key;
+  if (!spec.request_id.empty()) {
+    record_key = absl::StrCat("u/", spec.ticket_id, "/", spec.request_id);
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
+    if (earlier.has_value()) {
+      if (*earlier != spec.rpc) {
+        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", *earlier,
+                                                     " on ticket ", spec.ticket_id));
+      }
+      *response = stored->ticket;  // Applied before: answer as now, apply nothing.
+      PresentFor(principal, response);
+      return absl::OkStatus();
+    }
+  }
+  if (stored->ticket.version() != spec.expected_version) {
+    return absl::AbortedError(absl::StrCat("ticket ", spec.ticket_id, " is at version ",
+                                           stored->ticket.version(), ", request expected ",
+                                           spec.expected_version));
+  }
+  ASSIGN_OR_RETURN(TicketChange change, apply(MachineFor(principal, spec.request_id), *stored));
+  std::vector<TicketChange> changes;
+  changes.push_back(std::move(change));
+  std::vector<std::pair<std::string, std::string>> records;
+  if (!record_key.empty()) records.emplace_back(record_key, spec.rpc);
+  RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
+  *response = std::move(changes.front().after);
+  PresentFor(principal, response);
+  return absl::OkStatus();
+}
+
+absl::Status TicketService::Init() {
+  RETURN_IF_ERROR(store_.Init());
+  listener_id_ = store_.AddCommitListener([this](int64_t) { WakeStreams(); });
+  return absl::OkStatus();
+}
+
+// ---- Update rpcs: each names its roles and hands the machine its transition. ---------------
+
+#define HOTLINE_TICKET_UPDATE(Rpc, Request, Method, WorkOrderField, ...)                      \
+  grpc::ServerUnaryReactor* TicketService::Rpc(grpc::CallbackServerContext* context,         \
+                                               const v1::Request* request,                   \
+                                               v1::Ticket* response) {                       \
+    return ServeOnPool(context, workers_, [=] {                                              \
+      UpdateSpec spec{#Rpc, {__VA_ARGS__}, request->ticket_id(), request->expected_version(), \
+                      request->request_id(), WorkOrderField};                                \
+      return Update(                                                                          \
+          context, spec,                                                                      \
+          [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); }, \
+          response);                                                                          \
+    });                                                                                       \
+  }
+
+#define WO (&request->work_order_id())
+HOTLINE_TICKET_UPDATE(ConfirmTicket, ConfirmTicketRequest, Confirm, nullptr, Role::kReviewer)
+HOTLINE_TICKET_UPDATE(RejectTicket, RejectTicketRequest, Reject, nullptr, Role::kReviewer)
+HOTLINE_TICKET_UPDATE(DispatchTicket, DispatchTicketRequest, Dispatch, nullptr, Role::kReviewer)
+HOTLINE_TICKET_UPDATE(RedispatchWorkOrder, RedispatchWorkOrderRequest, Redispatch, nullptr,
+                      Role::kReviewer)
+HOTLINE_TICKET_UPDATE(RefuseReturn, RefuseReturnRequest, RefuseReturn, nullptr, Role::kReviewer)
+HOTLINE_TICKET_UPDATE(SignWorkOrder, SignWorkOrderRequest, Sign, WO, Role::kDepartment)
+HOTLINE_TICKET_UPDATE(ReturnWorkOrder, ReturnWorkOrderRequest, Return, WO, Role::kDepartment)
+HOTLINE_TICKET_UPDATE(AddProgressNote, AddProgressNoteRequest, AddNote, WO, Role::kDepartment)
+HOTLINE_TICKET_UPDATE(RequestExtension, RequestExtensionRequest, RequestExtension, WO,
+                      Role::kDepartment)
+HOTLINE_TICKET_UPDATE(ReplyWorkOrder, ReplyWorkOrderRequest, Reply, WO, Role::kDepartment)
+HOTLINE_TICKET_UPDATE(DecideExtension, DecideExtensionRequest, DecideExtension, nullptr,
+                      Role::kSupervisor)
+HOTLINE_TICKET_UPDATE(UrgeTicket, UrgeTicketRequest, Urge, nullptr, Role::kSupervisor)
+HOTLINE_TICKET_UPDATE(RecordCallback, RecordCallbackRequest, RecordCallback, nullptr,
+                      Role::kAgent, Role::kSupervisor)
+HOTLINE_TICKET_UPDATE(CloseTicket, CloseTicketRequest, Close, nullptr, Role::kSupervisor)
+HOTLINE_TICKET_UPDATE(ReopenTicket, ReopenTicketRequest, Reopen, nullptr, Role::kSupervisor)
+#undef WO
+#undef HOTLINE_TICKET_UPDATE
+
+grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContext* context,
+                                                      const v1::CreateTicketRequest* request,
+                                                      v1::Ticket* response) {
+  return ServeOnPool(context, workers_, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context,
+                                              {Role::kAgent, Role::kReviewer, Role::kSupervisor}));
+    RETURN_IF_ERROR(ValidateCreate(*request, options_.config));
+    const std::string record_key = "r/" + request->request_id();
+    const std::string fingerprint = HashToken(request->ticket().SerializeAsString());
+    absl::MutexLock lock(&LockFor(record_key));
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
+    if (earlier.has_value()) {
+      std::vector<std::string> parts = absl::StrSplit(*earlier, '\n');
+      if (parts.size() != 2 || parts[1] != fingerprint) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "request_id: already used for ticket ", parts[0], " with different content"));
+      }
+      ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(parts[0]));
+      if (!stored.has_value()) return absl::DataLossError("request record names a missing ticket");
+      *response = std::move(stored->ticket);
+      return absl::OkStatus();
+    }
+    TicketMachine machine = MachineFor(principal, request->request_id());
+    ASSIGN_OR_RETURN(TicketChange change,
+                     machine.Create(*request, store_.NewTicketId(options_.clock->Now())));
+    std::string id = change.after.id();
+    std::vector<TicketChange> changes;
+    changes.push_back(std::move(change));
+    RETURN_IF_ERROR(store_.Commit(&changes, {{record_key, absl::StrCat(id, "\n", fingerprint)}}));
+    *response = std::move(changes.front().after);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext* context,
+                                                     const v1::MergeTicketRequest* request,
+                                                     v1::Ticket* response) {
+  return ServeOnPool(context, workers_, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, {Role::kReviewer}));
+    const v1::MergeTicketRequest& r = *request;
+    if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
+    if (r.target_ticket_id().empty()) {
+      return absl::InvalidArgumentError("target_ticket_id: must be set");
+    }
+    if (r.target_ticket_id() == r.ticket_id()) {
+      return absl::InvalidArgumentError("target_ticket_id: must differ from ticket_id");
+    }
+    if (r.expected_version() <= 0) {
+      return absl::InvalidArgumentError("expected_version: must be positive");
+    }
+    if (!r.request_id().empty() && !ValidRequestId(r.request_id())) {
+      return absl::InvalidArgumentError("request_id: 1 to 64 letters, digits, '-' or '_'");
+    }
+    // Two tickets: lock both stripes in address order, so two merges cannot deadlock.
+    absl::Mutex* a = &LockFor(r.ticket_id());
+    absl::Mutex* b = &LockFor(r.target_ticket_id());
+    if (b < a) std::swap(a, b);
+    absl::MutexLock first(a);
+    std::optional<absl::MutexLock> second;
+    if (b != a) second.emplace(b);
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> duplicate, store_.Load(r.ticket_id()));
+    if (!duplicate.has_value()) return MissingTicket(principal, r.ticket_id());
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> target, store_.Load(r.target_ticket_id()));
+    if (!target.has_value()) {
+      return absl::NotFoundError(absl::StrCat("target ticket ", r.target_ticket_id(), " not found"));
+    }
+    std::string record_key;
+    if (!r.request_id().empty()) {
+      record_key = absl::StrCat("u/", r.ticket_id(), "/", r.request_id());
+      ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
+      if (earlier.has_value()) {
+        if (*earlier != "MergeTicket") {
+          return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", *earlier));
+        }
+        *response = duplicate->ticket;
+        return absl::OkStatus();
+      }
+    }
+    if (duplicate->ticket.version() != r.expected_version()) {
+      return absl::AbortedError(absl::StrCat("ticket ", r.ticket_id(), " is at version ",
+                                             duplicate->ticket.version(), ", request expected ",
+                                             r.expected_version()));
+    }
+    ASSIGN_OR_RETURN(std::vector<TicketChange> changes,
+                     MachineFor(principal, r.request_id()).Merge(*duplicate, *target, r));
+    std::vector<std::pair<std::string, std::string>> records;
+    if (!record_key.empty()) records.emplace_back(record_key, "MergeTicket");
+    RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
+    *response = std::move(changes.front().after);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Reads -----------------------------------------------------------------------------------
 
 grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* context,
                                                    const v1::GetTicketRequest* request,
@@ -17,23 +417,503 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
                                                Role::kSupervisor}));
-    if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: required");
-    ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                     store_->Get(store_->Family(kTicketsFamily), request->ticket_id()));
-    if (!stored.has_value()) {
-      // Departments cannot tell a missing ticket from someone else's: ids are not probeable.
-      if (principal.role == Role::kDepartment) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "department '", principal.department_id, "' has no work order on ticket '",
-            request->ticket_id(), "'"));
-      }
-      return absl::NotFoundError(absl::StrCat("ticket '", request->ticket_id(), "' not found"));
+    if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(request->ticket_id()));
+    if (!stored.has_value()) return MissingTicket(principal, request->ticket_id());
+    if (principal.role == Role::kDepartment && !HeldBy(stored->ticket, principal.department_id)) {
+      return NotVisible(principal, request->ticket_id());
     }
-    if (!response->ParseFromString(*stored)) {
-      return absl::DataLossError(absl::StrCat("ticket '", request->ticket_id(), "' is corrupt"));
+    *response = std::move(stored->ticket);
+    if (request->view() != v1::TICKET_VIEW_BASIC) {
+      RETURN_IF_ERROR(store_.ScanTicketEvents(request->ticket_id(), 0,
+                                              [&](const v1::TicketEvent& e) {
+                                                *response->add_events() = e;
+                                                return true;
+                                              }));
+    }
+    PresentFor(principal, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext* context,
+                                                    const v1::ListEventsRequest* request,
+                                                    v1::ListEventsResponse* response) {
+  return ServeOnPool(context, workers_, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context,
+                                              {Role::kAgent, Role::kReviewer, Role::kDepartment,
+                                               Role::kSupervisor}));
+    const v1::ListEventsRequest& r = *request;
+    if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
+    if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+    int page_size = r.page_size() == 0 ? 100 : std::min(r.page_size(), 1000);
+    int64_t after = 0;
+    if (!r.page_token().empty()) {
+      std::vector<std::string> parts = absl::StrSplit(r.page_token(), '/');
+      if (parts.size() != 3 || parts[0] != r.ticket_id() || parts[1] != r.work_order_id() ||
+          !absl::SimpleAtoi(parts[2], &after)) {
+        return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
+      }
+    }
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(r.ticket_id()));
+    if (!stored.has_value()) return MissingTicket(principal, r.ticket_id());
+    bool department = principal.role == Role::kDepartment;
+    if (department && !HeldBy(stored->ticket, principal.department_id)) {
+      return NotVisible(principal, r.ticket_id());
+    }
+    int64_t last = after;
+    RETURN_IF_ERROR(store_.ScanTicketEvents(r.ticket_id(), after, [&](const v1::TicketEvent& e) {
+      if (response->events_size() == page_size) return false;
+      last = e.sequence();
+      if (!r.work_order_id().empty() && e.work_order_id() != r.work_order_id()) return true;
+      if (department && !AddressedTo(e, principal.department_id)) return true;
+      *response->add_events() = e;
+      return true;
+    }));
+    if (last < stored->last_sequence) {
+      response->set_next_page_token(absl::StrCat(r.ticket_id(), "/", r.work_order_id(), "/", last));
     }
     return absl::OkStatus();
   });
+}
+
+}  // namespace hotline::ticket
+
+namespace hotline::ticket {
+namespace {
+
+// ListTickets page tokens: the sort key and id of the last ticket returned, plus a digest of
+// the request, so a token cannot be replayed against other filters.
+struct PageToken {
+  std::string sort_key;
+  std::string ticket_id;
+};
+
+std::string RequestDigest(v1::ListTicketsRequest r) {
+  r.clear_page_token();
+  r.clear_page_size();
+  return HashToken(r.SerializeAsString()).substr(0, 16);
+}
+
+std::string SortKey(const v1::Ticket& t, absl::string_view field) {
+  const google::protobuf::Timestamp* ts = &t.create_time();
+  if (field == "update_time") ts = &t.update_time();
+  if (field == "deadline") {
+    // Tickets without a deadline sort last in either direction's natural reading.
+    if (!t.has_deadline()) return std::string(20, '9');
+    ts = &t.deadline();
+  }
+  return TicketStore::Number(absl::ToUnixMicros(FromProto(*ts)));
+}
+
+bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time now) {
+  auto in = [](const auto& list, int value) {
+    return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+  };
+  if (!in(r.states(), t.state()) || !in(r.kinds(), t.kind()) || !in(r.channels(), t.channel()) ||
+      !in(r.urgencies(), t.urgency()) || !in(r.warning_levels(), t.warning_level())) {
+    return false;
+  }
+  if (!r.category_prefix().empty()) {
+    std::string prefix(absl::StripSuffix(r.category_prefix(), "/"));
+    if (t.category_path() != prefix && t.category_path().rfind(prefix + "/", 0) != 0) return false;
+  }
+  if (!r.caller_phone().empty() && t.caller_phone() != r.caller_phone()) return false;
+  if (r.has_create_time_after() && FromProto(t.create_time()) < FromProto(r.create_time_after())) {
+    return false;
+  }
+  if (r.has_create_time_before() &&
+      FromProto(t.create_time()) >= FromProto(r.create_time_before())) {
+    return false;
+  }
+  if (r.has_deadline_after() &&
+      (!t.has_deadline() || FromProto(t.deadline()) < FromProto(r.deadline_after()))) {
+    return false;
+  }
+  if (r.has_deadline_before() &&
+      (!t.has_deadline() || FromProto(t.deadline()) >= FromProto(r.deadline_before()))) {
+    return false;
+  }
+  bool need_work_order = !r.department_id().empty() || r.work_order_states_size() > 0 ||
+                         r.overdue_only();
+  if (!need_work_order) return true;
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (w.cycle() != t.cycle() || !IsActive(w)) continue;
+    if (!r.department_id().empty() && w.department_id() != r.department_id()) continue;
+    if (!in(r.work_order_states(), w.state())) continue;
+    if (r.overdue_only() && !(IsOpen(w) && now > FromProto(w.deadline()))) continue;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext* context,
+                                                     const v1::ListTicketsRequest* request,
+                                                     v1::ListTicketsResponse* response) {
+  return ServeOnPool(context, workers_, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context,
+                                              {Role::kAgent, Role::kReviewer, Role::kDepartment,
+                                               Role::kSupervisor}));
+    v1::ListTicketsRequest r = *request;
+    if (principal.role == Role::kDepartment) {
+      if (!r.department_id().empty() && r.department_id() != principal.department_id) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "department_id: department '", principal.department_id,
+            "' may only list its own tickets"));
+      }
+      if (!r.caller_phone().empty()) {
+        return absl::InvalidArgumentError("caller_phone: not allowed for department callers");
+      }
+      r.set_department_id(principal.department_id);
+    }
+    if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+    int page_size = r.page_size() == 0 ? 50 : std::min(r.page_size(), 500);
+    std::string order = r.order_by().empty() ? "create_time desc" : r.order_by();
+    std::vector<std::string> order_parts = absl::StrSplit(order, ' ', absl::SkipEmpty());
+    bool descending = order_parts.size() == 2 && order_parts[1] == "desc";
+    if (order_parts.empty() || order_parts.size() > 2 || (order_parts.size() == 2 && !descending) ||
+        (order_parts[0] != "create_time" && order_parts[0] != "update_time" &&
+         order_parts[0] != "deadline")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "order_by: unsupported '", order,
+          "'; use create_time, update_time or deadline, optionally with ' desc'"));
+    }
+    for (int i = 0; i < r.states_size(); ++i) {
+      if (r.states(i) == v1::TICKET_STATE_UNSPECIFIED) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("states[", i, "]: must not be TICKET_STATE_UNSPECIFIED"));
+      }
+    }
+    if (r.has_deadline_after() && r.has_deadline_before() &&
+        FromProto(r.deadline_before()) <= FromProto(r.deadline_after())) {
+      return absl::InvalidArgumentError("deadline_before: must be after deadline_after");
+    }
+    std::optional<PageToken> after;
+    const std::string digest = RequestDigest(r);
+    if (!r.page_token().empty()) {
+      std::string raw;
+      std::vector<std::string> parts;
+      if (absl::WebSafeBase64Unescape(r.page_token(), &raw)) parts = absl::StrSplit(raw, '\n');
+      if (parts.size() != 3 || parts[0] != digest) {
+        return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
+      }
+      after = PageToken{parts[1], parts[2]};
+    }
+
+    // Candidates from the most selective index the request allows.
+    std::vector<std::string> prefixes;
+    if (!r.department_id().empty()) {
+      prefixes.push_back(absl::StrCat("d/", r.department_id(), "/"));
+    } else if (!r.caller_phone().empty()) {
+      prefixes.push_back(absl::StrCat("p/", r.caller_phone(), "/"));
+    } else if (r.states_size() > 0) {
+      for (int s : r.states()) prefixes.push_back(absl::StrCat("s/", absl::StrFormat("%02d", s), "/"));
+    } else if (!r.category_prefix().empty()) {
+      std::string c(absl::StripSuffix(r.category_prefix(), "/"));
+      prefixes.push_back(absl::StrCat("c/", c, "\x01"));
+      prefixes.push_back(absl::StrCat("c/", c, "/"));
+    } else {
+      prefixes.push_back("ct/");
+    }
+    std::vector<std::string> ids;
+    for (const std::string& prefix : prefixes) {
+      RETURN_IF_ERROR(store_.ScanIndex(prefix, [&](absl::string_view key) {
+        size_t cut = prefix.rfind('\x01') == prefix.size() - 1 ? key.rfind('\x01') : key.rfind('/');
+        ids.emplace_back(key.substr(cut + 1));
+        return true;
+      }));
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+    absl::Time now = options_.clock->Now();
+    std::vector<std::pair<std::string, v1::Ticket>> rows;
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(id));
+      if (!stored.has_value() || !Matches(r, stored->ticket, now)) continue;
+      std::string key = SortKey(stored->ticket, order_parts[0]);
+      if (after.has_value()) {
+        auto position = std::make_pair(key, id);
+        auto last = std::make_pair(after->sort_key, after->ticket_id);
+        if (descending ? !(position < last) : !(last < position)) continue;
+      }
+      rows.emplace_back(std::move(key), std::move(stored->ticket));
+    }
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+      auto ka = std::make_pair(a.first, a.second.id());
+      auto kb = std::make_pair(b.first, b.second.id());
+      return descending ? kb < ka : ka < kb;
+    });
+    for (auto& [key, ticket] : rows) {
+      if (response->tickets_size() == page_size) {
+        const v1::Ticket& last = response->tickets(page_size - 1);
+        response->set_next_page_token(absl::WebSafeBase64Escape(
+            absl::StrCat(digest, "\n", SortKey(last, order_parts[0]), "\n", last.id())));
+        break;
+      }
+      v1::Ticket* out = response->add_tickets();
+      *out = std::move(ticket);
+      PresentFor(principal, out);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> TicketService::RunDueWarnings() {
+  absl::Time now = options_.clock->Now();
+  std::string limit = absl::StrCat("a/", TicketStore::Number(absl::ToUnixMicros(now)));
+  std::vector<std::pair<std::string, std::string>> due;  // (alarm key, ticket id)
+  RETURN_IF_ERROR(store_.ScanIndex("a/", [&](absl::string_view key) {
+    if (key > limit) return false;
+    std::vector<std::string> parts = absl::StrSplit(key, '/');
+    if (parts.size() == 4) due.emplace_back(std::string(key), parts[2]);
+    return due.size() < 1000;
+  }));
+  int changed = 0;
+  Principal system{"system", Role::kAdmin, ""};
+  for (const auto& [alarm_key, ticket_id] : due) {
+    absl::MutexLock lock(&LockFor(ticket_id));
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(ticket_id));
+    if (!stored.has_value()) continue;
+    std::vector<TicketChange> changes;
+    changes.push_back(MachineFor(system, "").RaiseDueWarnings(*stored));
+    if (!changes.front().events.empty()) {
+      RETURN_IF_ERROR(store_.Commit(&changes));
+      ++changed;
+    } else if (!store_.IndexKeys(stored->ticket).count(alarm_key)) {
+      RETURN_IF_ERROR(store_.DeleteIndexKey(alarm_key));  // Stale: the ticket moved on.
+    }
+  }
+  return changed;
+}
+
+}  // namespace hotline::ticket
+
+namespace hotline::ticket {
+
+// One department's stream. Events are read from the store on a worker (never on a gRPC
+// thread), at most one write is in flight, and the reactor is deleted only when gRPC is done
+// with it and no read is running.
+class TicketService::WatchReactor final
+    : public grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse> {
+ public:
+  WatchReactor(TicketService* service, std::string department, int64_t cursor)
+      : service_(service), department_(std::move(department)), cursor_(cursor),
+        scanned_(cursor) {}
+
+  void Start() {
+    {
+      absl::MutexLock lock(&service_->watch_mu_);
+      service_->watches_.insert(this);
+    }
+    absl::MutexLock lock(&mu_);
+    QueueLocked(nullptr);  // Every stream opens with a heartbeat carrying its position.
+    WriteLocked();
+    ScheduleFetchLocked();
+  }
+
+  // A commit happened, or time passed: look for new events.
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    ScheduleFetchLocked();
+  }
+
+  void Heartbeat(absl::Time now, absl::Duration interval) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || writing_ || !queue_.empty() || now - last_send_ < interval) return;
+    QueueLocked(nullptr);
+    WriteLocked();
+  }
+
+  // The server is going away: end the stream so the client reconnects elsewhere.
+  void End(grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(std::move(status));
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    WriteLocked();
+    ScheduleFetchLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&service_->watch_mu_);
+      service_->watches_.erase(this);
+    }
+    bool delete_now;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      delete_now = !fetching_;
+    }
+    if (delete_now) delete this;
+  }
+
+ private:
+  void QueueLocked(const v1::TicketEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::WatchWorkOrdersResponse& m = queue_.emplace_back();
+    if (event != nullptr) {
+      *m.mutable_event() = *event;
+      cursor_ = event->global_sequence();
+    } else {
+      // An idle stream may skip ahead over other departments' events it has scanned.
+      cursor_ = std::max(cursor_, scanned_);
+    }
+    m.set_cursor(EncodeCursor(department_, cursor_));
+  }
+
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || queue_.empty()) return;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    last_send_ = service_->options_.clock->Now();
+    *current_.mutable_send_time() = ToProto(last_send_);
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  void ScheduleFetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // Read ahead only when the queue is nearly drained: a slow reader is back-pressured.
+    if (finished_ || fetching_ || queue_.size() > 16) return;
+    if (scanned_ >= service_->store_.committed_sequence()) return;
+    fetching_ = true;
+    service_->workers_.Schedule([this] { Fetch(); });
+  }
+
+  void Fetch() {
+    int64_t from;
+    {
+      absl::MutexLock lock(&mu_);
+      from = scanned_;
+    }
+    int64_t up_to = service_->store_.committed_sequence();
+    std::vector<v1::TicketEvent> events;
+    constexpr size_t kBatch = 64;
+    absl::Status status =
+        service_->store_.ScanDepartmentEvents(department_, from, up_to, kBatch, &events);
+    bool delete_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      fetching_ = false;
+      if (done_) {
+        delete_now = true;
+      } else if (!status.ok()) {
+        FinishLocked(ToGrpcStatus(status));
+      } else {
+        for (const v1::TicketEvent& e : events) QueueLocked(&e);
+        scanned_ = events.size() == kBatch ? events.back().global_sequence() : up_to;
+        WriteLocked();
+        ScheduleFetchLocked();
+      }
+    }
+    if (delete_now) delete this;
+  }
+
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  TicketService* const service_;
+  const std::string department_;
+  absl::Mutex mu_;
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);
+  int64_t scanned_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::WatchWorkOrdersResponse> queue_ ABSL_GUARDED_BY(mu_);
+  v1::WatchWorkOrdersResponse current_;
+  absl::Time last_send_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* TicketService::WatchWorkOrders(
+    grpc::CallbackServerContext* context, const v1::WatchWorkOrdersRequest* request) {
+  auto fail = [](const absl::Status& status) {
+    class Failed final : public grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse> {
+     public:
+      explicit Failed(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Failed(status);
+  };
+  absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(
+      *tokens_, *context, {Role::kDepartment, Role::kSupervisor});
+  if (!principal.ok()) return fail(principal.status());
+  std::string department = request->department_id();
+  if (principal->role == Role::kDepartment) {
+    if (!department.empty() && department != principal->department_id) {
+      return fail(absl::PermissionDeniedError(absl::StrCat(
+          "department '", principal->department_id, "' may only watch its own work orders")));
+    }
+    department = principal->department_id;
+  }
+  if (department.empty()) return fail(absl::InvalidArgumentError("department_id: must be set"));
+  bool known = false;
+  for (const config::Department& d : options_.config.departments()) known |= d.id() == department;
+  if (!known) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("department_id: unknown department '", department, "'")));
+  }
+  if (request->start_from_now() && !request->cursor().empty()) {
+    return fail(absl::InvalidArgumentError("start_from_now: not allowed together with cursor"));
+  }
+  int64_t cursor = 0;
+  if (!request->cursor().empty()) {
+    absl::StatusOr<int64_t> decoded = DecodeCursor(request->cursor(), department);
+    if (!decoded.ok()) return fail(decoded.status());
+    cursor = *decoded;
+    if (cursor > store_.committed_sequence()) {
+      return fail(absl::InvalidArgumentError("cursor: ahead of this server's history"));
+    }
+  } else if (request->start_from_now()) {
+    cursor = store_.committed_sequence();
+  }
+  {
+    absl::MutexLock lock(&watch_mu_);
+    if (static_cast<int>(watches_.size()) >= options_.max_watch_streams) {
+      return fail(absl::ResourceExhaustedError("too many WatchWorkOrders streams; retry later"));
+    }
+  }
+  auto* reactor = new WatchReactor(this, department, cursor);
+  reactor->Start();
+  return reactor;
+}
+
+void TicketService::WakeStreams() {
+  absl::MutexLock lock(&watch_mu_);
+  for (WatchReactor* w : watches_) w->Wake();
+}
+
+void TicketService::SendHeartbeats() {
+  absl::Time now = options_.clock->Now();
+  absl::MutexLock lock(&watch_mu_);
+  for (WatchReactor* w : watches_) w->Heartbeat(now, options_.heartbeat_interval);
+}
+
+void TicketService::EndStreams() {
+  absl::MutexLock lock(&watch_mu_);
+  for (WatchReactor* w : watches_) {
+    w->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the ticket service is shutting down"));
+  }
 }
 
 }  // namespace hotline::ticket

@@ -1,33 +1,118 @@
-// The ticket gRPC service (hotline.ticket.v1.TicketService).
+// The ticket gRPC service (hotline.ticket.v1.TicketService): authentication, the contract's
+// error order, locking and request-id replay around the pure TicketMachine, with every
+// transition committed durably by the TicketStore before it is acknowledged.
 #ifndef HOTLINE_SERVICES_TICKET_TICKET_SERVICE_H_
 #define HOTLINE_SERVICES_TICKET_TICKET_SERVICE_H_
 
+#include <atomic>
 #include <memory>
+#include <deque>
+#include <set>
+#include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "common/auth.h"
+#include "common/clock.h"
 #include "common/rocks_store.h"
 #include "common/worker_pool.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
+#include "services/ticket/ticket_machine.h"
+#include "services/ticket/ticket_store.h"
+#include "services/ticket/working_calendar.h"
+#include "ticket_config.pb.h"
 
 namespace hotline::ticket {
 
-// Column families of the ticket store.
-inline constexpr char kTicketsFamily[] = "tickets";
+struct TicketServiceOptions {
+  config::TicketConfig config;
+  std::shared_ptr<const WorkingCalendar> calendar;
+  Clock* clock = Clock::Real();
+  // Threads that wait for synced commits; more threads mean larger commit groups.
+  int worker_threads = 32;
+  // Idle WatchWorkOrders streams get a heartbeat this often.
+  absl::Duration heartbeat_interval = absl::Seconds(30);
+  int max_watch_streams = 1000;
+};
+
+// Parses a TicketConfig in protobuf text format; errors name the line.
+absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text);
+absl::StatusOr<config::TicketConfig> LoadTicketConfig(const std::string& path);
 
 class TicketService final : public v1::TicketService::CallbackService {
  public:
   static constexpr char kName[] = "hotline.ticket.v1.TicketService";
 
-  TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* store);
+  TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* db,
+                TicketServiceOptions options);
+  ~TicketService() override;
 
-  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* context,
-                                      const v1::GetTicketRequest* request,
-                                      v1::Ticket* response) override;
+  // Opens the store (counters, committer thread).
+  absl::Status Init();
+
+  // Raises every deadline warning due at the clock's current time. The server calls it
+  // periodically; tests call it after moving a manual clock. Returns how many tickets changed.
+  absl::StatusOr<int> RunDueWarnings();
+
+  // Sends heartbeats to idle department streams; called periodically by the server.
+  void SendHeartbeats();
+  // Ends every department stream with UNAVAILABLE, so shutdown need not wait for them.
+  void EndStreams();
+
+  // A newer calendar applies to deadlines set from now on; existing deadlines do not move.
+  void SetCalendar(std::shared_ptr<const WorkingCalendar> calendar);
+
+  TicketStore& store() { return store_; }
+
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext*, const v1::CreateTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ConfirmTicket(grpc::CallbackServerContext*, const v1::ConfirmTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RejectTicket(grpc::CallbackServerContext*, const v1::RejectTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* MergeTicket(grpc::CallbackServerContext*, const v1::MergeTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* DispatchTicket(grpc::CallbackServerContext*, const v1::DispatchTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RedispatchWorkOrder(grpc::CallbackServerContext*, const v1::RedispatchWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RefuseReturn(grpc::CallbackServerContext*, const v1::RefuseReturnRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* SignWorkOrder(grpc::CallbackServerContext*, const v1::SignWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReturnWorkOrder(grpc::CallbackServerContext*, const v1::ReturnWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* AddProgressNote(grpc::CallbackServerContext*, const v1::AddProgressNoteRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext*, const v1::RequestExtensionRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReplyWorkOrder(grpc::CallbackServerContext*, const v1::ReplyWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext*, const v1::DecideExtensionRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* UrgeTicket(grpc::CallbackServerContext*, const v1::UrgeTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RecordCallback(grpc::CallbackServerContext*, const v1::RecordCallbackRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* CloseTicket(grpc::CallbackServerContext*, const v1::CloseTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReopenTicket(grpc::CallbackServerContext*, const v1::ReopenTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext*, const v1::GetTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext*, const v1::ListTicketsRequest*, v1::ListTicketsResponse*) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
+  grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* WatchWorkOrders(
+      grpc::CallbackServerContext*, const v1::WatchWorkOrdersRequest*) override;
 
  private:
+  class WatchReactor;
+  struct UpdateSpec;
+
+  // The shape shared by every update rpc; see ticket_service.cc.
+  using Apply = std::function<absl::StatusOr<TicketChange>(const TicketMachine&, const StoredTicket&)>;
+  absl::Status Update(grpc::CallbackServerContext* context, const UpdateSpec& spec,
+                      const Apply& apply, v1::Ticket* response);
+
+  void WakeStreams();
+  TicketMachine MachineFor(const Principal& principal, const std::string& request_id) const;
+  absl::Mutex& LockFor(const std::string& key);
+  std::shared_ptr<const WorkingCalendar> calendar() const;
+
   std::shared_ptr<const TokenRegistry> tokens_;
-  RocksStore* store_;
-  WorkerPool workers_{"ticket-worker", 4};
+  TicketServiceOptions options_;
+  mutable absl::Mutex calendar_mu_;
+  std::shared_ptr<const WorkingCalendar> calendar_ ABSL_GUARDED_BY(calendar_mu_);
+  TicketStore store_;
+  absl::Mutex stripes_[256];
+
+  absl::Mutex watch_mu_;
+  std::set<WatchReactor*> watches_ ABSL_GUARDED_BY(watch_mu_);
+  int listener_id_ = 0;
+
+  // Declared last: destroyed first, so no worker outlives what it uses.
+  WorkerPool workers_;
 };
 
 }  // namespace hotline::ticket

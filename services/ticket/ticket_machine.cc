@@ -1,0 +1,997 @@
+#include "services/ticket/ticket_machine.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+
+namespace hotline::ticket {
+namespace {
+
+using v1::EventType;
+using v1::TicketState;
+using v1::WorkOrderState;
+
+size_t CodePoints(absl::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+absl::Status RequireText(absl::string_view value, absl::string_view field, size_t max) {
+  if (absl::StripAsciiWhitespace(value).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  if (CodePoints(value) > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LimitText(absl::string_view value, absl::string_view field, size_t max) {
+  if (CodePoints(value) > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+std::string StateName(TicketState s) { return v1::TicketState_Name(s); }
+std::string StateName(WorkOrderState s) { return v1::WorkOrderState_Name(s); }
+
+absl::Status WrongTicketState(const v1::Ticket& t, absl::string_view rpc,
+                              absl::string_view required) {
+  return absl::FailedPreconditionError(absl::StrCat("ticket ", t.id(), " is in state ",
+                                                    StateName(t.state()), "; ", rpc,
+                                                    " requires ", required));
+}
+
+absl::Status WrongWorkOrderState(const v1::WorkOrder& w, absl::string_view rpc,
+                                 absl::string_view required) {
+  return absl::FailedPreconditionError(absl::StrCat("work order ", w.id(), " is in state ",
+                                                    StateName(w.state()), "; ", rpc,
+                                                    " requires ", required));
+}
+
+bool IsFinal(TicketState s) {
+  return s == v1::TICKET_STATE_CLOSED || s == v1::TICKET_STATE_REJECTED ||
+         s == v1::TICKET_STATE_MERGED;
+}
+
+v1::TimeLimit FromConfig(const config::Limit& limit) {
+  v1::TimeLimit out;
+  if (limit.limit_case() == config::Limit::kHours) {
+    out.set_hours(limit.hours());
+  } else {
+    out.set_working_days(limit.working_days());
+  }
+  return out;
+}
+
+std::string FormatShanghai(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S+08:00", t, ShanghaiTimeZone());
+}
+
+}  // namespace
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp out;
+  int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>((micros - seconds * 1000000) * 1000));
+  return out;
+}
+
+bool IsOpen(const v1::WorkOrder& w) {
+  return w.state() == v1::WORK_ORDER_STATE_PENDING_SIGN ||
+         w.state() == v1::WORK_ORDER_STATE_SIGNED || w.state() == v1::WORK_ORDER_STATE_RETURNED;
+}
+
+namespace {
+bool IsActiveIn(const v1::Ticket& t, const v1::WorkOrder& w) {
+  return w.cycle() == t.cycle() && w.state() != v1::WORK_ORDER_STATE_REDISPATCHED &&
+         w.state() != v1::WORK_ORDER_STATE_CANCELLED;
+}
+
+// After dispatch the ticket state follows its active work orders (see ticket.proto).
+TicketState DerivedState(const v1::Ticket& t) {
+  bool any_open = false;
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (!IsActiveIn(t, w)) continue;
+    if (w.state() == v1::WORK_ORDER_STATE_RETURNED) return v1::TICKET_STATE_PENDING_REDISPATCH;
+    any_open = any_open || IsOpen(w);
+  }
+  return any_open ? v1::TICKET_STATE_IN_PROGRESS : v1::TICKET_STATE_PENDING_CALLBACK;
+}
+}  // namespace
+
+bool IsActive(const v1::WorkOrder& w) { return w.state() != v1::WORK_ORDER_STATE_REDISPATCHED &&
+                                               w.state() != v1::WORK_ORDER_STATE_CANCELLED; }
+
+std::vector<std::string> CurrentDepartments(const v1::Ticket& t) {
+  std::vector<std::string> out;
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (IsActiveIn(t, w) &&
+        std::find(out.begin(), out.end(), w.department_id()) == out.end()) {
+      out.push_back(w.department_id());
+    }
+  }
+  return out;
+}
+
+std::string MaskPhone(const std::string& phone) {
+  std::string out = phone;
+  int digits = 0;
+  for (char c : phone) digits += absl::ascii_isdigit(static_cast<unsigned char>(c));
+  int seen = 0;
+  for (char& c : out) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
+    ++seen;
+    if (digits < 8 || (seen > 3 && seen <= digits - 4)) c = '*';
+  }
+  return out;
+}
+
+// Collects the changes and events of one transition of one ticket, and fills in the
+// after-the-fact fields of every event once the transition is complete.
+class TicketMachine::Transition {
+ public:
+  Transition(const TicketMachine& machine, const StoredTicket& stored)
+      : machine_(machine), sequence_(stored.last_sequence) {
+    change_.before = stored.ticket;
+    change_.after = stored.ticket;
+  }
+
+  v1::Ticket& ticket() { return change_.after; }
+
+  v1::WorkOrder* FindWorkOrder(const std::string& id) {
+    for (v1::WorkOrder& w : *change_.after.mutable_work_orders()) {
+      if (w.id() == id) return &w;
+    }
+    return nullptr;
+  }
+
+  absl::StatusOr<v1::WorkOrder*> WorkOrder(const std::string& id) {
+    if (id.empty()) return absl::InvalidArgumentError("work_order_id: must be set");
+    v1::WorkOrder* w = FindWorkOrder(id);
+    if (w == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("work order ", id, " not found in ticket ", change_.after.id()));
+    }
+    return w;
+  }
+
+  // `addressed`: whether a ticket-level event goes to the ticket's current departments
+  // (urging notices to the hotline's own staff go to none).
+  v1::TicketEvent& Add(EventType type, const v1::WorkOrder* w = nullptr,
+                       bool addressed = true) {
+    v1::TicketEvent& e = change_.events.emplace_back();
+    e.set_ticket_id(change_.after.id());
+    e.set_sequence(++sequence_);
+    e.set_type(type);
+    *e.mutable_actor() = machine_.actor_;
+    *e.mutable_event_time() = ToProto(machine_.env_.now);
+    e.set_request_id(machine_.request_id_);
+    if (w != nullptr) {
+      e.set_work_order_id(w->id());
+      e.set_department_id(w->department_id());
+    }
+    addressed_.push_back(addressed);
+    return e;
+  }
+
+  TicketChange Finish() {
+    v1::Ticket& t = change_.after;
+    if (change_.events.empty()) return std::move(change_);
+    t.set_version(change_.before.id().empty() ? 1 : change_.before.version() + 1);
+    *t.mutable_update_time() = ToProto(machine_.env_.now);
+    // Ticket-wide derived fields: the lead's deadline and the highest open warning.
+    t.clear_deadline();
+    v1::WarningLevel level = v1::WARNING_LEVEL_NONE;
+    for (const v1::WorkOrder& w : t.work_orders()) {
+      if (!IsActiveIn(t, w)) continue;
+      if (w.role() == v1::WORK_ORDER_ROLE_LEAD) *t.mutable_deadline() = w.deadline();
+      if (IsOpen(w)) level = std::max(level, w.warning_level());
+    }
+    t.set_warning_level(level);
+    std::vector<std::string> departments = CurrentDepartments(t);
+    for (size_t i = 0; i < change_.events.size(); ++i) {
+      v1::TicketEvent& e = change_.events[i];
+      e.set_ticket_version(t.version());
+      e.set_ticket_state(t.state());
+      e.set_cycle(t.cycle());
+      if (!e.work_order_id().empty()) {
+        const v1::WorkOrder* w = FindWorkOrder(e.work_order_id());
+        e.set_work_order_state(w->state());
+        e.set_warning_level(w->warning_level());
+        e.add_department_ids(w->department_id());
+      } else {
+        e.set_warning_level(t.warning_level());
+        if (addressed_[i]) {
+          for (const std::string& d : departments) e.add_department_ids(d);
+        }
+      }
+    }
+    return std::move(change_);
+  }
+
+ private:
+  const TicketMachine& machine_;
+  TicketChange change_;
+  std::vector<bool> addressed_;
+  int64_t sequence_;
+};
+
+TicketMachine::TicketMachine(MachineEnv env, v1::Actor actor, std::string request_id)
+    : env_(env), actor_(std::move(actor)), request_id_(std::move(request_id)) {}
+
+absl::StatusOr<absl::Time> TicketMachine::DeadlineFor(absl::Time start,
+                                                      const v1::TimeLimit& limit,
+                                                      absl::string_view field) const {
+  switch (limit.limit_case()) {
+    case v1::TimeLimit::kWorkingDays:
+      if (limit.working_days() < 1 || limit.working_days() > 60) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".working_days: must be between 1 and 60"));
+      }
+      return env_.calendar->AddWorkingDays(start, limit.working_days());
+    case v1::TimeLimit::kHours:
+      if (limit.hours() < 1 || limit.hours() > 720) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".hours: must be between 1 and 720"));
+      }
+      return start + absl::Hours(limit.hours());
+    case v1::TimeLimit::kDeadline: {
+      absl::Time deadline = FromProto(limit.deadline());
+      if (deadline <= start) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".deadline: must be after ",
+                                                       FormatShanghai(start)));
+      }
+      if (deadline > env_.now + absl::Hours(24 * 366)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".deadline: at most one year ahead"));
+      }
+      return deadline;
+    }
+    case v1::TimeLimit::LIMIT_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(field, ": must be set"));
+}
+
+absl::StatusOr<v1::TimeLimit> TicketMachine::DefaultLimit(const v1::Ticket& t,
+                                                          absl::string_view field) const {
+  const config::KindLimit* fallback = nullptr;
+  for (const config::KindLimit& l : env_.config->limits()) {
+    if (l.kind() != t.kind()) continue;
+    if (l.urgency() == t.urgency()) return FromConfig(l.limit());
+    if (l.urgency() == v1::URGENCY_UNSPECIFIED) fallback = &l;
+  }
+  if (fallback != nullptr) return FromConfig(fallback->limit());
+  return absl::InvalidArgumentError(absl::StrCat(field, ".time_limit: required for ",
+                                                 v1::TicketKind_Name(t.kind())));
+}
+
+absl::Time TicketMachine::NextWarningTime(const v1::WorkOrder& w) const {
+  if (!IsOpen(w) || w.warning_level() == v1::WARNING_LEVEL_RED) return absl::InfiniteFuture();
+  absl::Time deadline = FromProto(w.deadline());
+  if (w.warning_level() == v1::WARNING_LEVEL_YELLOW) return deadline + absl::Microseconds(1);
+  if (w.time_limit().limit_case() == v1::TimeLimit::kHours) {
+    return deadline - absl::Hours(std::max(1, env_.config->yellow_hours()));
+  }
+  return env_.calendar->SubtractWorkingDays(deadline,
+                                            std::max(1, env_.config->yellow_working_days()));
+}
+
+absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAssignment& a,
+                                         v1::WorkOrderRole role,
+                                         const std::string& instructions,
+                                         const std::string& redispatched_from,
+                                         absl::string_view field) const {
+  v1::Ticket& t = tx.ticket();
+  if (a.department_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".department_id: must be set"));
+  }
+  bool known = false;
+  for (const config::Department& d : env_.config->departments()) known |= d.id() == a.department_id();
+  if (!known) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".department_id: unknown department '",
+                                                   a.department_id(), "'"));
+  }
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (IsActiveIn(t, w) && w.department_id() == a.department_id()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".department_id: already holds an active work order in this cycle"));
+    }
+  }
+  v1::TimeLimit limit = a.time_limit();
+  if (limit.limit_case() == v1::TimeLimit::LIMIT_NOT_SET) {
+    ASSIGN_OR_RETURN(limit, DefaultLimit(t, field));
+  }
+  ASSIGN_OR_RETURN(absl::Time deadline, DeadlineFor(env_.now, limit, absl::StrCat(field, ".time_limit")));
+  bool emergency = t.urgency() == v1::URGENCY_EMERGENCY;
+  const config::Limit& sign = emergency && env_.config->has_emergency_sign_window()
+                                  ? env_.config->emergency_sign_window()
+                                  : env_.config->sign_window();
+  ASSIGN_OR_RETURN(absl::Time sign_deadline,
+                   DeadlineFor(env_.now, FromConfig(sign), "config.sign_window"));
+  ASSIGN_OR_RETURN(absl::Time return_end,
+                   DeadlineFor(env_.now, FromConfig(env_.config->return_window()),
+                               "config.return_window"));
+
+  v1::WorkOrder& w = *t.add_work_orders();
+  w.set_id(absl::StrCat(t.id(), "-W", t.work_orders_size()));
+  w.set_ticket_id(t.id());
+  w.set_department_id(a.department_id());
+  w.set_role(role);
+  w.set_state(v1::WORK_ORDER_STATE_PENDING_SIGN);
+  w.set_cycle(t.cycle());
+  w.set_instructions(instructions);
+  *w.mutable_dispatch_time() = ToProto(env_.now);
+  *w.mutable_time_limit() = limit;
+  *w.mutable_deadline() = ToProto(deadline);
+  *w.mutable_original_deadline() = ToProto(deadline);
+  w.set_calendar_version(env_.calendar->version());
+  w.mutable_extension()->set_state(v1::EXTENSION_STATE_NONE);
+  *w.mutable_sign_deadline() = ToProto(std::min(sign_deadline, deadline));
+  *w.mutable_return_window_end() = ToProto(std::min(return_end, deadline));
+  w.set_redispatched_from_work_order_id(redispatched_from);
+  w.set_warning_level(v1::WARNING_LEVEL_NONE);
+
+  v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_WORK_ORDER_DISPATCHED, &w);
+  v1::WorkOrderDispatchedDetails* d = e.mutable_dispatched();
+  d->set_department_id(w.department_id());
+  d->set_role(role);
+  *d->mutable_deadline() = w.deadline();
+  *d->mutable_sign_deadline() = w.sign_deadline();
+  *d->mutable_return_window_end() = w.return_window_end();
+  *d->mutable_time_limit() = limit;
+  d->set_redispatched_from_work_order_id(redispatched_from);
+  d->set_instructions(instructions);
+  return absl::OkStatus();
+}
+
+// ---- Intake and review -------------------------------------------------------------------
+
+absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::TicketConfig&) {
+  if (r.request_id().empty() || r.request_id().size() > 64 ||
+      r.request_id().find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "request_id: must be set: 1 to 64 letters, digits, '-' or '_'");
+  }
+  const v1::Ticket& t = r.ticket();
+  if (t.kind() == v1::TICKET_KIND_UNSPECIFIED || !v1::TicketKind_IsValid(t.kind())) {
+    return absl::InvalidArgumentError("ticket.kind: must be set");
+  }
+  if (t.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(t.channel())) {
+    return absl::InvalidArgumentError("ticket.channel: must be set");
+  }
+  if (!v1::Urgency_IsValid(t.urgency())) {
+    return absl::InvalidArgumentError("ticket.urgency: unknown value");
+  }
+  RETURN_IF_ERROR(RequireText(t.content(), "ticket.content", 10000));
+  RETURN_IF_ERROR(LimitText(t.caller_name(), "ticket.caller_name", 64));
+  if (!t.caller_phone().empty()) {
+    absl::string_view digits = t.caller_phone();
+    if (digits[0] == '+') digits.remove_prefix(1);
+    if (digits.size() < 3 || digits.size() > 20 ||
+        digits.find_first_not_of("0123456789") != absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          "ticket.caller_phone: must be 3 to 20 digits, optionally starting with '+'");
+    }
+  }
+  if (!t.category_path().empty()) {
+    for (absl::string_view segment : absl::StrSplit(t.category_path(), '/')) {
+      if (absl::StripAsciiWhitespace(segment).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ticket.category_path: empty segment in '", t.category_path(), "'"));
+      }
+    }
+  }
+  RETURN_IF_ERROR(LimitText(t.location().address(), "ticket.location.address", 500));
+  if (t.location().has_point()) {
+    const v1::GeoPoint& p = t.location().point();
+    if (!(p.latitude() >= -90 && p.latitude() <= 90)) {
+      return absl::InvalidArgumentError("ticket.location.point.latitude: must be within [-90, 90]");
+    }
+    if (!(p.longitude() >= -180 && p.longitude() <= 180)) {
+      return absl::InvalidArgumentError(
+          "ticket.location.point.longitude: must be within [-180, 180]");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Create(const v1::CreateTicketRequest& r,
+                                                   std::string ticket_id) const {
+  RETURN_IF_ERROR(ValidateCreate(r, *env_.config));
+  StoredTicket fresh;
+  Transition tx(*this, fresh);
+  v1::Ticket& t = tx.ticket();
+  t.set_kind(r.ticket().kind());
+  t.set_channel(r.ticket().channel());
+  t.set_urgency(r.ticket().urgency() == v1::URGENCY_UNSPECIFIED ? v1::URGENCY_NORMAL
+                                                                 : r.ticket().urgency());
+  t.set_caller_name(r.ticket().caller_name());
+  t.set_caller_phone(r.ticket().caller_phone());
+  t.set_confidential(r.ticket().confidential());
+  t.set_content(r.ticket().content());
+  t.set_category_path(r.ticket().category_path());
+  *t.mutable_location() = r.ticket().location();
+  t.set_id(std::move(ticket_id));
+  t.set_request_id(r.request_id());
+  t.set_state(v1::TICKET_STATE_PENDING_REVIEW);
+  *t.mutable_creator() = actor_;
+  *t.mutable_create_time() = ToProto(env_.now);
+  t.set_cycle(1);
+  v1::TicketCreatedDetails* d = tx.Add(v1::EVENT_TYPE_TICKET_CREATED).mutable_created();
+  d->set_kind(t.kind());
+  d->set_channel(t.channel());
+  d->set_urgency(t.urgency());
+  d->set_category_path(t.category_path());
+  d->set_district_code(t.location().district_code());
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Confirm(const StoredTicket& s,
+                                                    const v1::ConfirmTicketRequest& r) const {
+  if (!v1::TicketKind_IsValid(r.kind()) || !v1::Urgency_IsValid(r.urgency())) {
+    return absl::InvalidArgumentError("kind/urgency: unknown value");
+  }
+  if (s.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
+    return WrongTicketState(s.ticket, "ConfirmTicket", "TICKET_STATE_PENDING_REVIEW");
+  }
+  Transition tx(*this, s);
+  v1::Ticket& t = tx.ticket();
+  if (r.kind() != v1::TICKET_KIND_UNSPECIFIED) t.set_kind(r.kind());
+  if (r.urgency() != v1::URGENCY_UNSPECIFIED) t.set_urgency(r.urgency());
+  if (!r.category_path().empty()) t.set_category_path(r.category_path());
+  t.set_state(v1::TICKET_STATE_PENDING_DISPATCH);
+  v1::TicketConfirmedDetails* d = tx.Add(v1::EVENT_TYPE_TICKET_CONFIRMED).mutable_confirmed();
+  d->set_kind(t.kind());
+  d->set_urgency(t.urgency());
+  d->set_category_path(t.category_path());
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Reject(const StoredTicket& s,
+                                                   const v1::RejectTicketRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  if (s.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
+    return WrongTicketState(s.ticket, "RejectTicket", "TICKET_STATE_PENDING_REVIEW");
+  }
+  Transition tx(*this, s);
+  v1::Ticket& t = tx.ticket();
+  t.set_state(v1::TICKET_STATE_REJECTED);
+  *t.mutable_close_time() = ToProto(env_.now);
+  t.set_state_reason(r.reason());
+  tx.Add(v1::EVENT_TYPE_TICKET_REJECTED).set_reason(r.reason());
+  return tx.Finish();
+}
+
+absl::StatusOr<std::vector<TicketChange>> TicketMachine::Merge(
+    const StoredTicket& duplicate, const StoredTicket& target,
+    const v1::MergeTicketRequest& r) const {
+  RETURN_IF_ERROR(LimitText(r.reason(), "reason", 1000));
+  if (duplicate.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
+    return WrongTicketState(duplicate.ticket, "MergeTicket", "TICKET_STATE_PENDING_REVIEW");
+  }
+  if (target.ticket.state() == v1::TICKET_STATE_REJECTED ||
+      target.ticket.state() == v1::TICKET_STATE_MERGED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "target ticket ", target.ticket.id(), " is in state ", StateName(target.ticket.state()),
+        target.ticket.merged_into_ticket_id().empty()
+            ? ""
+            : absl::StrCat("; merge into ", target.ticket.merged_into_ticket_id(), " instead")));
+  }
+  Transition dup(*this, duplicate);
+  dup.ticket().set_state(v1::TICKET_STATE_MERGED);
+  dup.ticket().set_merged_into_ticket_id(target.ticket.id());
+  *dup.ticket().mutable_close_time() = ToProto(env_.now);
+  dup.ticket().set_state_reason(r.reason());
+  v1::TicketEvent& merged = dup.Add(v1::EVENT_TYPE_TICKET_MERGED);
+  merged.set_reason(r.reason());
+  merged.mutable_merged()->set_target_ticket_id(target.ticket.id());
+
+  Transition tgt(*this, target);
+  tgt.ticket().add_merged_ticket_ids(duplicate.ticket.id());
+  tgt.Add(v1::EVENT_TYPE_DUPLICATE_ATTACHED)
+      .mutable_duplicate_attached()
+      ->set_duplicate_ticket_id(duplicate.ticket.id());
+  std::vector<TicketChange> out;
+  out.push_back(dup.Finish());
+  out.push_back(tgt.Finish());
+  return out;
+}
+
+// ---- Dispatch and re-routing ---------------------------------------------------------------
+
+absl::StatusOr<TicketChange> TicketMachine::Dispatch(const StoredTicket& s,
+                                                     const v1::DispatchTicketRequest& r) const {
+  if (!r.has_lead()) return absl::InvalidArgumentError("lead: must be set");
+  if (r.assists_size() > 20) return absl::InvalidArgumentError("assists: at most 20");
+  RETURN_IF_ERROR(LimitText(r.instructions(), "instructions", 2000));
+  std::set<std::string> seen = {r.lead().department_id()};
+  for (int i = 0; i < r.assists_size(); ++i) {
+    if (!seen.insert(r.assists(i).department_id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "assists[", i, "].department_id: duplicates another department of this dispatch"));
+    }
+  }
+  if (s.ticket.state() != v1::TICKET_STATE_PENDING_DISPATCH) {
+    return WrongTicketState(s.ticket, "DispatchTicket", "TICKET_STATE_PENDING_DISPATCH");
+  }
+  Transition tx(*this, s);
+  RETURN_IF_ERROR(AddWorkOrder(tx, r.lead(), v1::WORK_ORDER_ROLE_LEAD, r.instructions(), "", "lead"));
+  for (int i = 0; i < r.assists_size(); ++i) {
+    RETURN_IF_ERROR(AddWorkOrder(tx, r.assists(i), v1::WORK_ORDER_ROLE_ASSIST, r.instructions(),
+                                 "", absl::StrCat("assists[", i, "]")));
+  }
+  tx.ticket().set_state(v1::TICKET_STATE_IN_PROGRESS);
+  return tx.Finish();
+}
+
+namespace {
+// Withdraws a pending extension request when its work order leaves the SIGNED state.
+template <typename Tx>
+void WithdrawExtension(Tx& tx, v1::WorkOrder* w) {
+  if (w->extension().state() != v1::EXTENSION_STATE_REQUESTED) return;
+  w->mutable_extension()->set_state(v1::EXTENSION_STATE_WITHDRAWN);
+  tx.Add(v1::EVENT_TYPE_EXTENSION_WITHDRAWN, w);
+}
+}  // namespace
+
+absl::StatusOr<TicketChange> TicketMachine::Redispatch(
+    const StoredTicket& s, const v1::RedispatchWorkOrderRequest& r) const {
+  if (r.target_case() == v1::RedispatchWorkOrderRequest::TARGET_NOT_SET ||
+      (r.target_case() == v1::RedispatchWorkOrderRequest::kWithdraw && !r.withdraw())) {
+    return absl::InvalidArgumentError("target: set exactly one of assignment or withdraw");
+  }
+  RETURN_IF_ERROR(LimitText(r.instructions(), "instructions", 2000));
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_RETURNED) {
+    return WrongWorkOrderState(*w, "RedispatchWorkOrder", "WORK_ORDER_STATE_RETURNED");
+  }
+  if (r.target_case() == v1::RedispatchWorkOrderRequest::kWithdraw) {
+    if (w->role() == v1::WORK_ORDER_ROLE_LEAD) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "work order ", w->id(), " is the lead; only assisting work orders can be withdrawn"));
+    }
+    WithdrawExtension(tx, w);
+    w->set_state(v1::WORK_ORDER_STATE_CANCELLED);
+    w->set_warning_level(v1::WARNING_LEVEL_NONE);
+    tx.Add(v1::EVENT_TYPE_WORK_ORDER_CANCELLED, w).set_reason("withdrawn by the dispatcher");
+  } else {
+    v1::DepartmentAssignment assignment = r.assignment();
+    // Unresolved matters have no default limit: keep the returned work order's.
+    if (assignment.time_limit().limit_case() == v1::TimeLimit::LIMIT_NOT_SET &&
+        !DefaultLimit(tx.ticket(), "assignment").ok()) {
+      *assignment.mutable_time_limit() = w->time_limit();
+    }
+    std::string old_id = w->id();
+    v1::WorkOrderRole role = w->role();
+    WithdrawExtension(tx, w);
+    w->set_state(v1::WORK_ORDER_STATE_REDISPATCHED);
+    w->set_warning_level(v1::WARNING_LEVEL_NONE);
+    RETURN_IF_ERROR(AddWorkOrder(tx, assignment, role, r.instructions(), old_id, "assignment"));
+    // AddWorkOrder may have reallocated the repeated field: find both again.
+    const v1::WorkOrder& added = tx.ticket().work_orders(tx.ticket().work_orders_size() - 1);
+    std::string new_id = added.id();
+    std::string new_department = added.department_id();
+    v1::WorkOrder* old = tx.FindWorkOrder(old_id);
+    old->set_redispatched_to_work_order_id(new_id);
+    v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED, old);
+    e.mutable_redispatched()->set_new_work_order_id(new_id);
+    e.mutable_redispatched()->set_new_department_id(new_department);
+  }
+  tx.ticket().set_state(DerivedState(tx.ticket()));
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::RefuseReturn(const StoredTicket& s,
+                                                         const v1::RefuseReturnRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_RETURNED) {
+    return WrongWorkOrderState(*w, "RefuseReturn", "WORK_ORDER_STATE_RETURNED");
+  }
+  w->set_state(w->has_sign_time() ? v1::WORK_ORDER_STATE_SIGNED
+                                  : v1::WORK_ORDER_STATE_PENDING_SIGN);
+  w->set_return_refused(true);
+  v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_RETURN_REFUSED, w);
+  e.set_reason(r.reason());
+  e.mutable_return_refused()->set_restored_state(w->state());
+  tx.ticket().set_state(DerivedState(tx.ticket()));
+  return tx.Finish();
+}
+
+// ---- Handling ------------------------------------------------------------------------------
+
+absl::StatusOr<TicketChange> TicketMachine::Sign(const StoredTicket& s,
+                                                 const v1::SignWorkOrderRequest& r) const {
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_PENDING_SIGN) {
+    return WrongWorkOrderState(*w, "SignWorkOrder", "WORK_ORDER_STATE_PENDING_SIGN");
+  }
+  w->set_state(v1::WORK_ORDER_STATE_SIGNED);
+  *w->mutable_sign_time() = ToProto(env_.now);
+  tx.Add(v1::EVENT_TYPE_WORK_ORDER_SIGNED, w);
+  tx.ticket().set_state(DerivedState(tx.ticket()));
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Return(const StoredTicket& s,
+                                                   const v1::ReturnWorkOrderRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_PENDING_SIGN &&
+      w->state() != v1::WORK_ORDER_STATE_SIGNED) {
+    return WrongWorkOrderState(*w, "ReturnWorkOrder",
+                               "WORK_ORDER_STATE_PENDING_SIGN or WORK_ORDER_STATE_SIGNED");
+  }
+  if (w->return_refused()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "work order ", w->id(), " was returned once and the return was refused"));
+  }
+  if (env_.now > FromProto(w->return_window_end())) {
+    return absl::FailedPreconditionError(absl::StrCat("work order ", w->id(),
+                                                      " return window ended at ",
+                                                      FormatShanghai(FromProto(w->return_window_end()))));
+  }
+  w->set_state(v1::WORK_ORDER_STATE_RETURNED);
+  w->set_return_reason(r.reason());
+  *w->mutable_return_time() = ToProto(env_.now);
+  tx.Add(v1::EVENT_TYPE_WORK_ORDER_RETURNED, w).set_reason(r.reason());
+  tx.ticket().set_state(DerivedState(tx.ticket()));
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::AddNote(const StoredTicket& s,
+                                                    const v1::AddProgressNoteRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.text(), "text", 4000));
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
+    return WrongWorkOrderState(*w, "AddProgressNote", "WORK_ORDER_STATE_SIGNED");
+  }
+  tx.Add(v1::EVENT_TYPE_PROGRESS_NOTE_ADDED, w).mutable_progress_note()->set_text(r.text());
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::RequestExtension(
+    const StoredTicket& s, const v1::RequestExtensionRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  if (!r.has_extension()) return absl::InvalidArgumentError("extension: must be set");
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
+    return WrongWorkOrderState(*w, "RequestExtension", "WORK_ORDER_STATE_SIGNED");
+  }
+  absl::Time deadline = FromProto(w->deadline());
+  if (env_.now > deadline) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "work order ", w->id(), " deadline passed at ", FormatShanghai(deadline),
+        "; an extension must be requested before the deadline"));
+  }
+  if (w->extension().state() != v1::EXTENSION_STATE_NONE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "work order ", w->id(), " already had its one extension request (",
+        v1::ExtensionState_Name(w->extension().state()), ")"));
+  }
+  ASSIGN_OR_RETURN(absl::Time requested, DeadlineFor(deadline, r.extension(), "extension"));
+  v1::Extension* x = w->mutable_extension();
+  x->set_state(v1::EXTENSION_STATE_REQUESTED);
+  *x->mutable_requested() = r.extension();
+  *x->mutable_requested_deadline() = ToProto(requested);
+  x->set_reason(r.reason());
+  *x->mutable_request_time() = ToProto(env_.now);
+  v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_EXTENSION_REQUESTED, w);
+  e.set_reason(r.reason());
+  *e.mutable_extension_requested()->mutable_requested() = r.extension();
+  *e.mutable_extension_requested()->mutable_requested_deadline() = ToProto(requested);
+  *e.mutable_extension_requested()->mutable_current_deadline() = w->deadline();
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::DecideExtension(
+    const StoredTicket& s, const v1::DecideExtensionRequest& r) const {
+  if (r.decision() != v1::EXTENSION_DECISION_APPROVE &&
+      r.decision() != v1::EXTENSION_DECISION_REFUSE) {
+    return absl::InvalidArgumentError("decision: must be set");
+  }
+  bool approve = r.decision() == v1::EXTENSION_DECISION_APPROVE;
+  if (!approve) RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  RETURN_IF_ERROR(LimitText(r.reason(), "reason", 1000));
+  if (!approve && r.has_granted()) {
+    return absl::InvalidArgumentError("granted: only allowed when approving");
+  }
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->extension().state() != v1::EXTENSION_STATE_REQUESTED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "work order ", w->id(), " extension is ", v1::ExtensionState_Name(w->extension().state()),
+        " (work order ", StateName(w->state()), "); DecideExtension requires EXTENSION_STATE_REQUESTED"));
+  }
+  absl::Time previous = FromProto(w->deadline());
+  absl::Time next = previous;
+  v1::Extension* x = w->mutable_extension();
+  if (approve) {
+    if (r.has_granted()) {
+      ASSIGN_OR_RETURN(next, DeadlineFor(previous, r.granted(), "granted"));
+    } else {
+      next = FromProto(x->requested_deadline());
+    }
+    x->set_state(v1::EXTENSION_STATE_APPROVED);
+    *x->mutable_granted_deadline() = ToProto(next);
+    *w->mutable_deadline() = ToProto(next);
+    // The new deadline re-arms the warnings: the level is recomputed below.
+    w->set_warning_level(v1::WARNING_LEVEL_NONE);
+  } else {
+    x->set_state(v1::EXTENSION_STATE_REFUSED);
+  }
+  *x->mutable_decided_by() = actor_;
+  *x->mutable_decide_time() = ToProto(env_.now);
+  x->set_decision_reason(r.reason());
+  v1::TicketEvent& e = tx.Add(
+      approve ? v1::EVENT_TYPE_EXTENSION_APPROVED : v1::EVENT_TYPE_EXTENSION_REFUSED, w);
+  e.set_reason(r.reason());
+  *e.mutable_extension_decided()->mutable_previous_deadline() = ToProto(previous);
+  *e.mutable_extension_decided()->mutable_new_deadline() = ToProto(next);
+  if (approve) {
+    // Already inside the new warning window? Then the level is raised at once.
+    if (env_.now > next) {
+      w->set_warning_level(v1::WARNING_LEVEL_RED);
+    } else if (env_.now >= NextWarningTime(*w)) {
+      w->set_warning_level(v1::WARNING_LEVEL_YELLOW);
+    }
+  }
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Reply(const StoredTicket& s,
+                                                  const v1::ReplyWorkOrderRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reply_text(), "reply_text", 10000));
+  Transition tx(*this, s);
+  ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
+  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
+    return WrongWorkOrderState(*w, "ReplyWorkOrder", "WORK_ORDER_STATE_SIGNED");
+  }
+  WithdrawExtension(tx, w);
+  bool on_time = env_.now <= FromProto(w->deadline());
+  w->set_state(v1::WORK_ORDER_STATE_REPLIED);
+  w->set_reply_text(r.reply_text());
+  *w->mutable_reply_time() = ToProto(env_.now);
+  w->set_on_time(on_time);
+  w->set_warning_level(v1::WARNING_LEVEL_NONE);
+  v1::WorkOrderRepliedDetails* d = tx.Add(v1::EVENT_TYPE_WORK_ORDER_REPLIED, w).mutable_replied();
+  d->set_reply_text(r.reply_text());
+  d->set_on_time(on_time);
+  *d->mutable_deadline() = w->deadline();
+  *d->mutable_dispatch_time() = w->dispatch_time();
+  tx.ticket().set_state(DerivedState(tx.ticket()));
+  return tx.Finish();
+}
+
+// ---- Supervision, callback and closure -----------------------------------------------------
+
+absl::StatusOr<TicketChange> TicketMachine::Urge(const StoredTicket& s,
+                                                 const v1::UrgeTicketRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.message(), "message", 1000));
+  if (IsFinal(s.ticket.state())) {
+    return WrongTicketState(s.ticket, "UrgeTicket", "a ticket that is not final");
+  }
+  Transition tx(*this, s);
+  v1::Ticket& t = tx.ticket();
+  bool has_work_orders = t.state() == v1::TICKET_STATE_IN_PROGRESS ||
+                         t.state() == v1::TICKET_STATE_PENDING_REDISPATCH;
+  if (!has_work_orders) {
+    if (r.work_order_ids_size() > 0) {
+      return absl::InvalidArgumentError(
+          "work_order_ids: only allowed while the ticket has open work orders");
+    }
+    tx.Add(v1::EVENT_TYPE_URGED, nullptr, /*addressed=*/false).set_reason(r.message());
+    return tx.Finish();
+  }
+  std::vector<std::string> targets(r.work_order_ids().begin(), r.work_order_ids().end());
+  if (targets.empty()) {
+    for (const v1::WorkOrder& w : t.work_orders()) {
+      if (w.cycle() == t.cycle() && IsOpen(w)) targets.push_back(w.id());
+    }
+  }
+  for (const std::string& id : targets) {
+    ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(id));
+    if (!IsOpen(*w) || w->cycle() != t.cycle()) {
+      return WrongWorkOrderState(*w, "UrgeTicket", "an open work order of the current cycle");
+    }
+    w->set_urge_count(w->urge_count() + 1);
+    *w->mutable_last_urge_time() = ToProto(env_.now);
+    tx.Add(v1::EVENT_TYPE_URGED, w).set_reason(r.message());
+  }
+  return tx.Finish();
+}
+
+absl::Status TicketMachine::StartNewCycle(Transition& tx, bool automatic,
+                                          const v1::ReopenTicketRequest* request) const {
+  v1::Ticket& t = tx.ticket();
+  int previous_cycle = t.cycle();
+  // The previous cycle's work orders to follow up: replied, or cancelled by a closure.
+  std::vector<v1::WorkOrder> previous;
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (w.cycle() == previous_cycle && (w.state() == v1::WORK_ORDER_STATE_REPLIED ||
+                                        (w.state() == v1::WORK_ORDER_STATE_CANCELLED &&
+                                         w.redispatched_to_work_order_id().empty()))) {
+      previous.push_back(w);
+    }
+  }
+  std::stable_sort(previous.begin(), previous.end(), [](const auto& a, const auto& b) {
+    return a.role() == v1::WORK_ORDER_ROLE_LEAD && b.role() != v1::WORK_ORDER_ROLE_LEAD;
+  });
+  t.set_cycle(previous_cycle + 1);
+  t.set_state(v1::TICKET_STATE_IN_PROGRESS);
+  t.clear_close_time();
+  v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_TICKET_REOPENED);
+  if (request != nullptr) e.set_reason(request->reason());
+  v1::TicketReopenedDetails* d = e.mutable_reopened();
+  d->set_previous_cycle(previous_cycle);
+  d->set_new_cycle(previous_cycle + 1);
+  d->set_automatic(automatic);
+  for (const v1::WorkOrder& w : previous) d->add_previous_work_order_ids(w.id());
+
+  // Departments of the new cycle, with their limits: as given, or as before.
+  std::vector<std::pair<v1::DepartmentAssignment, v1::WorkOrderRole>> assignments;
+  if (request != nullptr && request->has_lead()) {
+    assignments.emplace_back(request->lead(), v1::WORK_ORDER_ROLE_LEAD);
+    for (const auto& a : request->assists()) assignments.emplace_back(a, v1::WORK_ORDER_ROLE_ASSIST);
+  } else {
+    bool has_default = DefaultLimit(t, "lead").ok();
+    for (const v1::WorkOrder& w : previous) {
+      v1::DepartmentAssignment a;
+      a.set_department_id(w.department_id());
+      if (!has_default) *a.mutable_time_limit() = w.time_limit();
+      assignments.emplace_back(a, w.role());
+    }
+  }
+  if (assignments.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket ", t.id(), " has no work order of cycle ", previous_cycle,
+        " to follow up; name the lead department"));
+  }
+  for (size_t i = 0; i < assignments.size(); ++i) {
+    std::string field = i == 0 ? "lead" : absl::StrCat("assists[", i - 1, "]");
+    RETURN_IF_ERROR(AddWorkOrder(tx, assignments[i].first, assignments[i].second, "", "", field));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::RecordCallback(
+    const StoredTicket& s, const v1::RecordCallbackRequest& r) const {
+  if (r.result() == v1::CALLBACK_RESULT_UNSPECIFIED || !v1::CallbackResult_IsValid(r.result())) {
+    return absl::InvalidArgumentError("result: must be set");
+  }
+  RETURN_IF_ERROR(LimitText(r.comment(), "comment", 2000));
+  if (s.ticket.state() != v1::TICKET_STATE_PENDING_CALLBACK) {
+    return WrongTicketState(s.ticket, "RecordCallback", "TICKET_STATE_PENDING_CALLBACK");
+  }
+  Transition tx(*this, s);
+  v1::Ticket& t = tx.ticket();
+  int attempt = 1;
+  for (const v1::CallbackRecord& c : t.callbacks()) attempt += c.cycle() == t.cycle();
+  std::string lead;
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (IsActiveIn(t, w) && w.role() == v1::WORK_ORDER_ROLE_LEAD) lead = w.department_id();
+  }
+  v1::CallbackRecord* record = t.add_callbacks();
+  record->set_cycle(t.cycle());
+  record->set_result(r.result());
+  record->set_comment(r.comment());
+  *record->mutable_actor() = actor_;
+  *record->mutable_record_time() = ToProto(env_.now);
+  v1::CallbackDetails* d = tx.Add(v1::EVENT_TYPE_CALLBACK_RECORDED).mutable_callback();
+  d->set_result(r.result());
+  d->set_comment(r.comment());
+  d->set_cycle(t.cycle());
+  d->set_lead_department_id(lead);
+  d->set_attempt(attempt);
+  switch (r.result()) {
+    case v1::CALLBACK_RESULT_SATISFIED:
+    case v1::CALLBACK_RESULT_BASICALLY_SATISFIED:
+      t.set_state(v1::TICKET_STATE_CLOSED);
+      *t.mutable_close_time() = ToProto(env_.now);
+      t.set_state_reason("");
+      tx.Add(v1::EVENT_TYPE_TICKET_CLOSED).mutable_closed()->set_callback_result(r.result());
+      break;
+    case v1::CALLBACK_RESULT_DISSATISFIED:
+      RETURN_IF_ERROR(StartNewCycle(tx, /*automatic=*/true, nullptr));
+      break;
+    default:
+      break;  // Unreachable or declined: wait for another attempt.
+  }
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Close(const StoredTicket& s,
+                                                  const v1::CloseTicketRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  if (s.ticket.state() == v1::TICKET_STATE_PENDING_REVIEW || IsFinal(s.ticket.state())) {
+    return WrongTicketState(s.ticket, "CloseTicket",
+                            "a dispatched or confirmed ticket that is not final");
+  }
+  Transition tx(*this, s);
+  v1::Ticket& t = tx.ticket();
+  std::vector<std::string> cancelled;
+  for (v1::WorkOrder& w : *t.mutable_work_orders()) {
+    if (!IsOpen(w)) continue;
+    WithdrawExtension(tx, &w);
+    w.set_state(v1::WORK_ORDER_STATE_CANCELLED);
+    w.set_warning_level(v1::WARNING_LEVEL_NONE);
+    tx.Add(v1::EVENT_TYPE_WORK_ORDER_CANCELLED, &w).set_reason(r.reason());
+    cancelled.push_back(w.id());
+  }
+  t.set_state(v1::TICKET_STATE_CLOSED);
+  *t.mutable_close_time() = ToProto(env_.now);
+  t.set_state_reason(r.reason());
+  v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_TICKET_CLOSED);
+  e.set_reason(r.reason());
+  for (const std::string& id : cancelled) e.mutable_closed()->add_cancelled_work_order_ids(id);
+  e.mutable_closed()->set_callback_result(v1::CALLBACK_RESULT_UNSPECIFIED);
+  return tx.Finish();
+}
+
+absl::StatusOr<TicketChange> TicketMachine::Reopen(const StoredTicket& s,
+                                                   const v1::ReopenTicketRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
+  if (!r.has_lead() && r.assists_size() > 0) {
+    return absl::InvalidArgumentError("assists: requires lead to be set");
+  }
+  const v1::Ticket& t = s.ticket;
+  if (t.state() != v1::TICKET_STATE_PENDING_CALLBACK && t.state() != v1::TICKET_STATE_CLOSED) {
+    return WrongTicketState(t, "ReopenTicket",
+                            "TICKET_STATE_PENDING_CALLBACK or TICKET_STATE_CLOSED");
+  }
+  int period = env_.config->reopen_period_days();
+  if (t.state() == v1::TICKET_STATE_CLOSED && period > 0 &&
+      env_.now > FromProto(t.close_time()) + absl::Hours(24 * period)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket ", t.id(), " was closed more than ", period, " days ago"));
+  }
+  Transition tx(*this, s);
+  RETURN_IF_ERROR(StartNewCycle(tx, /*automatic=*/false, &r));
+  tx.ticket().set_state_reason(r.reason());
+  return tx.Finish();
+}
+
+TicketChange TicketMachine::RaiseDueWarnings(const StoredTicket& s) const {
+  Transition tx(*this, s);
+  for (v1::WorkOrder& w : *tx.ticket().mutable_work_orders()) {
+    if (!IsOpen(w)) continue;
+    absl::Time deadline = FromProto(w.deadline());
+    v1::WarningLevel due = v1::WARNING_LEVEL_NONE;
+    if (env_.now > deadline) {
+      due = v1::WARNING_LEVEL_RED;
+    } else if (env_.now >= NextWarningTime(w) && w.warning_level() == v1::WARNING_LEVEL_NONE) {
+      due = v1::WARNING_LEVEL_YELLOW;
+    }
+    if (due <= w.warning_level()) continue;
+    w.set_warning_level(due);
+    v1::TicketEvent& e = tx.Add(
+        due == v1::WARNING_LEVEL_RED ? v1::EVENT_TYPE_RED_WARNING : v1::EVENT_TYPE_YELLOW_WARNING,
+        &w);
+    e.mutable_warning()->set_level(due);
+    *e.mutable_warning()->mutable_deadline() = w.deadline();
+  }
+  return tx.Finish();
+}
+
+}  // namespace hotline::ticket

@@ -1,0 +1,320 @@
+#include "services/ticket/ticket_store.h"
+
+#include <glog/logging.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+
+namespace hotline::ticket {
+namespace {
+
+constexpr char kCounterKey[] = "ticket_counter";
+
+int64_t Micros(const google::protobuf::Timestamp& t) { return absl::ToUnixMicros(FromProto(t)); }
+
+std::string EventKey(const std::string& ticket_id, int64_t sequence) {
+  return absl::StrCat("e/", ticket_id, "/", TicketStore::Number(sequence));
+}
+
+absl::Status Corrupt(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("corrupt record in the ticket store: ", what));
+}
+
+}  // namespace
+
+std::string TicketStore::Number(int64_t n) { return absl::StrFormat("%020d", n); }
+
+std::vector<std::string> TicketStore::Families() {
+  return {kTickets, kEvents, kIndex, kOutbox, kMeta};
+}
+
+TicketStore::TicketStore(RocksStore* db, AlarmFunction alarm)
+    : db_(db),
+      alarm_(std::move(alarm)),
+      tickets_(db->Family(kTickets)),
+      events_(db->Family(kEvents)),
+      index_(db->Family(kIndex)),
+      outbox_(db->Family(kOutbox)),
+      meta_(db->Family(kMeta)) {}
+
+TicketStore::~TicketStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
+}
+
+absl::Status TicketStore::Init() {
+  ASSIGN_OR_RETURN(std::optional<std::string> counter, db_->Get(meta_, kCounterKey));
+  int64_t tickets = 0;
+  if (counter.has_value() && !absl::SimpleAtoi(*counter, &tickets)) return Corrupt(kCounterKey);
+  // The last global sequence is the last key of the event log.
+  int64_t last = 0;
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
+  it->SeekForPrev("g/\xff");
+  if (it->Valid() && it->key().starts_with("g/")) {
+    if (!absl::SimpleAtoi(absl::string_view(it->key().data() + 2, it->key().size() - 2), &last)) {
+      return Corrupt("event log key");
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the event log"));
+  {
+    absl::MutexLock lock(&mu_);
+    ticket_counter_ = tickets;
+    committed_ = last;
+  }
+  committer_ = std::thread([this] { CommitterLoop(); });
+  LOG(INFO) << "ticket store: " << tickets << " tickets created, last event " << last;
+  return absl::OkStatus();
+}
+
+std::string TicketStore::NewTicketId(absl::Time now) {
+  int64_t n;
+  {
+    absl::MutexLock lock(&mu_);
+    n = ++ticket_counter_;
+  }
+  return absl::StrCat("T", absl::FormatTime("%Y%m%d", now, ShanghaiTimeZone()), "-",
+                      absl::StrFormat("%06d", n));
+}
+
+absl::StatusOr<std::optional<StoredTicket>> TicketStore::Load(const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(tickets_, id));
+  if (!value.has_value()) return std::optional<StoredTicket>();
+  StoredTicket stored;
+  if (!stored.ticket.ParseFromString(*value)) return Corrupt(id);
+  ASSIGN_OR_RETURN(std::optional<std::string> sequence, db_->Get(tickets_, "q/" + id));
+  if (!sequence.has_value() || !absl::SimpleAtoi(*sequence, &stored.last_sequence)) {
+    return Corrupt("q/" + id);
+  }
+  return std::optional<StoredTicket>(std::move(stored));
+}
+
+absl::StatusOr<std::optional<std::string>> TicketStore::GetRecord(const std::string& key) const {
+  return db_->Get(index_, key);
+}
+
+int64_t TicketStore::committed_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return committed_;
+}
+
+int TicketStore::AddCommitListener(std::function<void(int64_t)> listener) {
+  absl::MutexLock lock(&mu_);
+  listeners_.emplace_back(++next_listener_, std::move(listener));
+  return next_listener_;
+}
+
+void TicketStore::RemoveCommitListener(int id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+    if (it->first == id) {
+      listeners_.erase(it);
+      return;
+    }
+  }
+}
+
+std::set<std::string> TicketStore::IndexKeys(const v1::Ticket& t) const {
+  std::set<std::string> keys;
+  const std::string& id = t.id();
+  keys.insert(absl::StrCat("s/", absl::StrFormat("%02d", t.state()), "/", id));
+  keys.insert(absl::StrCat("ct/", Number(Micros(t.create_time())), "/", id));
+  if (!t.category_path().empty()) keys.insert(absl::StrCat("c/", t.category_path(), "\x01", id));
+  if (!t.caller_phone().empty()) keys.insert(absl::StrCat("p/", t.caller_phone(), "/", id));
+  if (t.has_deadline()) keys.insert(absl::StrCat("dl/", Number(Micros(t.deadline())), "/", id));
+  for (const std::string& d : CurrentDepartments(t)) keys.insert(absl::StrCat("d/", d, "/", id));
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (!IsOpen(w)) continue;
+    keys.insert(absl::StrCat("o/", Number(Micros(w.deadline())), "/", id, "/", w.id()));
+    absl::Time alarm = alarm_(w);
+    if (alarm != absl::InfiniteFuture()) {
+      keys.insert(absl::StrCat("a/", Number(absl::ToUnixMicros(alarm)), "/", id, "/", w.id()));
+    }
+  }
+  return keys;
+}
+
+absl::Status TicketStore::Commit(std::vector<TicketChange>* changes,
+                                 std::vector<std::pair<std::string, std::string>> records) {
+  Pending pending{changes, std::move(records)};
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("the ticket store is shutting down");
+  queue_.push_back(&pending);
+  mu_.Await(absl::Condition(&pending.done));
+  return pending.result;
+}
+
+void TicketStore::CommitterLoop() {
+  while (true) {
+    std::vector<Pending*> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](TicketStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;
+      // Everything queued while the last fsync ran goes into one batch.
+      while (!queue_.empty() && group.size() < 512) {
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    absl::Status status = WriteGroup(group);
+    std::vector<std::function<void(int64_t)>> listeners;
+    int64_t committed;
+    {
+      absl::MutexLock lock(&mu_);
+      for (Pending* p : group) {
+        p->result = status;
+        p->done = true;
+      }
+      committed = committed_;
+      for (auto& [id, listener] : listeners_) listeners.push_back(listener);
+    }
+    if (status.ok()) {
+      for (auto& listener : listeners) listener(committed);
+    }
+  }
+}
+
+absl::Status TicketStore::WriteGroup(std::vector<Pending*>& group) {
+  int64_t next;
+  int64_t counter;
+  {
+    absl::MutexLock lock(&mu_);
+    next = committed_;
+    counter = ticket_counter_;
+  }
+  rocksdb::WriteBatch batch;
+  for (Pending* p : group) {
+    for (TicketChange& change : *p->changes) {
+      const v1::Ticket& after = change.after;
+      const std::string& id = after.id();
+      for (v1::TicketEvent& e : change.events) {
+        e.set_global_sequence(++next);
+        std::string bytes = e.SerializeAsString();
+        std::string global = Number(e.global_sequence());
+        batch.Put(events_, EventKey(id, e.sequence()), bytes);
+        batch.Put(events_, "g/" + global, bytes);
+        for (const std::string& d : e.department_ids()) {
+          batch.Put(events_, absl::StrCat("dg/", d, "/", global), "");
+        }
+        batch.Put(outbox_, global, bytes);
+      }
+      if (!change.events.empty()) {
+        batch.Put(tickets_, "q/" + id, absl::StrCat(change.events.back().sequence()));
+      }
+      batch.Put(tickets_, id, after.SerializeAsString());
+      std::set<std::string> old_keys;
+      if (!change.before.id().empty()) old_keys = IndexKeys(change.before);
+      std::set<std::string> new_keys = IndexKeys(after);
+      for (const std::string& k : old_keys) {
+        if (!new_keys.count(k)) batch.Delete(index_, k);
+      }
+      for (const std::string& k : new_keys) {
+        if (!old_keys.count(k)) batch.Put(index_, k, "");
+      }
+    }
+    for (const auto& [key, value] : p->records) batch.Put(index_, key, value);
+  }
+  batch.Put(meta_, kCounterKey, absl::StrCat(counter));
+  absl::Status status = db_->Write(&batch);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    committed_ = next;
+  } else {
+    LOG(ERROR) << "commit of " << group.size() << " transitions failed: " << status;
+    // Sequences were not consumed: committed_ is unchanged, so the log stays gapless.
+    for (Pending* p : group) {
+      for (TicketChange& change : *p->changes) {
+        for (v1::TicketEvent& e : change.events) e.clear_global_sequence();
+      }
+    }
+  }
+  return status;
+}
+
+absl::Status TicketStore::ScanTicketEvents(
+    const std::string& ticket_id, int64_t after,
+    const std::function<bool(const v1::TicketEvent&)>& visit) const {
+  std::string prefix = absl::StrCat("e/", ticket_id, "/");
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
+  for (it->Seek(EventKey(ticket_id, after + 1)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    v1::TicketEvent e;
+    if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Corrupt(it->key().ToString());
+    }
+    if (!visit(e)) break;
+  }
+  return FromRocksStatus(it->status(), "reading ticket events");
+}
+
+absl::Status TicketStore::ScanDepartmentEvents(const std::string& department_id, int64_t after,
+                                               int64_t up_to, size_t limit,
+                                               std::vector<v1::TicketEvent>* out) const {
+  std::string prefix = absl::StrCat("dg/", department_id, "/");
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
+  for (it->Seek(prefix + Number(after + 1)); it->Valid() && it->key().starts_with(prefix) &&
+                                             out->size() < limit;
+       it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    int64_t sequence = 0;
+    if (!absl::SimpleAtoi(key.substr(prefix.size()), &sequence)) return Corrupt(key);
+    if (sequence > up_to) break;
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(events_, "g/" + Number(sequence)));
+    if (!bytes.has_value() || !out->emplace_back().ParseFromString(*bytes)) return Corrupt(key);
+  }
+  return FromRocksStatus(it->status(), "reading department events");
+}
+
+absl::Status TicketStore::ScanAllEvents(
+    int64_t after, const std::function<bool(const v1::TicketEvent&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
+  for (it->Seek("g/" + Number(after + 1)); it->Valid() && it->key().starts_with("g/");
+       it->Next()) {
+    v1::TicketEvent e;
+    if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Corrupt(it->key().ToString());
+    }
+    if (!visit(e)) break;
+  }
+  return FromRocksStatus(it->status(), "reading the event log");
+}
+
+absl::Status TicketStore::ScanIndex(const std::string& prefix,
+                                    const std::function<bool(absl::string_view)>& visit) const {
+  return db_->ScanPrefix(index_, prefix,
+                         [&](absl::string_view key, absl::string_view) { return visit(key); });
+}
+
+absl::Status TicketStore::ReadOutbox(size_t limit, std::vector<v1::TicketEvent>* out) const {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(outbox_);
+  for (it->SeekToFirst(); it->Valid() && out->size() < limit; it->Next()) {
+    if (!out->emplace_back().ParseFromArray(it->value().data(),
+                                            static_cast<int>(it->value().size()))) {
+      return Corrupt("outbox entry");
+    }
+  }
+  return FromRocksStatus(it->status(), "reading the outbox");
+}
+
+absl::Status TicketStore::DeleteFromOutbox(int64_t up_to) {
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(outbox_, Number(0), Number(up_to + 1));
+  return db_->Write(&batch);
+}
+
+absl::Status TicketStore::DeleteIndexKey(const std::string& key) {
+  rocksdb::WriteBatch batch;
+  batch.Delete(index_, key);
+  return db_->Write(&batch);
+}
+
+}  // namespace hotline::ticket
