@@ -65,7 +65,9 @@ start_service() {
   pids+=($!)
 }
 start_service kb "$KB_ADDR"
-start_service ticket "$TICKET_ADDR"
+start_service ticket "$TICKET_ADDR" --redis="127.0.0.1:$REDIS_PORT" \
+  --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
+  --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
 start_service metrics "$METRICS_ADDR"
 
 ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR")

@@ -1,0 +1,579 @@
+// The ticket service through a real gRPC server on port 0, a real RocksDB in a temporary
+// directory, the real holiday calendar and the deployed configuration; time is a ManualClock.
+#include "services/ticket/ticket_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/service_host.h"
+#include "services/ticket/outbox_relay.h"
+#include "services/ticket/replay.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_util.h"
+
+namespace hotline::ticket {
+namespace {
+
+using testing::ContextWithToken;
+
+absl::Time Shanghai(int y, int m, int d, int hh, int mm = 0) {
+  return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm), ShanghaiTimeZone());
+}
+
+// The end of a Shanghai calendar day: where working-day deadlines fall.
+absl::Time EndOfDay(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilDay(y, m, d) + 1, ShanghaiTimeZone()) - absl::Microseconds(1);
+}
+
+class TicketServiceTest : public ::testing::Test {
+ protected:
+  // Thursday 26 September 2024, just before the National Day holiday.
+  TicketServiceTest() : clock_(Shanghai(2024, 9, 26, 10)) {}
+
+  void SetUp() override {
+    std::string tokens;
+    for (const auto& [token, line] : std::vector<std::pair<std::string, std::string>>{
+             {"agent", "agent-zhang agent"},
+             {"reviewer", "reviewer-liu reviewer"},
+             {"supervisor", "supervisor-chen supervisor"},
+             {"editor", "editor-wang editor"},
+             {"water", "water-system department water"},
+             {"housing", "housing-system department housing"},
+             {"hrss", "hrss-system department hrss"}}) {
+      tokens += HashToken(token) + " " + line + "\n";
+    }
+    tokens_ = *TokenRegistry::Parse(tokens);
+    auto calendar = WorkingCalendar::LoadDirectory("../shared/data/holiday-cn");
+    ASSERT_TRUE(calendar.ok()) << calendar.status();
+    calendar_ = *calendar;
+    auto config = LoadTicketConfig("deploy/config/ticket.textproto");
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = *config;
+    Start();
+  }
+
+  void TearDown() override { Stop(); }
+
+  void Start() {
+    auto db = RocksStore::Open({.path = dir_.Sub("db"), .column_families = TicketStore::Families()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    TicketServiceOptions options;
+    options.config = config_;
+    options.calendar = calendar_;
+    options.clock = &clock_;
+    options.worker_threads = 8;
+    service_ = std::make_unique<TicketService>(tokens_, db_.get(), options);
+    ASSERT_TRUE(service_->Init().ok());
+    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
+    host_->AddService(service_.get(), TicketService::kName);
+    host_->AddShutdownHook([this] { service_->EndStreams(); });
+    ASSERT_TRUE(host_->Start().ok());
+    stub_ = v1::TicketService::NewStub(testing::LocalChannel(host_->port()));
+  }
+
+  void Stop() {
+    if (host_) host_->Shutdown();
+    host_.reset();
+    service_.reset();
+    db_.reset();
+  }
+
+  v1::Ticket Create(const std::string& phone = "13812345678", bool confidential = false) {
+    v1::CreateTicketRequest request;
+    request.set_request_id(absl::StrCat("req-", ++request_counter_));
+    v1::Ticket* t = request.mutable_ticket();
+    t->set_kind(v1::TICKET_KIND_COMPLAINT);
+    t->set_channel(v1::CHANNEL_HOTLINE);
+    t->set_caller_name("王女士");
+    t->set_caller_phone(phone);
+    t->set_confidential(confidential);
+    t->set_content("小区二次供水水压不足，高层住户早晚无法正常用水。");
+    t->set_category_path("城乡建设/供水");
+    v1::Ticket out;
+    grpc::Status s = stub_->CreateTicket(ContextWithToken("agent").get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::Ticket Confirm(const v1::Ticket& t) {
+    v1::ConfirmTicketRequest r;
+    r.set_ticket_id(t.id());
+    r.set_expected_version(t.version());
+    v1::Ticket out;
+    grpc::Status s = stub_->ConfirmTicket(ContextWithToken("reviewer").get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status Dispatch(const v1::Ticket& t, const std::string& lead,
+                        std::vector<std::string> assists, v1::Ticket* out) {
+    v1::DispatchTicketRequest r;
+    r.set_ticket_id(t.id());
+    r.set_expected_version(t.version());
+    r.mutable_lead()->set_department_id(lead);
+    for (const std::string& a : assists) r.add_assists()->set_department_id(a);
+    return stub_->DispatchTicket(ContextWithToken("reviewer").get(), r, out);
+  }
+
+  const v1::WorkOrder& Order(const v1::Ticket& t, const std::string& department) {
+    for (int i = t.work_orders_size() - 1; i >= 0; --i) {
+      if (t.work_orders(i).department_id() == department) return t.work_orders(i);
+    }
+    ADD_FAILURE() << "no work order for " << department;
+    return t.work_orders(0);
+  }
+
+  template <typename Request>
+  Request WorkOrderRequest(const v1::Ticket& t, const std::string& department) {
+    Request r;
+    r.set_ticket_id(t.id());
+    r.set_work_order_id(Order(t, department).id());
+    r.set_expected_version(t.version());
+    return r;
+  }
+
+  v1::Ticket Sign(const v1::Ticket& t, const std::string& department) {
+    v1::Ticket out;
+    grpc::Status s = stub_->SignWorkOrder(ContextWithToken(department).get(),
+                                          WorkOrderRequest<v1::SignWorkOrderRequest>(t, department), &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::Ticket Reply(const v1::Ticket& t, const std::string& department) {
+    auto r = WorkOrderRequest<v1::ReplyWorkOrderRequest>(t, department);
+    r.set_reply_text("已协调物业更换加压泵，水压恢复正常。");
+    v1::Ticket out;
+    grpc::Status s = stub_->ReplyWorkOrder(ContextWithToken(department).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::Ticket Callback(const v1::Ticket& t, v1::CallbackResult result) {
+    v1::RecordCallbackRequest r;
+    r.set_ticket_id(t.id());
+    r.set_expected_version(t.version());
+    r.set_result(result);
+    v1::Ticket out;
+    grpc::Status s = stub_->RecordCallback(ContextWithToken("agent").get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  v1::Ticket Get(const std::string& id, const std::string& token = "supervisor") {
+    v1::GetTicketRequest r;
+    r.set_ticket_id(id);
+    v1::Ticket out;
+    grpc::Status s = stub_->GetTicket(ContextWithToken(token).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  std::shared_ptr<const TokenRegistry> tokens_;
+  std::shared_ptr<const WorkingCalendar> calendar_;
+  config::TicketConfig config_;
+  std::unique_ptr<RocksStore> db_;
+  std::unique_ptr<TicketService> service_;
+  std::unique_ptr<ServiceHost> host_;
+  std::unique_ptr<v1::TicketService::Stub> stub_;
+  int request_counter_ = 0;
+};
+
+TEST_F(TicketServiceTest, FullLoopWithReturnExtensionDissatisfiedCallbackAndReopenEndsClosed) {
+  v1::Ticket t = Create();
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_PENDING_REVIEW);
+  EXPECT_EQ(t.version(), 1);
+  t = Confirm(t);
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_PENDING_DISPATCH);
+  ASSERT_TRUE(Dispatch(t, "water", {"housing"}, &t).ok());
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  // A complaint has 15 working days. From Thursday 26 September 2024 they run over the
+  // make-up Sunday 29 September, skip National Day (1-7 October), count the make-up
+  // Saturday 12 October, and end on Tuesday 22 October.
+  EXPECT_EQ(FromProto(Order(t, "water").deadline()), EndOfDay(2024, 10, 22));
+  EXPECT_EQ(FromProto(t.deadline()), EndOfDay(2024, 10, 22));
+
+  // The water bureau returns the misrouted order; the dispatcher re-routes it to hrss.
+  clock_.Advance(absl::Hours(2));
+  auto ret = WorkOrderRequest<v1::ReturnWorkOrderRequest>(t, "water");
+  ret.set_reason("属于人社部门职责");
+  ASSERT_TRUE(stub_->ReturnWorkOrder(ContextWithToken("water").get(), ret, &t).ok());
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_PENDING_REDISPATCH);
+  v1::RedispatchWorkOrderRequest re;
+  re.set_ticket_id(t.id());
+  re.set_work_order_id(Order(t, "water").id());
+  re.set_expected_version(t.version());
+  re.mutable_assignment()->set_department_id("hrss");
+  grpc::Status s = stub_->RedispatchWorkOrder(ContextWithToken("reviewer").get(), re, &t);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  EXPECT_EQ(Order(t, "water").state(), v1::WORK_ORDER_STATE_REDISPATCHED);
+  EXPECT_EQ(Order(t, "hrss").role(), v1::WORK_ORDER_ROLE_LEAD);
+
+  t = Sign(t, "hrss");
+  t = Sign(t, "housing");
+  // hrss asks for 5 more working days; the supervisor approves and the deadline moves.
+  auto ext = WorkOrderRequest<v1::RequestExtensionRequest>(t, "hrss");
+  ext.mutable_extension()->set_working_days(5);
+  ext.set_reason("需调取社保缴费记录");
+  s = stub_->RequestExtension(ContextWithToken("hrss").get(), ext, &t);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  absl::Time before = FromProto(Order(t, "hrss").deadline());
+  v1::DecideExtensionRequest decide;
+  decide.set_ticket_id(t.id());
+  decide.set_work_order_id(Order(t, "hrss").id());
+  decide.set_expected_version(t.version());
+  decide.set_decision(v1::EXTENSION_DECISION_APPROVE);
+  s = stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &t);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_GT(FromProto(Order(t, "hrss").deadline()), before);
+  EXPECT_EQ(Order(t, "hrss").extension().state(), v1::EXTENSION_STATE_APPROVED);
+  EXPECT_EQ(FromProto(Order(t, "hrss").original_deadline()), before);
+
+  t = Reply(t, "housing");
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  t = Reply(t, "hrss");
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_PENDING_CALLBACK);
+  EXPECT_TRUE(Order(t, "hrss").on_time());
+
+  // Dissatisfied: a new cycle for the same departments.
+  t = Callback(t, v1::CALLBACK_RESULT_DISSATISFIED);
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  EXPECT_EQ(t.cycle(), 2);
+  EXPECT_EQ(Order(t, "hrss").cycle(), 2);
+  EXPECT_EQ(Order(t, "housing").cycle(), 2);
+  t = Sign(t, "hrss");
+  t = Sign(t, "housing");
+  t = Reply(t, "housing");
+  t = Reply(t, "hrss");
+  t = Callback(t, v1::CALLBACK_RESULT_SATISFIED);
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_CLOSED);
+
+  v1::Ticket full = Get(t.id());
+  ASSERT_GT(full.events_size(), 0);
+  std::vector<v1::TicketEvent> events(full.events().begin(), full.events().end());
+  std::vector<v1::EventType> types;
+  for (int i = 0; i < full.events_size(); ++i) {
+    EXPECT_EQ(full.events(i).sequence(), i + 1);
+    types.push_back(full.events(i).type());
+  }
+  for (v1::EventType expected :
+       {v1::EVENT_TYPE_WORK_ORDER_RETURNED, v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED,
+        v1::EVENT_TYPE_EXTENSION_APPROVED, v1::EVENT_TYPE_TICKET_REOPENED,
+        v1::EVENT_TYPE_TICKET_CLOSED}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), expected), types.end())
+        << v1::EventType_Name(expected);
+  }
+  EXPECT_EQ(std::count(types.begin(), types.end(), v1::EVENT_TYPE_CALLBACK_RECORDED), 2);
+  auto replayed = Replay(events);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->state, v1::TICKET_STATE_CLOSED);
+  EXPECT_EQ(replayed->version, full.version());
+
+  // The history survives a restart.
+  Stop();
+  Start();
+  EXPECT_EQ(Get(t.id()).events_size(), full.events_size());
+}
+
+TEST_F(TicketServiceTest, TwoConcurrentDispatchesOneWins) {
+  v1::Ticket t = Confirm(Create());
+  std::vector<grpc::Status> results(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Ticket out;
+      results[i] = Dispatch(t, i == 0 ? "water" : "housing", {}, &out);
+    });
+  }
+  for (auto& th : threads) th.join();
+  int ok = 0;
+  for (const grpc::Status& s : results) {
+    if (s.ok()) {
+      ++ok;
+    } else {
+      EXPECT_TRUE(s.error_code() == grpc::StatusCode::ABORTED ||
+                  s.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+          << s.error_message();
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  v1::Ticket stored = Get(t.id());
+  EXPECT_EQ(stored.work_orders_size(), 1);
+  EXPECT_EQ(stored.version(), t.version() + 1);
+  std::vector<v1::TicketEvent> events(stored.events().begin(), stored.events().end());
+  EXPECT_EQ(Replay(events)->state, stored.state());
+}
+
+TEST_F(TicketServiceTest, DepartmentsSeeOnlyTheirOwnWorkAndNeverThePhone) {
+  v1::Ticket t = Confirm(Create("13812345678"));
+  ASSERT_TRUE(Dispatch(t, "hrss", {}, &t).ok());
+
+  // Another department can neither read nor act, and cannot probe ids.
+  v1::GetTicketRequest get;
+  get.set_ticket_id(t.id());
+  v1::Ticket out;
+  EXPECT_EQ(stub_->GetTicket(ContextWithToken("water").get(), get, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  get.set_ticket_id("T20240926-999999");
+  EXPECT_EQ(stub_->GetTicket(ContextWithToken("water").get(), get, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto sign = WorkOrderRequest<v1::SignWorkOrderRequest>(t, "hrss");
+  EXPECT_EQ(stub_->SignWorkOrder(ContextWithToken("water").get(), sign, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListTicketsRequest other;
+  other.set_department_id("hrss");
+  v1::ListTicketsResponse listed;
+  EXPECT_EQ(stub_->ListTickets(ContextWithToken("water").get(), other, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Reviewers do not sign for departments.
+  EXPECT_EQ(stub_->SignWorkOrder(ContextWithToken("reviewer").get(), sign, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The department's own views mask the phone everywhere.
+  v1::Ticket own = Get(t.id(), "hrss");
+  EXPECT_EQ(own.caller_phone(), "138****5678");
+  v1::ListTicketsRequest mine;
+  ASSERT_TRUE(stub_->ListTickets(ContextWithToken("hrss").get(), mine, &listed).ok());
+  ASSERT_EQ(listed.tickets_size(), 1);
+  EXPECT_EQ(listed.tickets(0).caller_phone(), "138****5678");
+  v1::Ticket signed_ticket;
+  ASSERT_TRUE(stub_->SignWorkOrder(ContextWithToken("hrss").get(), sign, &signed_ticket).ok());
+  EXPECT_EQ(signed_ticket.caller_phone(), "138****5678");
+  // Supervisors see the number.
+  EXPECT_EQ(Get(t.id()).caller_phone(), "13812345678");
+
+  // Confidential reports: no name, no number.
+  v1::Ticket secret = Confirm(Create("13900001111", /*confidential=*/true));
+  ASSERT_TRUE(Dispatch(secret, "hrss", {}, &secret).ok());
+  v1::Ticket hidden = Get(secret.id(), "hrss");
+  EXPECT_EQ(hidden.caller_phone(), "");
+  EXPECT_EQ(hidden.caller_name(), "");
+}
+
+TEST_F(TicketServiceTest, ErrorsFollowTheContract) {
+  v1::Ticket t = Create();
+  v1::Ticket out;
+  // No token; wrong role.
+  v1::ConfirmTicketRequest confirm;
+  confirm.set_ticket_id(t.id());
+  confirm.set_expected_version(1);
+  EXPECT_EQ(stub_->ConfirmTicket(ContextWithToken("").get(), confirm, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->ConfirmTicket(ContextWithToken("editor").get(), confirm, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A field problem names the field.
+  v1::CreateTicketRequest bad;
+  bad.set_request_id("r-bad");
+  bad.mutable_ticket()->set_kind(v1::TICKET_KIND_COMPLAINT);
+  bad.mutable_ticket()->set_channel(v1::CHANNEL_WEB);
+  grpc::Status s = stub_->CreateTicket(ContextWithToken("agent").get(), bad, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("ticket.content"), std::string::npos) << s.error_message();
+  bad.mutable_ticket()->set_content("内容");
+  bad.mutable_ticket()->set_caller_phone("12ab");
+  s = stub_->CreateTicket(ContextWithToken("agent").get(), bad, &out);
+  EXPECT_NE(s.error_message().find("ticket.caller_phone"), std::string::npos) << s.error_message();
+  // Wrong state names the current state.
+  v1::DispatchTicketRequest dispatch;
+  dispatch.set_ticket_id(t.id());
+  dispatch.set_expected_version(1);
+  dispatch.mutable_lead()->set_department_id("water");
+  s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("TICKET_STATE_PENDING_REVIEW"), std::string::npos);
+  // A stale version is ABORTED and changes nothing.
+  t = Confirm(t);
+  s = stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(Get(t.id()).version(), 2);
+  // Unknown department names the field.
+  dispatch.set_expected_version(2);
+  dispatch.mutable_lead()->set_department_id("nosuch");
+  s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("lead.department_id"), std::string::npos);
+  // Missing ticket.
+  confirm.set_ticket_id("T19990101-000001");
+  EXPECT_EQ(stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
+  v1::CreateTicketRequest create;
+  create.set_request_id("same-request");
+  create.mutable_ticket()->set_kind(v1::TICKET_KIND_CONSULTATION);
+  create.mutable_ticket()->set_channel(v1::CHANNEL_WEB);
+  create.mutable_ticket()->set_content("公积金提取需要什么材料？");
+  v1::Ticket first, again;
+  ASSERT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), create, &first).ok());
+  ASSERT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), create, &again).ok());
+  EXPECT_EQ(first.id(), again.id());
+  create.mutable_ticket()->set_content("另一件事");
+  EXPECT_EQ(stub_->CreateTicket(ContextWithToken("agent").get(), create, &again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::ConfirmTicketRequest confirm;
+  confirm.set_ticket_id(first.id());
+  confirm.set_expected_version(1);
+  confirm.set_request_id("confirm-1");
+  v1::Ticket confirmed, retried;
+  ASSERT_TRUE(stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &confirmed).ok());
+  // The retry of an applied update succeeds without applying it again, despite the old version.
+  ASSERT_TRUE(stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &retried).ok());
+  EXPECT_EQ(retried.version(), confirmed.version());
+  EXPECT_EQ(Get(first.id()).events_size(), 2);
+}
+
+TEST_F(TicketServiceTest, YellowThenRedWarningsOnTheWorkingCalendar) {
+  v1::Ticket t = Confirm(Create());
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());  // Deadline: end of 22 October 2024.
+  EXPECT_EQ(*service_->RunDueWarnings(), 0);
+  // The yellow card comes one working day before: at the end of Monday 21 October.
+  clock_.Set(Shanghai(2024, 10, 21, 23, 59));
+  EXPECT_EQ(*service_->RunDueWarnings(), 0);
+  clock_.Set(Shanghai(2024, 10, 22, 0, 1));
+  EXPECT_EQ(*service_->RunDueWarnings(), 1);
+  t = Get(t.id());
+  EXPECT_EQ(t.warning_level(), v1::WARNING_LEVEL_YELLOW);
+  EXPECT_EQ(*service_->RunDueWarnings(), 0);  // Raised once.
+  clock_.Set(Shanghai(2024, 10, 23, 8));
+  EXPECT_EQ(*service_->RunDueWarnings(), 1);
+  t = Get(t.id());
+  EXPECT_EQ(t.warning_level(), v1::WARNING_LEVEL_RED);
+  EXPECT_EQ(t.events(t.events_size() - 1).type(), v1::EVENT_TYPE_RED_WARNING);
+  EXPECT_EQ(t.events(t.events_size() - 1).actor().role(), v1::ROLE_SYSTEM);
+  // A late reply is frozen as not on time.
+  t = Sign(t, "water");
+  t = Reply(t, "water");
+  EXPECT_FALSE(Order(t, "water").on_time());
+  EXPECT_EQ(t.warning_level(), v1::WARNING_LEVEL_NONE);
+}
+
+TEST_F(TicketServiceTest, ANewCalendarDoesNotMoveDeadlinesAlreadySet) {
+  v1::Ticket t = Confirm(Create());
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
+  absl::Time set = FromProto(t.deadline());
+  // A re-issued calendar that makes Monday 30 September 2024 a holiday.
+  service_->SetCalendar(WorkingCalendar::FromDays(
+      {{absl::CivilDay(2024, 9, 30), true, "extra"}}, "test-v2"));
+  EXPECT_EQ(FromProto(Get(t.id()).deadline()), set);
+  v1::Ticket other = Confirm(Create());
+  ASSERT_TRUE(Dispatch(other, "water", {}, &other).ok());
+  EXPECT_EQ(Order(other, "water").calendar_version(), "test-v2");
+  EXPECT_NE(Order(t, "water").calendar_version(), "test-v2");
+}
+
+TEST_F(TicketServiceTest, DepartmentStreamResumesFromItsCursorWithoutGaps) {
+  // Work for two departments, interleaved.
+  std::vector<v1::Ticket> tickets;
+  for (int i = 0; i < 3; ++i) {
+    v1::Ticket t = Confirm(Create());
+    ASSERT_TRUE(Dispatch(t, i % 2 ? "water" : "hrss", {}, &t).ok());
+    tickets.push_back(t);
+  }
+  auto read = [&](const std::string& cursor, size_t events_wanted,
+                  std::vector<v1::WatchWorkOrdersResponse>* out) {
+    v1::WatchWorkOrdersRequest request;
+    request.set_cursor(cursor);
+    auto context = ContextWithToken("hrss");
+    auto stream = stub_->WatchWorkOrders(context.get(), request);
+    v1::WatchWorkOrdersResponse m;
+    size_t events = 0;
+    while (events < events_wanted && stream->Read(&m)) {
+      out->push_back(m);
+      events += m.has_event();
+    }
+    context->TryCancel();
+    stream->Finish().IgnoreError();
+  };
+  std::vector<v1::WatchWorkOrdersResponse> first;
+  read("", 1, &first);
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_FALSE(first[0].has_event());  // Opens with a heartbeat.
+
+  // More happens while the department is away.
+  v1::Ticket hrss_ticket = tickets[0];
+  hrss_ticket = Sign(hrss_ticket, "hrss");
+  hrss_ticket = Reply(hrss_ticket, "hrss");
+
+  std::vector<v1::WatchWorkOrdersResponse> second;
+  read(first.back().cursor(), 3, &second);
+  std::vector<int64_t> delivered;
+  for (const auto& m : first) if (m.has_event()) delivered.push_back(m.event().global_sequence());
+  for (const auto& m : second) if (m.has_event()) delivered.push_back(m.event().global_sequence());
+  // Expected: every event addressed to hrss, in order, each once.
+  std::vector<int64_t> expected;
+  ASSERT_TRUE(service_->store()
+                  .ScanAllEvents(0, [&](const v1::TicketEvent& e) {
+                    if (std::find(e.department_ids().begin(), e.department_ids().end(), "hrss") !=
+                        e.department_ids().end()) {
+                      expected.push_back(e.global_sequence());
+                    }
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(expected.size(), 4u);  // Two dispatches, a signature, a reply.
+  EXPECT_EQ(delivered, expected);
+
+  // Another department's token cannot open hrss's stream, nor use its cursor.
+  v1::WatchWorkOrdersRequest foreign;
+  foreign.set_department_id("hrss");
+  auto context = ContextWithToken("water");
+  auto stream = stub_->WatchWorkOrders(context.get(), foreign);
+  v1::WatchWorkOrdersResponse m;
+  EXPECT_FALSE(stream->Read(&m));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  foreign.set_department_id("");
+  foreign.set_cursor(first.back().cursor());
+  auto context2 = ContextWithToken("water");
+  auto stream2 = stub_->WatchWorkOrders(context2.get(), foreign);
+  EXPECT_FALSE(stream2->Read(&m));
+  EXPECT_EQ(stream2->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(TicketServiceTest, RelayPublishesEveryEventOnceInOrderAcrossARedisOutage) {
+  testing::RedisServer redis(dir_.Sub("redis-data"));
+  std::filesystem::create_directories(dir_.Sub("redis-data"));
+  ASSERT_TRUE(redis.Start().ok());
+  RedisOptions options = *ParseRedisAddress(redis.address());
+  options.connect_timeout = absl::Milliseconds(200);
+  RedisClient client(options);
+  OutboxRelay relay(&service_->store(), &client, "hotline:ticket:events");
+
+  v1::Ticket t = Confirm(Create());
+  ASSERT_EQ(*relay.PublishPending(), 2);
+  redis.Kill();
+  // Tickets keep working while Redis is down; their events wait in the outbox.
+  ASSERT_TRUE(Dispatch(t, "water", {"housing"}, &t).ok());
+  EXPECT_EQ(relay.PublishPending().status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(redis.Start().ok());
+  absl::StatusOr<int> published;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    published = relay.PublishPending();
+    return published.ok();
+  }));
+  EXPECT_EQ(*published, 2);
+  EXPECT_EQ(*relay.PublishPending(), 0);
+
+  auto range = client.Command({"XRANGE", "hotline:ticket:events", "-", "+"});
+  ASSERT_TRUE(range.ok());
+  ASSERT_EQ((*range)->elements, 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    redisReply* entry = (*range)->element[i];
+    EXPECT_EQ(std::string(entry->element[0]->str), absl::StrCat(i + 1, "-0"));
+    v1::TicketEvent e;
+    redisReply* fields = entry->element[1];
+    ASSERT_TRUE(e.ParseFromArray(fields->element[1]->str, static_cast<int>(fields->element[1]->len)));
+    EXPECT_EQ(e.global_sequence(), static_cast<int64_t>(i + 1));
+  }
+}
+
+}  // namespace
+}  // namespace hotline::ticket
