@@ -622,7 +622,8 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     std::vector<std::string> ids;
     for (const std::string& prefix : prefixes) {
       RETURN_IF_ERROR(store_.ScanIndex(prefix, [&](absl::string_view key) {
-        size_t cut = prefix.rfind('\x01') == prefix.size() - 1 ? key.rfind('\x01') : key.rfind('/');
+        // Category keys end "<path>\x01<id>" (paths contain '/'); the others "<...>/<id>".
+        size_t cut = prefix.rfind("c/", 0) == 0 ? key.rfind('\x01') : key.rfind('/');
         ids.emplace_back(key.substr(cut + 1));
         return true;
       }));

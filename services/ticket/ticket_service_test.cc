@@ -470,6 +470,70 @@ TEST_F(TicketServiceTest, ANewCalendarDoesNotMoveDeadlinesAlreadySet) {
   EXPECT_NE(Order(t, "water").calendar_version(), "test-v2");
 }
 
+TEST_F(TicketServiceTest, ListTicketsFiltersAndPages) {
+  std::vector<std::string> water, housing, pending;
+  for (int i = 0; i < 5; ++i) {
+    v1::Ticket t = Create();
+    clock_.Advance(absl::Minutes(1));
+    if (i == 4) {
+      pending.push_back(t.id());
+      continue;
+    }
+    t = Confirm(t);
+    ASSERT_TRUE(Dispatch(t, i % 2 ? "water" : "housing", {}, &t).ok());
+    (i % 2 ? water : housing).push_back(t.id());
+  }
+  auto list = [&](v1::ListTicketsRequest r, const std::string& token = "supervisor") {
+    std::vector<std::string> ids;
+    while (true) {
+      v1::ListTicketsResponse page;
+      grpc::Status s = stub_->ListTickets(ContextWithToken(token).get(), r, &page);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const v1::Ticket& t : page.tickets()) ids.push_back(t.id());
+      if (!s.ok() || page.next_page_token().empty()) return ids;
+      r.set_page_token(page.next_page_token());
+    }
+  };
+  v1::ListTicketsRequest all;
+  all.set_page_size(2);
+  all.set_order_by("create_time");
+  std::vector<std::string> everything = list(all);
+  ASSERT_EQ(everything.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(everything.begin(), everything.end()));  // Ids follow creation.
+
+  v1::ListTicketsRequest by_department;
+  by_department.set_department_id("water");
+  EXPECT_EQ(list(by_department).size(), water.size());
+  v1::ListTicketsRequest by_state;
+  by_state.add_states(v1::TICKET_STATE_PENDING_REVIEW);
+  EXPECT_EQ(list(by_state), pending);
+  v1::ListTicketsRequest by_category;
+  by_category.set_category_prefix("城乡建设");
+  EXPECT_EQ(list(by_category).size(), 5u);
+  by_category.set_category_prefix("城乡");
+  EXPECT_TRUE(list(by_category).empty());  // Whole segments only.
+
+  v1::ListTicketsRequest overdue;
+  overdue.set_overdue_only(true);
+  EXPECT_TRUE(list(overdue).empty());
+  clock_.Set(Shanghai(2024, 11, 1, 9));
+  EXPECT_EQ(list(overdue).size(), water.size() + housing.size());
+
+  // A department lists only its own, whatever it asks.
+  EXPECT_EQ(list(v1::ListTicketsRequest(), "housing").size(), housing.size());
+
+  v1::ListTicketsRequest forged = all;
+  forged.set_page_token("not-a-token");
+  v1::ListTicketsResponse page;
+  grpc::Status s = stub_->ListTickets(ContextWithToken("supervisor").get(), forged, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("page_token"), std::string::npos);
+  v1::ListTicketsRequest bad_order;
+  bad_order.set_order_by("priority");
+  s = stub_->ListTickets(ContextWithToken("supervisor").get(), bad_order, &page);
+  EXPECT_NE(s.error_message().find("order_by"), std::string::npos);
+}
+
 TEST_F(TicketServiceTest, DepartmentStreamResumesFromItsCursorWithoutGaps) {
   // Work for two departments, interleaved.
   std::vector<v1::Ticket> tickets;
