@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage_config.h"
@@ -52,6 +53,11 @@ bool IsProgramFile(absl::string_view filename) {
   std::exit(kExitUsage);
 }
 
+// Handled by absl::ParseCommandLine itself rather than registered as flags.
+constexpr absl::string_view kUsageFlags[] = {
+    "help",   "helpfull",  "helpshort",       "helppackage",
+    "helpon", "helpmatch", "only_check_args", "version"};
+
 bool IsDigits(absl::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), absl::ascii_isdigit);
 }
@@ -85,6 +91,10 @@ std::vector<std::string> PrepareCommandLine(int argc, char** argv,
         name = "expected_version";
         value = argv[++i];
       }
+    }
+    if (absl::c_linear_search(kUsageFlags, name)) {  // absl's own, not in the flag registry.
+      out.emplace_back(arg);
+      continue;
     }
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     bool negated = false;
@@ -127,9 +137,7 @@ std::vector<std::string> PrepareCommandLine(int argc, char** argv,
   return out;
 }
 
-bool FlagOnCommandLine(absl::string_view name) {
-  return FlagsSeen().count(std::string(name)) > 0;
-}
+bool FlagOnCommandLine(absl::string_view name) { return FlagsSeen().count(std::string(name)) > 0; }
 
 void ShowAllProgramFlagsInHelp() {
   absl::FlagsUsageConfig config;
@@ -162,8 +170,8 @@ void PrepareContext(grpc::ClientContext* context, bool with_deadline) {
 }
 
 int ReportError(const absl::Status& status) {
-  std::cerr << "hotlinectl: " << absl::StatusCodeToString(status.code()) << ": "
-            << status.message() << "\n";
+  std::cerr << "hotlinectl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
   return kExitFailed;
 }
 
@@ -214,18 +222,18 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   google::protobuf::Timestamp timestamp;
   int64_t seconds = absl::ToUnixSeconds(time);  // Rounds down, so nanos are never negative.
   timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) /
-                                           absl::Nanoseconds(1)));
+  timestamp.set_nanos(
+      static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
   return timestamp;
 }
 
-std::string FormatTime(absl::Time time) {
+std::string FormatLocalTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M", time, HotlineTimeZone());
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
-  return FormatTime(FromTimestamp(timestamp));
+  return FormatLocalTime(FromTimestamp(timestamp));
 }
 
 absl::StatusOr<absl::Time> ParseTime(absl::string_view text, DateMeans date_means) {

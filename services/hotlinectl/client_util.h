@@ -83,7 +83,7 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time);
 
 // "2024-05-15 18:00" in the hotline's time zone; "-" for an unset timestamp.
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp);
-std::string FormatTime(absl::Time time);
+std::string FormatLocalTime(absl::Time time);
 
 // How to read a bare date (no time of day).
 enum class DateMeans { kStartOfDay, kEndOfDay };

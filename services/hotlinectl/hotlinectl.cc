@@ -1,6 +1,7 @@
 // hotlinectl: the command-line client of the 12345 hotline services.
 //
 //   hotlinectl [flags] health [--wait=30s]     health of every service
+//   hotlinectl [flags] ticket COMMAND ...      the ticket service (hotlinectl ticket help)
 //
 // Flags can also come from the environment (HOTLINE_TOKEN, HOTLINE_TICKET, ...).
 #include <grpcpp/grpcpp.h>
@@ -11,20 +12,17 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/program.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/hotlinectl/client_util.h"
+#include "services/hotlinectl/ticket_commands.h"
 
-ABSL_FLAG(std::string, kb, "127.0.0.1:50051", "address of the knowledge-base service");
-ABSL_FLAG(std::string, ticket, "127.0.0.1:50052", "address of the ticket service");
-ABSL_FLAG(std::string, metrics, "127.0.0.1:50053", "address of the metrics service");
-ABSL_FLAG(std::string, tls_ca, "", "PEM root certificates; enables TLS to the services");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "deadline of each call");
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
           "health: keep asking until every service is SERVING or this much time has passed");
-ABSL_FLAG(bool, json, false, "print JSON instead of a table");
 
 namespace hotline::cli {
 namespace {
@@ -41,17 +39,11 @@ std::vector<Target> Targets() {
           {"metrics", absl::GetFlag(FLAGS_metrics), "hotline.metrics.v1.MetricsService"}};
 }
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
-  std::string ca = absl::GetFlag(FLAGS_tls_ca);
-  if (ca.empty()) return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ca;
-  return grpc::CreateChannel(address, grpc::SslCredentials(options));
-}
-
 std::string CheckHealth(const Target& target) {
-  auto stub = grpc::health::v1::Health::NewStub(Connect(target.address));
-  grpc::ClientContext context;
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Connect(target.address);
+  if (!channel.ok()) return std::string(channel.status().message());
+  auto stub = grpc::health::v1::Health::NewStub(*channel);
+  grpc::ClientContext context;  // No token: health answers anyone.
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(target.service);
@@ -99,16 +91,34 @@ int Health() {
 }  // namespace hotline::cli
 
 int main(int argc, char** argv) {
+  namespace cli = hotline::cli;
+  cli::ShowAllProgramFlagsInHelp();
+  // Kept alive for the whole run: logging keeps a pointer to argv[0].
+  std::vector<std::string> prepared = cli::PrepareCommandLine(argc, argv, cli::TicketListFlags());
+  std::vector<char*> prepared_argv;
+  for (std::string& arg : prepared) prepared_argv.push_back(arg.data());
+  prepared_argv.push_back(nullptr);
   std::vector<std::string> args = hotline::InitProgram(
-      argc, argv,
-      "hotlinectl [flags] COMMAND\n\n"
-      "Commands:\n"
-      "  health   show whether each service answers SERVING (with --wait, wait for it)\n");
-  if (args.size() != 2) {
-    std::cerr << "usage: hotlinectl [flags] health   (hotlinectl --help for flags)\n";
-    return 2;
+      static_cast<int>(prepared.size()), prepared_argv.data(),
+      absl::StrCat("hotlinectl [flags] COMMAND ...\n\n"
+                   "Commands:\n"
+                   "  health                   show whether each service answers SERVING (with "
+                   "--wait, wait for it)\n",
+                   cli::TicketCommandSummary(),
+                   "  ticket help [COMMAND]    the ticket commands with their arguments, flags "
+                   "and values\n"));
+  if (args.size() < 2) {
+    return cli::ReportUsageError("a COMMAND is missing (health, ticket)", "--help");
   }
-  if (args[1] == "health") return hotline::cli::Health();
-  std::cerr << "hotlinectl: unknown command '" << args[1] << "' (try: health)\n";
-  return 2;
+  const std::string& command = args[1];
+  if (command == "ticket") return cli::RunTicketCommand({args.begin() + 2, args.end()});
+  if (command == "health") {
+    if (args.size() != 2) return cli::ReportUsageError("health takes no arguments", "--help");
+    return cli::Health();
+  }
+  if (command == "help") {
+    std::cout << absl::ProgramUsageMessage();
+    return cli::kExitOk;
+  }
+  return cli::ReportUsageError(absl::StrCat("unknown command '", command, "'"), "--help");
 }

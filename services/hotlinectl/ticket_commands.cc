@@ -1,0 +1,1596 @@
+// The ticket commands. The updates (every rpc that takes an expected_version) are rows of one
+// table: they share the ticket id operand, the expected version (read from the ticket when
+// --version is not given), the request id (a fresh UUID unless --request_id is given) and,
+// depending on the rpc, --work_order and --reason; a row adds only what is particular to its
+// request. Help, the check that a command was given only its own flags, and the program's
+// usage message are generated from the same table.
+#include "services/hotlinectl/ticket_commands.h"
+
+#include <glog/logging.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/algorithm/container.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/types/span.h"
+#include "common/program.h"
+#include "common/status_macros.h"
+#include "hotline/ticket/v1/ticket.grpc.pb.h"
+#include "services/hotlinectl/client_util.h"
+
+// Common to the updates.
+ABSL_FLAG(int64_t, expected_version, 0,
+          "updates: the ticket version last read (also --version=N); without it the ticket's "
+          "current version is read first. Command line only, never from the environment");
+ABSL_FLAG(std::string, request_id, "",
+          "create, updates: idempotency key (1-64 of A-Z a-z 0-9 - _); default: a new random "
+          "UUID. Repeat a call whose outcome is unknown with the same key. Command line only");
+ABSL_FLAG(std::string, work_order, "",
+          "the work order (工作单) acted on; urge, events: the work orders concerned "
+          "(urge: repeatable or comma-separated)");
+ABSL_FLAG(std::string, reason, "",
+          "why: required by reject, refuse-return, return, extend, close, reopen and "
+          "decide-extension --refuse; optional for merge and decide-extension --approve");
+
+// The ticket's fields (create, confirm) and list filters.
+ABSL_FLAG(std::string, kind, "", "kind of matter (诉求类型); list: repeatable");
+ABSL_FLAG(std::string, channel, "", "intake channel (受理渠道); list: repeatable");
+ABSL_FLAG(std::string, urgency, "", "urgency; create default: normal; list: repeatable");
+ABSL_FLAG(std::string, content, "", "create: the matter in the caller's words");
+ABSL_FLAG(std::string, caller_name, "", "create: the caller's name; empty: anonymous");
+ABSL_FLAG(std::string, caller_phone, "",
+          "create: the caller's phone for the callback; list: only this caller's tickets");
+ABSL_FLAG(bool, confidential, false,
+          "create: keep the caller's identity from the departments (保密)");
+ABSL_FLAG(std::string, category, "",
+          "category path such as 城乡建设/物业管理 (create, confirm); list: a path prefix");
+ABSL_FLAG(std::string, address, "", "create: where the matter is, as the caller said it");
+ABSL_FLAG(std::string, district, "", "create: 6-digit district code (行政区划代码)");
+ABSL_FLAG(std::string, point, "", "create: map position LAT,LNG (WGS-84)");
+
+// Dispatch and re-routing.
+ABSL_FLAG(std::string, into, "", "merge: the ticket of the same matter, which remains");
+ABSL_FLAG(std::string, lead, "", "dispatch, reopen: the lead department (主办)");
+ABSL_FLAG(int32_t, lead_days, 0, "dispatch, reopen: the lead's limit in working days");
+ABSL_FLAG(int32_t, lead_hours, 0, "dispatch, reopen: the lead's limit in hours (emergencies)");
+ABSL_FLAG(std::string, lead_deadline, "", "dispatch, reopen: the lead's deadline");
+ABSL_FLAG(std::string, assist, "",
+          "dispatch, reopen: an assisting department (协办) as DEPT or DEPT:LIMIT; repeatable");
+ABSL_FLAG(std::string, instructions, "",
+          "dispatch, redispatch: instructions to the departments (派单意见)");
+ABSL_FLAG(std::string, to, "", "redispatch: the department to re-route the work order to");
+ABSL_FLAG(bool, withdraw, false,
+          "redispatch: withdraw the assisting work order without a replacement");
+ABSL_FLAG(int32_t, days, 0,
+          "working days: redispatch --to's limit, extend's extra time, decide-extension's grant");
+ABSL_FLAG(int32_t, hours, 0, "hours, like --days (emergencies)");
+ABSL_FLAG(std::string, deadline, "", "an explicit deadline, instead of --days or --hours");
+
+// Handling, supervision, callback.
+ABSL_FLAG(std::string, text, "", "note: the progress note; reply: the reply to the citizen");
+ABSL_FLAG(bool, approve, false, "decide-extension: approve (同意延期)");
+ABSL_FLAG(bool, refuse, false, "decide-extension: refuse (不同意延期); needs --reason");
+ABSL_FLAG(std::string, message, "", "urge: the urging notice (督办意见)");
+ABSL_FLAG(std::string, result, "", "callback: the outcome of the call (回访结果)");
+ABSL_FLAG(std::string, comment, "", "callback: what the citizen said");
+
+// Reads.
+ABSL_FLAG(bool, events, false, "get: also print the ticket's history");
+ABSL_FLAG(std::string, state, "", "list: ticket states; repeatable or comma-separated");
+ABSL_FLAG(std::string, work_order_state, "",
+          "list: tickets with a current work order in one of these states; repeatable");
+ABSL_FLAG(std::string, warning, "", "list: ticket warning levels; repeatable");
+ABSL_FLAG(std::string, department, "",
+          "list: tickets on which this department holds a current work order; watch: the "
+          "department to follow (departments: empty means their own)");
+ABSL_FLAG(bool, overdue, false, "list: only tickets with an open work order past its deadline");
+ABSL_FLAG(std::string, deadline_after, "", "list: deadline at or after this time");
+ABSL_FLAG(std::string, deadline_before, "", "list: deadline before this time");
+ABSL_FLAG(std::string, created_after, "", "list: created at or after this time");
+ABSL_FLAG(std::string, created_before, "", "list: created before this time");
+ABSL_FLAG(int32_t, page_size, 0, "list, events: at most this many per page (0: server default)");
+ABSL_FLAG(std::string, page_token, "", "list, events: the page after this token");
+ABSL_FLAG(std::string, order_by, "",
+          "list: create_time, update_time or deadline, each optionally followed by ' desc' "
+          "(default: 'create_time desc')");
+ABSL_FLAG(std::string, cursor, "", "watch: resume just after this cursor");
+ABSL_FLAG(bool, from_now, false, "watch: without --cursor, skip the history");
+
+namespace hotline::cli {
+namespace {
+
+namespace api = ::hotline::ticket::v1;
+using Stub = api::TicketService::StubInterface;
+using google::protobuf::Message;
+
+constexpr char kHelp[] = "ticket help";
+
+// ---------------------------------------------------------------------------
+// Enum values as users type and read them: a lowercase name for flags and columns, the
+// Chinese term hotline staff use for text output.
+
+struct EnumName {
+  int value;
+  const char* name;
+  const char* label;
+};
+
+struct EnumTable {
+  const char* proto_prefix;  // Full proto names ("TICKET_KIND_COMPLAINT") are accepted too.
+  absl::Span<const EnumName> names;
+};
+
+constexpr EnumName kTicketStateNames[] = {
+    {api::TICKET_STATE_PENDING_REVIEW, "pending-review", "待审核"},
+    {api::TICKET_STATE_PENDING_DISPATCH, "pending-dispatch", "待派单"},
+    {api::TICKET_STATE_IN_PROGRESS, "in-progress", "办理中"},
+    {api::TICKET_STATE_PENDING_REDISPATCH, "pending-redispatch", "待改派"},
+    {api::TICKET_STATE_PENDING_CALLBACK, "pending-callback", "待回访"},
+    {api::TICKET_STATE_CLOSED, "closed", "已办结"},
+    {api::TICKET_STATE_REJECTED, "rejected", "不予受理"},
+    {api::TICKET_STATE_MERGED, "merged", "已并单"},
+};
+constexpr EnumName kKindNames[] = {
+    {api::TICKET_KIND_CONSULTATION, "consultation", "咨询"},
+    {api::TICKET_KIND_HELP_REQUEST, "help-request", "求助"},
+    {api::TICKET_KIND_SUGGESTION, "suggestion", "建议"},
+    {api::TICKET_KIND_COMPLAINT, "complaint", "投诉"},
+    {api::TICKET_KIND_REPORT, "report", "举报"},
+    {api::TICKET_KIND_UNRESOLVED_MATTER, "unresolved-matter", "办不成事"},
+};
+constexpr EnumName kChannelNames[] = {
+    {api::CHANNEL_HOTLINE, "hotline", "12345热线"},
+    {api::CHANNEL_MAYOR_MAILBOX, "mayor-mailbox", "市长信箱"},
+    {api::CHANNEL_SERVICE_WINDOW, "service-window", "服务窗口"},
+    {api::CHANNEL_WEB, "web", "网站"},
+};
+constexpr EnumName kUrgencyNames[] = {
+    {api::URGENCY_NORMAL, "normal", "一般"},
+    {api::URGENCY_URGENT, "urgent", "紧急"},
+    {api::URGENCY_EMERGENCY, "emergency", "特急"},
+};
+constexpr EnumName kWarningNames[] = {
+    {api::WARNING_LEVEL_NONE, "none", "无预警"},
+    {api::WARNING_LEVEL_YELLOW, "yellow", "黄牌"},
+    {api::WARNING_LEVEL_RED, "red", "红牌"},
+};
+constexpr EnumName kWorkOrderRoleNames[] = {
+    {api::WORK_ORDER_ROLE_LEAD, "lead", "主办"},
+    {api::WORK_ORDER_ROLE_ASSIST, "assist", "协办"},
+};
+constexpr EnumName kWorkOrderStateNames[] = {
+    {api::WORK_ORDER_STATE_PENDING_SIGN, "pending-sign", "待签收"},
+    {api::WORK_ORDER_STATE_SIGNED, "signed", "已签收"},
+    {api::WORK_ORDER_STATE_RETURNED, "returned", "已退单"},
+    {api::WORK_ORDER_STATE_REDISPATCHED, "redispatched", "已改派"},
+    {api::WORK_ORDER_STATE_REPLIED, "replied", "已答复"},
+    {api::WORK_ORDER_STATE_CANCELLED, "cancelled", "已撤销"},
+};
+constexpr EnumName kExtensionStateNames[] = {
+    {api::EXTENSION_STATE_NONE, "none", "未申请"},
+    {api::EXTENSION_STATE_REQUESTED, "requested", "待审批"},
+    {api::EXTENSION_STATE_APPROVED, "approved", "已同意"},
+    {api::EXTENSION_STATE_REFUSED, "refused", "未同意"},
+    {api::EXTENSION_STATE_WITHDRAWN, "withdrawn", "已撤回"},
+};
+constexpr EnumName kCallbackResultNames[] = {
+    {api::CALLBACK_RESULT_SATISFIED, "satisfied", "满意"},
+    {api::CALLBACK_RESULT_BASICALLY_SATISFIED, "basically-satisfied", "基本满意"},
+    {api::CALLBACK_RESULT_DISSATISFIED, "dissatisfied", "不满意"},
+    {api::CALLBACK_RESULT_UNREACHABLE, "unreachable", "未接通"},
+    {api::CALLBACK_RESULT_DECLINED, "declined", "拒评"},
+};
+constexpr EnumName kRoleNames[] = {
+    {api::ROLE_AGENT, "agent", "话务员"},
+    {api::ROLE_REVIEWER, "reviewer", "审核派单员"},
+    {api::ROLE_DEPARTMENT, "department", "承办单位"},
+    {api::ROLE_SUPERVISOR, "supervisor", "督办"},
+    {api::ROLE_EDITOR, "editor", "知识库编辑"},
+    {api::ROLE_ADMIN, "admin", "管理员"},
+    {api::ROLE_SYSTEM, "system", "系统"},
+};
+constexpr EnumName kEventTypeNames[] = {
+    {api::EVENT_TYPE_TICKET_CREATED, "created", "受理"},
+    {api::EVENT_TYPE_TICKET_CONFIRMED, "confirmed", "审核确认"},
+    {api::EVENT_TYPE_TICKET_REJECTED, "rejected", "不予受理"},
+    {api::EVENT_TYPE_TICKET_MERGED, "merged", "并单"},
+    {api::EVENT_TYPE_DUPLICATE_ATTACHED, "duplicate-attached", "并入重复件"},
+    {api::EVENT_TYPE_WORK_ORDER_DISPATCHED, "dispatched", "派单"},
+    {api::EVENT_TYPE_WORK_ORDER_SIGNED, "signed", "签收"},
+    {api::EVENT_TYPE_WORK_ORDER_RETURNED, "returned", "退单"},
+    {api::EVENT_TYPE_WORK_ORDER_REDISPATCHED, "redispatched", "改派"},
+    {api::EVENT_TYPE_RETURN_REFUSED, "return-refused", "退单不予认可"},
+    {api::EVENT_TYPE_WORK_ORDER_CANCELLED, "cancelled", "撤销"},
+    {api::EVENT_TYPE_PROGRESS_NOTE_ADDED, "note", "办理进展"},
+    {api::EVENT_TYPE_EXTENSION_REQUESTED, "extension-requested", "延期申请"},
+    {api::EVENT_TYPE_EXTENSION_APPROVED, "extension-approved", "同意延期"},
+    {api::EVENT_TYPE_EXTENSION_REFUSED, "extension-refused", "不同意延期"},
+    {api::EVENT_TYPE_EXTENSION_WITHDRAWN, "extension-withdrawn", "延期撤回"},
+    {api::EVENT_TYPE_URGED, "urged", "督办"},
+    {api::EVENT_TYPE_YELLOW_WARNING, "yellow-warning", "黄牌预警"},
+    {api::EVENT_TYPE_RED_WARNING, "red-warning", "红牌超期"},
+    {api::EVENT_TYPE_WORK_ORDER_REPLIED, "replied", "答复"},
+    {api::EVENT_TYPE_CALLBACK_RECORDED, "callback", "回访"},
+    {api::EVENT_TYPE_TICKET_CLOSED, "closed", "办结"},
+    {api::EVENT_TYPE_TICKET_REOPENED, "reopened", "重办"},
+};
+
+constexpr EnumTable kTicketStates{"TICKET_STATE_", kTicketStateNames};
+constexpr EnumTable kKinds{"TICKET_KIND_", kKindNames};
+constexpr EnumTable kChannels{"CHANNEL_", kChannelNames};
+constexpr EnumTable kUrgencies{"URGENCY_", kUrgencyNames};
+constexpr EnumTable kWarnings{"WARNING_LEVEL_", kWarningNames};
+constexpr EnumTable kWorkOrderRoles{"WORK_ORDER_ROLE_", kWorkOrderRoleNames};
+constexpr EnumTable kWorkOrderStates{"WORK_ORDER_STATE_", kWorkOrderStateNames};
+constexpr EnumTable kExtensionStates{"EXTENSION_STATE_", kExtensionStateNames};
+constexpr EnumTable kCallbackResults{"CALLBACK_RESULT_", kCallbackResultNames};
+constexpr EnumTable kRoles{"ROLE_", kRoleNames};
+constexpr EnumTable kEventTypes{"EVENT_TYPE_", kEventTypeNames};
+
+// The enum flags, for the help's list of values.
+struct EnumFlag {
+  const char* flag;
+  const EnumTable* table;
+};
+constexpr EnumFlag kEnumFlags[] = {
+    {"kind", &kKinds},         {"channel", &kChannels},
+    {"urgency", &kUrgencies},  {"result", &kCallbackResults},
+    {"state", &kTicketStates}, {"work_order_state", &kWorkOrderStates},
+    {"warning", &kWarnings},
+};
+
+const EnumName* FindEnum(const EnumTable& table, int value) {
+  for (const EnumName& e : table.names) {
+    if (e.value == value) return &e;
+  }
+  return nullptr;
+}
+
+// "complaint"; "-" when unset.
+std::string Name(const EnumTable& table, int value) {
+  if (value == 0) return "-";
+  const EnumName* e = FindEnum(table, value);
+  return e != nullptr ? e->name : absl::StrCat("?", value);  // Newer server than this client.
+}
+
+// "投诉 complaint"; "-" when unset.
+std::string Show(const EnumTable& table, int value) {
+  const EnumName* e = FindEnum(table, value);
+  return e != nullptr ? absl::StrCat(e->label, " ", e->name) : Name(table, value);
+}
+
+std::string ValueNames(const EnumTable& table) {
+  return absl::StrJoin(table.names, ", ",
+                       [](std::string* out, const EnumName& e) { out->append(e.name); });
+}
+
+// Accepts the lowercase name (with '-' or '_'), the Chinese term, or the proto name.
+absl::StatusOr<int> ParseEnum(const EnumTable& table, absl::string_view flag,
+                              absl::string_view text) {
+  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
+  std::string key = absl::AsciiStrToLower(trimmed);
+  std::replace(key.begin(), key.end(), '_', '-');
+  std::string prefix = absl::AsciiStrToLower(table.proto_prefix);
+  std::replace(prefix.begin(), prefix.end(), '_', '-');
+  absl::string_view short_key = key;
+  absl::ConsumePrefix(&short_key, prefix);
+  for (const EnumName& e : table.names) {
+    if (short_key == e.name || trimmed == e.label) return e.value;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": unknown value '", text, "'; valid: ", ValueNames(table)));
+}
+
+// The value of a single-valued enum flag; 0 (UNSPECIFIED) when empty.
+absl::StatusOr<int> ParseEnumFlag(const EnumTable& table, absl::string_view flag,
+                                  const std::string& value) {
+  if (value.empty()) return 0;
+  if (absl::StrContains(value, ',')) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": give one value, not a list"));
+  }
+  return ParseEnum(table, flag, value);
+}
+
+// Appends every value of a list flag (repeated or comma-separated).
+absl::Status AddEnums(const EnumTable& table, absl::string_view flag, const std::string& value,
+                      google::protobuf::RepeatedField<int>* out) {
+  for (const std::string& item : SplitList(value)) {
+    ASSIGN_OR_RETURN(int parsed, ParseEnum(table, flag, item));
+    out->Add(parsed);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Reading the other flag values.
+
+absl::Status Required(absl::string_view flag, const std::string& value) {
+  if (!value.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+}
+
+absl::StatusOr<google::protobuf::Timestamp> TimeFlag(absl::string_view flag,
+                                                     const std::string& value,
+                                                     DateMeans date_means) {
+  absl::StatusOr<absl::Time> time = ParseTime(value, date_means);
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", time.status().message()));
+  }
+  return ToTimestamp(*time);
+}
+
+// A limit written as "10" or "10d" (working days), "48h" (hours) or a deadline.
+absl::StatusOr<api::TimeLimit> ParseLimit(absl::string_view flag, absl::string_view text) {
+  api::TimeLimit limit;
+  int32_t n = 0;
+  absl::string_view number = text;
+  if (absl::ConsumeSuffix(&number, "h") && absl::SimpleAtoi(number, &n)) {
+    limit.set_hours(n);
+    return limit;
+  }
+  number = text;
+  absl::ConsumeSuffix(&number, "d");
+  if (absl::SimpleAtoi(number, &n)) {
+    limit.set_working_days(n);
+    return limit;
+  }
+  ASSIGN_OR_RETURN(*limit.mutable_deadline(),
+                   TimeFlag(flag, std::string(text), DateMeans::kEndOfDay));
+  return limit;
+}
+
+// The limit given by --days/--hours/--deadline (or --lead_days/...); nullopt when none is.
+absl::StatusOr<std::optional<api::TimeLimit>> LimitFromFlags(bool lead) {
+  const std::string prefix = lead ? "lead_" : "";
+  int32_t days = absl::GetFlag(lead ? FLAGS_lead_days : FLAGS_days);
+  int32_t hours = absl::GetFlag(lead ? FLAGS_lead_hours : FLAGS_hours);
+  std::string deadline = absl::GetFlag(lead ? FLAGS_lead_deadline : FLAGS_deadline);
+  // A 0 from the command line is passed on, for the server to name the field at fault.
+  bool has_days = days != 0 || FlagOnCommandLine(prefix + "days");
+  bool has_hours = hours != 0 || FlagOnCommandLine(prefix + "hours");
+  bool has_deadline = !deadline.empty();
+  if (has_days + has_hours + has_deadline > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("give only one of --", prefix, "days, --",
+                                                   prefix, "hours and --", prefix, "deadline"));
+  }
+  api::TimeLimit limit;
+  if (has_days) {
+    limit.set_working_days(days);
+  } else if (has_hours) {
+    limit.set_hours(hours);
+  } else if (has_deadline) {
+    ASSIGN_OR_RETURN(*limit.mutable_deadline(),
+                     TimeFlag(prefix + "deadline", deadline, DateMeans::kEndOfDay));
+  } else {
+    return std::nullopt;
+  }
+  return limit;
+}
+
+// --lead with its limit, and the --assist departments, into a dispatch or reopen request. Without
+// --lead the request's lead stays unset.
+template <typename Request>
+absl::Status FillDepartments(bool lead_required, Request* request) {
+  std::string lead_id = absl::GetFlag(FLAGS_lead);
+  ASSIGN_OR_RETURN(std::optional<api::TimeLimit> lead_limit, LimitFromFlags(/*lead=*/true));
+  std::vector<std::string> assists = SplitList(absl::GetFlag(FLAGS_assist));
+  if (lead_id.empty()) {
+    if (lead_required) return Required("lead", lead_id);
+    if (lead_limit.has_value() || !assists.empty()) {
+      return absl::InvalidArgumentError(
+          "--lead_days, --lead_hours, --lead_deadline and --assist need --lead");
+    }
+    return absl::OkStatus();
+  }
+  request->mutable_lead()->set_department_id(lead_id);
+  if (lead_limit.has_value()) *request->mutable_lead()->mutable_time_limit() = *lead_limit;
+  for (const std::string& spec : assists) {
+    api::DepartmentAssignment* assist = request->add_assists();
+    // Department ids have no ':', deadlines do: split at the first one.
+    std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 1));
+    assist->set_department_id(parts[0]);
+    if (parts.size() == 2) {
+      ASSIGN_OR_RETURN(*assist->mutable_time_limit(), ParseLimit("assist", parts[1]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Text output. Times are in the hotline's time zone; free text keeps its Chinese as is.
+
+std::string LimitText(const api::TimeLimit& limit) {
+  switch (limit.limit_case()) {
+    case api::TimeLimit::kWorkingDays:
+      return absl::StrCat(limit.working_days(), " working days");
+    case api::TimeLimit::kHours:
+      return absl::StrCat(limit.hours(), " hours");
+    case api::TimeLimit::kDeadline:
+      return absl::StrCat("until ", FormatTimestamp(limit.deadline()));
+    case api::TimeLimit::LIMIT_NOT_SET:
+      break;
+  }
+  return "default limit";
+}
+
+std::string ActorText(const api::Actor& actor) {
+  if (actor.principal().empty()) return "-";
+  std::string role = Name(kRoles, actor.role());
+  if (!actor.department_id().empty() && actor.department_id() != actor.principal()) {
+    absl::StrAppend(&role, " ", actor.department_id());
+  }
+  return absl::StrCat(actor.principal(), " (", role, ")");
+}
+
+void PrintIndented(std::ostream& out, absl::string_view text, absl::string_view indent) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    out << indent << absl::StripTrailingAsciiWhitespace(line) << "\n";
+  }
+}
+
+// The typed details of an event, on one line.
+std::string EventDetails(const api::TicketEvent& e) {
+  switch (e.details_case()) {
+    case api::TicketEvent::kCreated: {
+      const auto& d = e.created();
+      return absl::StrCat(Name(kKinds, d.kind()), " via ", Name(kChannels, d.channel()), ", ",
+                          Name(kUrgencies, d.urgency()),
+                          d.category_path().empty() ? "" : ", " + d.category_path());
+    }
+    case api::TicketEvent::kConfirmed: {
+      const auto& d = e.confirmed();
+      return absl::StrCat(Name(kKinds, d.kind()), ", ", Name(kUrgencies, d.urgency()),
+                          d.category_path().empty() ? "" : ", " + d.category_path());
+    }
+    case api::TicketEvent::kMerged:
+      return absl::StrCat("into ", e.merged().target_ticket_id());
+    case api::TicketEvent::kDuplicateAttached:
+      return absl::StrCat("duplicate ", e.duplicate_attached().duplicate_ticket_id());
+    case api::TicketEvent::kDispatched: {
+      const auto& d = e.dispatched();
+      std::string text =
+          absl::StrCat(Name(kWorkOrderRoles, d.role()), ", deadline ",
+                       FormatTimestamp(d.deadline()), " (", LimitText(d.time_limit()), ")");
+      if (!d.redispatched_from_work_order_id().empty()) {
+        absl::StrAppend(&text, ", replaces ", d.redispatched_from_work_order_id());
+      }
+      if (!d.instructions().empty()) {
+        absl::StrAppend(&text, ", instructions: ", OneLine(d.instructions()));
+      }
+      return text;
+    }
+    case api::TicketEvent::kRedispatched:
+      return absl::StrCat("→ ", e.redispatched().new_work_order_id(), " ",
+                          e.redispatched().new_department_id());
+    case api::TicketEvent::kReturnRefused:
+      return absl::StrCat("back to ", Name(kWorkOrderStates, e.return_refused().restored_state()));
+    case api::TicketEvent::kProgressNote:
+      return OneLine(e.progress_note().text());
+    case api::TicketEvent::kExtensionRequested: {
+      const auto& d = e.extension_requested();
+      return absl::StrCat(LimitText(d.requested()), ": ", FormatTimestamp(d.current_deadline()),
+                          " → ", FormatTimestamp(d.requested_deadline()));
+    }
+    case api::TicketEvent::kExtensionDecided: {
+      const auto& d = e.extension_decided();
+      return absl::StrCat("deadline ", FormatTimestamp(d.previous_deadline()), " → ",
+                          FormatTimestamp(d.new_deadline()));
+    }
+    case api::TicketEvent::kWarning:
+      return absl::StrCat("deadline ", FormatTimestamp(e.warning().deadline()));
+    case api::TicketEvent::kReplied: {
+      const auto& d = e.replied();
+      return absl::StrCat(d.on_time() ? "on time (按期)" : "late (超期)", ": ",
+                          OneLine(d.reply_text(), 60));
+    }
+    case api::TicketEvent::kCallback: {
+      const auto& d = e.callback();
+      return absl::StrCat(Show(kCallbackResults, d.result()), ", attempt ", d.attempt(), ", cycle ",
+                          d.cycle(), ", lead ", d.lead_department_id(),
+                          d.comment().empty() ? "" : ": " + OneLine(d.comment()));
+    }
+    case api::TicketEvent::kClosed: {
+      const auto& d = e.closed();
+      std::string text = d.callback_result() == api::CALLBACK_RESULT_UNSPECIFIED
+                             ? "by decision"
+                             : "after callback " + Show(kCallbackResults, d.callback_result());
+      if (d.cancelled_work_order_ids_size() > 0) {
+        absl::StrAppend(&text, ", cancelled ", absl::StrJoin(d.cancelled_work_order_ids(), " "));
+      }
+      return text;
+    }
+    case api::TicketEvent::kReopened: {
+      const auto& d = e.reopened();
+      return absl::StrCat("cycle ", d.previous_cycle(), " → ", d.new_cycle(),
+                          d.automatic() ? " (dissatisfied callback)" : "");
+    }
+    case api::TicketEvent::DETAILS_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+// One event on one line: "#5 2024-05-10 14:03  派单 dispatched  W2 dept-water  ...".
+std::string EventLine(const api::TicketEvent& e, bool with_ticket_id) {
+  std::string line;
+  if (with_ticket_id) absl::StrAppend(&line, e.ticket_id(), " ");
+  absl::StrAppend(&line, "#", e.sequence(), " ", FormatTimestamp(e.event_time()), "  ",
+                  Show(kEventTypes, e.type()));
+  if (!e.work_order_id().empty()) {
+    absl::StrAppend(&line, "  ", e.work_order_id(), " ", e.department_id());
+  }
+  if (std::string details = EventDetails(e); !details.empty()) {
+    absl::StrAppend(&line, "  ", details);
+  }
+  if (!e.reason().empty()) absl::StrAppend(&line, "  reason: ", OneLine(e.reason()));
+  absl::StrAppend(&line, "  by ", ActorText(e.actor()), "  → ",
+                  Name(kTicketStates, e.ticket_state()), " v", e.ticket_version());
+  return line;
+}
+
+void PrintWorkOrder(std::ostream& out, const api::WorkOrder& w) {
+  const absl::string_view pad = "      ";
+  out << "  " << w.id() << "  " << Show(kWorkOrderRoles, w.role()) << "  " << w.department_id()
+      << "  " << Show(kWorkOrderStates, w.state()) << "  cycle " << w.cycle() << "\n";
+
+  out << pad << "deadline " << FormatTimestamp(w.deadline());
+  if (!w.time_limit().has_deadline()) out << " (" << LimitText(w.time_limit()) << ")";
+  if (w.has_original_deadline() &&
+      FromTimestamp(w.original_deadline()) != FromTimestamp(w.deadline())) {
+    out << ", originally " << FormatTimestamp(w.original_deadline());
+  }
+  out << "   warning " << Show(kWarnings, w.warning_level()) << "\n";
+
+  out << pad << "sign by " << FormatTimestamp(w.sign_deadline());
+  if (w.has_sign_time()) out << ", signed " << FormatTimestamp(w.sign_time());
+  out << "; return window until " << FormatTimestamp(w.return_window_end()) << "\n";
+
+  if (!w.instructions().empty())
+    out << pad << "instructions: " << OneLine(w.instructions()) << "\n";
+  if (w.has_return_time()) {
+    out << pad << "returned " << FormatTimestamp(w.return_time()) << ": "
+        << OneLine(w.return_reason()) << (w.return_refused() ? "  (return refused)" : "") << "\n";
+  }
+  if (!w.redispatched_to_work_order_id().empty()) {
+    out << pad << "re-routed to " << w.redispatched_to_work_order_id() << "\n";
+  }
+  if (!w.redispatched_from_work_order_id().empty()) {
+    out << pad << "replaces " << w.redispatched_from_work_order_id() << "\n";
+  }
+  const api::Extension& x = w.extension();
+  if (x.state() != api::EXTENSION_STATE_UNSPECIFIED && x.state() != api::EXTENSION_STATE_NONE) {
+    out << pad << "extension " << Show(kExtensionStates, x.state()) << ": asked "
+        << FormatTimestamp(x.request_time()) << " for " << LimitText(x.requested()) << " (to "
+        << FormatTimestamp(x.requested_deadline()) << "): " << OneLine(x.reason()) << "\n";
+    if (x.has_decide_time()) {
+      out << pad << "  decided " << FormatTimestamp(x.decide_time()) << " by "
+          << ActorText(x.decided_by());
+      if (x.has_granted_deadline()) out << ", granted " << FormatTimestamp(x.granted_deadline());
+      if (!x.decision_reason().empty()) out << ": " << OneLine(x.decision_reason());
+      out << "\n";
+    }
+  }
+  if (w.urge_count() > 0) {
+    out << pad << "urged " << w.urge_count() << (w.urge_count() == 1 ? " time" : " times")
+        << ", last " << FormatTimestamp(w.last_urge_time()) << "\n";
+  }
+  if (w.state() == api::WORK_ORDER_STATE_REPLIED) {
+    out << pad << "replied " << FormatTimestamp(w.reply_time())
+        << (w.on_time() ? " on time (按期)" : " late (超期)") << ":\n";
+    PrintIndented(out, w.reply_text(), "        ");
+  }
+}
+
+void PrintTicket(std::ostream& out, const api::Ticket& t, bool with_events) {
+  auto field = [&out](absl::string_view label, absl::string_view value) {
+    out << "  " << label << std::string(label.size() < 10 ? 10 - label.size() : 1, ' ') << value
+        << "\n";
+  };
+  out << "Ticket " << t.id() << "   version " << t.version() << "   cycle " << t.cycle() << "\n";
+  field("state", Show(kTicketStates, t.state()));
+  field("kind", absl::StrCat(Show(kKinds, t.kind()), "   channel ", Show(kChannels, t.channel()),
+                             "   urgency ", Show(kUrgencies, t.urgency())));
+  if (!t.category_path().empty()) field("category", t.category_path());
+  // The caller as the server returned it: masked or withheld for departments.
+  std::vector<std::string> who;
+  if (!t.caller_name().empty()) who.push_back(t.caller_name());
+  if (!t.caller_phone().empty()) who.push_back(t.caller_phone());
+  std::string caller = who.empty() ? "-" : absl::StrJoin(who, "  ");
+  if (t.confidential()) absl::StrAppend(&caller, "  [confidential 保密]");
+  field("caller", caller);
+  if (const api::Location& l = t.location();
+      !l.address().empty() || !l.district_code().empty() || l.has_point()) {
+    std::string where = l.address();
+    if (!l.district_code().empty()) absl::StrAppend(&where, " [", l.district_code(), "]");
+    if (l.has_point()) {
+      absl::StrAppend(&where, " (", l.point().latitude(), ",", l.point().longitude(), ")");
+    }
+    field("location", where);
+  }
+  field("created", absl::StrCat(FormatTimestamp(t.create_time()), " by ", ActorText(t.creator()),
+                                "   updated ", FormatTimestamp(t.update_time())));
+  if (t.has_deadline()) {
+    field("deadline", absl::StrCat(FormatTimestamp(t.deadline()), "   warning ",
+                                   Show(kWarnings, t.warning_level())));
+  }
+  if (t.has_close_time()) field("closed", FormatTimestamp(t.close_time()));
+  if (!t.state_reason().empty()) field("reason", OneLine(t.state_reason()));
+  if (!t.merged_into_ticket_id().empty()) field("merged to", t.merged_into_ticket_id());
+  if (t.merged_ticket_ids_size() > 0) field("merged in", absl::StrJoin(t.merged_ticket_ids(), " "));
+  out << "  content\n";
+  PrintIndented(out, t.content(), "    ");
+  if (t.work_orders_size() > 0) {
+    out << "Work orders\n";
+    for (const api::WorkOrder& w : t.work_orders()) PrintWorkOrder(out, w);
+  }
+  if (t.callbacks_size() > 0) {
+    out << "Callbacks\n";
+    for (const api::CallbackRecord& c : t.callbacks()) {
+      out << "  " << FormatTimestamp(c.record_time()) << "  cycle " << c.cycle() << "  "
+          << Show(kCallbackResults, c.result()) << "  by " << ActorText(c.actor())
+          << (c.comment().empty() ? "" : ": " + OneLine(c.comment())) << "\n";
+    }
+  }
+  if (with_events) {
+    out << "History\n";
+    for (const api::TicketEvent& e : t.events()) out << "  " << EventLine(e, false) << "\n";
+  }
+}
+
+// The department of the current cycle's active lead work order, or "-".
+std::string LeadDepartment(const api::Ticket& t) {
+  for (const api::WorkOrder& w : t.work_orders()) {
+    if (w.cycle() == t.cycle() && w.role() == api::WORK_ORDER_ROLE_LEAD &&
+        w.state() != api::WORK_ORDER_STATE_REDISPATCHED &&
+        w.state() != api::WORK_ORDER_STATE_CANCELLED) {
+      return w.department_id();
+    }
+  }
+  return "-";
+}
+
+void PrintTicketList(std::ostream& out, const api::ListTicketsResponse& response) {
+  // ASCII columns first and padded; the Chinese text last, where its width does not matter.
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "STATE", "KIND", "URGENCY", "WARNING", "DEADLINE", "LEAD", "CONTENT"}};
+  for (const api::Ticket& t : response.tickets()) {
+    std::string summary = OneLine(t.content(), 40);
+    if (!t.category_path().empty()) summary = absl::StrCat("[", t.category_path(), "] ", summary);
+    rows.push_back({t.id(), Name(kTicketStates, t.state()), Name(kKinds, t.kind()),
+                    Name(kUrgencies, t.urgency()), Name(kWarnings, t.warning_level()),
+                    t.has_deadline() ? FormatTimestamp(t.deadline()) : "-", LeadDepartment(t),
+                    summary});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      absl::StrAppend(&line, row[i], std::string(widths[i] - row[i].size() + 2, ' '));
+    }
+    out << line << row.back() << "\n";
+  }
+  if (response.tickets_size() == 0) out << "(no tickets)\n";
+  if (!response.next_page_token().empty()) {
+    out << "next page: --page_token=" << response.next_page_token() << "\n";
+  }
+}
+
+void PrintResult(const api::Ticket& ticket, bool with_events) {
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(ticket) << "\n";
+  } else {
+    PrintTicket(std::cout, ticket, with_events);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Calls.
+
+absl::StatusOr<std::unique_ptr<Stub>> NewStub() {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, Connect(absl::GetFlag(FLAGS_ticket)));
+  return std::unique_ptr<Stub>(api::TicketService::NewStub(channel));
+}
+
+// The request id to send: --request_id from the command line, or a fresh UUID.
+struct RequestId {
+  std::string value;
+  bool generated = false;
+};
+
+absl::StatusOr<RequestId> TakeRequestId() {
+  if (FlagOnCommandLine("request_id")) return RequestId{absl::GetFlag(FLAGS_request_id), false};
+  ASSIGN_OR_RETURN(std::string id, NewRequestId());
+  return RequestId{std::move(id), true};
+}
+
+// Reports a failed create or update, with what to do next when the contract says so.
+int ReportWriteError(const grpc::Status& status, const RequestId& request_id,
+                     const std::string& ticket_id) {
+  ReportError(status);
+  switch (status.error_code()) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      if (request_id.generated) {
+        std::cerr << "hotlinectl: the change may or may not have been made; to retry safely, "
+                     "repeat the command with --request_id="
+                  << request_id.value << "\n";
+      }
+      break;
+    case grpc::StatusCode::ABORTED:
+      if (ticket_id.empty()) break;
+      std::cerr << "hotlinectl: the ticket changed meanwhile; look at it again (hotlinectl "
+                   "ticket get "
+                << ticket_id << ") before repeating the command\n";
+      break;
+    default:
+      break;
+  }
+  return kExitFailed;
+}
+
+// ---------------------------------------------------------------------------
+// The command table.
+
+enum class Section { kIntake, kDispatch, kHandling, kSupervision, kClosure, kReads };
+
+constexpr std::pair<Section, const char*> kSectionTitles[] = {
+    {Section::kIntake, "Intake and review"},        {Section::kDispatch, "Dispatch and re-routing"},
+    {Section::kHandling, "Handling (departments)"}, {Section::kSupervision, "Supervision"},
+    {Section::kClosure, "Callback and closure"},    {Section::kReads, "Reads"},
+};
+
+struct CommandSpec {
+  const char* name;
+  std::string synopsis;  // Arguments after the name, ticket id included.
+  const char* summary;
+  const char* roles;  // Who may call the rpc (admin always may).
+  Section section;
+  bool takes_ticket_id;
+  std::vector<std::string> flags;  // The flags it reads, beyond the global ones.
+};
+
+struct Command {
+  CommandSpec spec;
+  std::function<int(const std::string& ticket_id)> run;
+};
+
+enum class Acts { kOnTicket, kOnWorkOrder };        // Whether --work_order is required.
+enum class Reason { kNone, kOptional, kRequired };  // How --reason goes into `reason`.
+
+struct UpdateSpec {
+  const char* name;
+  std::string synopsis;
+  const char* summary;
+  const char* roles;
+  Section section;
+  Acts acts;
+  Reason reason;
+  std::vector<std::string> flags;  // Its own flags, beyond the ones every update reads.
+};
+
+// An update rpc with its request type erased, so that every update runs through RunUpdate().
+struct Update {
+  UpdateSpec spec;
+  std::function<std::unique_ptr<Message>()> new_request;
+  std::function<absl::Status(Message*)> fill;  // The request's own fields; errors are usage.
+  std::function<grpc::Status(Stub*, grpc::ClientContext*, const Message&, api::Ticket*)> send;
+};
+
+template <typename T>
+struct Identity {
+  using type = T;
+};
+
+template <typename Request>
+Update MakeUpdate(UpdateSpec spec,
+                  grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, api::Ticket*),
+                  typename Identity<std::function<absl::Status(Request*)>>::type fill = {}) {
+  return Update{std::move(spec), [] { return std::make_unique<Request>(); },
+                [fill](Message* request) {
+                  return fill ? fill(static_cast<Request*>(request)) : absl::OkStatus();
+                },
+                [rpc](Stub* stub, grpc::ClientContext* context, const Message& request,
+                      api::Ticket* response) {
+                  return (stub->*rpc)(context, static_cast<const Request&>(request), response);
+                }};
+}
+
+// The fields every update request shares are set by name, so the table stays one row per rpc.
+void SetField(Message* message, const char* name, const std::string& value) {
+  const google::protobuf::FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
+  CHECK(field != nullptr) << message->GetTypeName() << " has no field " << name;
+  message->GetReflection()->SetString(message, field, value);
+}
+
+void SetField(Message* message, const char* name, int64_t value) {
+  const google::protobuf::FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
+  CHECK(field != nullptr) << message->GetTypeName() << " has no field " << name;
+  message->GetReflection()->SetInt64(message, field, value);
+}
+
+int RunUpdate(const Update& update, const std::string& ticket_id) {
+  const std::string help = absl::StrCat(kHelp, " ", update.spec.name);
+  auto usage = [&](absl::string_view message) {
+    return ReportUsageError(absl::StrCat("ticket ", update.spec.name, ": ", message), help);
+  };
+  std::unique_ptr<Message> request = update.new_request();
+  SetField(request.get(), "ticket_id", ticket_id);
+  if (update.spec.acts == Acts::kOnWorkOrder) {
+    std::string work_order = absl::GetFlag(FLAGS_work_order);
+    if (work_order.empty()) return usage("--work_order is required");
+    if (absl::StrContains(work_order, ',')) return usage("--work_order: give one work order");
+    SetField(request.get(), "work_order_id", work_order);
+  }
+  if (update.spec.reason != Reason::kNone) {
+    std::string reason = absl::GetFlag(FLAGS_reason);
+    if (update.spec.reason == Reason::kRequired && reason.empty()) {
+      return usage("--reason is required");
+    }
+    if (!reason.empty()) SetField(request.get(), "reason", reason);
+  }
+  if (absl::Status status = update.fill(request.get()); !status.ok()) {
+    return usage(status.message());
+  }
+  // Both identify one operation, so neither is taken from the environment.
+  int64_t version =
+      FlagOnCommandLine("expected_version") ? absl::GetFlag(FLAGS_expected_version) : 0;
+  if (FlagOnCommandLine("expected_version") && version <= 0) {
+    return usage("--version must be positive");
+  }
+  absl::StatusOr<RequestId> request_id = TakeRequestId();
+  if (!request_id.ok()) return ReportError(request_id.status());
+  SetField(request.get(), "request_id", request_id->value);
+
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  if (version == 0) {
+    api::GetTicketRequest get;
+    get.set_ticket_id(ticket_id);
+    get.set_view(api::TICKET_VIEW_BASIC);
+    api::Ticket current;
+    grpc::ClientContext context;
+    PrepareContext(&context);
+    if (grpc::Status status = (*stub)->GetTicket(&context, get, &current); !status.ok()) {
+      return ReportError(status);
+    }
+    version = current.version();
+  }
+  SetField(request.get(), "expected_version", version);
+
+  api::Ticket ticket;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (grpc::Status status = update.send(stub->get(), &context, *request, &ticket); !status.ok()) {
+    return ReportWriteError(status, *request_id, ticket_id);
+  }
+  PrintResult(ticket, /*with_events=*/false);
+  return kExitOk;
+}
+
+// ---- The updates' own fields.
+
+absl::Status FillConfirm(api::ConfirmTicketRequest* r) {
+  ASSIGN_OR_RETURN(int kind, ParseEnumFlag(kKinds, "kind", absl::GetFlag(FLAGS_kind)));
+  ASSIGN_OR_RETURN(int urgency, ParseEnumFlag(kUrgencies, "urgency", absl::GetFlag(FLAGS_urgency)));
+  r->set_kind(static_cast<api::TicketKind>(kind));
+  r->set_urgency(static_cast<api::Urgency>(urgency));
+  r->set_category_path(absl::GetFlag(FLAGS_category));
+  return absl::OkStatus();
+}
+
+absl::Status FillMerge(api::MergeTicketRequest* r) {
+  RETURN_IF_ERROR(Required("into", absl::GetFlag(FLAGS_into)));
+  r->set_target_ticket_id(absl::GetFlag(FLAGS_into));
+  return absl::OkStatus();
+}
+
+absl::Status FillDispatch(api::DispatchTicketRequest* r) {
+  RETURN_IF_ERROR(FillDepartments(/*lead_required=*/true, r));
+  r->set_instructions(absl::GetFlag(FLAGS_instructions));
+  return absl::OkStatus();
+}
+
+absl::Status FillRedispatch(api::RedispatchWorkOrderRequest* r) {
+  std::string to = absl::GetFlag(FLAGS_to);
+  bool withdraw = absl::GetFlag(FLAGS_withdraw);
+  if (to.empty() == !withdraw) {
+    return absl::InvalidArgumentError("give either --to=DEPT or --withdraw");
+  }
+  ASSIGN_OR_RETURN(std::optional<api::TimeLimit> limit, LimitFromFlags(/*lead=*/false));
+  if (withdraw) {
+    if (limit.has_value()) {
+      return absl::InvalidArgumentError("--days, --hours and --deadline go with --to");
+    }
+    r->set_withdraw(true);
+  } else {
+    r->mutable_assignment()->set_department_id(to);
+    if (limit.has_value()) *r->mutable_assignment()->mutable_time_limit() = *limit;
+  }
+  r->set_instructions(absl::GetFlag(FLAGS_instructions));
+  return absl::OkStatus();
+}
+
+absl::Status FillNote(api::AddProgressNoteRequest* r) {
+  RETURN_IF_ERROR(Required("text", absl::GetFlag(FLAGS_text)));
+  r->set_text(absl::GetFlag(FLAGS_text));
+  return absl::OkStatus();
+}
+
+absl::Status FillExtend(api::RequestExtensionRequest* r) {
+  ASSIGN_OR_RETURN(std::optional<api::TimeLimit> limit, LimitFromFlags(/*lead=*/false));
+  if (!limit.has_value()) {
+    return absl::InvalidArgumentError("give the extra time: --days, --hours or --deadline");
+  }
+  *r->mutable_extension() = *limit;
+  return absl::OkStatus();
+}
+
+absl::Status FillDecideExtension(api::DecideExtensionRequest* r) {
+  bool approve = absl::GetFlag(FLAGS_approve);
+  bool refuse = absl::GetFlag(FLAGS_refuse);
+  if (approve == refuse) return absl::InvalidArgumentError("give either --approve or --refuse");
+  ASSIGN_OR_RETURN(std::optional<api::TimeLimit> granted, LimitFromFlags(/*lead=*/false));
+  if (refuse) {
+    if (absl::GetFlag(FLAGS_reason).empty()) {
+      return absl::InvalidArgumentError("--refuse needs --reason");
+    }
+    if (granted.has_value()) {
+      return absl::InvalidArgumentError("--days, --hours and --deadline go with --approve");
+    }
+  }
+  r->set_decision(approve ? api::EXTENSION_DECISION_APPROVE : api::EXTENSION_DECISION_REFUSE);
+  if (granted.has_value()) *r->mutable_granted() = *granted;
+  return absl::OkStatus();
+}
+
+absl::Status FillUrge(api::UrgeTicketRequest* r) {
+  RETURN_IF_ERROR(Required("message", absl::GetFlag(FLAGS_message)));
+  for (const std::string& id : SplitList(absl::GetFlag(FLAGS_work_order))) {
+    r->add_work_order_ids(id);
+  }
+  r->set_message(absl::GetFlag(FLAGS_message));
+  return absl::OkStatus();
+}
+
+absl::Status FillReply(api::ReplyWorkOrderRequest* r) {
+  RETURN_IF_ERROR(Required("text", absl::GetFlag(FLAGS_text)));
+  r->set_reply_text(absl::GetFlag(FLAGS_text));
+  return absl::OkStatus();
+}
+
+absl::Status FillCallback(api::RecordCallbackRequest* r) {
+  std::string result = absl::GetFlag(FLAGS_result);
+  if (result.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--result is required; valid: ", ValueNames(kCallbackResults)));
+  }
+  ASSIGN_OR_RETURN(int parsed, ParseEnumFlag(kCallbackResults, "result", result));
+  r->set_result(static_cast<api::CallbackResult>(parsed));
+  r->set_comment(absl::GetFlag(FLAGS_comment));
+  return absl::OkStatus();
+}
+
+absl::Status FillReopen(api::ReopenTicketRequest* r) {
+  return FillDepartments(/*lead_required=*/false, r);  // No lead: the previous departments.
+}
+
+template <typename... Names>
+std::vector<std::string> Flags(Names... names) {
+  return {names...};
+}
+
+std::vector<Update> Updates() {
+  const char* reviewer = "reviewer";
+  const char* department = "department (its own work orders)";
+  const char* supervisor = "supervisor";
+  const char* limit = "(--days=N | --hours=N | --deadline=TIME)";
+  const char* lead = "--lead=DEPT [--lead_days=N | --lead_hours=N | --lead_deadline=TIME]";
+  return {
+      MakeUpdate<api::ConfirmTicketRequest>(
+          {"confirm", "ID [--kind=K] [--urgency=U] [--category=A/B]",
+           "confirm after review (审核确认), correcting kind, urgency or category", reviewer,
+           Section::kIntake, Acts::kOnTicket, Reason::kNone, Flags("kind", "urgency", "category")},
+          &Stub::ConfirmTicket, FillConfirm),
+      MakeUpdate<api::RejectTicketRequest>(
+          {"reject", "ID --reason=TEXT", "reject at review (不予受理)", reviewer, Section::kIntake,
+           Acts::kOnTicket, Reason::kRequired, Flags()},
+          &Stub::RejectTicket),
+      MakeUpdate<api::MergeTicketRequest>(
+          {"merge", "ID --into=TICKET [--reason=TEXT]",
+           "merge duplicate ID into the ticket of the same matter (并单)", reviewer,
+           Section::kIntake, Acts::kOnTicket, Reason::kOptional, Flags("into")},
+          &Stub::MergeTicket, FillMerge),
+      MakeUpdate<api::DispatchTicketRequest>(
+          {"dispatch",
+           absl::StrCat("ID ", lead, " [--assist=DEPT[:LIMIT]]... [--instructions=TEXT]"),
+           "dispatch to a lead and assisting departments (派单)", reviewer, Section::kDispatch,
+           Acts::kOnTicket, Reason::kNone,
+           Flags("lead", "lead_days", "lead_hours", "lead_deadline", "assist", "instructions")},
+          &Stub::DispatchTicket, FillDispatch),
+      MakeUpdate<api::RedispatchWorkOrderRequest>(
+          {"redispatch",
+           "ID --work_order=W (--to=DEPT [--days=N | --hours=N | --deadline=TIME] | --withdraw) "
+           "[--instructions=TEXT]",
+           "re-route a returned work order, or withdraw an assisting one (改派)", reviewer,
+           Section::kDispatch, Acts::kOnWorkOrder, Reason::kNone,
+           Flags("to", "days", "hours", "deadline", "withdraw", "instructions")},
+          &Stub::RedispatchWorkOrder, FillRedispatch),
+      MakeUpdate<api::RefuseReturnRequest>(
+          {"refuse-return", "ID --work_order=W --reason=TEXT",
+           "refuse a return: the work order was routed correctly (退单不予认可)", reviewer,
+           Section::kDispatch, Acts::kOnWorkOrder, Reason::kRequired, Flags()},
+          &Stub::RefuseReturn),
+      MakeUpdate<api::SignWorkOrderRequest>(
+          {"sign", "ID --work_order=W", "sign for a work order (签收)", department,
+           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags()},
+          &Stub::SignWorkOrder),
+      MakeUpdate<api::ReturnWorkOrderRequest>(
+          {"return", "ID --work_order=W --reason=TEXT",
+           "return a misrouted work order within the return window (退单)", department,
+           Section::kHandling, Acts::kOnWorkOrder, Reason::kRequired, Flags()},
+          &Stub::ReturnWorkOrder),
+      MakeUpdate<api::AddProgressNoteRequest>(
+          {"note", "ID --work_order=W --text=TEXT", "add a progress note (办理进展)", department,
+           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags("text")},
+          &Stub::AddProgressNote, FillNote),
+      MakeUpdate<api::RequestExtensionRequest>(
+          {"extend", absl::StrCat("ID --work_order=W ", limit, " --reason=TEXT"),
+           "request the work order's one extension (延期申请)", department, Section::kHandling,
+           Acts::kOnWorkOrder, Reason::kRequired, Flags("days", "hours", "deadline")},
+          &Stub::RequestExtension, FillExtend),
+      MakeUpdate<api::ReplyWorkOrderRequest>(
+          {"reply", "ID --work_order=W --text=TEXT",
+           "reply with the handling result, completing the work order (答复/办结)", department,
+           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags("text")},
+          &Stub::ReplyWorkOrder, FillReply),
+      MakeUpdate<api::DecideExtensionRequest>(
+          {"decide-extension",
+           "ID --work_order=W (--approve [--days=N | --hours=N | --deadline=TIME] | --refuse) "
+           "[--reason=TEXT]",
+           "approve or refuse a requested extension (延期审批)", supervisor, Section::kSupervision,
+           Acts::kOnWorkOrder, Reason::kOptional,
+           Flags("approve", "refuse", "days", "hours", "deadline")},
+          &Stub::DecideExtension, FillDecideExtension),
+      MakeUpdate<api::UrgeTicketRequest>(
+          {"urge", "ID --message=TEXT [--work_order=W]...",
+           "issue an urging notice (督办/催办), by default to every open work order", supervisor,
+           Section::kSupervision, Acts::kOnTicket, Reason::kNone, Flags("message", "work_order")},
+          &Stub::UrgeTicket, FillUrge),
+      MakeUpdate<api::RecordCallbackRequest>(
+          {"callback", "ID --result=R [--comment=TEXT]",
+           "record a callback (回访): satisfied closes, dissatisfied reopens", "agent, supervisor",
+           Section::kClosure, Acts::kOnTicket, Reason::kNone, Flags("result", "comment")},
+          &Stub::RecordCallback, FillCallback),
+      MakeUpdate<api::CloseTicketRequest>(
+          {"close", "ID --reason=TEXT", "close by decision, cancelling open work orders",
+           supervisor, Section::kClosure, Acts::kOnTicket, Reason::kRequired, Flags()},
+          &Stub::CloseTicket),
+      MakeUpdate<api::ReopenTicketRequest>(
+          {"reopen", absl::StrCat("ID --reason=TEXT [", lead, " [--assist=DEPT[:LIMIT]]...]"),
+           "reopen for a new cycle (重办), by default with the same departments", supervisor,
+           Section::kClosure, Acts::kOnTicket, Reason::kRequired,
+           Flags("lead", "lead_days", "lead_hours", "lead_deadline", "assist")},
+          &Stub::ReopenTicket, FillReopen),
+  };
+}
+
+// ---- The commands that are not updates.
+
+int RunCreate(const std::string&) {
+  auto usage = [](absl::string_view message) {
+    return ReportUsageError(absl::StrCat("ticket create: ", message), "ticket help create");
+  };
+  api::CreateTicketRequest request;
+  api::Ticket* t = request.mutable_ticket();
+  absl::Status built = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Required("kind", absl::GetFlag(FLAGS_kind)));
+    RETURN_IF_ERROR(Required("channel", absl::GetFlag(FLAGS_channel)));
+    RETURN_IF_ERROR(Required("content", absl::GetFlag(FLAGS_content)));
+    ASSIGN_OR_RETURN(int kind, ParseEnumFlag(kKinds, "kind", absl::GetFlag(FLAGS_kind)));
+    ASSIGN_OR_RETURN(int channel,
+                     ParseEnumFlag(kChannels, "channel", absl::GetFlag(FLAGS_channel)));
+    ASSIGN_OR_RETURN(int urgency,
+                     ParseEnumFlag(kUrgencies, "urgency", absl::GetFlag(FLAGS_urgency)));
+    t->set_kind(static_cast<api::TicketKind>(kind));
+    t->set_channel(static_cast<api::Channel>(channel));
+    t->set_urgency(static_cast<api::Urgency>(urgency));
+    t->set_content(absl::GetFlag(FLAGS_content));
+    t->set_caller_name(absl::GetFlag(FLAGS_caller_name));
+    t->set_caller_phone(absl::GetFlag(FLAGS_caller_phone));
+    t->set_confidential(absl::GetFlag(FLAGS_confidential));
+    t->set_category_path(absl::GetFlag(FLAGS_category));
+    std::string address = absl::GetFlag(FLAGS_address);
+    std::string district = absl::GetFlag(FLAGS_district);
+    std::string point = absl::GetFlag(FLAGS_point);
+    if (address.empty() && district.empty() && point.empty()) return absl::OkStatus();
+    api::Location* location = t->mutable_location();
+    location->set_address(address);
+    location->set_district_code(district);
+    if (!point.empty()) {
+      std::vector<absl::string_view> parts = absl::StrSplit(point, ',');
+      double latitude = 0, longitude = 0;
+      if (parts.size() != 2 || !absl::SimpleAtod(absl::StripAsciiWhitespace(parts[0]), &latitude) ||
+          !absl::SimpleAtod(absl::StripAsciiWhitespace(parts[1]), &longitude)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--point: '", point, "' is not LAT,LNG such as 28.19,112.97"));
+      }
+      location->mutable_point()->set_latitude(latitude);
+      location->mutable_point()->set_longitude(longitude);
+    }
+    return absl::OkStatus();
+  }();
+  if (!built.ok()) return usage(built.message());
+
+  absl::StatusOr<RequestId> request_id = TakeRequestId();
+  if (!request_id.ok()) return ReportError(request_id.status());
+  request.set_request_id(request_id->value);
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  api::Ticket ticket;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (grpc::Status status = (*stub)->CreateTicket(&context, request, &ticket); !status.ok()) {
+    return ReportWriteError(status, *request_id, /*ticket_id=*/"");
+  }
+  PrintResult(ticket, /*with_events=*/false);
+  return kExitOk;
+}
+
+int RunGet(const std::string& ticket_id) {
+  bool with_events = absl::GetFlag(FLAGS_events);
+  api::GetTicketRequest request;
+  request.set_ticket_id(ticket_id);
+  request.set_view(with_events ? api::TICKET_VIEW_FULL : api::TICKET_VIEW_BASIC);
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  api::Ticket ticket;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (grpc::Status status = (*stub)->GetTicket(&context, request, &ticket); !status.ok()) {
+    return ReportError(status);
+  }
+  PrintResult(ticket, with_events);
+  return kExitOk;
+}
+
+int RunList(const std::string&) {
+  api::ListTicketsRequest request;
+  absl::Status built = [&]() -> absl::Status {
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    request.set_order_by(absl::GetFlag(FLAGS_order_by));
+    RETURN_IF_ERROR(
+        AddEnums(kTicketStates, "state", absl::GetFlag(FLAGS_state), request.mutable_states()));
+    request.set_department_id(absl::GetFlag(FLAGS_department));
+    RETURN_IF_ERROR(AddEnums(kWorkOrderStates, "work_order_state",
+                             absl::GetFlag(FLAGS_work_order_state),
+                             request.mutable_work_order_states()));
+    request.set_category_prefix(absl::GetFlag(FLAGS_category));
+    RETURN_IF_ERROR(AddEnums(kKinds, "kind", absl::GetFlag(FLAGS_kind), request.mutable_kinds()));
+    RETURN_IF_ERROR(
+        AddEnums(kChannels, "channel", absl::GetFlag(FLAGS_channel), request.mutable_channels()));
+    RETURN_IF_ERROR(
+        AddEnums(kUrgencies, "urgency", absl::GetFlag(FLAGS_urgency), request.mutable_urgencies()));
+    RETURN_IF_ERROR(AddEnums(kWarnings, "warning", absl::GetFlag(FLAGS_warning),
+                             request.mutable_warning_levels()));
+    request.set_overdue_only(absl::GetFlag(FLAGS_overdue));
+    request.set_caller_phone(absl::GetFlag(FLAGS_caller_phone));
+    struct TimeFilter {
+      const char* flag;
+      const absl::Flag<std::string>* value;
+      google::protobuf::Timestamp* (api::ListTicketsRequest::*field)();
+    };
+    const TimeFilter filters[] = {
+        {"deadline_after", &FLAGS_deadline_after, &api::ListTicketsRequest::mutable_deadline_after},
+        {"deadline_before", &FLAGS_deadline_before,
+         &api::ListTicketsRequest::mutable_deadline_before},
+        {"created_after", &FLAGS_created_after,
+         &api::ListTicketsRequest::mutable_create_time_after},
+        {"created_before", &FLAGS_created_before,
+         &api::ListTicketsRequest::mutable_create_time_before},
+    };
+    for (const TimeFilter& filter : filters) {
+      std::string value = absl::GetFlag(*filter.value);
+      if (value.empty()) continue;
+      ASSIGN_OR_RETURN(*(request.*filter.field)(),
+                       TimeFlag(filter.flag, value, DateMeans::kStartOfDay));
+    }
+    return absl::OkStatus();
+  }();
+  if (!built.ok()) {
+    return ReportUsageError(absl::StrCat("ticket list: ", built.message()), "ticket help list");
+  }
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  api::ListTicketsResponse response;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (grpc::Status status = (*stub)->ListTickets(&context, request, &response); !status.ok()) {
+    return ReportError(status);
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(response) << "\n";
+  } else {
+    PrintTicketList(std::cout, response);
+  }
+  return kExitOk;
+}
+
+// The whole history, page after page, unless a page was asked for.
+int RunEvents(const std::string& ticket_id) {
+  api::ListEventsRequest request;
+  request.set_ticket_id(ticket_id);
+  request.set_work_order_id(absl::GetFlag(FLAGS_work_order));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  if (absl::StrContains(request.work_order_id(), ',')) {
+    return ReportUsageError("ticket events: --work_order: give one work order",
+                            "ticket help events");
+  }
+  bool one_page = request.page_size() != 0 || !request.page_token().empty();
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  api::ListEventsResponse all;
+  while (true) {
+    api::ListEventsResponse page;
+    grpc::ClientContext context;
+    PrepareContext(&context);
+    if (grpc::Status status = (*stub)->ListEvents(&context, request, &page); !status.ok()) {
+      return ReportError(status);
+    }
+    all.mutable_events()->MergeFrom(page.events());
+    all.set_next_page_token(page.next_page_token());
+    if (one_page || page.next_page_token().empty() ||
+        page.next_page_token() == request.page_token()) {
+      break;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(all) << "\n";
+    return kExitOk;
+  }
+  for (const api::TicketEvent& e : all.events()) std::cout << EventLine(e, false) << "\n";
+  if (one_page && !all.next_page_token().empty()) {
+    std::cout << "next page: --page_token=" << all.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+// Ctrl-C while watching: cancels the stream in progress and ends the command. Never freed,
+// since the signal thread may outlive the command.
+struct WatchStop {
+  absl::Mutex mu;
+  grpc::ClientContext* call ABSL_GUARDED_BY(mu) = nullptr;
+  bool stopped ABSL_GUARDED_BY(mu) = false;
+  absl::Notification notification;
+};
+
+int RunWatch(const std::string&) {
+  api::WatchWorkOrdersRequest request;
+  request.set_department_id(absl::GetFlag(FLAGS_department));
+  request.set_cursor(absl::GetFlag(FLAGS_cursor));
+  request.set_start_from_now(absl::GetFlag(FLAGS_from_now));
+  if (!request.cursor().empty() && request.start_from_now()) {
+    return ReportUsageError("ticket watch: --from_now and --cursor exclude each other",
+                            "ticket help watch");
+  }
+  // SIGINT and SIGTERM must reach the thread below only, not one of gRPC's threads, which
+  // inherit the mask: block them before the channel exists.
+  BlockTerminationSignals();
+  static WatchStop* const stop = new WatchStop;
+  std::thread([] {
+    WaitForTerminationSignal();
+    {
+      absl::MutexLock lock(&stop->mu);
+      stop->stopped = true;
+      if (stop->call != nullptr) stop->call->TryCancel();
+    }
+    stop->notification.Notify();
+  }).detach();
+
+  absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  const bool json = absl::GetFlag(FLAGS_json);
+  bool streamed = false;  // Reconnect only to a stream that worked once.
+  absl::Duration backoff = absl::Seconds(1);
+  while (true) {
+    grpc::ClientContext context;
+    PrepareContext(&context, /*with_deadline=*/false);
+    {
+      absl::MutexLock lock(&stop->mu);
+      if (stop->stopped) return kExitOk;
+      stop->call = &context;
+    }
+    std::unique_ptr<grpc::ClientReaderInterface<api::WatchWorkOrdersResponse>> reader =
+        (*stub)->WatchWorkOrders(&context, request);
+    api::WatchWorkOrdersResponse message;
+    while (reader->Read(&message)) {
+      streamed = true;
+      backoff = absl::Seconds(1);
+      if (json) {
+        std::cout << ToJson(message) << std::endl;
+      } else if (message.has_event()) {
+        std::cout << EventLine(message.event(), true) << "  cursor=" << message.cursor()
+                  << std::endl;
+      } else {
+        std::cout << FormatTimestamp(message.send_time())
+                  << "  heartbeat  cursor=" << message.cursor() << std::endl;
+      }
+      request.set_cursor(message.cursor());
+      request.set_start_from_now(false);
+    }
+    grpc::Status status = reader->Finish();
+    {
+      absl::MutexLock lock(&stop->mu);
+      stop->call = nullptr;
+      if (stop->stopped) return kExitOk;
+    }
+    // The server ends a stream only when it shuts down (UNAVAILABLE) or revokes the token.
+    bool reconnect =
+        streamed && (status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE);
+    if (!reconnect) return status.ok() ? kExitOk : ReportError(status);
+    std::cerr << "hotlinectl: UNAVAILABLE: stream ended (" << status.error_message()
+              << "); reconnecting in " << backoff << "\n";
+    if (stop->notification.WaitForNotificationWithTimeout(backoff)) return kExitOk;
+    backoff = std::min(backoff * 2, absl::Seconds(30));
+  }
+}
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = [] {
+    const char* readers = "anyone but editors; departments: tickets they work on";
+    auto* all = new std::vector<Command>;
+    all->push_back(
+        {{"create",
+          "--kind=K --channel=C --content=TEXT [--urgency=U] [--caller_name=NAME] "
+          "[--caller_phone=PHONE] [--confidential] [--category=A/B] [--address=TEXT] "
+          "[--district=CODE] [--point=LAT,LNG] [--request_id=ID]",
+          "create a ticket (受理); prints it with its id", "agent, reviewer, supervisor",
+          Section::kIntake, false,
+          Flags("kind", "channel", "urgency", "content", "caller_name", "caller_phone",
+                "confidential", "category", "address", "district", "point", "request_id")},
+         RunCreate});
+    for (Update& update : Updates()) {
+      const UpdateSpec& u = update.spec;
+      CommandSpec spec{u.name, u.synopsis, u.summary, u.roles, u.section, true, u.flags};
+      spec.flags.insert(spec.flags.end(), {"expected_version", "request_id"});
+      if (u.acts == Acts::kOnWorkOrder) spec.flags.push_back("work_order");
+      if (u.reason != Reason::kNone) spec.flags.push_back("reason");
+      all->push_back({std::move(spec), [update = std::move(update)](const std::string& id) {
+                        return RunUpdate(update, id);
+                      }});
+    }
+    all->push_back({{"get", "ID [--events]",
+                     "show a ticket, its work orders and callbacks; --events adds its history",
+                     readers, Section::kReads, true, Flags("events")},
+                    RunGet});
+    all->push_back(
+        {{"list",
+          "[--state=S]... [--department=DEPT] [--work_order_state=S]... [--overdue] "
+          "[--warning=W]... [--kind=K]... [--channel=C]... [--urgency=U]... [--category=PREFIX] "
+          "[--deadline_after=TIME] [--deadline_before=TIME] [--created_after=TIME] "
+          "[--created_before=TIME] [--caller_phone=PHONE] [--order_by=ORDER] [--page_size=N] "
+          "[--page_token=T]",
+          "list tickets matching every filter given, one page", readers, Section::kReads, false,
+          Flags("state", "department", "work_order_state", "overdue", "warning", "kind", "channel",
+                "urgency", "category", "deadline_after", "deadline_before", "created_after",
+                "created_before", "caller_phone", "order_by", "page_size", "page_token")},
+         RunList});
+    all->push_back({{"events", "ID [--work_order=W] [--page_size=N] [--page_token=T]",
+                     "print a ticket's history, one event per line", readers, Section::kReads, true,
+                     Flags("work_order", "page_size", "page_token")},
+                    RunEvents});
+    all->push_back({{"watch", "[--department=DEPT] [--cursor=C | --from_now]",
+                     "follow a department's events until Ctrl-C, one line each with its cursor",
+                     "department, supervisor", Section::kReads, false,
+                     Flags("department", "cursor", "from_now")},
+                    RunWatch});
+    return all;
+  }();
+  return *commands;
+}
+
+const Command* FindCommand(absl::string_view name) {
+  for (const Command& command : Commands()) {
+    if (name == command.spec.name) return &command;
+  }
+  return nullptr;
+}
+
+// Every flag some ticket command reads, sorted.
+std::set<std::string> AllTicketFlags() {
+  std::set<std::string> flags;
+  for (const Command& command : Commands()) {
+    flags.insert(command.spec.flags.begin(), command.spec.flags.end());
+  }
+  return flags;
+}
+
+// ---------------------------------------------------------------------------
+// Help.
+
+// Wraps `text` at spaces into lines of at most about `width` terminal columns.
+void PrintWrapped(std::ostream& out, absl::string_view text, absl::string_view first_indent,
+                  absl::string_view indent, size_t width = 96) {
+  // Terminal columns: CJK characters (3-byte UTF-8 from U+3000 on) take two.
+  auto chars = [](absl::string_view s) {
+    size_t columns = 0;
+    for (char c : s) {
+      unsigned char byte = static_cast<unsigned char>(c);
+      if ((byte & 0xc0) != 0x80) columns += (byte >= 0xe3 && byte <= 0xef) ? 2 : 1;
+    }
+    return columns;
+  };
+  std::string line(first_indent);
+  size_t line_chars = chars(line);
+  bool empty = true;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!empty && line_chars + 1 + chars(word) > width) {
+      out << line << "\n";
+      line = std::string(indent);
+      line_chars = chars(line);
+      empty = true;
+    }
+    if (!empty) {
+      line += ' ';
+      ++line_chars;
+    }
+    absl::StrAppend(&line, word);
+    line_chars += chars(word);
+    empty = false;
+  }
+  out << line << "\n";
+}
+
+void PrintFlagHelp(std::ostream& out, const std::string& name) {
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  CHECK(flag != nullptr) << "ticket command flag --" << name << " is not defined";
+  std::string shown = name == "expected_version" ? "--version, --expected_version" : "--" + name;
+  PrintWrapped(out, absl::StrCat(shown, ": ", flag->Help()), "  ", "      ");
+}
+
+void PrintCommandHelp(std::ostream& out, const CommandSpec& spec) {
+  PrintWrapped(out, absl::StrCat(spec.name, " ", spec.synopsis), "  ", "      ");
+  PrintWrapped(out, absl::StrCat(spec.summary, ". Who: ", spec.roles, "."), "      ", "      ");
+}
+
+void PrintHelp(std::ostream& out, const Command* only) {
+  if (only != nullptr) {
+    const CommandSpec& spec = only->spec;
+    PrintWrapped(
+        out,
+        absl::StrCat("usage: hotlinectl [global flags] ticket ", spec.name, " ", spec.synopsis), "",
+        "      ");
+    out << "\n";
+    PrintWrapped(out, absl::StrCat(spec.summary, ". Who: ", spec.roles, "."), "", "");
+    out << "\nFlags:\n";
+    for (const std::string& flag : spec.flags) PrintFlagHelp(out, flag);
+  } else {
+    out << "usage: hotlinectl [global flags] ticket COMMAND [ID] [flags]\n\n";
+    PrintWrapped(out,
+                 "The client of the ticket service (hotline.ticket.v1.TicketService). ID is a "
+                 "ticket id. Every update reads the ticket's current version first unless "
+                 "--version=N is given, and sends a new request id unless --request_id is given; "
+                 "after a timeout, repeat the command with the request id it printed. Admins may "
+                 "run every command.",
+                 "", "");
+    for (const auto& [section, title] : kSectionTitles) {
+      out << "\n" << title << "\n";
+      for (const Command& command : Commands()) {
+        if (command.spec.section == section) PrintCommandHelp(out, command.spec);
+      }
+    }
+    out << "\nFlags of the ticket commands:\n";
+    for (const std::string& flag : AllTicketFlags()) PrintFlagHelp(out, flag);
+  }
+  bool values_shown = false;
+  for (const EnumFlag& flag : kEnumFlags) {
+    if (only != nullptr && !absl::c_linear_search(only->spec.flags, flag.flag)) {
+      continue;
+    }
+    if (!values_shown) out << "\nValues (the Chinese terms and proto names are accepted too):\n";
+    values_shown = true;
+    std::vector<std::string> names;
+    for (const EnumName& e : flag.table->names) names.push_back(absl::StrCat(e.name, " ", e.label));
+    PrintWrapped(out, absl::StrCat("--", flag.flag, ": ", absl::StrJoin(names, ", ")), "  ",
+                 "      ");
+  }
+  out << "\n";
+  PrintWrapped(out,
+               "TIME is in Asia/Shanghai: 2024-05-15, '2024-05-15 18:00', or RFC 3339 such as "
+               "2024-05-15T18:00:00+08:00; a bare date as a deadline is the end of that day. "
+               "LIMIT (--assist=DEPT:LIMIT) is N or Nd working days, Nh hours, or a TIME. "
+               "Flags marked repeatable also take comma-separated lists.",
+               "", "");
+  out << "\n";
+  PrintWrapped(out,
+               "Global flags: --ticket=HOST:PORT (the service), --token=TOKEN (or HOTLINE_TOKEN), "
+               "--timeout=5s, --tls_ca=FILE, --json (print the response messages as JSON, one "
+               "line each). Flags also come from HOTLINE_<FLAG> environment variables, except "
+               "--version and --request_id.",
+               "", "");
+}
+
+}  // namespace
+
+std::set<std::string> TicketListFlags() {
+  return {"state",   "work_order_state", "warning", "kind",
+          "channel", "urgency",          "assist",  "work_order"};
+}
+
+std::string TicketCommandSummary() {
+  std::string summary;
+  for (const Command& command : Commands()) {
+    absl::StrAppend(
+        &summary, absl::StrFormat("  ticket %-17s %s\n", command.spec.name, command.spec.summary));
+  }
+  return summary;
+}
+
+int RunTicketCommand(const std::vector<std::string>& args) {
+  if (args.empty()) return ReportUsageError("ticket: the COMMAND is missing", kHelp);
+  if (args[0] == "help") {
+    const Command* only = nullptr;
+    if (args.size() > 1) {
+      only = FindCommand(args[1]);
+      if (only == nullptr) {
+        return ReportUsageError(absl::StrCat("no ticket command '", args[1], "'"), kHelp);
+      }
+    }
+    PrintHelp(std::cout, only);
+    return kExitOk;
+  }
+  const Command* command = FindCommand(args[0]);
+  if (command == nullptr) {
+    return ReportUsageError(absl::StrCat("no ticket command '", args[0], "'"), kHelp);
+  }
+  const CommandSpec& spec = command->spec;
+  const std::string help = absl::StrCat(kHelp, " ", spec.name);
+  size_t operands = spec.takes_ticket_id ? 1 : 0;
+  if (args.size() - 1 < operands) {
+    return ReportUsageError(absl::StrCat("ticket ", spec.name, ": the ticket ID is missing"), help);
+  }
+  if (args.size() - 1 > operands) {
+    return ReportUsageError(
+        absl::StrCat("ticket ", spec.name, ": unexpected argument '", args[operands + 1], "'"),
+        help);
+  }
+  // A ticket flag this command does not read is a mistake (a typo, or the wrong command),
+  // not something to ignore silently.
+  for (const std::string& flag : AllTicketFlags()) {
+    if (FlagOnCommandLine(flag) && !absl::c_linear_search(spec.flags, flag)) {
+      return ReportUsageError(absl::StrCat("ticket ", spec.name, " does not take --",
+                                           flag == "expected_version" ? "version" : flag),
+                              help);
+    }
+  }
+  return command->run(spec.takes_ticket_id ? args[1] : std::string());
+}
+
+}  // namespace hotline::cli
