@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Drives a real ticket_server through the whole loop with hotlinectl only, as a reviewer, two
+departments, an agent and a supervisor would from a terminal: create, confirm, dispatch, return,
+re-route, sign, extend, approve, reply, dissatisfied callback (reopen), reply again, satisfied
+callback. Checks the JSON each command prints, the history, and a usage error.
+
+Usage: hotlinectl_test.py BUILD_DIR
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+CTL = os.path.join(BUILD, "services/hotlinectl/hotlinectl")
+SERVER = os.path.join(BUILD, "services/ticket/ticket_server")
+ROLES = {
+    "agent": "agent-zhang agent",
+    "reviewer": "reviewer-liu reviewer",
+    "supervisor": "supervisor-chen supervisor",
+    "water": "water-system department water",
+    "hrss": "hrss-system department hrss",
+}
+
+
+class HotlinectlTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="hotlinectl-test-")
+        cls.tokens = {role: "tok-%s-%s" % (role, os.urandom(6).hex()) for role in ROLES}
+        token_file = os.path.join(cls.work, "tokens")
+        with open(token_file, "w") as f:
+            for role, rest in ROLES.items():
+                f.write(hashlib.sha256(cls.tokens[role].encode()).hexdigest() + " " + rest + "\n")
+        port_file = os.path.join(cls.work, "port")
+        with open(os.path.join(cls.work, "server.log"), "w") as log:
+            cls.server = subprocess.Popen(
+                [SERVER, "--listen=127.0.0.1:0", "--port_file=" + port_file,
+                 "--data_dir=" + os.path.join(cls.work, "data"), "--token_file=" + token_file,
+                 "--config=" + os.path.join(ROOT, "deploy/config/ticket.textproto"),
+                 "--calendar_dir=" + os.path.join(ROOT, "../shared/data/holiday-cn"),
+                 "--redis=127.0.0.1:1"],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(port_file):
+            if cls.server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("ticket_server did not start; see " + cls.work)
+            time.sleep(0.05)
+        with open(port_file) as f:
+            cls.address = "127.0.0.1:" + f.read().strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.send_signal(signal.SIGTERM)
+        cls.server.wait(timeout=30)
+
+    def ctl(self, role, *args, expect=0):
+        env = dict(os.environ, HOTLINE_TOKEN=self.tokens[role])
+        run = subprocess.run([CTL, "--ticket=" + self.address, "--json", "ticket"] + list(args),
+                             capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(run.returncode, expect, run.stderr)
+        return json.loads(run.stdout.splitlines()[-1]) if expect == 0 and run.stdout else run
+
+    def order(self, ticket, department):
+        return [w for w in ticket["workOrders"] if w["departmentId"] == department][-1]
+
+    def test_full_loop_from_the_command_line(self):
+        t = self.ctl("agent", "create", "--kind=complaint", "--channel=hotline",
+                     "--content=小区供水水压不足", "--caller_phone=13812345678")
+        tid = t["id"]
+        self.assertEqual(t["state"], "TICKET_STATE_PENDING_REVIEW")
+        self.ctl("reviewer", "confirm", tid)
+        t = self.ctl("reviewer", "dispatch", tid, "--lead=water")
+        self.assertEqual(t["state"], "TICKET_STATE_IN_PROGRESS")
+        w = self.order(t, "water")["id"]
+        t = self.ctl("water", "return", tid, "--work_order=" + w, "--reason=应由人社部门办理")
+        self.assertEqual(t["state"], "TICKET_STATE_PENDING_REDISPATCH")
+        self.assertEqual(t["callerPhone"], "138****5678")  # Departments see it masked.
+        t = self.ctl("reviewer", "redispatch", tid, "--work_order=" + w, "--to=hrss")
+        h = self.order(t, "hrss")["id"]
+        self.ctl("hrss", "sign", tid, "--work_order=" + h)
+        self.ctl("hrss", "extend", tid, "--work_order=" + h, "--days=5", "--reason=需调取档案")
+        t = self.ctl("supervisor", "decide-extension", tid, "--work_order=" + h, "--approve")
+        self.assertEqual(self.order(t, "hrss")["extension"]["state"], "EXTENSION_STATE_APPROVED")
+        t = self.ctl("hrss", "reply", tid, "--work_order=" + h, "--text=已处理")
+        self.assertEqual(t["state"], "TICKET_STATE_PENDING_CALLBACK")
+        t = self.ctl("agent", "callback", tid, "--result=dissatisfied")
+        self.assertEqual(t["state"], "TICKET_STATE_IN_PROGRESS")
+        self.assertEqual(t["cycle"], 2)
+        h2 = self.order(t, "hrss")["id"]
+        self.assertNotEqual(h, h2)
+        self.ctl("hrss", "sign", tid, "--work_order=" + h2)
+        self.ctl("hrss", "reply", tid, "--work_order=" + h2, "--text=已再次处理")
+        t = self.ctl("agent", "callback", tid, "--result=satisfied")
+        self.assertEqual(t["state"], "TICKET_STATE_CLOSED")
+        full = self.ctl("supervisor", "get", tid, "--events")
+        types = [e["type"] for e in full["events"]]
+        for expected in ("EVENT_TYPE_WORK_ORDER_RETURNED", "EVENT_TYPE_EXTENSION_APPROVED",
+                         "EVENT_TYPE_TICKET_REOPENED", "EVENT_TYPE_TICKET_CLOSED"):
+            self.assertIn(expected, types)
+        self.assertEqual(full["callerPhone"], "13812345678")
+
+    def test_errors_are_clear(self):
+        run = self.ctl("agent", "create", "--kind=nonsense", "--channel=hotline",
+                       "--content=x", expect=2)
+        self.assertIn("complaint", run.stderr)  # Lists the valid kinds.
+        t = self.ctl("agent", "create", "--kind=consultation", "--channel=web", "--content=咨询")
+        run = self.ctl("water", "confirm", t["id"], expect=1)
+        self.assertIn("PERMISSION_DENIED", run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
