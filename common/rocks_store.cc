@@ -101,6 +101,12 @@ absl::Status RocksStore::Write(rocksdb::WriteBatch* batch) {
   return FromRocksStatus(db_->Write(write_options_, batch), "writing the store");
 }
 
+absl::Status RocksStore::WriteUnsynced(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions options = write_options_;
+  options.sync = false;
+  return FromRocksStatus(db_->Write(options, batch), "writing the store");
+}
+
 absl::Status RocksStore::ScanPrefix(
     rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& visit) const {

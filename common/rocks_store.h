@@ -46,6 +46,9 @@ class RocksStore {
                    absl::string_view value);
   // Applies the whole batch atomically (and synced, unless disabled in the options).
   absl::Status Write(rocksdb::WriteBatch* batch);
+  // Atomic but not synced: for bookkeeping that is safe to lose in a crash because it is
+  // redone (e.g. dropping outbox entries already published).
+  absl::Status WriteUnsynced(rocksdb::WriteBatch* batch);
 
   // Calls `visit` for each key starting with `prefix`, in key order, until it returns false.
   absl::Status ScanPrefix(rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,

@@ -1,5 +1,4 @@
 # The working-day calendar that ticket deadlines count on; included by this folder's CMakeLists.
-find_package(nlohmann_json 3 CONFIG REQUIRED)
 
 add_library(hotline_ticket_calendar STATIC working_calendar.cc)
 target_compile_options(hotline_ticket_calendar PRIVATE ${HOTLINE_WARNINGS})

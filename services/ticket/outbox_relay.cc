@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace hotline::ticket {
@@ -51,7 +52,21 @@ absl::StatusOr<int> OutboxRelay::PublishPending() {
            e.SerializeAsString(), "type", v1::EventType_Name(e.type()), "ticket_id",
            e.ticket_id()});
       if (!reply.ok() && absl::StrContains(reply.status().message(), "equal or smaller")) {
-        // Already in the stream: an earlier attempt succeeded but its outbox delete did not.
+        // Already in the stream, if an earlier attempt succeeded but its outbox delete was lost.
+        // That is the only explanation when the stream's last id is one we committed; a stream
+        // that is ahead of this store (a restored backup, a second writer) must not make us
+        // drop events, so then stop and say so.
+        absl::StatusOr<int64_t> last = LastStreamSequence();
+        if (!last.ok()) {
+          failure = last.status();
+          break;
+        }
+        if (*last > store_->committed_sequence()) {
+          failure = absl::FailedPreconditionError(absl::StrCat(
+              "stream ", stream_key_, " ends at ", *last, ", beyond this store's last event ",
+              store_->committed_sequence(), "; not publishing until an operator resolves it"));
+          break;
+        }
       } else if (!reply.ok()) {
         failure = reply.status();
         break;
@@ -63,12 +78,26 @@ absl::StatusOr<int> OutboxRelay::PublishPending() {
     if (last_done > 0) {
       published_.store(std::max(published_.load(), last_done));
       // Not synced: if this delete is lost in a crash, the events are offered again and Redis
-      // refuses them as duplicates.
+      // refuses them as duplicates (see above).
       absl::Status deleted = store_->DeleteFromOutbox(last_done);
       if (!deleted.ok()) return deleted;
     }
     if (!failure.ok()) return failure;
   }
+}
+
+absl::StatusOr<int64_t> OutboxRelay::LastStreamSequence() {
+  absl::StatusOr<RedisReplyPtr> reply =
+      redis_->Command({"XREVRANGE", stream_key_, "+", "-", "COUNT", "1"});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements == 0) return 0;
+  const redisReply* entry = (*reply)->element[0];
+  std::string id(entry->element[0]->str, entry->element[0]->len);
+  int64_t sequence = 0;
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &sequence)) {
+    return absl::DataLossError(absl::StrCat("stream entry id '", id, "' is not ours"));
+  }
+  return sequence;
 }
 
 void OutboxRelay::Loop() {

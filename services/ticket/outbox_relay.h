@@ -36,6 +36,8 @@ class OutboxRelay {
 
  private:
   void Loop();
+  // The global sequence of the stream's last entry; 0 for an empty stream.
+  absl::StatusOr<int64_t> LastStreamSequence();
 
   TicketStore* const store_;
   RedisClient* const redis_;

@@ -31,6 +31,8 @@ class TicketRuntime {
         relay_(&service_->store(), redis_.get(), stream_key) {}
 
   ~TicketRuntime() {
+    // The relay is destroyed before the service and its store: unhook it first.
+    service_->store().RemoveCommitListener(listener_);
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
@@ -39,7 +41,7 @@ class TicketRuntime {
   }
 
   void Start(absl::Duration tick) {
-    service_->store().AddCommitListener([this](int64_t) { relay_.Wake(); });
+    listener_ = service_->store().AddCommitListener([this](int64_t) { relay_.Wake(); });
     relay_.Start();
     ticker_ = std::thread([this, tick] {
       absl::MutexLock lock(&mu_);
@@ -59,6 +61,7 @@ class TicketRuntime {
   std::unique_ptr<TicketService> service_;
   std::unique_ptr<RedisClient> redis_;
   OutboxRelay relay_;
+  int listener_ = 0;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;

@@ -418,6 +418,9 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
                                                Role::kSupervisor}));
     if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
+    // Writers hold the stripe through their commit: reading under it gives the ticket and
+    // its events as of one commit, never a mix.
+    absl::ReaderMutexLock lock(&LockFor(request->ticket_id()));
     ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(request->ticket_id()));
     if (!stored.has_value()) return MissingTicket(principal, request->ticket_id());
     if (principal.role == Role::kDepartment && !HeldBy(stored->ticket, principal.department_id)) {
@@ -456,6 +459,7 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
         return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
       }
     }
+    absl::ReaderMutexLock lock(&LockFor(r.ticket_id()));  // One commit's view, as in GetTicket.
     ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(r.ticket_id()));
     if (!stored.has_value()) return MissingTicket(principal, r.ticket_id());
     bool department = principal.role == Role::kDepartment;

@@ -140,7 +140,7 @@ std::set<std::string> TicketStore::IndexKeys(const v1::Ticket& t) const {
 
 absl::Status TicketStore::Commit(std::vector<TicketChange>* changes,
                                  std::vector<std::pair<std::string, std::string>> records) {
-  Pending pending{changes, std::move(records)};
+  Pending pending{changes, std::move(records), absl::OkStatus(), false};
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the ticket store is shutting down");
   queue_.push_back(&pending);
@@ -308,13 +308,13 @@ absl::Status TicketStore::ReadOutbox(size_t limit, std::vector<v1::TicketEvent>*
 absl::Status TicketStore::DeleteFromOutbox(int64_t up_to) {
   rocksdb::WriteBatch batch;
   batch.DeleteRange(outbox_, Number(0), Number(up_to + 1));
-  return db_->Write(&batch);
+  return db_->WriteUnsynced(&batch);
 }
 
 absl::Status TicketStore::DeleteIndexKey(const std::string& key) {
   rocksdb::WriteBatch batch;
   batch.Delete(index_, key);
-  return db_->Write(&batch);
+  return db_->WriteUnsynced(&batch);  // A stale alarm that comes back is dropped again.
 }
 
 }  // namespace hotline::ticket
