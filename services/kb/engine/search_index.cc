@@ -1,0 +1,650 @@
+#include "services/kb/engine/search_index.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+
+namespace hotline::kb {
+namespace {
+
+enum Field { kBody, kTitle, kHeading, kQuestion, kTags, kFieldCount };
+
+// Term keys: dictionary words (and their sub-words) as themselves; character bigrams and
+// unigrams in namespaces of their own, so "医保" the word and "医保" the bigram score apart.
+std::string BigramKey(absl::string_view s) { return absl::StrCat("\x01" "b", s); }
+std::string UnigramKey(absl::string_view s) { return absl::StrCat("\x01" "u", s); }
+
+bool IsWordKind(TokenKind k) { return k == TokenKind::kWord || k == TokenKind::kSubWord; }
+
+std::string KeyOf(const Token& t) {
+  switch (t.kind) {
+    case TokenKind::kBigram: return BigramKey(t.text);
+    case TokenKind::kUnigram: return UnigramKey(t.text);
+    default: return t.text;
+  }
+}
+
+// Byte offset of every code point of a UTF-8 string, plus the end.
+std::vector<size_t> CodePointStarts(absl::string_view s) {
+  std::vector<size_t> out;
+  out.reserve(s.size() + 1);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) out.push_back(i);
+  }
+  out.push_back(s.size());
+  return out;
+}
+
+bool PathHasPrefix(const std::string& path, const std::string& prefix) {
+  std::string p(absl::StripSuffix(prefix, "/"));
+  return path == p || absl::StartsWith(path, p + "/");
+}
+
+bool IsInactive(v1::EntryStatus s) {
+  return s == v1::ENTRY_STATUS_AMENDED || s == v1::ENTRY_STATUS_REPEALED ||
+         s == v1::ENTRY_STATUS_EXPIRED;
+}
+
+struct Posting {
+  uint32_t passage;
+  uint16_t body;
+  uint8_t title;
+  uint8_t heading;
+  uint8_t question;
+  uint8_t tags;
+};
+
+template <typename T>
+T Saturate(uint32_t v) {
+  return static_cast<T>(std::min<uint32_t>(v, std::numeric_limits<T>::max()));
+}
+
+}  // namespace
+
+struct SearchIndex::Impl {
+  // What the index keeps of an entry: its metadata and passage texts, not the analysis.
+  struct StoredDocument {
+    DocumentInput meta;
+    std::vector<PassageText> passages;
+  };
+  struct DocInfo {
+    std::shared_ptr<const StoredDocument> doc;
+    std::string id;
+    bool alive = true;
+    std::vector<uint32_t> passages;
+  };
+  struct PassageInfo {
+    uint32_t doc;
+    uint32_t ordinal;
+    std::array<uint16_t, kFieldCount> lengths;
+    std::vector<uint32_t> words;  // Term ids of the body words.
+  };
+
+  mutable absl::Mutex mu;
+  absl::flat_hash_map<std::string, uint32_t> term_ids ABSL_GUARDED_BY(mu);
+  std::vector<std::vector<Posting>> postings ABSL_GUARDED_BY(mu);
+  std::vector<DocInfo> docs ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, uint32_t> doc_by_id ABSL_GUARDED_BY(mu);
+  std::vector<PassageInfo> passages ABSL_GUARDED_BY(mu);
+  std::vector<bool> passage_alive ABSL_GUARDED_BY(mu);
+  std::array<double, kFieldCount> length_sums ABSL_GUARDED_BY(mu) = {};
+  int64_t live_passages ABSL_GUARDED_BY(mu) = 0;
+  int64_t live_docs ABSL_GUARDED_BY(mu) = 0;
+  // Everyday word -> official terms it stands for.
+  absl::flat_hash_map<std::string, std::vector<std::string>> synonyms;
+
+  uint32_t TermId(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto [it, inserted] = term_ids.emplace(key, static_cast<uint32_t>(postings.size()));
+    if (inserted) postings.emplace_back();
+    return it->second;
+  }
+
+  void RemoveLocked(uint32_t d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    DocInfo& doc = docs[d];
+    if (!doc.alive) return;
+    doc.alive = false;
+    --live_docs;
+    for (uint32_t p : doc.passages) {
+      passage_alive[p] = false;
+      --live_passages;
+      for (int f = 0; f < kFieldCount; ++f) length_sums[f] -= passages[p].lengths[f];
+      passages[p].words.clear();
+      passages[p].words.shrink_to_fit();
+    }
+    doc_by_id.erase(doc.id);
+    doc.doc.reset();
+  }
+
+  void InsertLocked(std::shared_ptr<const AnalyzedDocument> a, const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (auto it = doc_by_id.find(id); it != doc_by_id.end()) RemoveLocked(it->second);
+    uint32_t d = static_cast<uint32_t>(docs.size());
+    auto stored = std::make_shared<StoredDocument>();
+    stored->meta = a->meta;
+    for (const AnalyzedPassage& ap : a->passages) stored->passages.push_back(ap.text);
+    docs.push_back(DocInfo{std::move(stored), id, true, {}});
+    doc_by_id[id] = d;
+    ++live_docs;
+    for (size_t i = 0; i < a->passages.size(); ++i) {
+      const AnalyzedPassage& ap = a->passages[i];
+      uint32_t p = static_cast<uint32_t>(passages.size());
+      PassageInfo info{d, static_cast<uint32_t>(i), {}, {}};
+      info.lengths[kBody] = Saturate<uint16_t>(ap.body_length);
+      info.lengths[kTitle] = Saturate<uint16_t>(a->title_length);
+      info.lengths[kHeading] = Saturate<uint16_t>(ap.heading_length);
+      info.lengths[kQuestion] = Saturate<uint16_t>(a->question_length);
+      info.lengths[kTags] = Saturate<uint16_t>(a->tags_length);
+      for (int f = 0; f < kFieldCount; ++f) length_sums[f] += info.lengths[f];
+      info.words.reserve(ap.words.size());
+      for (const std::string& w : ap.words) info.words.push_back(TermId(w));
+      // One posting per term of the passage, merging the entry-wide fields in.
+      absl::flat_hash_map<uint32_t, Posting> merged;
+      for (const auto& [key, tf] : ap.terms) {
+        Posting& post = merged[TermId(key)];
+        post.body = Saturate<uint16_t>(tf[0]);
+        post.heading = Saturate<uint8_t>(tf[1]);
+      }
+      for (const auto& [key, tf] : a->doc_terms) {
+        Posting& post = merged[TermId(key)];
+        post.title = Saturate<uint8_t>(tf[0]);
+        post.question = Saturate<uint8_t>(tf[1]);
+        post.tags = Saturate<uint8_t>(tf[2]);
+      }
+      for (auto& [term, post] : merged) {
+        post.passage = p;
+        postings[term].push_back(post);
+      }
+      passages.push_back(std::move(info));
+      passage_alive.push_back(true);
+      docs[d].passages.push_back(p);
+      ++live_passages;
+    }
+  }
+};
+
+SearchIndex::SearchIndex(std::shared_ptr<const Analyzer> analyzer, RankingParams params)
+    : analyzer_(std::move(analyzer)), params_(params), impl_(std::make_unique<Impl>()) {}
+
+SearchIndex::~SearchIndex() = default;
+
+absl::Status SearchIndex::LoadSynonyms(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read synonyms file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  absl::Status s = ParseSynonyms(buffer.str());
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+  return s;
+}
+
+absl::Status SearchIndex::ParseSynonyms(absl::string_view text) {
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> sides = absl::StrSplit(line, "=>");
+    if (sides.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ": expected 'everyday word => official term, ...'"));
+    }
+    absl::StatusOr<std::vector<Token>> key =
+        analyzer_->Analyze(absl::StripAsciiWhitespace(sides[0]), AnalyzeMode::kIndex);
+    if (!key.ok() || key->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_number, ": empty word"));
+    }
+    // Keyed by the normalised form, as queries are.
+    std::string normalized;
+    for (const Token& t : *key) {
+      if (t.kind == TokenKind::kWord) normalized += t.text;
+    }
+    for (absl::string_view official : absl::StrSplit(sides[1], ',', absl::SkipWhitespace())) {
+      impl_->synonyms[normalized].emplace_back(absl::StripAsciiWhitespace(official));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const AnalyzedDocument>> SearchIndex::Analyze(
+    DocumentInput doc) const {
+  auto out = std::make_shared<AnalyzedDocument>();
+  auto count_doc = [&](absl::string_view text, int field, uint32_t* length) -> absl::Status {
+    if (text.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<Token> tokens, analyzer_->Analyze(text, AnalyzeMode::kIndex));
+    for (const Token& t : tokens) {
+      out->doc_terms[KeyOf(t)][field]++;
+      *length += t.kind == TokenKind::kWord;
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(count_doc(doc.title, 0, &out->title_length));
+  for (const std::string& t : doc.other_titles) {
+    RETURN_IF_ERROR(count_doc(t, 0, &out->title_length));
+  }
+  RETURN_IF_ERROR(count_doc(doc.question, 1, &out->question_length));
+  for (const std::string& t : doc.tags) RETURN_IF_ERROR(count_doc(t, 2, &out->tags_length));
+
+  for (PassageText& p : doc.passages) {
+    AnalyzedPassage& ap = out->passages.emplace_back();
+    ASSIGN_OR_RETURN(std::vector<Token> body, analyzer_->Analyze(p.text, AnalyzeMode::kIndex));
+    for (const Token& t : body) {
+      ap.terms[KeyOf(t)][0]++;
+      if (t.kind == TokenKind::kWord) {
+        ++ap.body_length;
+        ap.words.push_back(t.text);
+      }
+    }
+    if (!p.heading.empty()) {
+      ASSIGN_OR_RETURN(std::vector<Token> heading,
+                       analyzer_->Analyze(p.heading, AnalyzeMode::kIndex));
+      for (const Token& t : heading) {
+        ap.terms[KeyOf(t)][1]++;
+        ap.heading_length += t.kind == TokenKind::kWord;
+      }
+    }
+    ap.text = std::move(p);
+  }
+  doc.passages.clear();
+  out->meta = std::move(doc);
+  return std::shared_ptr<const AnalyzedDocument>(std::move(out));
+}
+
+void SearchIndex::Insert(std::shared_ptr<const AnalyzedDocument> doc) {
+  std::string id = doc->meta.id;
+  absl::MutexLock lock(&impl_->mu);
+  impl_->InsertLocked(std::move(doc), id);
+}
+
+void SearchIndex::InsertCopy(const std::shared_ptr<const AnalyzedDocument>& doc,
+                             const std::string& new_id) {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->InsertLocked(doc, new_id);
+}
+
+absl::Status SearchIndex::Upsert(DocumentInput doc) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const AnalyzedDocument> analyzed, Analyze(std::move(doc)));
+  Insert(std::move(analyzed));
+  return absl::OkStatus();
+}
+
+bool SearchIndex::Remove(const std::string& id) {
+  absl::MutexLock lock(&impl_->mu);
+  auto it = impl_->doc_by_id.find(id);
+  if (it == impl_->doc_by_id.end()) return false;
+  impl_->RemoveLocked(it->second);
+  return true;
+}
+
+size_t SearchIndex::passage_count() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  return static_cast<size_t>(impl_->live_passages);
+}
+
+size_t SearchIndex::entry_count() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  return static_cast<size_t>(impl_->live_docs);
+}
+
+size_t SearchIndex::MemoryBytes() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  size_t bytes = 0;
+  for (const auto& p : impl_->postings) bytes += p.capacity() * sizeof(Posting) + sizeof(p);
+  for (const auto& p : impl_->passages) bytes += sizeof(p) + p.words.capacity() * 4;
+  for (const auto& [key, id] : impl_->term_ids) bytes += key.capacity() + 16;
+  for (const auto& d : impl_->docs) {
+    if (d.doc == nullptr) continue;
+    for (const auto& p : d.doc->passages) bytes += p.text.capacity() + p.label.capacity();
+  }
+  return bytes;
+}
+
+namespace {
+
+struct QueryTerm {
+  uint32_t id;
+  double weight;
+  bool word;  // A dictionary word (counts for proximity and highlighting).
+  std::string text;
+};
+
+// Per-thread scratch space for score accumulation, reused across searches so a query costs
+// time proportional to the postings it reads, not to the size of the index.
+struct Scratch {
+  std::vector<float> scores;
+  std::vector<uint32_t> touched;
+  std::vector<int8_t> doc_ok;  // -1 unknown, 0 filtered out, 1 passes
+  std::vector<uint8_t> doc_counted;
+  std::vector<uint32_t> docs_seen;
+};
+
+}  // namespace
+
+absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const {
+  const RankingParams& P = params_;
+  // Cut very long input: no question needs more, and it bounds the work.
+  std::string text = query.text;
+  {
+    std::vector<size_t> starts = CodePointStarts(text);
+    if (starts.size() > 257) text.resize(starts[256]);
+  }
+  absl::StatusOr<std::vector<Token>> analyzed = analyzer_->Analyze(text, AnalyzeMode::kQuery);
+  if (!analyzed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("query: ", analyzed.status().message()));
+  }
+  std::vector<Token> tokens = std::move(*analyzed);
+  if (tokens.empty()) {
+    return absl::InvalidArgumentError("query: has no searchable words or characters");
+  }
+  // Query keys with weights; a synonym adds the official terms it stands for.
+  absl::flat_hash_map<std::string, std::pair<double, bool>> wanted;
+  auto want = [&](const std::string& key, double w, bool word) {
+    auto& slot = wanted[key];
+    slot.first = std::max(slot.first, w);
+    slot.second = slot.second || word;
+  };
+  std::vector<std::string> query_words;
+  for (const Token& t : tokens) {
+    switch (t.kind) {
+      case TokenKind::kWord: want(t.text, P.word, true); query_words.push_back(t.text); break;
+      case TokenKind::kSubWord: want(t.text, P.subword, true); break;
+      case TokenKind::kBigram: want(BigramKey(t.text), P.bigram, false); break;
+      case TokenKind::kUnigram: want(UnigramKey(t.text), P.unigram, false); break;
+    }
+    if (IsWordKind(t.kind)) {
+      auto syn = impl_->synonyms.find(t.text);
+      if (syn == impl_->synonyms.end()) continue;
+      for (const std::string& official : syn->second) {
+        absl::StatusOr<std::vector<Token>> expanded =
+            analyzer_->Analyze(official, AnalyzeMode::kQuery);
+        if (!expanded.ok()) continue;
+        for (const Token& e : *expanded) {
+          if (e.kind == TokenKind::kWord) {
+            want(e.text, P.synonym, true);
+            query_words.push_back(e.text);
+          }
+        }
+      }
+    }
+  }
+
+  absl::ReaderMutexLock lock(&impl_->mu);
+  const Impl& I = *impl_;
+  SearchResult result;
+  result.query_terms = query_words;
+  std::vector<QueryTerm> terms;
+  for (const auto& [key, wf] : wanted) {
+    auto it = I.term_ids.find(key);
+    if (it == I.term_ids.end()) continue;
+    terms.push_back({it->second, wf.first, wf.second, key});
+  }
+  const double n = std::max<int64_t>(1, I.live_passages);
+  std::array<double, kFieldCount> average;
+  for (int f = 0; f < kFieldCount; ++f) average[f] = std::max(1.0, I.length_sums[f] / n);
+
+  thread_local Scratch scratch;
+  scratch.scores.resize(I.passages.size(), 0.0f);
+  scratch.doc_ok.resize(I.docs.size(), -1);
+  std::vector<double> idf(terms.size());
+
+  auto passes = [&](uint32_t d) -> bool {
+    int8_t& known = scratch.doc_ok[d];
+    if (known >= 0) return known;
+    scratch.docs_seen.push_back(d);
+    const DocumentInput& m = I.docs[d].doc->meta;
+    const SearchFilterSpec& f = query.filter;
+    auto in = [](const auto& list, const auto& v) {
+      return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+    };
+    bool ok = (query.include_inactive || !f.statuses.empty() || !IsInactive(m.status)) &&
+              in(f.kinds, m.kind) && in(f.statuses, m.status) && in(f.levels, m.level) &&
+              in(f.regions, m.region);
+    if (ok && !f.category_prefixes.empty()) {
+      ok = std::any_of(f.category_prefixes.begin(), f.category_prefixes.end(),
+                       [&](const std::string& p) { return PathHasPrefix(m.category_path, p); });
+    }
+    if (ok && !f.agencies.empty()) {
+      ok = std::any_of(m.agencies.begin(), m.agencies.end(),
+                       [&](const std::string& a) { return in(f.agencies, a); });
+    }
+    if (ok && !f.tags.empty()) {
+      ok = std::any_of(m.tags.begin(), m.tags.end(),
+                       [&](const std::string& t) { return in(f.tags, t); });
+    }
+    auto within = [](const std::string& date, const std::string& from, const std::string& to) {
+      if (from.empty() && to.empty()) return true;
+      return !date.empty() && (from.empty() || date >= from) && (to.empty() || date <= to);
+    };
+    ok = ok && within(m.publish_date, f.publish_from, f.publish_to) &&
+         within(m.effective_date, f.effective_from, f.effective_to);
+    known = ok;
+    return ok;
+  };
+
+  for (size_t i = 0; i < terms.size(); ++i) {
+    double df = static_cast<double>(I.postings[terms[i].id].size());
+    idf[i] = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+  }
+  // Rare terms first. Once there are enough candidates, a common term (in more than
+  // `common_fraction` of the passages) only adds to passages already found: it can reorder
+  // candidates but would mostly add passages that cannot reach the top, and reading all of its
+  // postings would dominate the query's cost.
+  std::vector<size_t> order(terms.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
+  for (size_t i : order) {
+    const std::vector<Posting>& list = I.postings[terms[i].id];
+    const bool only_existing = scratch.touched.size() >= P.min_candidates &&
+                               static_cast<double>(list.size()) > P.common_fraction * n;
+    const double qw = terms[i].weight * idf[i];
+    for (const Posting& post : list) {
+      if (!I.passage_alive[post.passage]) continue;
+      if (only_existing && scratch.scores[post.passage] == 0.0f) continue;
+      const auto& len = I.passages[post.passage].lengths;
+      double tf = 0;
+      if (post.body) {
+        tf += P.weight_body * post.body / (1 - P.b_body + P.b_body * len[kBody] / average[kBody]);
+      }
+      if (post.title) {
+        tf += P.weight_title * post.title /
+              (1 - P.b_title + P.b_title * len[kTitle] / average[kTitle]);
+      }
+      if (post.heading) tf += P.weight_heading * post.heading;
+      if (post.question) tf += P.weight_question * post.question;
+      if (post.tags) tf += P.weight_tags * post.tags;
+      float& score = scratch.scores[post.passage];
+      if (score == 0.0f) scratch.touched.push_back(post.passage);
+      score += static_cast<float>(qw * tf / (P.k1 + tf));
+    }
+  }
+
+  // Filter, count, facet.
+  std::vector<std::pair<double, uint32_t>> candidates;
+  candidates.reserve(scratch.touched.size());
+  std::vector<uint32_t> entries;  // Distinct matching entries, for counts and facets.
+  scratch.doc_counted.resize(I.docs.size(), 0);
+  for (uint32_t p : scratch.touched) {
+    double score = scratch.scores[p];
+    scratch.scores[p] = 0.0f;
+    uint32_t d = I.passages[p].doc;
+    if (!passes(d)) continue;
+    v1::EntryStatus status = I.docs[d].doc->meta.status;
+    if (status == v1::ENTRY_STATUS_AMENDED) score *= P.prior_amended;
+    if (status == v1::ENTRY_STATUS_REPEALED || status == v1::ENTRY_STATUS_EXPIRED) {
+      score *= P.prior_repealed;
+    }
+    if (status == v1::ENTRY_STATUS_NOT_YET_EFFECTIVE) score *= P.prior_not_yet_effective;
+    candidates.emplace_back(score, p);
+    if (!scratch.doc_counted[d]) {
+      scratch.doc_counted[d] = 1;
+      entries.push_back(d);
+    }
+  }
+  for (uint32_t d : entries) scratch.doc_counted[d] = 0;
+  scratch.touched.clear();
+  for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;
+  scratch.docs_seen.clear();
+  result.total_passages = static_cast<int64_t>(candidates.size());
+  result.total_entries = static_cast<int64_t>(entries.size());
+
+  for (v1::FacetField field : query.facets) {
+    absl::flat_hash_map<std::string, int64_t> counts;
+    for (uint32_t d : entries) {
+      const DocumentInput& m = I.docs[d].doc->meta;
+      switch (field) {
+        case v1::FACET_FIELD_KIND: counts[v1::EntryKind_Name(m.kind)]++; break;
+        case v1::FACET_FIELD_STATUS: counts[v1::EntryStatus_Name(m.status)]++; break;
+        case v1::FACET_FIELD_REGION: counts[m.region]++; break;
+        case v1::FACET_FIELD_CATEGORY: counts[m.category_path]++; break;
+        case v1::FACET_FIELD_LEVEL: counts[v1::PolicyLevel_Name(m.level)]++; break;
+        case v1::FACET_FIELD_PUBLISH_YEAR: counts[m.publish_date.substr(0, 4)]++; break;
+        case v1::FACET_FIELD_ISSUING_AGENCY:
+          for (const std::string& a : m.agencies) counts[a]++;
+          break;
+        case v1::FACET_FIELD_TAG:
+          for (const std::string& t : m.tags) counts[t]++;
+          break;
+        default: break;
+      }
+    }
+    std::vector<std::pair<std::string, int64_t>> values(counts.begin(), counts.end());
+    std::sort(values.begin(), values.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    result.facets.emplace_back(field, std::move(values));
+  }
+
+  // Re-rank the best candidates by how close together the query words occur.
+  size_t window = std::min<size_t>(candidates.size(),
+                                   std::max<size_t>(P.rerank_window, query.offset + query.limit));
+  auto by_score = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  std::partial_sort(candidates.begin(), candidates.begin() + window, candidates.end(), by_score);
+  candidates.resize(window);
+  std::vector<size_t> word_terms;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].word) word_terms.push_back(i);
+  }
+  if (P.proximity > 0 && word_terms.size() > 1) {
+    absl::flat_hash_map<uint32_t, size_t> slot;
+    for (size_t k = 0; k < word_terms.size(); ++k) slot[terms[word_terms[k]].id] = k;
+    std::vector<int64_t> last(word_terms.size());
+    std::vector<double> best(word_terms.size() * word_terms.size());
+    for (auto& [score, p] : candidates) {
+      std::fill(last.begin(), last.end(), -1);
+      std::fill(best.begin(), best.end(), 0.0);
+      const std::vector<uint32_t>& words = I.passages[p].words;
+      for (size_t pos = 0; pos < words.size(); ++pos) {
+        auto it = slot.find(words[pos]);
+        if (it == slot.end()) continue;
+        size_t a = it->second;
+        for (size_t b = 0; b < last.size(); ++b) {
+          if (b == a || last[b] < 0) continue;
+          double d = static_cast<double>(pos - last[b]);
+          double closeness = 1.0 / (d * d);
+          size_t key = std::min(a, b) * last.size() + std::max(a, b);
+          best[key] = std::max(best[key], closeness);
+        }
+        last[a] = static_cast<int64_t>(pos);
+      }
+      double bonus = 0;
+      for (size_t a = 0; a < word_terms.size(); ++a) {
+        for (size_t b = a + 1; b < word_terms.size(); ++b) {
+          double c = best[a * last.size() + b];
+          if (c > 0) bonus += c * std::min(idf[word_terms[a]], idf[word_terms[b]]);
+        }
+      }
+      score += P.proximity * bonus;
+    }
+    std::sort(candidates.begin(), candidates.end(), by_score);
+  }
+
+  // Page, at most max_hits_per_entry from one entry.
+  absl::flat_hash_map<uint32_t, int> per_entry;
+  int skipped = 0;
+  for (const auto& [score, p] : candidates) {
+    uint32_t d = I.passages[p].doc;
+    if (query.max_hits_per_entry > 0 && ++per_entry[d] > query.max_hits_per_entry) continue;
+    if (skipped++ < query.offset) continue;
+    if (static_cast<int>(result.hits.size()) == query.limit) break;
+    const Impl::StoredDocument& doc = *I.docs[d].doc;
+    const PassageText& ap = doc.passages[I.passages[p].ordinal];
+    PassageHit& hit = result.hits.emplace_back();
+    hit.entry_id = I.docs[d].id;
+    hit.title = doc.meta.title;
+    hit.kind = doc.meta.kind;
+    hit.status = doc.meta.status;
+    hit.passage_label = ap.label;
+    hit.heading = ap.heading;
+    hit.passage_ordinal = static_cast<int>(I.passages[p].ordinal);
+    hit.score = score;
+    hit.snippet = ap.text;
+  }
+  // Snippets and highlights: re-analyse the few passages shown, outside the hot loop.
+  absl::flat_hash_set<std::string> highlight_keys;
+  for (const QueryTerm& t : terms) {
+    if (t.word || absl::StartsWith(t.text, "\x01" "b")) highlight_keys.insert(t.text);
+  }
+  auto highlight = [&](const std::string& text) {
+    std::vector<std::pair<int, int>> ranges;
+    absl::StatusOr<std::vector<Token>> tokens = analyzer_->Analyze(text, AnalyzeMode::kIndex);
+    if (!tokens.ok()) return ranges;
+    for (const Token& t : *tokens) {
+      if (t.kind == TokenKind::kUnigram) continue;
+      if (highlight_keys.contains(KeyOf(t))) ranges.emplace_back(t.start, t.end);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<int, int>> merged;
+    for (const auto& r : ranges) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    return merged;
+  };
+  for (PassageHit& hit : result.hits) {
+    hit.title_highlights = highlight(hit.title);
+    std::vector<std::pair<int, int>> ranges = highlight(hit.snippet);
+    std::vector<size_t> starts = CodePointStarts(hit.snippet);
+    int length = static_cast<int>(starts.size()) - 1;
+    int begin = 0;
+    if (length > query.snippet_length) {
+      // The window start that covers the most highlighted ranges.
+      int best_count = -1;
+      for (const auto& r : ranges) {
+        int from = std::max(0, std::min(r.first - 10, length - query.snippet_length));
+        int count = 0;
+        for (const auto& q : ranges) count += q.first >= from && q.second <= from + query.snippet_length;
+        if (count > best_count) {
+          best_count = count;
+          begin = from;
+        }
+      }
+      int end = std::min(length, begin + query.snippet_length);
+      hit.starts_mid_passage = begin > 0;
+      hit.ends_mid_passage = end < length;
+      hit.snippet = hit.snippet.substr(starts[begin], starts[end] - starts[begin]);
+      std::vector<std::pair<int, int>> shifted;
+      for (const auto& r : ranges) {
+        if (r.first >= begin && r.second <= end) shifted.emplace_back(r.first - begin, r.second - begin);
+      }
+      ranges = std::move(shifted);
+    }
+    hit.highlights = std::move(ranges);
+  }
+  return result;
+}
+
+}  // namespace hotline::kb

@@ -1,0 +1,229 @@
+// The search engine on small hand-made entries, with the real jieba dictionary and our
+// domain dictionary, stop words and synonyms.
+#include "services/kb/engine/search_index.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/kb/engine/lawref.h"
+#include "services/kb/engine/passages.h"
+
+namespace hotline::kb {
+namespace {
+
+std::shared_ptr<const Analyzer> TestAnalyzer() {
+  static std::shared_ptr<const Analyzer> analyzer = [] {
+    AnalyzerOptions options;
+    options.jieba_dict_path = "/usr/lib/python3/dist-packages/jieba/dict.txt";
+    options.extra_dict_paths = {"services/kb/text/data/domain_dict.txt"};
+    options.stopwords_path = "services/kb/text/data/stopwords.txt";
+    auto a = Analyzer::Create(options);
+    EXPECT_TRUE(a.ok()) << a.status();
+    return std::shared_ptr<const Analyzer>(std::move(*a));
+  }();
+  return analyzer;
+}
+
+// The code points of `s` from `start` to `end`, for checking highlight offsets.
+std::string Slice(const std::string& s, int start, int end) {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) at.push_back(i);
+  }
+  at.push_back(s.size());
+  return s.substr(at[start], at[end] - at[start]);
+}
+
+DocumentInput Policy(const std::string& id, const std::string& title, const std::string& body,
+                     v1::EntryStatus status = v1::ENTRY_STATUS_IN_FORCE,
+                     const std::string& region = "湖南/长沙", const std::string& category = "社会保障/医疗保险") {
+  DocumentInput d;
+  d.id = id;
+  d.title = title;
+  d.status = status;
+  d.region = region;
+  d.category_path = category;
+  d.agencies = {"长沙市医疗保障局"};
+  d.publish_date = "2023-05-09";
+  d.passages = SplitRegulation(body, /*articles_only=*/false);
+  return d;
+}
+
+class SearchIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    index_ = std::make_unique<SearchIndex>(TestAnalyzer());
+    ASSERT_TRUE(index_->LoadSynonyms("services/kb/engine/data/synonyms.txt").ok());
+    ASSERT_TRUE(index_->Upsert(Policy("p1", "长沙市职工基本医疗保险实施办法",
+        "## 第三章 待遇\n第十条 职工基本医疗保险住院起付线为800元，退休人员为600元。\n"
+        "第十一条 参保职工在定点医疗机构门诊就医的费用，按规定报销。")).ok());
+    ASSERT_TRUE(index_->Upsert(Policy("p2", "长沙市住房公积金提取管理办法",
+        "第五条 职工购买自住住房的，可以提取住房公积金。\n第六条 提取住房公积金应当提交身份证明。",
+        v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "住房保障/住房公积金")).ok());
+    ASSERT_TRUE(index_->Upsert(Policy("p3", "长沙市职工医疗保险暂行办法（旧）",
+        "第八条 职工住院起付线为1000元。", v1::ENTRY_STATUS_REPEALED)).ok());
+    ASSERT_TRUE(index_->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
+        "第九条 城乡居民住院起付线为500元。", v1::ENTRY_STATUS_IN_FORCE, "湖南/株洲")).ok());
+    // Unrelated entries, so that word statistics look like those of a real collection.
+    const char* kOther[] = {
+        "第一条 为了维护道路交通秩序，预防和减少交通事故，制定本办法。",
+        "第二条 机动车驾驶人应当遵守道路交通安全法律、法规的规定。",
+        "第三条 用人单位应当按时足额支付劳动者工资。",
+        "第四条 经营者应当保证其提供的商品或者服务符合保障人身、财产安全的要求。",
+        "第五条 物业服务企业应当按照物业服务合同的约定提供服务。",
+        "第六条 居民申请居住证应当提交本人居民身份证。",
+        "第七条 学校应当建立健全安全管理制度。",
+        "第八条 公共场所禁止吸烟。"};
+    int n = 0;
+    for (const char* body : kOther) {
+      ASSERT_TRUE(index_->Upsert(Policy(absl::StrCat("o", ++n), absl::StrCat("其他办法", n), body,
+                                        v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "其他")).ok());
+    }
+  }
+
+  SearchResult Search(const std::string& text, SearchQuery q = {}) {
+    q.text = text;
+    absl::StatusOr<SearchResult> r = index_->Search(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : SearchResult{};
+  }
+
+  std::unique_ptr<SearchIndex> index_;
+};
+
+TEST(PassagesTest, SplitsArticlesAndKeepsLabels) {
+  std::vector<PassageText> p = SplitRegulation(
+      "前言不计。\n## 第一章 总则\n第一条 目的。\n续行。\n  第十条之一 补充。\n## 第二章 附则\n第一百四十四条 施行。",
+      /*articles_only=*/true);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].label, "第一条");
+  EXPECT_EQ(p[0].heading, "第一章 总则");
+  EXPECT_EQ(p[0].text, "第一条 目的。\n续行。");
+  EXPECT_EQ(p[1].label, "第十条之一");
+  EXPECT_EQ(p[2].label, "第一百四十四条");
+  EXPECT_EQ(p[2].heading, "第二章 附则");
+  EXPECT_EQ(ArticleLabel("第几条"), "");
+  EXPECT_EQ(ArticleLabel("依照第十条规定"), "");
+  // Without articles, headed sections become the passages.
+  std::vector<PassageText> guide = SplitSections("## 办理条件\n本市户籍。\n## 所需材料\n身份证。");
+  ASSERT_EQ(guide.size(), 2u);
+  EXPECT_EQ(guide[1].label, "所需材料");
+}
+
+TEST_F(SearchIndexTest, FindsTheClauseWithEverydayWordsAndHighlightsIt) {
+  SearchResult r = Search("职工医保住院起付线是多少");
+  ASSERT_FALSE(r.hits.empty());
+
+  EXPECT_EQ(r.hits[0].entry_id, "p1");
+  EXPECT_EQ(r.hits[0].passage_label, "第十条");
+  EXPECT_EQ(r.hits[0].heading, "第三章 待遇");
+  // Highlights land exactly on query words in the snippet.
+  bool saw_threshold = false;
+  for (const auto& [start, end] : r.hits[0].highlights) {
+    std::string word = Slice(r.hits[0].snippet, start, end);
+    saw_threshold = saw_threshold || word.find("起付线") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_threshold);
+  // Synonym: 公积金 finds 住房公积金.
+  SearchResult fund = Search("公积金提取条件");
+  ASSERT_FALSE(fund.hits.empty());
+  EXPECT_EQ(fund.hits[0].entry_id, "p2");
+}
+
+TEST_F(SearchIndexTest, RepealedEntriesOnlyOnRequestAndMarked) {
+  for (const PassageHit& h : Search("住院起付线").hits) EXPECT_NE(h.entry_id, "p3");
+  SearchQuery all;
+  all.include_inactive = true;
+  bool found = false;
+  for (const PassageHit& h : Search("住院起付线", all).hits) {
+    if (h.entry_id == "p3") {
+      found = true;
+      EXPECT_EQ(h.status, v1::ENTRY_STATUS_REPEALED);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(SearchIndexTest, FiltersAndFacets) {
+  SearchQuery q;
+  q.filter.regions = {"湖南/株洲"};
+  SearchResult r = Search("住院起付线", q);
+  ASSERT_EQ(r.hits.size(), 1u);
+  EXPECT_EQ(r.hits[0].entry_id, "p4");
+
+  SearchQuery facets;
+  facets.facets = {v1::FACET_FIELD_REGION, v1::FACET_FIELD_CATEGORY};
+  r = Search("住院起付线", facets);
+  ASSERT_EQ(r.facets.size(), 2u);
+  std::map<std::string, int64_t> regions(r.facets[0].second.begin(), r.facets[0].second.end());
+  EXPECT_EQ(regions["湖南/长沙"], 1);  // p1 (p3 is repealed and excluded)
+  EXPECT_EQ(regions["湖南/株洲"], 1);
+
+  SearchQuery by_category;
+  by_category.filter.category_prefixes = {"住房保障"};
+  r = Search("提取", by_category);
+  ASSERT_FALSE(r.hits.empty());
+  for (const PassageHit& h : r.hits) EXPECT_EQ(h.entry_id, "p2");
+  by_category.filter.category_prefixes = {"住房"};  // Whole segments only.
+  EXPECT_TRUE(Search("提取", by_category).hits.empty());
+
+  SearchQuery dated;
+  dated.filter.publish_from = "2024-01-01";
+  EXPECT_TRUE(Search("住院起付线", dated).hits.empty());
+}
+
+TEST_F(SearchIndexTest, UpsertReplacesAndRemoveDeletes) {
+  ASSERT_TRUE(index_->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
+                                    "第九条 城乡居民门诊统筹年度限额为300元。",
+                                    v1::ENTRY_STATUS_IN_FORCE, "湖南/株洲")).ok());
+  for (const PassageHit& h : Search("住院起付线").hits) EXPECT_NE(h.entry_id, "p4");
+  EXPECT_EQ(Search("门诊统筹限额").hits.at(0).entry_id, "p4");
+  EXPECT_TRUE(index_->Remove("p4"));
+  EXPECT_FALSE(index_->Remove("p4"));
+  SearchQuery q;
+  q.filter.regions = {"湖南/株洲"};
+  q.text = "门诊统筹限额";
+  absl::StatusOr<SearchResult> r = index_->Search(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->hits.empty());
+}
+
+TEST_F(SearchIndexTest, BadQueriesGetAClearErrorOrAnEmptyResultNeverACrash) {
+  for (const std::string& bad : {std::string(""), std::string("，。！？ …"), std::string("\xff\xfe\x80")}) {
+    SearchQuery q;
+    q.text = bad;
+    absl::StatusOr<SearchResult> r = index_->Search(q);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+      EXPECT_NE(r.status().message().find("query"), std::string::npos);
+    } else {
+      EXPECT_TRUE(r->hits.empty());
+    }
+  }
+  SearchQuery huge;
+  for (int i = 0; i < 12000; ++i) huge.text += "起付线";  // ~100 KB
+  absl::StatusOr<SearchResult> r = index_->Search(huge);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->hits.empty());
+}
+
+TEST(LawrefTest, ParsesTheRealCorpusLineFormat) {
+  int documents = 0, passages = 0, repealed = 0;
+  ASSERT_TRUE(ForEachLine("../shared/data/lawref/documents.jsonl.gz", [&](absl::string_view line) {
+    absl::StatusOr<DocumentInput> d = ParseLawrefDocument(line, /*articles_only=*/true);
+    if (!d.ok()) return d.status();
+    ++documents;
+    if (d->status == v1::ENTRY_STATUS_REPEALED) {
+      ++repealed;
+    } else {
+      passages += static_cast<int>(d->passages.size());
+    }
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(documents, 3443);
+  EXPECT_EQ(repealed, 116);
+  EXPECT_EQ(passages, 140400);  // The article passages of the effective documents.
+}
+
+}  // namespace
+}  // namespace hotline::kb

@@ -1,0 +1,206 @@
+// kb_eval: answers every question of a labelled set with the top 10 passages and prints
+// retrieval quality and latency. Works for any queries/qrels files of the STARD format:
+//   queries: qid<TAB>question      qrels: qid<TAB>document id<TAB>article label
+// The last line is
+//   Recall@10 R MRR@10 M nDCG@10 N p50_ms A p99_ms B passages P
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/program.h"
+#include "services/kb/engine/lawref.h"
+#include "services/kb/engine/search_index.h"
+#include "services/kb/kb_flags.h"
+
+ABSL_FLAG(std::string, corpus, "../shared/data/lawref/documents.jsonl.gz",
+          "documents, JSON Lines (gzip allowed), lawref format");
+ABSL_FLAG(std::string, queries, "../shared/data/stard/dev.queries.tsv", "qid<TAB>question");
+ABSL_FLAG(std::string, qrels, "../shared/data/stard/dev.qrels.tsv",
+          "qid<TAB>document id<TAB>article label");
+ABSL_FLAG(int, k, 10, "cut-off of the measures");
+ABSL_FLAG(int, threads, 2, "threads that analyse the corpus");
+ABSL_FLAG(bool, articles_only, true,
+          "index only article passages (第N条), the passage set the labels refer to");
+ABSL_FLAG(bool, include_repealed, false, "also index repealed documents");
+ABSL_FLAG(std::string, grid, "",
+          "tuning: 'param=v1,v2;param2=...' evaluates each combination on the same index "
+          "(params: see SetRankingParam) before the final line with the flag settings");
+ABSL_FLAG(bool, show, false, "print each query's rank of its first relevant passage");
+
+namespace hotline::kb {
+namespace {
+
+int Main() {
+  absl::StatusOr<std::shared_ptr<const Analyzer>> analyzer = CreateAnalyzerFromFlags();
+  if (!analyzer.ok()) {
+    std::cerr << analyzer.status() << "\n";
+    return 1;
+  }
+  SearchIndex index(*analyzer, RankingParamsFromFlags());
+  if (absl::Status s = LoadSynonymsFromFlags(index); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+
+  absl::Time start = absl::Now();
+  std::vector<std::string> lines;
+  absl::Status read = ForEachLine(absl::GetFlag(FLAGS_corpus), [&](absl::string_view line) {
+    if (!line.empty()) lines.emplace_back(line);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) {
+    std::cerr << read << "\n";
+    return 1;
+  }
+  // Analysis is the expensive part and needs no lock: spread it over threads.
+  std::vector<std::shared_ptr<const AnalyzedDocument>> analyzed(lines.size());
+  std::atomic<size_t> next{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(1, absl::GetFlag(FLAGS_threads)); ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < lines.size(); i = next++) {
+        absl::StatusOr<DocumentInput> doc =
+            ParseLawrefDocument(lines[i], absl::GetFlag(FLAGS_articles_only));
+        if (!doc.ok()) {
+          LOG(WARNING) << "line " << i + 1 << ": " << doc.status();
+          ++failures;
+          continue;
+        }
+        // The measured collection is the documents in force; repealed ones are never
+        // returned by default anyway, and would only skew the word statistics.
+        if (!absl::GetFlag(FLAGS_include_repealed) && doc->status != v1::ENTRY_STATUS_IN_FORCE) {
+          continue;
+        }
+        absl::StatusOr<std::shared_ptr<const AnalyzedDocument>> a = index.Analyze(std::move(*doc));
+        if (a.ok()) analyzed[i] = *a; else ++failures;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (auto& a : analyzed) {
+    if (a != nullptr) index.Insert(std::move(a));
+  }
+  std::cerr << absl::StrFormat("indexed %d entries, %d passages in %.1f s (%d lines skipped)\n",
+                               index.entry_count(), index.passage_count(),
+                               absl::ToDoubleSeconds(absl::Now() - start), failures.load());
+
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> relevant;
+  absl::Status qrels = ForEachLine(absl::GetFlag(FLAGS_qrels), [&](absl::string_view line) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() >= 3) relevant[f[0]].emplace(f[1], f[2]);
+    return absl::OkStatus();
+  });
+  std::vector<std::pair<std::string, std::string>> queries;
+  absl::Status qs = ForEachLine(absl::GetFlag(FLAGS_queries), [&](absl::string_view line) {
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    if (f.size() == 2) queries.emplace_back(f[0], f[1]);
+    return absl::OkStatus();
+  });
+  if (!qrels.ok() || !qs.ok()) {
+    std::cerr << (qrels.ok() ? qs : qrels) << "\n";
+    return 1;
+  }
+
+  const int k = absl::GetFlag(FLAGS_k);
+  auto evaluate = [&]() {
+    double recall = 0, mrr = 0, ndcg = 0;
+    int judged = 0;
+    std::vector<double> latencies;
+    for (const auto& [qid, question] : queries) {
+      auto rel = relevant.find(qid);
+      if (rel == relevant.end() || rel->second.empty()) continue;  // Unjudged: not measured.
+      SearchQuery q;
+      q.text = question;
+      q.limit = k;
+      absl::Time t0 = absl::Now();
+      absl::StatusOr<SearchResult> result = index.Search(q);
+      latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      ++judged;
+      if (!result.ok()) continue;  // Counts as finding nothing.
+      int found = 0, first = 0;
+      double dcg = 0;
+      for (size_t i = 0; i < result->hits.size(); ++i) {
+        const PassageHit& h = result->hits[i];
+        if (rel->second.count({h.entry_id, h.passage_label})) {
+          ++found;
+          if (first == 0) first = static_cast<int>(i) + 1;
+          dcg += 1.0 / std::log2(i + 2.0);
+        }
+      }
+      double ideal = 0;
+      for (int i = 0; i < std::min<int>(k, rel->second.size()); ++i) ideal += 1.0 / std::log2(i + 2.0);
+      recall += static_cast<double>(found) / rel->second.size();
+      mrr += first > 0 ? 1.0 / first : 0.0;
+      ndcg += dcg / ideal;
+      if (absl::GetFlag(FLAGS_show)) std::cerr << qid << "\t" << first << "\t" << question << "\n";
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto percentile = [&](double p) {
+      if (latencies.empty()) return 0.0;
+      size_t i = static_cast<size_t>(std::ceil(p * latencies.size())) - 1;
+      return latencies[std::min(i, latencies.size() - 1)];
+    };
+    double n = std::max(1, judged);
+    return absl::StrFormat(
+        "Recall@%d %.4f MRR@%d %.4f nDCG@%d %.4f p50_ms %.2f p99_ms %.2f passages %d", k,
+        recall / n, k, mrr / n, k, ndcg / n, percentile(0.5), percentile(0.99),
+        index.passage_count());
+  };
+
+  // Tuning: --grid="bigram=0.2,0.4;k1=0.9,1.2" evaluates every combination on this index.
+  std::vector<std::pair<std::string, std::vector<double>>> grid;
+  for (absl::string_view axis : absl::StrSplit(absl::GetFlag(FLAGS_grid), ';', absl::SkipEmpty())) {
+    std::vector<std::string> kv = absl::StrSplit(axis, '=');
+    if (kv.size() != 2) continue;
+    std::vector<double> values;
+    for (absl::string_view v : absl::StrSplit(kv[1], ',')) {
+      double x;
+      if (absl::SimpleAtod(v, &x)) values.push_back(x);
+    }
+    grid.emplace_back(kv[0], values);
+  }
+  if (!grid.empty()) {
+    std::vector<size_t> at(grid.size(), 0);
+    while (true) {
+      RankingParams p = RankingParamsFromFlags();
+      std::string label;
+      for (size_t a = 0; a < grid.size(); ++a) {
+        double v = grid[a].second[at[a]];
+        if (!SetRankingParam(grid[a].first, v, &p)) {
+          std::cerr << "unknown parameter " << grid[a].first << "\n";
+          return 2;
+        }
+        absl::StrAppend(&label, grid[a].first, "=", v, " ");
+      }
+      index.set_params(p);
+      std::cerr << label << evaluate() << "\n";
+      size_t a = 0;
+      while (a < grid.size() && ++at[a] == grid[a].second.size()) at[a++] = 0;
+      if (a == grid.size()) break;
+    }
+  }
+  std::cout << evaluate() << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace hotline::kb
+
+int main(int argc, char** argv) {
+  hotline::InitProgram(argc, argv,
+                       "kb_eval --corpus FILE --queries FILE --qrels FILE: retrieval quality");
+  return hotline::kb::Main();
+}
