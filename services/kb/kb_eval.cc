@@ -192,6 +192,7 @@ int Main() {
       if (a == grid.size()) break;
     }
   }
+  index.set_params(RankingParamsFromFlags());
   std::cout << evaluate() << "\n";
   return 0;
 }

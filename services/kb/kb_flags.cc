@@ -52,15 +52,27 @@ RankingParams RankingParamsFromFlags() {
 }
 
 bool SetRankingParam(absl::string_view name, double value, RankingParams* p) {
+  if (name == "feedback_passages") {
+    p->feedback_passages = static_cast<int>(value);
+    return true;
+  }
+  if (name == "feedback_terms") {
+    p->feedback_terms = static_cast<int>(value);
+    return true;
+  }
   const std::pair<absl::string_view, double*> fields[] = {
       {"k1", &p->k1}, {"b_body", &p->b_body}, {"b_title", &p->b_title},
       {"weight_body", &p->weight_body}, {"weight_title", &p->weight_title},
       {"weight_heading", &p->weight_heading}, {"weight_question", &p->weight_question},
       {"word", &p->word}, {"subword", &p->subword}, {"bigram", &p->bigram},
       {"unigram", &p->unigram}, {"synonym", &p->synonym}, {"proximity", &p->proximity},
-      {"common_fraction", &p->common_fraction}};
+      {"common_fraction", &p->common_fraction},
+      {"prior_national_regulation", &p->prior_national_regulation},
+      {"prior_local", &p->prior_local}, {"entry_context", &p->entry_context},
+      {"feedback_weight", &p->feedback_weight},
+      };
   for (const auto& [field, target] : fields) {
-    if (field == name) {
+    if (field == name && target != nullptr) {
       *target = value;
       return true;
     }

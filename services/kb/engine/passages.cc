@@ -60,8 +60,32 @@ absl::string_view ArticleLabel(absl::string_view line) {
   return line.substr(0, line.size() - rest.size());
 }
 
+// The headings above the current line, outermost first ("第二编 物权 / 第四章 一般规定"):
+// the chapter path is what tells one article about "一般规定" from another.
+class HeadingPath {
+ public:
+  void Enter(absl::string_view line) {
+    size_t level = 0;
+    while (level < line.size() && line[level] == '#') ++level;
+    while (!levels_.empty() && levels_.back().first >= level) levels_.pop_back();
+    levels_.emplace_back(level, HeadingText(line));
+  }
+  std::string Text() const {
+    std::string out;
+    for (const auto& [level, text] : levels_) {
+      if (!out.empty()) out += " / ";
+      out += text;
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<size_t, std::string>> levels_;
+};
+
 std::vector<PassageText> SplitRegulation(absl::string_view markdown, bool articles_only) {
   std::vector<PassageText> out;
+  HeadingPath path;
   std::string heading;
   PassageText preamble{"序言", "", ""};
   bool in_article = false;
@@ -69,7 +93,8 @@ std::vector<PassageText> SplitRegulation(absl::string_view markdown, bool articl
     absl::string_view line = absl::StripTrailingAsciiWhitespace(TrimLeft(raw));
     if (line.empty()) continue;
     if (IsHeading(line)) {
-      heading = HeadingText(line);
+      path.Enter(line);
+      heading = path.Text();
       in_article = false;  // A heading closes the article before it.
       continue;
     }

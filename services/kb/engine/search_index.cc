@@ -324,6 +324,7 @@ struct Scratch {
   std::vector<uint32_t> touched;
   std::vector<int8_t> doc_ok;  // -1 unknown, 0 filtered out, 1 passes
   std::vector<uint8_t> doc_counted;
+  std::vector<float> best;
   std::vector<uint32_t> docs_seen;
 };
 
@@ -394,7 +395,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   thread_local Scratch scratch;
   scratch.scores.resize(I.passages.size(), 0.0f);
   scratch.doc_ok.resize(I.docs.size(), -1);
-  std::vector<double> idf(terms.size());
+  std::vector<double> idf;
 
   auto passes = [&](uint32_t d) -> bool {
     int8_t& known = scratch.doc_ok[d];
@@ -430,41 +431,84 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     return ok;
   };
 
-  for (size_t i = 0; i < terms.size(); ++i) {
-    double df = static_cast<double>(I.postings[terms[i].id].size());
-    idf[i] = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
-  }
-  // Rare terms first. Once there are enough candidates, a common term (in more than
-  // `common_fraction` of the passages) only adds to passages already found: it can reorder
-  // candidates but would mostly add passages that cannot reach the top, and reading all of its
-  // postings would dominate the query's cost.
-  std::vector<size_t> order(terms.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
-  for (size_t i : order) {
-    const std::vector<Posting>& list = I.postings[terms[i].id];
-    const bool only_existing = scratch.touched.size() >= P.min_candidates &&
-                               static_cast<double>(list.size()) > P.common_fraction * n;
-    const double qw = terms[i].weight * idf[i];
-    for (const Posting& post : list) {
-      if (!I.passage_alive[post.passage]) continue;
-      if (only_existing && scratch.scores[post.passage] == 0.0f) continue;
-      const auto& len = I.passages[post.passage].lengths;
-      double tf = 0;
-      if (post.body) {
-        tf += P.weight_body * post.body / (1 - P.b_body + P.b_body * len[kBody] / average[kBody]);
-      }
-      if (post.title) {
-        tf += P.weight_title * post.title /
-              (1 - P.b_title + P.b_title * len[kTitle] / average[kTitle]);
-      }
-      if (post.heading) tf += P.weight_heading * post.heading;
-      if (post.question) tf += P.weight_question * post.question;
-      if (post.tags) tf += P.weight_tags * post.tags;
-      float& score = scratch.scores[post.passage];
-      if (score == 0.0f) scratch.touched.push_back(post.passage);
-      score += static_cast<float>(qw * tf / (P.k1 + tf));
+  auto accumulate = [&]() {
+    idf.resize(terms.size());
+    for (size_t i = 0; i < terms.size(); ++i) {
+      double df = static_cast<double>(I.postings[terms[i].id].size());
+      idf[i] = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     }
+    // Rare terms first. Once there are enough candidates, a common term (in more than
+    // `common_fraction` of the passages) only adds to passages already found: it can reorder
+    // candidates but would mostly add passages that cannot reach the top, and reading all of
+    // its postings would dominate the query's cost.
+    std::vector<size_t> order(terms.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
+    for (size_t i : order) {
+      const std::vector<Posting>& list = I.postings[terms[i].id];
+      const bool only_existing = scratch.touched.size() >= P.min_candidates &&
+                                 static_cast<double>(list.size()) > P.common_fraction * n;
+      const double qw = terms[i].weight * idf[i];
+      for (const Posting& post : list) {
+        if (!I.passage_alive[post.passage]) continue;
+        if (only_existing && scratch.scores[post.passage] == 0.0f) continue;
+        const auto& len = I.passages[post.passage].lengths;
+        double tf = 0;
+        if (post.body) {
+          tf += P.weight_body * post.body / (1 - P.b_body + P.b_body * len[kBody] / average[kBody]);
+        }
+        if (post.title) {
+          tf += P.weight_title * post.title /
+                (1 - P.b_title + P.b_title * len[kTitle] / average[kTitle]);
+        }
+        if (post.heading) tf += P.weight_heading * post.heading;
+        if (post.question) tf += P.weight_question * post.question;
+        if (post.tags) tf += P.weight_tags * post.tags;
+        float& score = scratch.scores[post.passage];
+        if (score == 0.0f) scratch.touched.push_back(post.passage);
+        score += static_cast<float>(qw * tf / (P.k1 + tf));
+      }
+    }
+  };
+  accumulate();
+
+  // Pseudo-relevance feedback: the words that the best first-pass passages share, and that are
+  // rare in the collection, are likely the vocabulary of the answer; search again with them
+  // added at a low weight. Generic query expansion, not tied to any question.
+  if (P.feedback_passages > 0 && P.feedback_terms > 0 && !scratch.touched.empty()) {
+    std::vector<std::pair<float, uint32_t>> first;
+    for (uint32_t p : scratch.touched) {
+      if (passes(I.passages[p].doc)) first.emplace_back(scratch.scores[p], p);
+    }
+    size_t top = std::min<size_t>(first.size(), P.feedback_passages);
+    std::partial_sort(first.begin(), first.begin() + top, first.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    absl::flat_hash_set<uint32_t> known;
+    for (const QueryTerm& t : terms) known.insert(t.id);
+    absl::flat_hash_map<uint32_t, double> weight;
+    for (size_t r = 0; r < top; ++r) {
+      const std::vector<uint32_t>& words = I.passages[first[r].second].words;
+      if (words.empty()) continue;
+      double share = 1.0 / (r + 1) / words.size();
+      for (uint32_t w : words) {
+        if (!known.contains(w)) weight[w] += share;
+      }
+    }
+    std::vector<std::pair<double, uint32_t>> ranked;
+    for (const auto& [w, v] : weight) {
+      double df = static_cast<double>(I.postings[w].size());
+      if (df < 2 || df > P.common_fraction * n) continue;  // Unique or common: no evidence.
+      ranked.emplace_back(v * std::log(1.0 + (n - df + 0.5) / (df + 0.5)), w);
+    }
+    size_t take = std::min<size_t>(ranked.size(), P.feedback_terms);
+    std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < take; ++i) {
+      terms.push_back({ranked[i].second, P.feedback_weight, /*word=*/false, ""});
+    }
+    for (uint32_t p : scratch.touched) scratch.scores[p] = 0.0f;
+    scratch.touched.clear();
+    accumulate();
   }
 
   // Filter, count, facet.
@@ -483,6 +527,20 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       score *= P.prior_repealed;
     }
     if (status == v1::ENTRY_STATUS_NOT_YET_EFFECTIVE) score *= P.prior_not_yet_effective;
+    switch (I.docs[d].doc->meta.level) {
+      case v1::POLICY_LEVEL_ADMINISTRATIVE_REGULATION:
+      case v1::POLICY_LEVEL_SUPERVISORY_REGULATION:
+      case v1::POLICY_LEVEL_DEPARTMENTAL_RULE:
+        score *= P.prior_national_regulation;
+        break;
+      case v1::POLICY_LEVEL_LOCAL_REGULATION:
+      case v1::POLICY_LEVEL_LOCAL_GOVERNMENT_RULE:
+      case v1::POLICY_LEVEL_NORMATIVE_DOCUMENT:
+        score *= P.prior_local;
+        break;
+      default:
+        break;
+    }
     candidates.emplace_back(score, p);
     if (!scratch.doc_counted[d]) {
       scratch.doc_counted[d] = 1;
@@ -490,6 +548,26 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     }
   }
   for (uint32_t d : entries) scratch.doc_counted[d] = 0;
+  if (P.entry_context > 0) {
+    // The two best passage scores of each entry.
+    scratch.best.resize(I.docs.size() * 2, 0.0f);
+    for (const auto& [score, p] : candidates) {
+      float* best = &scratch.best[I.passages[p].doc * 2];
+      if (score > best[0]) {
+        best[1] = best[0];
+        best[0] = static_cast<float>(score);
+      } else if (score > best[1]) {
+        best[1] = static_cast<float>(score);
+      }
+    }
+    for (auto& [score, p] : candidates) {
+      const float* best = &scratch.best[I.passages[p].doc * 2];
+      // The best passage of the entry other than this one.
+      double other = score >= best[0] ? best[1] : best[0];
+      score += P.entry_context * other;
+    }
+    for (uint32_t d : entries) scratch.best[d * 2] = scratch.best[d * 2 + 1] = 0.0f;
+  }
   scratch.touched.clear();
   for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;
   scratch.docs_seen.clear();

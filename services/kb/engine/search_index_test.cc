@@ -93,7 +93,8 @@ class SearchIndexTest : public ::testing::Test {
 
 TEST(PassagesTest, SplitsArticlesAndKeepsLabels) {
   std::vector<PassageText> p = SplitRegulation(
-      "前言不计。\n## 第一章 总则\n第一条 目的。\n续行。\n  第十条之一 补充。\n## 第二章 附则\n第一百四十四条 施行。",
+      "前言不计。\n## 第一章 总则\n第一条 目的。\n续行。\n  第十条之一 补充。\n## 第二章 附则\n"
+      "### 第一节 施行\n第一百四十四条 施行。",
       /*articles_only=*/true);
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].label, "第一条");
@@ -101,7 +102,7 @@ TEST(PassagesTest, SplitsArticlesAndKeepsLabels) {
   EXPECT_EQ(p[0].text, "第一条 目的。\n续行。");
   EXPECT_EQ(p[1].label, "第十条之一");
   EXPECT_EQ(p[2].label, "第一百四十四条");
-  EXPECT_EQ(p[2].heading, "第二章 附则");
+  EXPECT_EQ(p[2].heading, "第二章 附则 / 第一节 施行");
   EXPECT_EQ(ArticleLabel("第几条"), "");
   EXPECT_EQ(ArticleLabel("依照第十条规定"), "");
   // Without articles, headed sections become the passages.
