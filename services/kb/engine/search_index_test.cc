@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "services/kb/engine/lawref.h"
 #include "services/kb/engine/passages.h"
+#include "services/kb/engine/persistent_index.h"
+#include "tests/support/test_util.h"
 
 namespace hotline::kb {
 namespace {
@@ -76,7 +80,8 @@ class SearchIndexTest : public ::testing::Test {
         "第八条 公共场所禁止吸烟。"};
     int n = 0;
     for (const char* body : kOther) {
-      ASSERT_TRUE(index_->Upsert(Policy(absl::StrCat("o", ++n), absl::StrCat("其他办法", n), body,
+      ++n;
+      ASSERT_TRUE(index_->Upsert(Policy(absl::StrCat("o", n), absl::StrCat("其他办法", n), body,
                                         v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "其他")).ok());
     }
   }
@@ -206,6 +211,60 @@ TEST_F(SearchIndexTest, BadQueriesGetAClearErrorOrAnEmptyResultNeverACrash) {
   absl::StatusOr<SearchResult> r = index_->Search(huge);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->hits.empty());
+}
+
+TEST_F(SearchIndexTest, HighlightsLandOnTheRightCharactersInMixedText) {
+  // Full-width letters and digits, ASCII, Chinese punctuation: offsets are code points of the
+  // original text, whatever normalisation did.
+  ASSERT_TRUE(index_->Upsert(Policy("m1", "混合文本测试",
+      "第一条 ＡＢＣ公司２０２３年为职工办理医保，iPhone15用户可在线查询起付线。")).ok());
+  SearchResult r = Search("abc 2023 医保 iphone15 起付线");
+  ASSERT_FALSE(r.hits.empty());
+  ASSERT_EQ(r.hits[0].entry_id, "m1");
+  std::set<std::string> marked;
+  for (const auto& [start, end] : r.hits[0].highlights) {
+    marked.insert(Slice(r.hits[0].snippet, start, end));
+  }
+  EXPECT_TRUE(marked.count("ＡＢＣ")) << ::testing::PrintToString(marked);
+  EXPECT_TRUE(marked.count("２０２３")) << ::testing::PrintToString(marked);
+  EXPECT_TRUE(marked.count("医保")) << ::testing::PrintToString(marked);
+  EXPECT_TRUE(marked.count("iPhone15")) << ::testing::PrintToString(marked);
+  EXPECT_TRUE(marked.count("起付线")) << ::testing::PrintToString(marked);
+}
+
+TEST(PersistentIndexTest, DocumentsSurviveARestartAndDeletesStayDeleted) {
+  testing::TempDir dir;
+  auto open = [&](std::unique_ptr<RocksStore>* store) {
+    auto s = RocksStore::Open({.path = dir.Sub("db"),
+                               .column_families = {PersistentIndex::kDocumentsFamily}});
+    EXPECT_TRUE(s.ok()) << s.status();
+    *store = std::move(*s);
+    auto index = PersistentIndex::Open(store->get(), std::make_unique<SearchIndex>(TestAnalyzer()));
+    EXPECT_TRUE(index.ok()) << index.status();
+    return std::move(*index);
+  };
+  std::unique_ptr<RocksStore> store;
+  {
+    auto index = open(&store);
+    ASSERT_TRUE(index->Upsert(Policy("keep", "长沙市住房公积金提取管理办法",
+                                     "第五条 职工购买自住住房的，可以提取住房公积金。")).ok());
+    ASSERT_TRUE(index->Upsert(Policy("gone", "临时办法", "第一条 提取公积金的临时规定。")).ok());
+    ASSERT_TRUE(index->Delete("gone").ok());
+    EXPECT_EQ(index->Delete("gone").code(), absl::StatusCode::kNotFound);
+  }
+  store.reset();
+  auto index = open(&store);
+  EXPECT_EQ(index->index().entry_count(), 1u);
+  SearchQuery q;
+  q.text = "公积金提取";
+  auto r = index->index().Search(q);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits[0].entry_id, "keep");
+  EXPECT_EQ(r->hits[0].passage_label, "第五条");
+  auto stored = index->Get("keep");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->title, "长沙市住房公积金提取管理办法");
 }
 
 TEST(LawrefTest, ParsesTheRealCorpusLineFormat) {
