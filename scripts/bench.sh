@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (and the servers they start) with two jobs at most, then runs each from
 # the repository root, where their default configuration paths point. Arguments go to every
-# benchmark, e.g.
-#   scripts/bench.sh --duration=10s --clients=8
+# benchmark run, so pick one with HOTLINE_BENCH when passing its flags, e.g.
+#   HOTLINE_BENCH=ticket_bench scripts/bench.sh --duration=10s --clients=8
+#   HOTLINE_BENCH=kb_bench scripts/bench.sh --target_passages=1000000
 # Benchmarks are not tests: scripts/test.sh does not run them, and their numbers depend on the
 # machine (fsync latency above all), so compare runs on the same host only.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-BENCHES=(ticket_bench)
+# target:path-under-the-build-directory
+BENCHES=(ticket_bench:tests/ticket_bench kb_bench:services/kb/kb_bench)
 
 install_dependencies
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/hotline-ccache}"
@@ -18,13 +20,17 @@ if [ ! -f "$HOTLINE_BUILD/build.ninja" ]; then
 fi
 # Only what the benchmarks need (each depends on the server binaries it runs), never "all":
 # gRPC translation units need about 1 GiB each and the machine may be shared.
-log "building ${BENCHES[*]} (-j${HOTLINE_JOBS:-2})"
-cmake --build "$HOTLINE_BUILD" -j "${HOTLINE_JOBS:-2}" --target "${BENCHES[@]}"
+targets=("${BENCHES[@]%%:*}")
+log "building ${targets[*]} (-j${HOTLINE_JOBS:-2})"
+cmake --build "$HOTLINE_BUILD" -j "${HOTLINE_JOBS:-2}" --target "${targets[@]}"
 
 cd "$HOTLINE_ROOT"
 status=0
 for bench in "${BENCHES[@]}"; do
-  log "running $bench $*"
-  "$HOTLINE_BUILD/tests/$bench" "$@" || status=$?
+  name="${bench%%:*}"
+  # Only the named benchmarks when HOTLINE_BENCH is set, e.g. HOTLINE_BENCH=kb_bench.
+  if [ -n "${HOTLINE_BENCH:-}" ] && [[ " $HOTLINE_BENCH " != *" $name "* ]]; then continue; fi
+  log "running $name"
+  "$HOTLINE_BUILD/${bench#*:}" "$@" || status=$?
 done
 exit "$status"

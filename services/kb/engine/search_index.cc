@@ -431,6 +431,9 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     return ok;
   };
 
+  // A term is "common" above a share of the collection, capped so that the work of a query
+  // stops growing with the size of the index.
+  const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
   auto accumulate = [&]() {
     idf.resize(terms.size());
     for (size_t i = 0; i < terms.size(); ++i) {
@@ -444,14 +447,13 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     std::vector<size_t> order(terms.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
+    bool touched_sorted = false;
     for (size_t i : order) {
       const std::vector<Posting>& list = I.postings[terms[i].id];
       const bool only_existing = scratch.touched.size() >= P.min_candidates &&
-                                 static_cast<double>(list.size()) > P.common_fraction * n;
+                                 static_cast<double>(list.size()) > common;
       const double qw = terms[i].weight * idf[i];
-      for (const Posting& post : list) {
-        if (!I.passage_alive[post.passage]) continue;
-        if (only_existing && scratch.scores[post.passage] == 0.0f) continue;
+      auto add = [&](const Posting& post) {
         const auto& len = I.passages[post.passage].lengths;
         double tf = 0;
         if (post.body) {
@@ -467,6 +469,33 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         float& score = scratch.scores[post.passage];
         if (score == 0.0f) scratch.touched.push_back(post.passage);
         score += static_cast<float>(qw * tf / (P.k1 + tf));
+      };
+      if (!only_existing) {
+        for (const Posting& post : list) {
+          if (I.passage_alive[post.passage]) add(post);
+        }
+        continue;
+      }
+      if (scratch.touched.size() * 16 > list.size()) {
+        // Many candidates for this list: one pass over it is cheaper than a search each.
+        for (const Posting& post : list) {
+          if (scratch.scores[post.passage] != 0.0f && I.passage_alive[post.passage]) add(post);
+        }
+        continue;
+      }
+      // A common term: look the candidates up in its (passage-ordered) postings rather than
+      // reading them all. Terms come rare-first, so no later term adds candidates either.
+      if (!touched_sorted) {
+        std::sort(scratch.touched.begin(), scratch.touched.end());
+        touched_sorted = true;
+      }
+      auto from = list.begin();
+      for (uint32_t p : scratch.touched) {
+        from = std::lower_bound(from, list.end(), p, [](const Posting& post, uint32_t passage) {
+          return post.passage < passage;
+        });
+        if (from == list.end()) break;
+        if (from->passage == p) add(*from);
       }
     }
   };
@@ -497,7 +526,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     std::vector<std::pair<double, uint32_t>> ranked;
     for (const auto& [w, v] : weight) {
       double df = static_cast<double>(I.postings[w].size());
-      if (df < 2 || df > P.common_fraction * n) continue;  // Unique or common: no evidence.
+      if (df < 2 || df > common) continue;  // Unique or common: no evidence.
       ranked.emplace_back(v * std::log(1.0 + (n - df + 0.5) / (df + 0.5)), w);
     }
     size_t take = std::min<size_t>(ranked.size(), P.feedback_terms);

@@ -72,9 +72,11 @@ struct RankingParams {
   int feedback_terms = 8;
   double feedback_weight = 0.2;
   // Query cost control: after `min_candidates` passages are found, terms that occur in more
-  // than `common_fraction` of all passages only re-score passages already found.
+  // than `common_fraction` of all passages (or `common_postings` passages, whichever is less)
+  // only re-score passages already found.
   size_t min_candidates = 2000;
   double common_fraction = 0.02;
+  size_t common_postings = 4000;
   // Multipliers by status when inactive entries are included.
   double prior_amended = 0.6;
   double prior_repealed = 0.4;
