@@ -56,6 +56,10 @@ bool SetRankingParam(absl::string_view name, double value, RankingParams* p) {
     p->feedback_passages = static_cast<int>(value);
     return true;
   }
+  if (name == "rescore_pool") {
+    p->rescore_pool = static_cast<size_t>(value);
+    return true;
+  }
   if (name == "common_postings") {
     p->common_postings = static_cast<size_t>(value);
     return true;

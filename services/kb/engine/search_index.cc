@@ -448,6 +448,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
     bool touched_sorted = false;
+    std::vector<uint32_t> pool;
     for (size_t i : order) {
       const std::vector<Posting>& list = I.postings[terms[i].id];
       const bool only_existing = scratch.touched.size() >= P.min_candidates &&
@@ -476,21 +477,34 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         }
         continue;
       }
-      if (scratch.touched.size() * 16 > list.size()) {
+      // A common term (low idf) can only reorder passages whose scores are already close, so
+      // it re-scores just the best `rescore_pool` candidates so far, found in its
+      // passage-ordered postings by search. Terms come rare-first: once here, every later term
+      // is common too and no candidate is added.
+      if (!touched_sorted) {
+        pool.assign(scratch.touched.begin(), scratch.touched.end());
+        if (pool.size() > P.rescore_pool) {
+          std::nth_element(pool.begin(), pool.begin() + P.rescore_pool, pool.end(),
+                           [&](uint32_t a, uint32_t b) {
+                             return scratch.scores[a] > scratch.scores[b];
+                           });
+          pool.resize(P.rescore_pool);
+        }
+        std::sort(pool.begin(), pool.end());
+        touched_sorted = true;
+      }
+      if (pool.size() * 16 > list.size()) {
         // Many candidates for this list: one pass over it is cheaper than a search each.
+        size_t next = 0;
         for (const Posting& post : list) {
-          if (scratch.scores[post.passage] != 0.0f && I.passage_alive[post.passage]) add(post);
+          while (next < pool.size() && pool[next] < post.passage) ++next;
+          if (next == pool.size()) break;
+          if (pool[next] == post.passage && I.passage_alive[post.passage]) add(post);
         }
         continue;
       }
-      // A common term: look the candidates up in its (passage-ordered) postings rather than
-      // reading them all. Terms come rare-first, so no later term adds candidates either.
-      if (!touched_sorted) {
-        std::sort(scratch.touched.begin(), scratch.touched.end());
-        touched_sorted = true;
-      }
       auto from = list.begin();
-      for (uint32_t p : scratch.touched) {
+      for (uint32_t p : pool) {
         from = std::lower_bound(from, list.end(), p, [](const Posting& post, uint32_t passage) {
           return post.passage < passage;
         });

@@ -77,6 +77,7 @@ struct RankingParams {
   size_t min_candidates = 2000;
   double common_fraction = 0.02;
   size_t common_postings = 4000;
+  size_t rescore_pool = 2000;
   // Multipliers by status when inactive entries are included.
   double prior_amended = 0.6;
   double prior_repealed = 0.4;
