@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/program.h"
 #include "common/server_flags.h"
 #include "common/service_host.h"
+#include "common/telemetry.h"
 
 namespace hotline {
 
@@ -44,6 +46,25 @@ int RunServerMain(int argc, char** argv, absl::string_view usage,
     return 1;
   }
   std::vector<HostedService> services = std::move(*built);
+
+  // Prometheus text metrics: request counts and latencies of every method come from an
+  // interceptor that must be installed before the gRPC server is built; services add their
+  // own gauges (queues, lags) when they are created.
+  std::unique_ptr<telemetry::MetricsEndpoint> metrics_endpoint;
+  if (int port = absl::GetFlag(FLAGS_metrics_port); port > 0) {
+    telemetry::InstallRequestMetricsInEveryServer();
+    const std::string listen = absl::GetFlag(FLAGS_listen);
+    const std::string address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+    absl::StatusOr<std::unique_ptr<telemetry::MetricsEndpoint>> endpoint =
+        telemetry::MetricsEndpoint::Start(address);
+    if (!endpoint.ok()) {
+      LOG(ERROR) << endpoint.status();
+      return 1;
+    }
+    metrics_endpoint = std::move(*endpoint);
+    LOG(INFO) << "Prometheus metrics at http://" << address << "/metrics";
+  }
+
   ServiceHost host(ServiceHostOptionsFromFlags());
   for (HostedService& s : services) {
     host.AddService(s.service.get(), s.health_name);

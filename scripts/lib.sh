@@ -8,7 +8,7 @@ HOTLINE_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libhiredis-dev libabsl-dev libgoogle-glog-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   libicu-dev zlib1g-dev nlohmann-json3-dev openssl
   redis-server
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jieba

@@ -11,9 +11,10 @@ build_all
 
 DATA="${HOTLINE_DATA_DIR:-$HOTLINE_ROOT/data}"
 REDIS_PORT="${HOTLINE_REDIS_PORT:-6380}"
-KB_ADDR="127.0.0.1:${HOTLINE_KB_PORT:-50051}"
-TICKET_ADDR="127.0.0.1:${HOTLINE_TICKET_PORT:-50052}"
-METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_PORT:-50053}"
+# (Not HOTLINE_METRICS_PORT: that variable sets every server's --metrics_port.)
+KB_ADDR="127.0.0.1:${HOTLINE_KB_GRPC_PORT:-50051}"
+TICKET_ADDR="127.0.0.1:${HOTLINE_TICKET_GRPC_PORT:-50052}"
+METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_GRPC_PORT:-50053}"
 BIN="$HOTLINE_BUILD/services"
 mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
 
@@ -64,11 +65,13 @@ start_service() {
     --token_file="$DATA/tokens" "$@" 2>>"$DATA/logs/$name.log" &
   pids+=($!)
 }
-start_service kb "$KB_ADDR"
-start_service ticket "$TICKET_ADDR" --redis="127.0.0.1:$REDIS_PORT" \
+start_service kb "$KB_ADDR" --metrics_port=9101
+start_service ticket "$TICKET_ADDR" --metrics_port=9102 --redis="127.0.0.1:$REDIS_PORT" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
-start_service metrics "$METRICS_ADDR"
+start_service metrics "$METRICS_ADDR" --metrics_port=9103 --redis="127.0.0.1:$REDIS_PORT" \
+  --ticket_config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
+  --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
 
 ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR")
 if ! "${ctl[@]}" --wait=60s health; then
@@ -83,6 +86,7 @@ The 12345 hotline is running:
   tickets         $TICKET_ADDR
   metrics         $METRICS_ADDR
   redis           127.0.0.1:$REDIS_PORT
+  Prometheus      http://127.0.0.1:9101/metrics (kb), :9102 (tickets), :9103 (metrics)
 Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 
 Try, in another terminal:

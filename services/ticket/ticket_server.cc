@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "common/redis_client.h"
 #include "common/server_main.h"
+#include "common/telemetry.h"
 #include "services/ticket/outbox_relay.h"
 #include "services/ticket/ticket_service.h"
 
@@ -31,6 +32,7 @@ class TicketRuntime {
         relay_(&service_->store(), redis_.get(), stream_key) {}
 
   ~TicketRuntime() {
+    gauges_.clear();  // Scrapes read the members below.
     // The relay is destroyed before the service and its store: unhook it first.
     service_->store().RemoveCommitListener(listener_);
     {
@@ -43,6 +45,20 @@ class TicketRuntime {
   void Start(absl::Duration tick) {
     listener_ = service_->store().AddCommitListener([this](int64_t) { relay_.Wake(); });
     relay_.Start();
+    // Operators watch the event stream's lag and the work queue on /metrics.
+    gauges_.push_back(telemetry::AddGauge(
+        "hotline_ticket_outbox_backlog_events", "events committed but not yet in the Redis stream",
+        {}, [this] { return static_cast<double>(relay_.backlog()); }));
+    gauges_.push_back(telemetry::AddGauge(
+        "hotline_ticket_committed_sequence", "global sequence of the last durable event", {},
+        [this] { return static_cast<double>(service_->store().committed_sequence()); }));
+    gauges_.push_back(telemetry::AddGauge(
+        "hotline_ticket_published_sequence", "global sequence of the last event in the stream", {},
+        [this] { return static_cast<double>(relay_.published_sequence()); }));
+    gauges_.push_back(telemetry::AddGauge(
+        "hotline_worker_queue_length", "calls waiting for a worker thread",
+        {{"pool", "ticket-worker"}},
+        [this] { return static_cast<double>(service_->worker_queue_length()); }));
     ticker_ = std::thread([this, tick] {
       absl::MutexLock lock(&mu_);
       while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick)) {
@@ -62,6 +78,7 @@ class TicketRuntime {
   std::unique_ptr<RedisClient> redis_;
   OutboxRelay relay_;
   int listener_ = 0;
+  std::vector<std::unique_ptr<telemetry::GaugeHandle>> gauges_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;

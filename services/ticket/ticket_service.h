@@ -62,6 +62,8 @@ class TicketService final : public v1::TicketService::CallbackService {
   void SetCalendar(std::shared_ptr<const WorkingCalendar> calendar);
 
   TicketStore& store() { return store_; }
+  // Calls waiting for a worker thread (an exported gauge).
+  size_t worker_queue_length() const { return workers_.queue_length(); }
 
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext*, const v1::CreateTicketRequest*, v1::Ticket*) override;
   grpc::ServerUnaryReactor* ConfirmTicket(grpc::CallbackServerContext*, const v1::ConfirmTicketRequest*, v1::Ticket*) override;
