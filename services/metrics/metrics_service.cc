@@ -621,7 +621,8 @@ grpc::ServerWriteReactor<v1::DashboardSnapshot>* MetricsService::WatchDashboard(
   if (!selection.ok()) return FailedStream(selection.status());
   if (min_interval == absl::ZeroDuration()) min_interval = absl::Seconds(5);
   // The server's floor: at most one snapshot per second per stream.
-  min_interval = std::max(min_interval, absl::Seconds(1));
+  // The floor bounds the cost of a stream: each snapshot is a few milliseconds of work.
+  min_interval = std::max(min_interval, absl::Milliseconds(50));
   if (heartbeat == absl::ZeroDuration()) heartbeat = absl::Seconds(60);
   heartbeat = std::max(heartbeat, min_interval);
   int preview = std::min(r.overdue_preview_size(), 100);
