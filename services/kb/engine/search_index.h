@@ -76,8 +76,8 @@ struct RankingParams {
   // only re-score passages already found.
   size_t min_candidates = 2000;
   double common_fraction = 0.02;
-  size_t common_postings = 4000;
-  size_t rescore_pool = 2000;
+  size_t common_postings = 2000;
+  size_t rescore_pool = 1000;
   // Multipliers by status when inactive entries are included.
   double prior_amended = 0.6;
   double prior_repealed = 0.4;
