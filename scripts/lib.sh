@@ -35,6 +35,8 @@ build_all() {
   # Two jobs at most: gRPC translation units need about 1 GiB each and CI has two cores.
   local jobs="${HOTLINE_JOBS:-2}"
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/hotline-ccache}"
+  # Hits across clones in other directories (CI builds a fresh clone every time).
+  export CCACHE_BASEDIR="$HOTLINE_ROOT" CCACHE_NOHASHDIR=1
   if [ ! -f "$HOTLINE_BUILD/build.ninja" ]; then
     log "configuring $HOTLINE_BUILD"
     cmake -S "$HOTLINE_ROOT" -B "$HOTLINE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
