@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "common/files.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -84,11 +85,9 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::Parse(
 
 absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::LoadFile(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read token file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<std::shared_ptr<const TokenRegistry>> registry = Parse(buffer.str());
+  absl::StatusOr<std::string> contents = ReadFileToString(path, "token file");
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<std::shared_ptr<const TokenRegistry>> registry = Parse(*contents);
   if (!registry.ok()) {
     return absl::Status(registry.status().code(),
                         absl::StrCat(path, ": ", registry.status().message()));

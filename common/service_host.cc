@@ -11,18 +11,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/files.h"
 #include "common/server_flags.h"
 
 namespace hotline {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 }  // namespace
 
@@ -52,9 +46,9 @@ absl::Status ServiceHost::Start() {
   if (options_.tls_cert_file.empty()) {
     credentials = grpc::InsecureServerCredentials();
   } else {
-    absl::StatusOr<std::string> cert = ReadFile(options_.tls_cert_file);
+    absl::StatusOr<std::string> cert = ReadFileToString(options_.tls_cert_file, "TLS certificate");
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(options_.tls_key_file);
+    absl::StatusOr<std::string> key = ReadFileToString(options_.tls_key_file, "TLS key");
     if (!key.ok()) return key.status();
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});

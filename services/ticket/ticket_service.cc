@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
@@ -144,11 +145,9 @@ absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) 
 }
 
 absl::StatusOr<config::TicketConfig> LoadTicketConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<config::TicketConfig> config = ParseTicketConfig(buffer.str());
+  absl::StatusOr<std::string> text = ReadFileToString(path, "ticket configuration");
+  if (!text.ok()) return text.status();
+  absl::StatusOr<config::TicketConfig> config = ParseTicketConfig(*text);
   if (!config.ok()) {
     return absl::Status(config.status().code(), absl::StrCat(path, ": ", config.status().message()));
   }

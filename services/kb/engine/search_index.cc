@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 
 namespace hotline::kb {
@@ -178,11 +179,8 @@ SearchIndex::SearchIndex(std::shared_ptr<const Analyzer> analyzer, RankingParams
 SearchIndex::~SearchIndex() = default;
 
 absl::Status SearchIndex::LoadSynonyms(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read synonyms file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::Status s = ParseSynonyms(buffer.str());
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, "synonyms file"));
+  absl::Status s = ParseSynonyms(text);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
   return s;
 }

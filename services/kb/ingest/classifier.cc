@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -71,11 +72,9 @@ int Classifier::CategoryIndex(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(
     const std::string& path, std::shared_ptr<const Analyzer> analyzer, ClassifierOptions options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open taxonomy file '", path, "'"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return Parse(contents.str(), path, std::move(analyzer), std::move(options));
+  absl::StatusOr<std::string> contents = ReadFileToString(path, "taxonomy file");
+  if (!contents.ok()) return contents.status();
+  return Parse(*contents, path, std::move(analyzer), std::move(options));
 }
 
 absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Parse(

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "services/kb/ingest/internal/unicode.h"
@@ -14,14 +15,6 @@
 
 namespace hotline::kb::ingest {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", what, " '", path, "'"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return std::move(contents).str();
-}
 
 bool HasDigit(absl::string_view word) {
   return std::any_of(word.begin(), word.end(),
@@ -37,7 +30,7 @@ absl::StatusOr<std::unique_ptr<Tagger>> Tagger::Create(const TaggerOptions& opti
   tagger->options_ = options;
   const Normalizer& normalizer = tagger->analyzer_->normalizer();
 
-  ASSIGN_OR_RETURN(const std::string idf_text, ReadFile(options.idf_path, "IDF table"));
+  ASSIGN_OR_RETURN(const std::string idf_text, ReadFileToString(options.idf_path, "IDF table"));
   std::vector<double> values;
   values.reserve(300000);
   int line_number = 0;
@@ -74,7 +67,7 @@ absl::StatusOr<std::unique_ptr<Tagger>> Tagger::Create(const TaggerOptions& opti
     if (normalized.ok()) tagger->excluded_words_.insert(*std::move(normalized));
   }
   for (const std::string& path : options.domain_dict_paths) {
-    ASSIGN_OR_RETURN(const std::string dict, ReadFile(path, "domain dictionary"));
+    ASSIGN_OR_RETURN(const std::string dict, ReadFileToString(path, "domain dictionary"));
     for (absl::string_view line : absl::StrSplit(dict, '\n')) {
       line = absl::StripAsciiWhitespace(line);
       if (line.empty() || line[0] == '#') continue;

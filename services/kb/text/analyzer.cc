@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 
@@ -14,11 +15,9 @@ namespace {
 
 absl::Status LoadStopWords(const std::string& path, const Normalizer& normalizer,
                            absl::flat_hash_set<std::string>* stop_words) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open stop-word file '", path, "'"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  const std::string text = std::move(contents).str();
+  absl::StatusOr<std::string> contents = ReadFileToString(path, "stop-word file");
+  if (!contents.ok()) return contents.status();
+  const std::string& text = *contents;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;

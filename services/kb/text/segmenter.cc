@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
@@ -75,17 +76,6 @@ int32_t AlnumRunEnd(std::u32string_view text, const std::vector<uint8_t>& classe
   return end;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot open ", what, " '", path, "'"));
-  }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", what, " '", path, "'"));
-  return std::move(contents).str();
-}
-
 // How much more probable than its best split into other words a word of our dictionaries listed
 // without a frequency is made. jieba's suggest_freq uses odds of 1, so such a word wins when it
 // stands alone but can lose to a neighbour that borrows one of its characters; the main
@@ -143,7 +133,7 @@ double BestSplitLogProbability(const std::u32string& word,
 absl::Status LoadDictionary(const std::string& path, bool main, const Normalizer& normalizer,
                             absl::flat_hash_map<std::u32string, Entry>* entries, int64_t* total,
                             int64_t* max_freq) {
-  ASSIGN_OR_RETURN(std::string contents, ReadFile(path, "dictionary"));
+  ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path, "dictionary"));
   absl::string_view rest = contents;
   if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);  // a byte-order mark
   int line_number = 0;
