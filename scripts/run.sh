@@ -65,7 +65,9 @@ start_service() {
     --token_file="$DATA/tokens" "$@" 2>>"$DATA/logs/$name.log" &
   pids+=($!)
 }
-start_service kb "$KB_ADDR" --metrics_port=9101
+# The demo knowledge base is imported on the first start (into an empty store) only.
+start_service kb "$KB_ADDR" --metrics_port=9101 \
+  --demo_data="$HOTLINE_ROOT/services/kb/demo/knowledge_base.jsonl"
 start_service ticket "$TICKET_ADDR" --metrics_port=9102 --redis="127.0.0.1:$REDIS_PORT" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"

@@ -1,16 +1,76 @@
 // kb_server: the knowledge-base service.
+#include <glog/logging.h>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "common/server_main.h"
+#include "common/status_macros.h"
+#include "services/kb/demo_loader.h"
+#include "services/kb/kb_flags.h"
 #include "services/kb/kb_service.h"
 
+ABSL_DECLARE_FLAG(std::string, synonyms);
+ABSL_DECLARE_FLAG(std::string, domain_dict);
+ABSL_FLAG(std::string, taxonomy, "services/kb/ingest/data/taxonomy.txt",
+          "category taxonomy for classifying imported entries; empty: no classification");
+ABSL_FLAG(std::string, idf, hotline::kb::ingest::kDefaultJiebaIdfPath,
+          "IDF table for tagging imported entries (Debian python3-jieba); empty: no tagging");
+ABSL_FLAG(std::string, demo_data, "",
+          "demo knowledge base (JSON Lines, services/kb/demo/README.md) imported at start-up "
+          "when the store holds no entry");
+
+namespace {
+
+absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
+    const hotline::ServerContext& server) {
+  namespace kb = hotline::kb;
+  kb::KnowledgeBaseServiceOptions options;
+  ASSIGN_OR_RETURN(options.analyzer, kb::CreateAnalyzerFromFlags());
+  options.ranking = kb::RankingParamsFromFlags();
+  options.synonyms_path = absl::GetFlag(FLAGS_synonyms);
+  if (server.clock != nullptr) options.clock = server.clock;
+  if (std::string taxonomy = absl::GetFlag(FLAGS_taxonomy); !taxonomy.empty()) {
+    ASSIGN_OR_RETURN(options.classifier, kb::ingest::Classifier::Load(taxonomy, options.analyzer));
+  }
+  if (std::string idf = absl::GetFlag(FLAGS_idf); !idf.empty()) {
+    kb::ingest::TaggerOptions tagging;
+    tagging.idf_path = idf;
+    tagging.domain_dict_paths = {absl::GetFlag(FLAGS_domain_dict)};
+    ASSIGN_OR_RETURN(options.tagger, kb::ingest::Tagger::Create(tagging, options.analyzer));
+  }
+  auto service = std::make_shared<kb::KnowledgeBaseService>(server.tokens, server.store,
+                                                            std::move(options));
+  RETURN_IF_ERROR(service->Init());
+
+  // The demo data goes through the same pipeline as an import, once, into an empty store: a
+  // restart keeps what editors changed since.
+  if (std::string demo = absl::GetFlag(FLAGS_demo_data); !demo.empty()) {
+    ASSIGN_OR_RETURN(bool has_entries, service->HasEntries());
+    if (!has_entries) {
+      ASSIGN_OR_RETURN(std::vector<hotline::kb::v1::ImportItem> items,
+                       kb::ReadDemoKnowledgeBase(demo));
+      hotline::kb::v1::ImportHeader header;
+      header.set_source_name(kb::kDemoSourceName);
+      hotline::Principal loader{"demo-loader", hotline::Role::kAdmin, ""};
+      ASSIGN_OR_RETURN(hotline::kb::v1::ImportResponse imported,
+                       service->ImportItems(loader, header, items));
+      LOG(INFO) << "demo data " << demo << ": " << imported.totals().ShortDebugString();
+      for (const auto& r : imported.results()) {
+        if (r.outcome() == hotline::kb::v1::IMPORT_OUTCOME_REJECTED) {
+          LOG(WARNING) << "demo entry " << r.source_id() << " rejected: " << r.message();
+        }
+      }
+    }
+  }
+  hotline::HostedService hosted;
+  hosted.service = std::move(service);
+  hosted.health_name = kb::KnowledgeBaseService::kName;
+  return std::vector<hotline::HostedService>{std::move(hosted)};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  return hotline::RunServerMain(
-      argc, argv, "kb_server: the 12345 hotline knowledge-base service",
-      {hotline::kb::kEntriesFamily},
-      [](const hotline::ServerContext& server)
-          -> absl::StatusOr<std::vector<hotline::HostedService>> {
-        hotline::HostedService kb;
-        kb.service = std::make_shared<hotline::kb::KnowledgeBaseService>(server.tokens, server.store);
-        kb.health_name = hotline::kb::KnowledgeBaseService::kName;
-        return std::vector<hotline::HostedService>{std::move(kb)};
-      });
+  return hotline::RunServerMain(argc, argv, "kb_server: the 12345 hotline knowledge-base service",
+                                hotline::kb::KnowledgeBaseService::Families(), CreateServices);
 }

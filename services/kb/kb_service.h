@@ -1,33 +1,200 @@
 // The knowledge-base gRPC service (hotline.kb.v1.KnowledgeBaseService).
+//
+// Entries (v1::Entry, with version and history) live in RocksDB under their id; the search
+// documents derived from them live in the PersistentIndex, which rebuilds the in-memory index at
+// start-up. The look-ask-do links that the server derives (a policy's Q&A pairs and service
+// guides) are not stored but kept in memory, rebuilt from the entries at start-up, so they can
+// never disagree with the entries they come from.
 #ifndef HOTLINE_SERVICES_KB_KB_SERVICE_H_
 #define HOTLINE_SERVICES_KB_KB_SERVICE_H_
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth.h"
+#include "common/clock.h"
 #include "common/rocks_store.h"
 #include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
+#include "services/kb/engine/persistent_index.h"
+#include "services/kb/ingest/classifier.h"
+#include "services/kb/ingest/dedup.h"
+#include "services/kb/ingest/tagger.h"
 
 namespace hotline::kb {
 
 // Column families of the knowledge-base store.
 inline constexpr char kEntriesFamily[] = "entries";
+// Responses of mutating calls by request_id, for idempotent retries.
+inline constexpr char kRequestsFamily[] = "requests";
+// Knowledge gaps (queries without a useful answer) and agents' feedback.
+inline constexpr char kGapsFamily[] = "gaps";
+// Imported items: (source name, source_id) -> entry id and content signature.
+inline constexpr char kSourcesFamily[] = "sources";
+
+struct KnowledgeBaseServiceOptions {
+  std::shared_ptr<const Analyzer> analyzer;
+  RankingParams ranking;
+  // Optional synonym file for query expansion; empty: none.
+  std::string synonyms_path;
+  Clock* clock = Clock::Real();
+  int worker_threads = 4;
+  // Import steps that need data files; without them an import keeps the category path and
+  // tags it is given.
+  std::shared_ptr<const ingest::Classifier> classifier;
+  std::shared_ptr<const ingest::Tagger> tagger;
+};
+
+// The state of one Import stream (see kb_import.cc).
+struct ImportRun {
+  v1::ImportHeader header;
+  std::string import_id;
+  std::set<std::string> seen_source_ids;
+};
 
 class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackService {
  public:
   static constexpr char kName[] = "hotline.kb.v1.KnowledgeBaseService";
 
-  KnowledgeBaseService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* store);
+  // Every column family the service needs, for RocksStore::Open.
+  static std::vector<std::string> Families();
 
+  KnowledgeBaseService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* store,
+                       KnowledgeBaseServiceOptions options);
+  ~KnowledgeBaseService() override;
+
+  // Loads the search index and the link maps from the store. Call once before serving.
+  absl::Status Init();
+
+  // Runs items through the Import pipeline in process (the demo loader, start-up imports), as
+  // `principal`. Rejected items are reported in the response, not as an error.
+  absl::StatusOr<v1::ImportResponse> ImportItems(const Principal& principal,
+                                                 const v1::ImportHeader& header,
+                                                 const std::vector<v1::ImportItem>& items);
+  // Whether the store holds any entry (a fresh store gets the demo data).
+  absl::StatusOr<bool> HasEntries() const;
+
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context,
+                                   const v1::SearchRequest* request,
+                                   v1::SearchResponse* response) override;
+  grpc::ServerUnaryReactor* Suggest(grpc::CallbackServerContext* context,
+                                    const v1::SuggestRequest* request,
+                                    v1::SuggestResponse* response) override;
   grpc::ServerUnaryReactor* GetEntry(grpc::CallbackServerContext* context,
                                      const v1::GetEntryRequest* request,
                                      v1::Entry* response) override;
+  grpc::ServerReadReactor<v1::ImportRequest>* Import(grpc::CallbackServerContext* context,
+                                                     v1::ImportResponse* response) override;
+  grpc::ServerUnaryReactor* UpsertEntry(grpc::CallbackServerContext* context,
+                                        const v1::UpsertEntryRequest* request,
+                                        v1::UpsertEntryResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteEntry(grpc::CallbackServerContext* context,
+                                        const v1::DeleteEntryRequest* request,
+                                        v1::DeleteEntryResponse* response) override;
+  grpc::ServerUnaryReactor* SetStatus(grpc::CallbackServerContext* context,
+                                      const v1::SetStatusRequest* request,
+                                      v1::SetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* context,
+                                           const v1::RecordFeedbackRequest* request,
+                                           v1::RecordFeedbackResponse* response) override;
+  grpc::ServerUnaryReactor* ListGaps(grpc::CallbackServerContext* context,
+                                     const v1::ListGapsRequest* request,
+                                     v1::ListGapsResponse* response) override;
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
+                                  const v1::StatsRequest* request,
+                                  v1::StatsResponse* response) override;
 
  private:
+  friend class ImportReactor;
+
+  // Imports one item (clean, metadata, dedup, classify, tag, store); a bad item is reported in
+  // `result` as REJECTED, only a failure of the store is an error.
+  absl::Status ImportOne(const Principal& principal, ImportRun& run, const v1::ImportItem& item,
+                         v1::ImportItemResult* result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Counts a finished import in its source's statistics (Stats).
+  absl::Status RecordImport(const v1::ImportResponse& response);
+  absl::Status DoSearch(const Principal& principal, const v1::SearchRequest& request,
+                        v1::SearchResponse* response);
+  absl::Status DoUpsert(const Principal& principal, const v1::UpsertEntryRequest& request,
+                        v1::UpsertEntryResponse* response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status DoDelete(const v1::DeleteEntryRequest& request, v1::DeleteEntryResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status DoSetStatus(const Principal& principal, const v1::SetStatusRequest& request,
+                           v1::SetStatusResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status DoFeedback(const Principal& principal, const v1::RecordFeedbackRequest& request,
+                          v1::RecordFeedbackResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  // Runs `act` at most once per request_id: a retry of an identical request gets the stored
+  // response back; the same id with another request is INVALID_ARGUMENT naming `field`. Because
+  // mutations are serialised by write_mu_, a retry racing its original waits for it and then
+  // gets the stored response (never ABORTED). Only successful responses are stored, so a
+  // request that failed may be retried with the same id. Records are kept indefinitely.
+  template <typename Request, typename Response, typename Act>
+  absl::Status Idempotent(absl::string_view rpc, const std::string& request_id,
+                          absl::string_view field, const Request& request, Response* response,
+                          Act act) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  absl::StatusOr<std::optional<v1::Entry>> LoadEntry(const std::string& id) const;
+  // Writes the entry and its search document; the entry first, so the index never shows an
+  // entry that a restart would not find.
+  absl::Status SaveEntry(const v1::Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Fills links (stored, derived and reverse-related) with summaries of their targets.
+  absl::Status ResolveLinks(v1::Entry* entry) const;
+  absl::StatusOr<v1::EntryLink> LinkTo(v1::LinkRelation relation, const std::string& id) const;
+  // Look-ask-do groups for a hit on `entry`.
+  absl::Status FillLookAskDo(const v1::Entry& entry, int max_per_group, v1::LookAskDo* out) const;
+  // Records a query in the gaps family (no hits, unhelpful, reported).
+  absl::Status NoteGap(const std::string& query, const std::string& principal,
+                       v1::GapReason reason, const std::string& entry_id,
+                       const std::string& passage_label);
+
+  // Counts a search for frequent-query suggestions.
+  absl::Status NoteQuery(const std::string& query, const std::string& principal);
+  // Keeps the completion table in step with the stored entries.
+  void IndexSuggestions(const v1::Entry& entry);
+
+  // The server-derived links: basis target -> entries that rest on it.
+  void IndexLinks(const v1::Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(links_mu_);
+  void UnindexLinks(const v1::Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(links_mu_);
+  std::set<std::string> DerivedFrom(const std::string& id) const;
+  std::set<std::string> RelatedTo(const std::string& id) const;
+
   std::shared_ptr<const TokenRegistry> tokens_;
   RocksStore* store_;
-  WorkerPool workers_{"kb-worker", 4};
+  KnowledgeBaseServiceOptions options_;
+  std::unique_ptr<PersistentIndex> index_;
+  // Fingerprints of the policy documents, for duplicate and version detection on import.
+  std::unique_ptr<ingest::DedupIndex> dedup_;
+
+  // Serialises mutations: each one reads, checks the version and writes several keys (entry,
+  // search document, linked entries, request record), which must not interleave.
+  absl::Mutex write_mu_;
+  absl::Mutex gaps_mu_;
+  mutable absl::Mutex links_mu_;
+  std::map<std::string, std::set<std::string>> derived_ ABSL_GUARDED_BY(links_mu_);
+  std::map<std::string, std::set<std::string>> related_ ABSL_GUARDED_BY(links_mu_);
+
+  // Completion candidates (titles, questions) by entry id.
+  struct Completion {
+    std::string text;
+    v1::SuggestionSource source;
+    v1::EntryKind kind;
+    v1::EntryStatus status;
+    std::string region;
+  };
+  mutable absl::Mutex suggest_mu_;
+  std::map<std::string, std::vector<Completion>> completions_ ABSL_GUARDED_BY(suggest_mu_);
+
+  // Declared last so that it is destroyed first: queued calls finish before the state goes.
+  std::unique_ptr<WorkerPool> workers_;
 };
 
 }  // namespace hotline::kb

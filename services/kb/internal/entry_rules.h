@@ -1,0 +1,77 @@
+// The rules about entries that several rpcs of the knowledge-base service share: validation of
+// fields as the contract (kb.proto) states it, how an entry becomes passages and a search
+// document, ids, dates and times. Implementation details of KnowledgeBaseService.
+#ifndef HOTLINE_SERVICES_KB_INTERNAL_ENTRY_RULES_H_
+#define HOTLINE_SERVICES_KB_INTERNAL_ENTRY_RULES_H_
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/timestamp.pb.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/auth.h"
+#include "common/clock.h"
+#include "hotline/kb/v1/kb.pb.h"
+#include "services/kb/engine/search_index.h"
+#include "services/kb/ingest/dedup.h"
+
+namespace hotline::kb {
+
+// Roles of the contract: who reads (search, get, suggest) and who changes content.
+inline const std::initializer_list<Role> kReaders = {Role::kAgent,      Role::kReviewer,
+                                                     Role::kDepartment, Role::kSupervisor,
+                                                     Role::kEditor,     Role::kAdmin};
+inline const std::initializer_list<Role> kEditors = {Role::kEditor, Role::kAdmin};
+
+// Lengths in the API are counted in Unicode code points.
+int CodePoints(absl::string_view s);
+
+// Today's civil date (YYYY-MM-DD) in China Standard Time, where the documents' dates are.
+std::string Today(const Clock& clock);
+// A real calendar day written YYYY-MM-DD ("2023-02-30" is not).
+bool IsDate(absl::string_view s);
+// OK for an empty value or a valid date, else INVALID_ARGUMENT naming `field`.
+absl::Status CheckDate(absl::string_view value, absl::string_view field);
+// OK for an empty value or "/"-separated non-empty segments, else INVALID_ARGUMENT.
+absl::Status CheckPath(absl::string_view value, absl::string_view field);
+
+bool IsValidId(absl::string_view id);
+absl::Status CheckRequestId(absl::string_view id);
+// A fresh random id, e.g. "kb-0123456789abcdef".
+std::string NewId(absl::string_view prefix);
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out);
+absl::Time FromProto(const google::protobuf::Timestamp& t);
+
+// AMENDED, REPEALED and EXPIRED: readable by id, flagged, not returned by default.
+bool IsInactive(v1::EntryStatus status);
+// Allowed life-cycle transitions (see SetStatus in kb.proto).
+bool TransitionAllowed(v1::EntryStatus from, v1::EntryStatus to);
+
+// Checks an UpsertEntryRequest on its own, before any lookup (INVALID_ARGUMENT only, the
+// message starting with the field's path). Import reuses it for its items.
+absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r);
+
+// Computes the entry's passages from its body (Q&A pairs, guides, hot topics) or from the raw
+// content sent with it (policy documents); without raw content a policy keeps the passages it
+// has (an update that does not touch the text).
+absl::Status ComputePassages(const v1::RawContent* raw, v1::Entry* entry);
+// What the search engine indexes of an entry.
+DocumentInput ToDocument(const v1::Entry& e);
+// The entries this one rests on: the basis links an editor set, plus a Q&A pair's source.
+std::vector<std::string> BasisTargets(const v1::Entry& e);
+// What de-duplication compares of an entry; none for kinds that are not de-duplicated.
+std::optional<ingest::DedupDocument> DedupInput(const v1::Entry& e);
+
+// Queries are grouped (gaps, frequent queries) by this form: case and runs of white space do
+// not make a different question.
+std::string NormalizeQuery(absl::string_view q);
+
+}  // namespace hotline::kb
+
+#endif  // HOTLINE_SERVICES_KB_INTERNAL_ENTRY_RULES_H_

@@ -1,0 +1,797 @@
+// The knowledge-base service through a real gRPC server on port 0, a real RocksDB in a
+// temporary directory and the real analyser (jieba's dictionary from Debian's python3-jieba,
+// our domain dictionary, stop words and synonyms); time is a ManualClock.
+#include "services/kb/kb_service.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/service_host.h"
+#include "services/kb/demo_loader.h"
+#include "tests/support/test_util.h"
+
+namespace hotline::kb {
+namespace {
+
+using testing::ContextWithToken;
+
+std::shared_ptr<const Analyzer> TestAnalyzer() {
+  static std::shared_ptr<const Analyzer> analyzer = [] {
+    AnalyzerOptions options;
+    options.jieba_dict_path = "/usr/lib/python3/dist-packages/jieba/dict.txt";
+    options.extra_dict_paths = {"services/kb/text/data/domain_dict.txt"};
+    options.stopwords_path = "services/kb/text/data/stopwords.txt";
+    auto a = Analyzer::Create(options);
+    EXPECT_TRUE(a.ok()) << a.status();
+    return std::shared_ptr<const Analyzer>(std::move(*a));
+  }();
+  return analyzer;
+}
+
+std::shared_ptr<const ingest::Classifier> TestClassifier() {
+  static std::shared_ptr<const ingest::Classifier> classifier = [] {
+    auto c = ingest::Classifier::Load("services/kb/ingest/data/taxonomy.txt", TestAnalyzer());
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::shared_ptr<const ingest::Classifier>(std::move(*c));
+  }();
+  return classifier;
+}
+
+std::shared_ptr<const ingest::Tagger> TestTagger() {
+  static std::shared_ptr<const ingest::Tagger> tagger = [] {
+    ingest::TaggerOptions options;
+    options.domain_dict_paths = {"services/kb/text/data/domain_dict.txt"};
+    auto t = ingest::Tagger::Create(options, TestAnalyzer());
+    EXPECT_TRUE(t.ok()) << t.status();
+    return std::shared_ptr<const ingest::Tagger>(std::move(*t));
+  }();
+  return tagger;
+}
+
+// The code points of `s` from `start` to `end`, for checking highlight offsets.
+std::string Slice(const std::string& s, int start, int end) {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) at.push_back(i);
+  }
+  at.push_back(s.size());
+  return s.substr(at[start], at[end] - at[start]);
+}
+
+constexpr char kMedicalPolicyText[] =
+    "第一章 总则\n"
+    "第一条 为保障参保职工住院医疗待遇，制定本办法。\n"
+    "第二章 待遇\n"
+    "第五条 参保职工在定点医疗机构住院发生的政策范围内医疗费用，起付标准以上部分由统筹基金按"
+    "百分之八十五的比例报销。\n"
+    "第六条 异地就医的参保人员应当先办理异地就医备案。\n";
+
+class KnowledgeBaseServiceTest : public ::testing::Test {
+ protected:
+  KnowledgeBaseServiceTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 10, 0, 0), absl::UTCTimeZone())) {}
+
+  void SetUp() override {
+    std::string tokens;
+    for (const auto& [token, line] : std::vector<std::pair<std::string, std::string>>{
+             {"agent", "agent-zhang agent"},
+             {"editor", "editor-wang editor"},
+             {"supervisor", "supervisor-chen supervisor"}}) {
+      tokens += HashToken(token) + " " + line + "\n";
+    }
+    tokens_ = *TokenRegistry::Parse(tokens);
+    Start();
+  }
+
+  void TearDown() override { Stop(); }
+
+  void Start() {
+    auto db = RocksStore::Open(
+        {.path = dir_.Sub("db"), .column_families = KnowledgeBaseService::Families()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    KnowledgeBaseServiceOptions options;
+    options.analyzer = TestAnalyzer();
+    options.synonyms_path = "services/kb/engine/data/synonyms.txt";
+    options.clock = &clock_;
+    options.classifier = TestClassifier();
+    options.tagger = TestTagger();
+    service_ = std::make_unique<KnowledgeBaseService>(tokens_, db_.get(), options);
+    absl::Status init = service_->Init();
+    ASSERT_TRUE(init.ok()) << init;
+    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
+    host_->AddService(service_.get(), KnowledgeBaseService::kName);
+    ASSERT_TRUE(host_->Start().ok());
+    stub_ = v1::KnowledgeBaseService::NewStub(testing::LocalChannel(host_->port()));
+  }
+
+  void Stop() {
+    if (host_) host_->Shutdown();
+    host_.reset();
+    service_.reset();
+    db_.reset();
+  }
+
+  static v1::UpsertEntryRequest PolicyRequest(const std::string& id) {
+    v1::UpsertEntryRequest r;
+    v1::Entry* e = r.mutable_entry();
+    e->set_id(id);
+    e->set_kind(v1::ENTRY_KIND_POLICY_DOCUMENT);
+    e->set_title("长沙市职工基本医疗保险住院待遇办法");
+    e->set_region("湖南/长沙");
+    e->set_category_path("社会保障/医疗保险");
+    v1::PolicyDocument* p = e->mutable_policy_document();
+    p->set_doc_number("长医保发〔2023〕5号");
+    p->add_issuing_agencies("长沙市医疗保障局");
+    p->set_publish_date("2023-05-09");
+    p->set_effective_date("2023-06-01");
+    r.mutable_raw_content()->set_format(v1::CONTENT_FORMAT_PLAIN_TEXT);
+    r.mutable_raw_content()->set_text(kMedicalPolicyText);
+    return r;
+  }
+
+  grpc::Status Upsert(const v1::UpsertEntryRequest& r, v1::UpsertEntryResponse* out,
+                      const std::string& token = "editor") {
+    return stub_->UpsertEntry(ContextWithToken(token).get(), r, out);
+  }
+
+  v1::Entry MustUpsert(const v1::UpsertEntryRequest& r) {
+    v1::UpsertEntryResponse out;
+    grpc::Status s = Upsert(r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.entry();
+  }
+
+  v1::Entry AddPolicy(const std::string& id = "policy-1") { return MustUpsert(PolicyRequest(id)); }
+
+  v1::Entry AddQa(const std::string& id, const std::string& source) {
+    v1::UpsertEntryRequest r;
+    v1::Entry* e = r.mutable_entry();
+    e->set_id(id);
+    e->set_kind(v1::ENTRY_KIND_QA_PAIR);
+    e->set_title("职工住院报销比例是多少？");
+    e->mutable_qa_pair()->set_question("职工住院报销比例是多少？");
+    e->mutable_qa_pair()->set_answer("起付标准以上的政策范围内费用由统筹基金报销百分之八十五。");
+    e->mutable_qa_pair()->set_source_document_id(source);
+    e->mutable_qa_pair()->set_source_passage_label("第五条");
+    return MustUpsert(r);
+  }
+
+  v1::Entry AddGuide(const std::string& id, const std::string& basis) {
+    v1::UpsertEntryRequest r;
+    v1::Entry* e = r.mutable_entry();
+    e->set_id(id);
+    e->set_kind(v1::ENTRY_KIND_SERVICE_GUIDE);
+    e->set_title("异地就医备案办事指南");
+    v1::ServiceGuide* g = e->mutable_service_guide();
+    g->set_matter_name("异地就医备案");
+    g->set_conditions("参保人员因异地长期居住或转诊需要在外地就医。");
+    g->add_materials()->set_name("身份证");
+    g->set_online_service_url("https://example.invalid/ydjy");
+    v1::EntryLink* link = e->add_links();
+    link->set_relation(v1::LINK_RELATION_BASIS);
+    link->set_target_id(basis);
+    return MustUpsert(r);
+  }
+
+  grpc::Status Search(const v1::SearchRequest& r, v1::SearchResponse* out,
+                      const std::string& token = "agent") {
+    return stub_->Search(ContextWithToken(token).get(), r, out);
+  }
+
+  v1::SearchResponse MustSearch(const std::string& query, bool include_inactive = false) {
+    v1::SearchRequest r;
+    r.set_query(query);
+    r.set_include_inactive(include_inactive);
+    v1::SearchResponse out;
+    grpc::Status s = Search(r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status SetStatus(const std::string& id, int64_t version, v1::EntryStatus status,
+                         v1::SetStatusResponse* out, const std::string& reason = "") {
+    v1::SetStatusRequest r;
+    r.set_reason(reason);
+    r.set_entry_id(id);
+    r.set_expected_version(version);
+    r.set_status(status);
+    r.set_effective_date("2026-11-01");
+    return stub_->SetStatus(ContextWithToken("editor").get(), r, out);
+  }
+
+  ManualClock clock_;
+  testing::TempDir dir_;
+  std::shared_ptr<const TokenRegistry> tokens_;
+  std::unique_ptr<RocksStore> db_;
+  std::unique_ptr<KnowledgeBaseService> service_;
+  std::unique_ptr<ServiceHost> host_;
+  std::unique_ptr<v1::KnowledgeBaseService::Stub> stub_;
+};
+
+TEST_F(KnowledgeBaseServiceTest, UpsertThenSearchFindsTheClauseWithHighlights) {
+  v1::Entry created = AddPolicy();
+  EXPECT_EQ(created.version(), 1);
+  EXPECT_EQ(created.status(), v1::ENTRY_STATUS_IN_FORCE);
+  EXPECT_EQ(created.created_by(), "editor-wang");
+  ASSERT_GE(created.passages_size(), 3);
+
+  v1::SearchResponse found = MustSearch("住院报销比例");
+  ASSERT_GT(found.hits_size(), 0);
+  const v1::SearchHit& hit = found.hits(0);
+  EXPECT_EQ(hit.entry_id(), "policy-1");
+  EXPECT_EQ(hit.passage_label(), "第五条");
+  EXPECT_EQ(hit.title(), created.title());
+  EXPECT_EQ(hit.doc_number(), "长医保发〔2023〕5号");
+  EXPECT_EQ(hit.status(), v1::ENTRY_STATUS_IN_FORCE);
+  EXPECT_FALSE(hit.inactive());
+  EXPECT_GT(hit.score(), 0);
+  ASSERT_GT(hit.snippet().highlights_size(), 0);
+  bool saw_query_word = false;
+  for (const v1::TextRange& h : hit.snippet().highlights()) {
+    std::string word = Slice(hit.snippet().text(), h.start(), h.end());
+    saw_query_word = saw_query_word || word == "住院" || word == "报销" || word == "比例";
+  }
+  EXPECT_TRUE(saw_query_word) << hit.snippet().text();
+}
+
+TEST_F(KnowledgeBaseServiceTest, HitsCarryLookAskDoLinks) {
+  AddPolicy();
+  AddQa("qa-1", "policy-1");
+  AddGuide("guide-1", "policy-1");
+
+  v1::SearchResponse found = MustSearch("统筹基金报销");
+  const v1::SearchHit* policy_hit = nullptr;
+  for (const v1::SearchHit& h : found.hits()) {
+    if (h.entry_id() == "policy-1") policy_hit = &h;
+  }
+  ASSERT_NE(policy_hit, nullptr);
+  ASSERT_EQ(policy_hit->look_ask_do().qa_pairs_size(), 1);
+  EXPECT_EQ(policy_hit->look_ask_do().qa_pairs(0).target_id(), "qa-1");
+  ASSERT_EQ(policy_hit->look_ask_do().service_guides_size(), 1);
+  EXPECT_EQ(policy_hit->look_ask_do().service_guides(0).target_id(), "guide-1");
+  EXPECT_EQ(policy_hit->look_ask_do().service_guides(0).target_online_service_url(),
+            "https://example.invalid/ydjy");
+
+  // GetEntry shows the same links from both sides.
+  v1::GetEntryRequest get;
+  get.set_entry_id("policy-1");
+  v1::Entry policy;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &policy).ok());
+  int derived = 0;
+  for (const v1::EntryLink& l : policy.links())
+    derived += l.relation() == v1::LINK_RELATION_DERIVED;
+  EXPECT_EQ(derived, 2);
+  get.set_entry_id("qa-1");
+  v1::Entry qa;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &qa).ok());
+  EXPECT_EQ(qa.qa_pair().source_document_title(), policy.title());
+  EXPECT_NE(qa.qa_pair().source_passage_text().find("百分之八十五"), std::string::npos);
+}
+
+TEST_F(KnowledgeBaseServiceTest, StaleVersionIsAbortedAndRequestIdReplays) {
+  v1::Entry created = AddPolicy();
+  v1::UpsertEntryRequest update = PolicyRequest("policy-1");
+  update.set_expected_version(1);
+  update.set_request_id("3f2a8c1e-0000-4000-8000-000000000001");
+  update.mutable_entry()->set_title("长沙市职工基本医疗保险住院待遇办法（修订）");
+  v1::UpsertEntryResponse first;
+  ASSERT_TRUE(Upsert(update, &first).ok());
+  EXPECT_EQ(first.entry().version(), 2);
+
+  // A retry of the same request returns the original response, even though version 1 is stale.
+  v1::UpsertEntryResponse replay;
+  ASSERT_TRUE(Upsert(update, &replay).ok());
+  EXPECT_EQ(replay.entry().version(), 2);
+
+  // A different writer still holding version 1 loses.
+  update.clear_request_id();
+  update.mutable_entry()->set_title("另一个标题");
+  v1::UpsertEntryResponse stale;
+  grpc::Status s = Upsert(update, &stale);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("expected_version"), std::string::npos);
+
+  // The same request_id with another request is INVALID_ARGUMENT naming request_id.
+  update.set_request_id("3f2a8c1e-0000-4000-8000-000000000001");
+  s = Upsert(update, &stale);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("request_id"), std::string::npos);
+
+  // Creating an id that is taken is ALREADY_EXISTS.
+  s = Upsert(PolicyRequest("policy-1"), &stale);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(KnowledgeBaseServiceTest, RepealedEntryLeavesDefaultSearchButStaysReadable) {
+  v1::Entry created = AddPolicy();
+  AddQa("qa-1", "policy-1");
+  v1::SetStatusResponse changed;
+  grpc::Status s = SetStatus("policy-1", created.version(), v1::ENTRY_STATUS_REPEALED, &changed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(changed.entry().status(), v1::ENTRY_STATUS_REPEALED);
+  EXPECT_TRUE(changed.entry().inactive());
+  EXPECT_EQ(changed.entry().version(), created.version() + 1);
+  ASSERT_EQ(changed.entry().status_history_size(), 1);
+  EXPECT_EQ(changed.entry().status_history(0).changed_by(), "editor-wang");
+  ASSERT_EQ(changed.affected_qa_pair_ids_size(), 1);
+  EXPECT_EQ(changed.affected_qa_pair_ids(0), "qa-1");
+
+  v1::SearchResponse active_only = MustSearch("异地就医备案");
+  for (const v1::SearchHit& h : active_only.hits()) {
+    EXPECT_NE(h.entry_id(), "policy-1");
+  }
+  v1::SearchResponse with_inactive = MustSearch("异地就医备案", /*include_inactive=*/true);
+  ASSERT_GT(with_inactive.hits_size(), 0);
+  EXPECT_EQ(with_inactive.hits(0).entry_id(), "policy-1");
+  EXPECT_TRUE(with_inactive.hits(0).inactive());
+  EXPECT_EQ(with_inactive.hits(0).status(), v1::ENTRY_STATUS_REPEALED);
+
+  v1::GetEntryRequest get;
+  get.set_entry_id("policy-1");
+  v1::Entry read;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &read).ok());
+  EXPECT_TRUE(read.inactive());
+
+  // Repealed cannot be repealed again, and a stale version is aborted before that.
+  s = SetStatus("policy-1", read.version(), v1::ENTRY_STATUS_REPEALED, &changed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // Back to in force is a correction: it needs a reason, and the current version.
+  s = SetStatus("policy-1", read.version(), v1::ENTRY_STATUS_IN_FORCE, &changed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("reason"), std::string::npos);
+  s = SetStatus("policy-1", 1, v1::ENTRY_STATUS_IN_FORCE, &changed, "wrongly repealed");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+}
+
+TEST_F(KnowledgeBaseServiceTest, EntriesLinksAndStatusSurviveARestart) {
+  v1::Entry created = AddPolicy();
+  AddQa("qa-1", "policy-1");
+  v1::SetStatusResponse changed;
+  ASSERT_TRUE(SetStatus("policy-1", created.version(), v1::ENTRY_STATUS_AMENDED, &changed).ok());
+
+  Stop();
+  Start();
+
+  v1::GetEntryRequest get;
+  get.set_entry_id("policy-1");
+  v1::Entry read;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &read).ok());
+  EXPECT_EQ(read.status(), v1::ENTRY_STATUS_AMENDED);
+  EXPECT_EQ(read.version(), 2);
+  ASSERT_EQ(read.links_size(), 1);
+  EXPECT_EQ(read.links(0).target_id(), "qa-1");
+
+  v1::SearchResponse found = MustSearch("异地就医备案", /*include_inactive=*/true);
+  ASSERT_GT(found.hits_size(), 0);
+  EXPECT_EQ(found.hits(0).entry_id(), "policy-1");
+  EXPECT_EQ(found.hits(0).status(), v1::ENTRY_STATUS_AMENDED);
+}
+
+TEST_F(KnowledgeBaseServiceTest, RolesAreChecked) {
+  v1::UpsertEntryResponse out;
+  grpc::Status s = Upsert(PolicyRequest("policy-1"), &out, "agent");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  s = Upsert(PolicyRequest("policy-1"), &out, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  v1::SearchRequest r;
+  r.set_query("住院");
+  v1::SearchResponse found;
+  EXPECT_EQ(Search(r, &found, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  v1::ListGapsResponse gaps;
+  EXPECT_EQ(stub_->ListGaps(ContextWithToken("agent").get(), {}, &gaps).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(KnowledgeBaseServiceTest, BadRequestsNameTheField) {
+  AddPolicy();
+  v1::SearchRequest r;
+  r.set_query("！！！");
+  v1::SearchResponse found;
+  grpc::Status s = Search(r, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("query", 0), 0u) << s.error_message();
+
+  r.set_query("住院");
+  r.mutable_filter()->mutable_publish_date_range()->set_start_date("2024/01/05");
+  s = Search(r, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("filter.publish_date_range.start_date"), std::string::npos);
+
+  v1::UpsertEntryRequest bad = PolicyRequest("policy-2");
+  bad.mutable_entry()->mutable_policy_document()->set_effective_date("2023-02-30");
+  v1::UpsertEntryResponse out;
+  s = Upsert(bad, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("entry.policy_document.effective_date"), std::string::npos);
+}
+
+TEST_F(KnowledgeBaseServiceTest, ApplicableRegionKeepsEntriesOfTheRegionsAbove) {
+  AddPolicy();  // 湖南/长沙
+  v1::UpsertEntryRequest other = PolicyRequest("policy-zz");
+  other.mutable_entry()->set_region("湖南/株洲");
+  MustUpsert(other);
+  v1::SearchRequest r;
+  r.set_query("住院报销比例");
+  r.mutable_filter()->set_applicable_region("湖南/长沙/岳麓区");
+  v1::SearchResponse found;
+  ASSERT_TRUE(Search(r, &found).ok());
+  ASSERT_GT(found.hits_size(), 0);
+  for (const v1::SearchHit& h : found.hits()) EXPECT_EQ(h.entry_id(), "policy-1");
+}
+
+TEST_F(KnowledgeBaseServiceTest, SearchPagesWithATokenBoundToTheRequest) {
+  AddPolicy();
+  v1::SearchRequest r;
+  r.set_query("参保职工医疗");
+  r.set_page_size(1);
+  v1::SearchResponse first;
+  ASSERT_TRUE(Search(r, &first).ok());
+  ASSERT_EQ(first.hits_size(), 1);
+  ASSERT_FALSE(first.next_page_token().empty());
+  r.set_page_token(first.next_page_token());
+  v1::SearchResponse second;
+  ASSERT_TRUE(Search(r, &second).ok());
+  ASSERT_EQ(second.hits_size(), 1);
+  EXPECT_NE(second.hits(0).passage_label(), first.hits(0).passage_label());
+  r.set_query("其他问题");
+  grpc::Status s = Search(r, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("page_token"), std::string::npos);
+}
+
+TEST_F(KnowledgeBaseServiceTest, DeleteRefusesASourceDocumentAndUnlinks) {
+  v1::Entry policy = AddPolicy();
+  AddQa("qa-1", "policy-1");
+  AddGuide("guide-1", "policy-1");
+  v1::DeleteEntryRequest del;
+  del.set_entry_id("policy-1");
+  del.set_expected_version(policy.version());
+  v1::DeleteEntryResponse deleted;
+  grpc::Status s = stub_->DeleteEntry(ContextWithToken("editor").get(), del, &deleted);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("qa-1"), std::string::npos);
+
+  del.set_entry_id("qa-1");
+  del.set_expected_version(1);
+  ASSERT_TRUE(stub_->DeleteEntry(ContextWithToken("editor").get(), del, &deleted).ok());
+  del.set_entry_id("policy-1");
+  del.set_expected_version(policy.version());
+  s = stub_->DeleteEntry(ContextWithToken("editor").get(), del, &deleted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(deleted.unlinked_entry_ids_size(), 1);
+  EXPECT_EQ(deleted.unlinked_entry_ids(0), "guide-1");
+
+  v1::GetEntryRequest get;
+  get.set_entry_id("policy-1");
+  v1::Entry read;
+  EXPECT_EQ(stub_->GetEntry(ContextWithToken("agent").get(), get, &read).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  get.set_entry_id("guide-1");
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &read).ok());
+  EXPECT_EQ(read.links_size(), 0);
+  EXPECT_EQ(read.version(), 2);
+  v1::SearchResponse after = MustSearch("统筹基金报销");
+  for (const v1::SearchHit& h : after.hits()) {
+    EXPECT_NE(h.entry_id(), "policy-1");
+  }
+}
+
+TEST_F(KnowledgeBaseServiceTest, QueriesWithoutAnswerShowUpInListGaps) {
+  AddPolicy();
+  v1::SearchResponse none = MustSearch("宠物狗办证");
+  EXPECT_EQ(none.hits_size(), 0);
+  MustSearch("宠物狗办证");
+
+  v1::RecordFeedbackRequest feedback;
+  feedback.set_query("住院报销比例");
+  feedback.set_type(v1::FEEDBACK_TYPE_NO_ANSWER);
+  v1::RecordFeedbackResponse recorded;
+  ASSERT_TRUE(
+      stub_->RecordFeedback(ContextWithToken("agent").get(), feedback, &recorded).ok());
+
+  v1::ListGapsRequest list;
+  list.set_order_by(v1::GAP_ORDER_MOST_FREQUENT_FIRST);
+  v1::ListGapsResponse gaps;
+  grpc::Status s = stub_->ListGaps(ContextWithToken("editor").get(), list, &gaps);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(gaps.gaps_size(), 2);
+  EXPECT_EQ(gaps.gaps(0).question(), "宠物狗办证");
+  EXPECT_EQ(gaps.gaps(0).count(), 2);
+  EXPECT_EQ(gaps.gaps(0).no_hit_count(), 2);
+  EXPECT_EQ(gaps.gaps(0).principal_count(), 1);
+  EXPECT_EQ(gaps.gaps(0).reason(), v1::GAP_REASON_NO_HITS);
+  EXPECT_EQ(gaps.gaps(1).reason(), v1::GAP_REASON_REPORTED_NO_ANSWER);
+
+  v1::StatsResponse stats;
+  ASSERT_TRUE(stub_->Stats(ContextWithToken("supervisor").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.total_entries(), 1);
+  EXPECT_EQ(stats.active_entries(), 1);
+  EXPECT_EQ(stats.open_gaps(), 2);
+  EXPECT_GT(stats.total_passages(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+// ---------------------------------------------------------------------------------------------
+
+v1::ImportItem PolicyItem(const std::string& source_id, const std::string& title,
+                          const std::string& publish_date, const std::string& body,
+                          v1::ContentFormat format = v1::CONTENT_FORMAT_PLAIN_TEXT) {
+  v1::ImportItem item;
+  item.set_source_id(source_id);
+  v1::Entry* e = item.mutable_entry();
+  e->set_kind(v1::ENTRY_KIND_POLICY_DOCUMENT);
+  e->set_title(title);
+  e->set_region("湖南/长沙");
+  e->set_category_path("社会保障/医疗保险");
+  e->mutable_policy_document()->set_publish_date(publish_date);
+  item.mutable_content()->set_format(format);
+  item.mutable_content()->set_text(body);
+  return item;
+}
+
+constexpr char kFundPolicyText[] =
+    "第一条 为规范住房公积金提取管理，保障缴存职工合法权益，根据国务院《住房公积金管理条例》，"
+    "结合本市实际，制定本办法。\n"
+    "第二条 缴存职工购买、建造、翻建、大修自住住房的，可以申请提取本人住房公积金账户内的存储余额。\n"
+    "第三条 缴存职工租赁自住住房，家庭名下在本市无自有住房的，每年可以提取一次，"
+    "提取额度不超过当年实际支付的房租，单身职工每年最高提取一万二千元。\n"
+    "第四条 职工离休、退休，或者完全丧失劳动能力并与单位终止劳动关系的，可以提取全部余额。\n"
+    "第五条 申请提取住房公积金的，应当向住房公积金管理中心提交身份证件和相关证明材料，"
+    "管理中心自受理申请之日起三个工作日内作出准予提取或者不准提取的决定。\n";
+
+class ImportTest : public KnowledgeBaseServiceTest {
+ protected:
+  grpc::Status Import(const std::string& source, const std::vector<v1::ImportItem>& items,
+                      v1::ImportResponse* response, const std::string& token = "editor") {
+    auto context = ContextWithToken(token);
+    std::unique_ptr<grpc::ClientWriter<v1::ImportRequest>> writer =
+        stub_->Import(context.get(), response);
+    v1::ImportRequest header;
+    header.mutable_header()->set_source_name(source);
+    writer->Write(header);
+    for (const v1::ImportItem& item : items) {
+      v1::ImportRequest request;
+      *request.mutable_item() = item;
+      if (!writer->Write(request)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  v1::StatsResponse Stats() {
+    v1::StatsResponse stats;
+    EXPECT_TRUE(stub_->Stats(ContextWithToken("editor").get(), {}, &stats).ok());
+    return stats;
+  }
+};
+
+TEST_F(ImportTest, ImportingTheSameItemsTwiceCreatesNoDuplicate) {
+  std::vector<v1::ImportItem> items = {
+      PolicyItem("fund-1", "长沙市住房公积金提取管理办法", "2023-03-01", kFundPolicyText),
+      PolicyItem("med-1", "长沙市职工基本医疗保险住院待遇办法", "2023-05-09", kMedicalPolicyText)};
+  v1::ImportResponse first;
+  grpc::Status s = Import("regulatory-system", items, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(first.results_size(), 2);
+  EXPECT_EQ(first.results(0).outcome(), v1::IMPORT_OUTCOME_CREATED) << first.results(0).message();
+  EXPECT_EQ(first.results(1).outcome(), v1::IMPORT_OUTCOME_CREATED) << first.results(1).message();
+  EXPECT_EQ(first.totals().created(), 2);
+
+  v1::ImportResponse second;
+  ASSERT_TRUE(Import("regulatory-system", items, &second).ok());
+  EXPECT_EQ(second.totals().unchanged(), 2);
+  EXPECT_EQ(second.results(0).entry_id(), first.results(0).entry_id());
+
+  // The same document from another source, wrapped in HTML with full-width digits and other
+  // line breaks, merges into the first entry and keeps both source references.
+  std::string html = "<html><body><div class=\"nav\">首页 &gt; 政策文件</div><article>"
+                     "<h1>长沙市住房公积金提取管理办法</h1><p>" +
+                     std::string(kFundPolicyText) + "</p></article></body></html>";
+  v1::ImportItem variant = PolicyItem("web-778", "长沙市住房公积金提取管理办法", "2023-03-01",
+                                      html, v1::CONTENT_FORMAT_HTML);
+  variant.mutable_entry()->set_id("web:778");
+  v1::ImportResponse third;
+  ASSERT_TRUE(Import("government-website", {variant}, &third).ok());
+  ASSERT_EQ(third.results_size(), 1);
+  EXPECT_EQ(third.results(0).outcome(), v1::IMPORT_OUTCOME_DUPLICATE) << third.results(0).message();
+  EXPECT_EQ(third.results(0).duplicate_of_id(), first.results(0).entry_id());
+  v1::StatsResponse stats = Stats();
+  EXPECT_EQ(stats.total_entries(), 2);
+  ASSERT_EQ(stats.sources_size(), 2);  // government-website, regulatory-system
+  EXPECT_EQ(stats.sources(1).source_name(), "regulatory-system");
+  EXPECT_EQ(stats.sources(1).import_count(), 2);
+  EXPECT_EQ(stats.sources(1).last_import_totals().unchanged(), 2);
+  EXPECT_EQ(stats.sources(0).merged_duplicate_count(), 1);
+
+  v1::GetEntryRequest get;
+  get.set_entry_id(first.results(0).entry_id());
+  v1::Entry merged;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &merged).ok());
+  ASSERT_EQ(merged.sources_size(), 2);
+  EXPECT_EQ(merged.sources(1).source_name(), "government-website");
+  EXPECT_TRUE(merged.sources(1).merged_duplicate());
+
+  // The id the duplicate proposed is an alias of the entry it merged into.
+  get.set_entry_id("web:778");
+  v1::Entry by_alias;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &by_alias).ok());
+  EXPECT_EQ(by_alias.id(), merged.id());
+  ASSERT_EQ(merged.merged_ids_size(), 1);
+  EXPECT_EQ(merged.merged_ids(0), "web:778");
+}
+
+TEST_F(ImportTest, ABadItemIsRejectedWithItsReasonAndTheRestImported) {
+  v1::ImportItem fund =
+      PolicyItem("fund-1", "长沙市住房公积金提取管理办法", "2023-03-01", kFundPolicyText);
+  fund.mutable_entry()->clear_category_path();
+  v1::ImportItem no_title =
+      PolicyItem("bad-1", "", "2023-03-01", "第一条 没有标题的文件。\n");
+  v1::ImportItem bad_date = PolicyItem("bad-2", "日期错误的文件", "2023-02-30", kFundPolicyText);
+  v1::ImportItem empty = PolicyItem("bad-3", "空文件", "2023-03-01", "   \n");
+  std::vector<v1::ImportItem> items = {
+      no_title, fund, bad_date, empty};
+  v1::ImportResponse response;
+  ASSERT_TRUE(Import("regulatory-system", items, &response).ok());
+  ASSERT_EQ(response.results_size(), 4);
+  EXPECT_EQ(response.results(0).outcome(), v1::IMPORT_OUTCOME_REJECTED);
+  EXPECT_EQ(response.results(0).rejection_reason(), v1::REJECTION_REASON_MISSING_FIELD);
+  EXPECT_EQ(response.results(0).rejected_field(), "entry.title");
+  EXPECT_EQ(response.results(1).outcome(), v1::IMPORT_OUTCOME_CREATED);
+  EXPECT_EQ(response.results(2).rejection_reason(), v1::REJECTION_REASON_INVALID_FIELD);
+  EXPECT_EQ(response.results(2).rejected_field(), "entry.policy_document.publish_date");
+  EXPECT_EQ(response.results(3).rejection_reason(), v1::REJECTION_REASON_EMPTY_CONTENT);
+  EXPECT_EQ(response.totals().rejected(), 3);
+  EXPECT_EQ(response.totals().created(), 1);
+  EXPECT_EQ(Stats().total_entries(), 1);
+
+  // The pipeline classified and tagged the entry, which came without a category or tags.
+  v1::GetEntryRequest get;
+  get.set_entry_id(response.results(1).entry_id());
+  v1::Entry imported;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &imported).ok());
+  EXPECT_EQ(imported.category_path().rfind("住房", 0), 0u) << imported.category_path();
+  EXPECT_FALSE(imported.tags().empty());
+
+  // Roles: an agent may not import.
+  v1::ImportResponse denied;
+  EXPECT_EQ(Import("regulatory-system", items, &denied, "agent").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ImportTest, ANewerVersionSupersedesTheOlder) {
+  v1::ImportResponse first;
+  ASSERT_TRUE(Import("regulatory-system",
+                     {PolicyItem("fund-2019", "长沙市住房公积金提取管理办法", "2019-06-01",
+                                 kFundPolicyText)},
+                     &first)
+                  .ok());
+  ASSERT_EQ(first.results(0).outcome(), v1::IMPORT_OUTCOME_CREATED);
+  std::string amended = kFundPolicyText;
+  amended.replace(amended.find("一万二千元"), std::string("一万二千元").size(), "一万八千元");
+  v1::ImportResponse second;
+  ASSERT_TRUE(Import("regulatory-system",
+                     {PolicyItem("fund-2024", "长沙市住房公积金提取管理办法（修订）", "2024-06-01",
+                                 amended)},
+                     &second)
+                  .ok());
+  ASSERT_EQ(second.results_size(), 1);
+  EXPECT_EQ(second.results(0).outcome(), v1::IMPORT_OUTCOME_SUPERSEDED)
+      << second.results(0).message();
+  ASSERT_EQ(second.results(0).superseded_entry_ids_size(), 1);
+  EXPECT_EQ(second.results(0).superseded_entry_ids(0), first.results(0).entry_id());
+
+  v1::GetEntryRequest get;
+  get.set_entry_id(first.results(0).entry_id());
+  v1::Entry older;
+  ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &older).ok());
+  EXPECT_EQ(older.status(), v1::ENTRY_STATUS_AMENDED);
+  EXPECT_TRUE(older.inactive());
+  EXPECT_EQ(older.superseded_by(), second.results(0).entry_id());
+
+  // Default search answers with the version in force only.
+  v1::SearchResponse found = MustSearch("租房提取公积金");
+  ASSERT_GT(found.hits_size(), 0);
+  for (const v1::SearchHit& h : found.hits()) {
+    EXPECT_EQ(h.entry_id(), second.results(0).entry_id());
+  }
+}
+
+TEST_F(KnowledgeBaseServiceTest, SuggestCompletesTitlesQuestionsAndFrequentQueries) {
+  AddPolicy();
+  AddQa("qa-1", "policy-1");
+  v1::SuggestRequest r;
+  r.set_prefix("职工住院");
+  v1::SuggestResponse out;
+  ASSERT_TRUE(stub_->Suggest(ContextWithToken("agent").get(), r, &out).ok());
+  ASSERT_GE(out.suggestions_size(), 1);
+  EXPECT_EQ(out.suggestions(0).text(), "职工住院报销比例是多少？");
+  EXPECT_EQ(out.suggestions(0).entry_id(), "qa-1");
+  ASSERT_EQ(out.suggestions(0).highlights_size(), 1);
+  EXPECT_EQ(out.suggestions(0).highlights(0).start(), 0);
+  EXPECT_EQ(out.suggestions(0).highlights(0).end(), 4);
+
+  // A query becomes a suggestion once three different agents searched it.
+  std::string tokens;
+  for (const char* name : {"a1", "a2", "a3"}) {
+    tokens += HashToken(name) + " agent-" + name + " agent\n";
+  }
+  tokens += HashToken("editor") + " editor-wang editor\n";
+  Stop();
+  tokens_ = *TokenRegistry::Parse(tokens);
+  Start();
+  for (const char* agent : {"a1", "a2", "a3"}) {
+    v1::SearchRequest search;
+    search.set_query("住院费用报销");
+    v1::SearchResponse found;
+    ASSERT_TRUE(Search(search, &found, agent).ok());
+  }
+  r.set_prefix("住院费");
+  out.Clear();
+  ASSERT_TRUE(stub_->Suggest(ContextWithToken("a1").get(), r, &out).ok());
+  ASSERT_GE(out.suggestions_size(), 1);
+  EXPECT_EQ(out.suggestions(0).text(), "住院费用报销");
+  EXPECT_EQ(out.suggestions(0).source(), v1::SUGGESTION_SOURCE_FREQUENT_QUERY);
+  EXPECT_EQ(out.suggestions(0).query_count(), 3);
+
+  r.set_prefix(std::string(65, 'a'));
+  EXPECT_EQ(stub_->Suggest(ContextWithToken("a1").get(), r, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ImportTest, TheDemoKnowledgeBaseLoadsWithLinks) {
+  absl::StatusOr<std::vector<v1::ImportItem>> items =
+      ReadDemoKnowledgeBase("services/kb/demo/knowledge_base.jsonl");
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_GE(items->size(), 100u);
+  v1::ImportHeader header;
+  header.set_source_name(kDemoSourceName);
+  absl::StatusOr<v1::ImportResponse> imported =
+      service_->ImportItems(Principal{"demo-loader", Role::kAdmin, ""}, header, *items);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  for (const v1::ImportItemResult& r : imported->results()) {
+    EXPECT_NE(r.outcome(), v1::IMPORT_OUTCOME_REJECTED) << r.source_id() << ": " << r.message();
+    EXPECT_NE(r.outcome(), v1::IMPORT_OUTCOME_DUPLICATE)
+        << r.source_id() << " merged into " << r.duplicate_of_id();
+  }
+  EXPECT_EQ(Stats().total_entries(), static_cast<int64_t>(items->size()));
+  absl::StatusOr<bool> has_entries = service_->HasEntries();
+  ASSERT_TRUE(has_entries.ok());
+  EXPECT_TRUE(*has_entries);
+
+  // The versions the file names are linked both ways.
+  int superseded = 0;
+  for (const v1::ImportItem& item : *items) {
+    if (item.entry().superseded_by().empty()) continue;
+    ++superseded;
+    v1::GetEntryRequest get;
+    get.set_entry_id(item.entry().id());
+    v1::Entry old_version;
+    ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &old_version).ok());
+    EXPECT_EQ(old_version.superseded_by(), item.entry().superseded_by()) << item.entry().id();
+    EXPECT_TRUE(old_version.inactive());
+    get.set_entry_id(item.entry().superseded_by());
+    v1::Entry new_version;
+    ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &new_version).ok());
+    EXPECT_NE(std::find(new_version.supersedes().begin(), new_version.supersedes().end(),
+                        item.entry().id()),
+              new_version.supersedes().end());
+  }
+  EXPECT_EQ(superseded, 4);
+
+  // Look, ask, do: the policy on pensions answers with its Q&A pairs and its service guide.
+  v1::SearchResponse found = MustSearch("养老保险缴费比例");
+  ASSERT_GT(found.hits_size(), 0);
+  bool linked = false;
+  for (const v1::SearchHit& h : found.hits()) {
+    linked = linked || (h.look_ask_do().qa_pairs_size() > 0 &&
+                        h.look_ask_do().service_guides_size() > 0) ||
+             h.look_ask_do().policies_size() > 0;
+  }
+  EXPECT_TRUE(linked);
+}
+
+}  // namespace
+}  // namespace hotline::kb
