@@ -4,6 +4,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "common/server_main.h"
+#include "common/telemetry.h"
 #include "common/status_macros.h"
 #include "services/kb/demo_loader.h"
 #include "services/kb/kb_flags.h"
@@ -62,7 +63,12 @@ absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
       }
     }
   }
+  // The worker queue on /metrics; the gauge shares ownership of the service it reads.
+  auto gauge = std::shared_ptr<hotline::telemetry::GaugeHandle>(hotline::telemetry::AddGauge(
+      "hotline_worker_queue_length", "calls waiting for a worker thread", {{"pool", "kb-worker"}},
+      [raw = service.get()] { return static_cast<double>(raw->worker_queue_length()); }));
   hotline::HostedService hosted;
+  hosted.on_shutdown = [gauge]() mutable { gauge.reset(); };
   hosted.service = std::move(service);
   hosted.health_name = kb::KnowledgeBaseService::kName;
   return std::vector<hotline::HostedService>{std::move(hosted)};

@@ -72,6 +72,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // Loads the search index and the link maps from the store. Call once before serving.
   absl::Status Init();
 
+  // Calls waiting for a worker thread (an exported gauge).
+  size_t worker_queue_length() const { return workers_ ? workers_->queue_length() : 0; }
+
   // Runs items through the Import pipeline in process (the demo loader, start-up imports), as
   // `principal`. Rejected items are reported in the response, not as an error.
   absl::StatusOr<v1::ImportResponse> ImportItems(const Principal& principal,
