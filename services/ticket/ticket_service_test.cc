@@ -282,6 +282,115 @@ TEST_F(TicketServiceTest, FullLoopWithReturnExtensionDissatisfiedCallbackAndReop
   EXPECT_EQ(Get(t.id()).events_size(), full.events_size());
 }
 
+TEST_F(TicketServiceTest, EveryOtherTransitionOfTheLoop) {
+  v1::Ticket out;
+  // Reject at review, with a reason.
+  v1::Ticket rejected = Create();
+  v1::RejectTicketRequest reject;
+  reject.set_ticket_id(rejected.id());
+  reject.set_expected_version(rejected.version());
+  reject.set_reason("不属于政府职责范围");
+  ASSERT_TRUE(stub_->RejectTicket(ContextWithToken("reviewer").get(), reject, &out).ok());
+  EXPECT_EQ(out.state(), v1::TICKET_STATE_REJECTED);
+  EXPECT_EQ(out.state_reason(), "不属于政府职责范围");
+
+  // Merge a duplicate report into the ticket of the same matter.
+  v1::Ticket target = Create();
+  v1::Ticket duplicate = Create();
+  v1::MergeTicketRequest merge;
+  merge.set_ticket_id(duplicate.id());
+  merge.set_expected_version(duplicate.version());
+  merge.set_target_ticket_id(target.id());
+  ASSERT_TRUE(stub_->MergeTicket(ContextWithToken("reviewer").get(), merge, &out).ok());
+  EXPECT_EQ(out.state(), v1::TICKET_STATE_MERGED);
+  EXPECT_EQ(out.merged_into_ticket_id(), target.id());
+  target = Get(target.id());
+  ASSERT_EQ(target.merged_ticket_ids_size(), 1);
+  EXPECT_EQ(target.merged_ticket_ids(0), duplicate.id());
+  EXPECT_EQ(target.version(), 2);
+
+  // A refused return puts the work order back with the department, never to be returned again.
+  v1::Ticket t = Confirm(target);
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
+  t = Sign(t, "water");
+  auto ret = WorkOrderRequest<v1::ReturnWorkOrderRequest>(t, "water");
+  ret.set_reason("应由住建部门办理");
+  ASSERT_TRUE(stub_->ReturnWorkOrder(ContextWithToken("water").get(), ret, &t).ok());
+  v1::RefuseReturnRequest refuse;
+  refuse.set_ticket_id(t.id());
+  refuse.set_work_order_id(Order(t, "water").id());
+  refuse.set_expected_version(t.version());
+  refuse.set_reason("供水设施属水务部门职责");
+  ASSERT_TRUE(stub_->RefuseReturn(ContextWithToken("reviewer").get(), refuse, &t).ok());
+  EXPECT_EQ(Order(t, "water").state(), v1::WORK_ORDER_STATE_SIGNED);
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  ret.set_expected_version(t.version());
+  grpc::Status s = stub_->ReturnWorkOrder(ContextWithToken("water").get(), ret, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+
+  // Progress notes and urging are recorded on the work order.
+  auto note = WorkOrderRequest<v1::AddProgressNoteRequest>(t, "water");
+  note.set_text("已现场勘查，计划周五更换加压泵");
+  ASSERT_TRUE(stub_->AddProgressNote(ContextWithToken("water").get(), note, &t).ok());
+  v1::UrgeTicketRequest urge;
+  urge.set_ticket_id(t.id());
+  urge.set_expected_version(t.version());
+  urge.set_message("请加快办理");
+  ASSERT_TRUE(stub_->UrgeTicket(ContextWithToken("supervisor").get(), urge, &t).ok());
+  EXPECT_EQ(Order(t, "water").urge_count(), 1);
+
+  // A refused extension leaves the deadline where it was.
+  absl::Time deadline = FromProto(Order(t, "water").deadline());
+  auto ext = WorkOrderRequest<v1::RequestExtensionRequest>(t, "water");
+  ext.mutable_extension()->set_working_days(3);
+  ext.set_reason("需协调供电");
+  ASSERT_TRUE(stub_->RequestExtension(ContextWithToken("water").get(), ext, &t).ok());
+  v1::DecideExtensionRequest decide;
+  decide.set_ticket_id(t.id());
+  decide.set_work_order_id(Order(t, "water").id());
+  decide.set_expected_version(t.version());
+  decide.set_decision(v1::EXTENSION_DECISION_REFUSE);
+  decide.set_reason("期限内可以完成");
+  ASSERT_TRUE(stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &t).ok());
+  EXPECT_EQ(Order(t, "water").extension().state(), v1::EXTENSION_STATE_REFUSED);
+  EXPECT_EQ(FromProto(Order(t, "water").deadline()), deadline);
+
+  // A supervisor closes the ticket, cancelling the open work order, then reopens it.
+  v1::CloseTicketRequest close;
+  close.set_ticket_id(t.id());
+  close.set_expected_version(t.version());
+  close.set_reason("市民撤回诉求");
+  ASSERT_TRUE(stub_->CloseTicket(ContextWithToken("supervisor").get(), close, &t).ok());
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_CLOSED);
+  EXPECT_EQ(Order(t, "water").state(), v1::WORK_ORDER_STATE_CANCELLED);
+  v1::ReopenTicketRequest reopen;
+  reopen.set_ticket_id(t.id());
+  reopen.set_expected_version(t.version());
+  reopen.set_reason("市民再次来电");
+  reopen.mutable_lead()->set_department_id("housing");
+  ASSERT_TRUE(stub_->ReopenTicket(ContextWithToken("supervisor").get(), reopen, &t).ok());
+  EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
+  EXPECT_EQ(t.cycle(), 2);
+  EXPECT_EQ(Order(t, "housing").role(), v1::WORK_ORDER_ROLE_LEAD);
+  v1::Ticket full = Get(t.id());
+  std::vector<v1::TicketEvent> events(full.events().begin(), full.events().end());
+  EXPECT_EQ(Replay(events)->state, v1::TICKET_STATE_IN_PROGRESS);
+}
+
+TEST_F(TicketServiceTest, ReturnWindowIsEnforced) {
+  v1::Ticket t = Confirm(Create());
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
+  // Two working days from Thursday 26 September 2024: Friday 27 and the make-up Sunday 29.
+  EXPECT_EQ(FromProto(Order(t, "water").return_window_end()), EndOfDay(2024, 9, 29));
+  clock_.Set(Shanghai(2024, 9, 30, 9));
+  auto ret = WorkOrderRequest<v1::ReturnWorkOrderRequest>(t, "water");
+  ret.set_reason("不属于本单位");
+  v1::Ticket out;
+  grpc::Status s = stub_->ReturnWorkOrder(ContextWithToken("water").get(), ret, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("return window"), std::string::npos) << s.error_message();
+}
+
 TEST_F(TicketServiceTest, TwoConcurrentDispatchesOneWins) {
   v1::Ticket t = Confirm(Create());
   std::vector<grpc::Status> results(2);
