@@ -15,6 +15,10 @@ REDIS_PORT="${HOTLINE_REDIS_PORT:-6380}"
 KB_ADDR="127.0.0.1:${HOTLINE_KB_GRPC_PORT:-50051}"
 TICKET_ADDR="127.0.0.1:${HOTLINE_TICKET_GRPC_PORT:-50052}"
 METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_GRPC_PORT:-50053}"
+# Prometheus text metrics of each server.
+KB_PROM="${HOTLINE_KB_PROMETHEUS_PORT:-9101}"
+TICKET_PROM="${HOTLINE_TICKET_PROMETHEUS_PORT:-9102}"
+METRICS_PROM="${HOTLINE_METRICS_PROMETHEUS_PORT:-9103}"
 BIN="$HOTLINE_BUILD/services"
 mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
 
@@ -66,12 +70,12 @@ start_service() {
   pids+=($!)
 }
 # The demo knowledge base is imported on the first start (into an empty store) only.
-start_service kb "$KB_ADDR" --metrics_port=9101 \
+start_service kb "$KB_ADDR" --metrics_port="$KB_PROM" \
   --demo_data="$HOTLINE_ROOT/services/kb/demo/knowledge_base.jsonl"
-start_service ticket "$TICKET_ADDR" --metrics_port=9102 --redis="127.0.0.1:$REDIS_PORT" \
+start_service ticket "$TICKET_ADDR" --metrics_port="$TICKET_PROM" --redis="127.0.0.1:$REDIS_PORT" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
-start_service metrics "$METRICS_ADDR" --metrics_port=9103 --redis="127.0.0.1:$REDIS_PORT" \
+start_service metrics "$METRICS_ADDR" --metrics_port="$METRICS_PROM" --redis="127.0.0.1:$REDIS_PORT" \
   --ticket_config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
 
@@ -88,7 +92,7 @@ The 12345 hotline is running:
   tickets         $TICKET_ADDR
   metrics         $METRICS_ADDR
   redis           127.0.0.1:$REDIS_PORT
-  Prometheus      http://127.0.0.1:9101/metrics (kb), :9102 (tickets), :9103 (metrics)
+  Prometheus      http://127.0.0.1:$KB_PROM/metrics (kb), :$TICKET_PROM (tickets), :$METRICS_PROM (metrics)
 Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 
 Try, in another terminal:
