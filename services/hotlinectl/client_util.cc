@@ -214,18 +214,6 @@ const absl::TimeZone& HotlineTimeZone() {
   return *zone;
 }
 
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  google::protobuf::Timestamp timestamp;
-  int64_t seconds = absl::ToUnixSeconds(time);  // Rounds down, so nanos are never negative.
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(
-      static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
-  return timestamp;
-}
 
 std::string FormatLocalTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M", time, HotlineTimeZone());
@@ -233,7 +221,7 @@ std::string FormatLocalTime(absl::Time time) {
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
-  return FormatLocalTime(FromTimestamp(timestamp));
+  return FormatLocalTime(FromProtoTime(timestamp));
 }
 
 absl::StatusOr<absl::Time> ParseTime(absl::string_view text, DateMeans date_means) {

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -78,8 +79,6 @@ absl::StatusOr<std::string> NewRequestId();
 // no daylight saving time, so the two agree).
 const absl::TimeZone& HotlineTimeZone();
 
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
-google::protobuf::Timestamp ToTimestamp(absl::Time time);
 
 // "2024-05-15 18:00" in the hotline's time zone; "-" for an unset timestamp.
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp);

@@ -335,7 +335,7 @@ absl::StatusOr<google::protobuf::Timestamp> TimeFlag(absl::string_view flag,
   if (!time.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", time.status().message()));
   }
-  return ToTimestamp(*time);
+  return ToProtoTime(*time);
 }
 
 // A limit written as "10" or "10d" (working days), "48h" (hours) or a deadline.
@@ -555,7 +555,7 @@ void PrintWorkOrder(std::ostream& out, const api::WorkOrder& w) {
   out << pad << "deadline " << FormatTimestamp(w.deadline());
   if (!w.time_limit().has_deadline()) out << " (" << LimitText(w.time_limit()) << ")";
   if (w.has_original_deadline() &&
-      FromTimestamp(w.original_deadline()) != FromTimestamp(w.deadline())) {
+      FromProtoTime(w.original_deadline()) != FromProtoTime(w.deadline())) {
     out << ", originally " << FormatTimestamp(w.original_deadline());
   }
   out << "   warning " << Show(kWarnings, w.warning_level()) << "\n";

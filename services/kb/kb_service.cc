@@ -1059,7 +1059,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
     if (r.min_count() < 0) return absl::InvalidArgumentError("min_count: must not be negative");
     const bool has_start = r.has_start_time(), has_end = r.has_end_time();
-    if (has_start && has_end && FromProto(r.start_time()) > FromProto(r.end_time())) {
+    if (has_start && has_end && FromProtoTime(r.start_time()) > FromProtoTime(r.end_time())) {
       return absl::InvalidArgumentError("start_time: after end_time");
     }
     const absl::Time now = options_.clock->Now();
@@ -1077,9 +1077,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
             parse_error = absl::DataLossError(absl::StrCat("gap '", key, "' is corrupt"));
             return false;
           }
-          const absl::Time last = FromProto(gap.last_seen_time());
-          if (has_start && last < FromProto(r.start_time())) return true;
-          if (has_end && FromProto(gap.first_seen_time()) > FromProto(r.end_time())) return true;
+          const absl::Time last = FromProtoTime(gap.last_seen_time());
+          if (has_start && last < FromProtoTime(r.start_time())) return true;
+          if (has_end && FromProtoTime(gap.first_seen_time()) > FromProtoTime(r.end_time())) return true;
           if (gap.count() < r.min_count()) return true;
           if (gap.resolved() && !r.include_resolved()) return true;
           if (!r.reasons().empty() &&
@@ -1093,7 +1093,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
     RETURN_IF_ERROR(parse_error);
     const bool by_count = r.order_by() == v1::GAP_ORDER_MOST_FREQUENT_FIRST;
     std::sort(gaps.begin(), gaps.end(), [by_count](const v1::Gap& a, const v1::Gap& b) {
-      const absl::Time ta = FromProto(a.last_seen_time()), tb = FromProto(b.last_seen_time());
+      const absl::Time ta = FromProtoTime(a.last_seen_time()), tb = FromProtoTime(b.last_seen_time());
       if (by_count && a.count() != b.count()) return a.count() > b.count();
       if (ta != tb) return ta > tb;
       return a.id() < b.id();

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/proto_time.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
@@ -24,11 +25,6 @@ constexpr absl::Duration kPageTokenLifetime = absl::Hours(6);
 const std::initializer_list<Role> kReaders = {Role::kSupervisor, Role::kReviewer,
                                               Role::kDepartment};
 
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(ToMicros(t));
-}
-
-google::protobuf::Timestamp ProtoTime(absl::Time t) { return MicrosToProto(absl::ToUnixMicros(t)); }
 
 google::protobuf::Duration ProtoDuration(absl::Duration d) {
   google::protobuf::Duration out;
@@ -353,7 +349,7 @@ v1::Figures MetricsService::ToFigures(const Counters& c, absl::Time as_of) const
   h->set_has_average(c[kReplied] > 0);
   h->set_average_working_hours(c[kReplied] > 0 ? h->total_working_hours() / c[kReplied] : 0);
   v1::Backlog* b = f.mutable_backlog();
-  *b->mutable_as_of() = ProtoTime(as_of);
+  *b->mutable_as_of() = ToProtoTime(as_of);
   int64_t open = 0;
   for (int state = kAwaitingSign; state <= kAwaitingCallback; ++state) {
     int64_t count = c[BacklogField(state)];
@@ -423,7 +419,7 @@ v1::GetSummaryResponse MetricsService::Summarize(const Selection& selection, con
     *row->mutable_figures() = ToFigures(counts, t.as_of);
   }
   response.mutable_data_version()->set_last_applied_sequence(t.sequence);
-  *response.mutable_data_version()->mutable_computed_at() = ProtoTime(now);
+  *response.mutable_data_version()->mutable_computed_at() = ToProtoTime(now);
   return response;
 }
 
@@ -456,7 +452,7 @@ grpc::ServerUnaryReactor* MetricsService::GetSummary(grpc::CallbackServerContext
         if (p.kind() == v1::PERIOD_KIND_UNSPECIFIED || !v1::PeriodKind_IsValid(p.kind())) {
           return absl::InvalidArgumentError("period.kind must be set");
         }
-        absl::Time at = p.has_at() ? TimeOf(p.at()) : now;
+        absl::Time at = p.has_at() ? FromProtoTime(p.at()) : now;
         if (at > now) return absl::InvalidArgumentError("period.at is in the future");
         window = PeriodContaining(p.kind(), at);
         break;
@@ -465,8 +461,8 @@ grpc::ServerUnaryReactor* MetricsService::GetSummary(grpc::CallbackServerContext
         const v1::TimeRange& r = request->range();
         if (!r.has_start()) return absl::InvalidArgumentError("range.start must be set");
         if (!r.has_end()) return absl::InvalidArgumentError("range.end must be set");
-        window.start = TimeOf(r.start());
-        window.end = TimeOf(r.end());
+        window.start = FromProtoTime(r.start());
+        window.end = FromProtoTime(r.end());
         if (window.end <= window.start) {
           return absl::InvalidArgumentError("range.end must be after range.start");
         }
@@ -503,7 +499,7 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
     if (request->period_count() > 366) {
       return absl::InvalidArgumentError("period_count must be at most 366");
     }
-    absl::Time end_at = request->has_end_at() ? TimeOf(request->end_at()) : now;
+    absl::Time end_at = request->has_end_at() ? FromProtoTime(request->end_at()) : now;
     if (end_at > now) return absl::InvalidArgumentError("end_at is in the future");
     int count = request->period_count();
     if (count == 0) count = kind == v1::PERIOD_KIND_DAY ? 30 : 12;
@@ -523,7 +519,7 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
       *point->mutable_figures() = ToFigures(tallies[i].totals, tallies[i].as_of);
     }
     response->mutable_data_version()->set_last_applied_sequence(tallies.front().sequence);
-    *response->mutable_data_version()->mutable_computed_at() = ProtoTime(now);
+    *response->mutable_data_version()->mutable_computed_at() = ToProtoTime(now);
     return absl::OkStatus();
   });
 }
@@ -586,7 +582,7 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
     }
     response->set_total_size(page.total);
     response->mutable_data_version()->set_last_applied_sequence(page.sequence);
-    *response->mutable_data_version()->mutable_computed_at() = ProtoTime(now);
+    *response->mutable_data_version()->mutable_computed_at() = ToProtoTime(now);
     return absl::OkStatus();
   });
 }
@@ -658,7 +654,7 @@ grpc::ServerUnaryReactor* MetricsService::GetStatus(grpc::CallbackServerContext*
     response->set_last_applied_sequence(applied);
     if (applied > 0) {
       *response->mutable_last_applied_event_time() =
-          ProtoTime(aggregates_->last_applied_event_time());
+          ToProtoTime(aggregates_->last_applied_event_time());
     }
     response->set_head_sequence(consumer.head_sequence);
     response->set_lag_events(std::max<int64_t>(0, consumer.head_sequence - applied));
@@ -670,13 +666,13 @@ grpc::ServerUnaryReactor* MetricsService::GetStatus(grpc::CallbackServerContext*
       *response->mutable_lag() = ProtoDuration(absl::ZeroDuration());
     }
     if (consumer.last_contact != absl::InfinitePast()) {
-      *response->mutable_last_source_contact_time() = ProtoTime(consumer.last_contact);
+      *response->mutable_last_source_contact_time() = ToProtoTime(consumer.last_contact);
     }
     response->set_last_error(consumer.last_error);
     response->set_calendar_version(aggregates_->calendar_version());
-    *response->mutable_started_at() = ProtoTime(started_at_);
+    *response->mutable_started_at() = ToProtoTime(started_at_);
     response->set_open_watch_streams(open_watch_streams());
-    *response->mutable_status_time() = ProtoTime(now);
+    *response->mutable_status_time() = ToProtoTime(now);
     return absl::OkStatus();
   });
 }

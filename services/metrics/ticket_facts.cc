@@ -1,5 +1,7 @@
 #include "services/metrics/ticket_facts.h"
 
+#include "common/proto_time.h"
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -64,11 +66,7 @@ int64_t ToMicros(const google::protobuf::Timestamp& t) {
 }
 
 google::protobuf::Timestamp MicrosToProto(int64_t micros) {
-  google::protobuf::Timestamp out;
-  int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>((micros - seconds * 1000000) * 1000));
-  return out;
+  return ToProtoTime(absl::FromUnixMicros(micros));
 }
 
 Field BacklogField(int backlog_state) {

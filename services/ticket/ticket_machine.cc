@@ -77,19 +77,6 @@ std::string FormatShanghai(absl::Time t) {
 
 }  // namespace
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp out;
-  int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>((micros - seconds * 1000000) * 1000));
-  return out;
-}
-
 bool IsOpen(const v1::WorkOrder& w) {
   return w.state() == v1::WORK_ORDER_STATE_PENDING_SIGN ||
          w.state() == v1::WORK_ORDER_STATE_SIGNED || w.state() == v1::WORK_ORDER_STATE_RETURNED;
@@ -178,7 +165,7 @@ class TicketMachine::Transition {
     e.set_sequence(++sequence_);
     e.set_type(type);
     *e.mutable_actor() = machine_.actor_;
-    *e.mutable_event_time() = ToProto(machine_.env_.now);
+    *e.mutable_event_time() = ToProtoTime(machine_.env_.now);
     e.set_request_id(machine_.request_id_);
     if (w != nullptr) {
       e.set_work_order_id(w->id());
@@ -192,7 +179,7 @@ class TicketMachine::Transition {
     v1::Ticket& t = change_.after;
     if (change_.events.empty()) return std::move(change_);
     t.set_version(change_.before.id().empty() ? 1 : change_.before.version() + 1);
-    *t.mutable_update_time() = ToProto(machine_.env_.now);
+    *t.mutable_update_time() = ToProtoTime(machine_.env_.now);
     // Ticket-wide derived fields: the lead's deadline and the highest open warning.
     t.clear_deadline();
     v1::WarningLevel level = v1::WARNING_LEVEL_NONE;
@@ -249,7 +236,7 @@ absl::StatusOr<absl::Time> TicketMachine::DeadlineFor(absl::Time start,
       }
       return start + absl::Hours(limit.hours());
     case v1::TimeLimit::kDeadline: {
-      absl::Time deadline = FromProto(limit.deadline());
+      absl::Time deadline = FromProtoTime(limit.deadline());
       if (deadline <= start) {
         return absl::InvalidArgumentError(absl::StrCat(field, ".deadline: must be after ",
                                                        FormatShanghai(start)));
@@ -281,7 +268,7 @@ absl::StatusOr<v1::TimeLimit> TicketMachine::DefaultLimit(const v1::Ticket& t,
 
 absl::Time TicketMachine::NextWarningTime(const v1::WorkOrder& w) const {
   if (!IsOpen(w) || w.warning_level() == v1::WARNING_LEVEL_RED) return absl::InfiniteFuture();
-  absl::Time deadline = FromProto(w.deadline());
+  absl::Time deadline = FromProtoTime(w.deadline());
   if (w.warning_level() == v1::WARNING_LEVEL_YELLOW) return deadline + absl::Microseconds(1);
   if (w.time_limit().limit_case() == v1::TimeLimit::kHours) {
     return deadline - absl::Hours(std::max(1, env_.config->yellow_hours()));
@@ -334,14 +321,14 @@ absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAss
   w.set_state(v1::WORK_ORDER_STATE_PENDING_SIGN);
   w.set_cycle(t.cycle());
   w.set_instructions(instructions);
-  *w.mutable_dispatch_time() = ToProto(env_.now);
+  *w.mutable_dispatch_time() = ToProtoTime(env_.now);
   *w.mutable_time_limit() = limit;
-  *w.mutable_deadline() = ToProto(deadline);
-  *w.mutable_original_deadline() = ToProto(deadline);
+  *w.mutable_deadline() = ToProtoTime(deadline);
+  *w.mutable_original_deadline() = ToProtoTime(deadline);
   w.set_calendar_version(env_.calendar->version());
   w.mutable_extension()->set_state(v1::EXTENSION_STATE_NONE);
-  *w.mutable_sign_deadline() = ToProto(std::min(sign_deadline, deadline));
-  *w.mutable_return_window_end() = ToProto(std::min(return_end, deadline));
+  *w.mutable_sign_deadline() = ToProtoTime(std::min(sign_deadline, deadline));
+  *w.mutable_return_window_end() = ToProtoTime(std::min(return_end, deadline));
   w.set_redispatched_from_work_order_id(redispatched_from);
   w.set_warning_level(v1::WARNING_LEVEL_NONE);
 
@@ -430,7 +417,7 @@ absl::StatusOr<TicketChange> TicketMachine::Create(const v1::CreateTicketRequest
   t.set_request_id(r.request_id());
   t.set_state(v1::TICKET_STATE_PENDING_REVIEW);
   *t.mutable_creator() = actor_;
-  *t.mutable_create_time() = ToProto(env_.now);
+  *t.mutable_create_time() = ToProtoTime(env_.now);
   t.set_cycle(1);
   v1::TicketCreatedDetails* d = tx.Add(v1::EVENT_TYPE_TICKET_CREATED).mutable_created();
   d->set_kind(t.kind());
@@ -471,7 +458,7 @@ absl::StatusOr<TicketChange> TicketMachine::Reject(const StoredTicket& s,
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   t.set_state(v1::TICKET_STATE_REJECTED);
-  *t.mutable_close_time() = ToProto(env_.now);
+  *t.mutable_close_time() = ToProtoTime(env_.now);
   t.set_state_reason(r.reason());
   tx.Add(v1::EVENT_TYPE_TICKET_REJECTED).set_reason(r.reason());
   return tx.Finish();
@@ -495,7 +482,7 @@ absl::StatusOr<std::vector<TicketChange>> TicketMachine::Merge(
   Transition dup(*this, duplicate);
   dup.ticket().set_state(v1::TICKET_STATE_MERGED);
   dup.ticket().set_merged_into_ticket_id(target.ticket.id());
-  *dup.ticket().mutable_close_time() = ToProto(env_.now);
+  *dup.ticket().mutable_close_time() = ToProtoTime(env_.now);
   dup.ticket().set_state_reason(r.reason());
   v1::TicketEvent& merged = dup.Add(v1::EVENT_TYPE_TICKET_MERGED);
   merged.set_reason(r.reason());
@@ -625,7 +612,7 @@ absl::StatusOr<TicketChange> TicketMachine::Sign(const StoredTicket& s,
     return WrongWorkOrderState(*w, "SignWorkOrder", "WORK_ORDER_STATE_PENDING_SIGN");
   }
   w->set_state(v1::WORK_ORDER_STATE_SIGNED);
-  *w->mutable_sign_time() = ToProto(env_.now);
+  *w->mutable_sign_time() = ToProtoTime(env_.now);
   tx.Add(v1::EVENT_TYPE_WORK_ORDER_SIGNED, w);
   tx.ticket().set_state(DerivedState(tx.ticket()));
   return tx.Finish();
@@ -645,14 +632,14 @@ absl::StatusOr<TicketChange> TicketMachine::Return(const StoredTicket& s,
     return absl::FailedPreconditionError(absl::StrCat(
         "work order ", w->id(), " was returned once and the return was refused"));
   }
-  if (env_.now > FromProto(w->return_window_end())) {
+  if (env_.now > FromProtoTime(w->return_window_end())) {
     return absl::FailedPreconditionError(absl::StrCat("work order ", w->id(),
                                                       " return window ended at ",
-                                                      FormatShanghai(FromProto(w->return_window_end()))));
+                                                      FormatShanghai(FromProtoTime(w->return_window_end()))));
   }
   w->set_state(v1::WORK_ORDER_STATE_RETURNED);
   w->set_return_reason(r.reason());
-  *w->mutable_return_time() = ToProto(env_.now);
+  *w->mutable_return_time() = ToProtoTime(env_.now);
   tx.Add(v1::EVENT_TYPE_WORK_ORDER_RETURNED, w).set_reason(r.reason());
   tx.ticket().set_state(DerivedState(tx.ticket()));
   return tx.Finish();
@@ -679,7 +666,7 @@ absl::StatusOr<TicketChange> TicketMachine::RequestExtension(
   if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
     return WrongWorkOrderState(*w, "RequestExtension", "WORK_ORDER_STATE_SIGNED");
   }
-  absl::Time deadline = FromProto(w->deadline());
+  absl::Time deadline = FromProtoTime(w->deadline());
   if (env_.now > deadline) {
     return absl::FailedPreconditionError(absl::StrCat(
         "work order ", w->id(), " deadline passed at ", FormatShanghai(deadline),
@@ -694,13 +681,13 @@ absl::StatusOr<TicketChange> TicketMachine::RequestExtension(
   v1::Extension* x = w->mutable_extension();
   x->set_state(v1::EXTENSION_STATE_REQUESTED);
   *x->mutable_requested() = r.extension();
-  *x->mutable_requested_deadline() = ToProto(requested);
+  *x->mutable_requested_deadline() = ToProtoTime(requested);
   x->set_reason(r.reason());
-  *x->mutable_request_time() = ToProto(env_.now);
+  *x->mutable_request_time() = ToProtoTime(env_.now);
   v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_EXTENSION_REQUESTED, w);
   e.set_reason(r.reason());
   *e.mutable_extension_requested()->mutable_requested() = r.extension();
-  *e.mutable_extension_requested()->mutable_requested_deadline() = ToProto(requested);
+  *e.mutable_extension_requested()->mutable_requested_deadline() = ToProtoTime(requested);
   *e.mutable_extension_requested()->mutable_current_deadline() = w->deadline();
   return tx.Finish();
 }
@@ -724,31 +711,31 @@ absl::StatusOr<TicketChange> TicketMachine::DecideExtension(
         "work order ", w->id(), " extension is ", v1::ExtensionState_Name(w->extension().state()),
         " (work order ", StateName(w->state()), "); DecideExtension requires EXTENSION_STATE_REQUESTED"));
   }
-  absl::Time previous = FromProto(w->deadline());
+  absl::Time previous = FromProtoTime(w->deadline());
   absl::Time next = previous;
   v1::Extension* x = w->mutable_extension();
   if (approve) {
     if (r.has_granted()) {
       ASSIGN_OR_RETURN(next, DeadlineFor(previous, r.granted(), "granted"));
     } else {
-      next = FromProto(x->requested_deadline());
+      next = FromProtoTime(x->requested_deadline());
     }
     x->set_state(v1::EXTENSION_STATE_APPROVED);
-    *x->mutable_granted_deadline() = ToProto(next);
-    *w->mutable_deadline() = ToProto(next);
+    *x->mutable_granted_deadline() = ToProtoTime(next);
+    *w->mutable_deadline() = ToProtoTime(next);
     // The new deadline re-arms the warnings: the level is recomputed below.
     w->set_warning_level(v1::WARNING_LEVEL_NONE);
   } else {
     x->set_state(v1::EXTENSION_STATE_REFUSED);
   }
   *x->mutable_decided_by() = actor_;
-  *x->mutable_decide_time() = ToProto(env_.now);
+  *x->mutable_decide_time() = ToProtoTime(env_.now);
   x->set_decision_reason(r.reason());
   v1::TicketEvent& e = tx.Add(
       approve ? v1::EVENT_TYPE_EXTENSION_APPROVED : v1::EVENT_TYPE_EXTENSION_REFUSED, w);
   e.set_reason(r.reason());
-  *e.mutable_extension_decided()->mutable_previous_deadline() = ToProto(previous);
-  *e.mutable_extension_decided()->mutable_new_deadline() = ToProto(next);
+  *e.mutable_extension_decided()->mutable_previous_deadline() = ToProtoTime(previous);
+  *e.mutable_extension_decided()->mutable_new_deadline() = ToProtoTime(next);
   if (approve) {
     // Already inside the new warning window? Then the level is raised at once.
     if (env_.now > next) {
@@ -769,10 +756,10 @@ absl::StatusOr<TicketChange> TicketMachine::Reply(const StoredTicket& s,
     return WrongWorkOrderState(*w, "ReplyWorkOrder", "WORK_ORDER_STATE_SIGNED");
   }
   WithdrawExtension(tx, w);
-  bool on_time = env_.now <= FromProto(w->deadline());
+  bool on_time = env_.now <= FromProtoTime(w->deadline());
   w->set_state(v1::WORK_ORDER_STATE_REPLIED);
   w->set_reply_text(r.reply_text());
-  *w->mutable_reply_time() = ToProto(env_.now);
+  *w->mutable_reply_time() = ToProtoTime(env_.now);
   w->set_on_time(on_time);
   w->set_warning_level(v1::WARNING_LEVEL_NONE);
   v1::WorkOrderRepliedDetails* d = tx.Add(v1::EVENT_TYPE_WORK_ORDER_REPLIED, w).mutable_replied();
@@ -816,7 +803,7 @@ absl::StatusOr<TicketChange> TicketMachine::Urge(const StoredTicket& s,
       return WrongWorkOrderState(*w, "UrgeTicket", "an open work order of the current cycle");
     }
     w->set_urge_count(w->urge_count() + 1);
-    *w->mutable_last_urge_time() = ToProto(env_.now);
+    *w->mutable_last_urge_time() = ToProtoTime(env_.now);
     tx.Add(v1::EVENT_TYPE_URGED, w).set_reason(r.message());
   }
   return tx.Finish();
@@ -897,7 +884,7 @@ absl::StatusOr<TicketChange> TicketMachine::RecordCallback(
   record->set_result(r.result());
   record->set_comment(r.comment());
   *record->mutable_actor() = actor_;
-  *record->mutable_record_time() = ToProto(env_.now);
+  *record->mutable_record_time() = ToProtoTime(env_.now);
   v1::CallbackDetails* d = tx.Add(v1::EVENT_TYPE_CALLBACK_RECORDED).mutable_callback();
   d->set_result(r.result());
   d->set_comment(r.comment());
@@ -908,7 +895,7 @@ absl::StatusOr<TicketChange> TicketMachine::RecordCallback(
     case v1::CALLBACK_RESULT_SATISFIED:
     case v1::CALLBACK_RESULT_BASICALLY_SATISFIED:
       t.set_state(v1::TICKET_STATE_CLOSED);
-      *t.mutable_close_time() = ToProto(env_.now);
+      *t.mutable_close_time() = ToProtoTime(env_.now);
       t.set_state_reason("");
       tx.Add(v1::EVENT_TYPE_TICKET_CLOSED).mutable_closed()->set_callback_result(r.result());
       break;
@@ -940,7 +927,7 @@ absl::StatusOr<TicketChange> TicketMachine::Close(const StoredTicket& s,
     cancelled.push_back(w.id());
   }
   t.set_state(v1::TICKET_STATE_CLOSED);
-  *t.mutable_close_time() = ToProto(env_.now);
+  *t.mutable_close_time() = ToProtoTime(env_.now);
   t.set_state_reason(r.reason());
   v1::TicketEvent& e = tx.Add(v1::EVENT_TYPE_TICKET_CLOSED);
   e.set_reason(r.reason());
@@ -962,7 +949,7 @@ absl::StatusOr<TicketChange> TicketMachine::Reopen(const StoredTicket& s,
   }
   int period = env_.config->reopen_period_days();
   if (t.state() == v1::TICKET_STATE_CLOSED && period > 0 &&
-      env_.now > FromProto(t.close_time()) + absl::Hours(24 * period)) {
+      env_.now > FromProtoTime(t.close_time()) + absl::Hours(24 * period)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "ticket ", t.id(), " was closed more than ", period, " days ago"));
   }
@@ -976,7 +963,7 @@ TicketChange TicketMachine::RaiseDueWarnings(const StoredTicket& s) const {
   Transition tx(*this, s);
   for (v1::WorkOrder& w : *tx.ticket().mutable_work_orders()) {
     if (!IsOpen(w)) continue;
-    absl::Time deadline = FromProto(w.deadline());
+    absl::Time deadline = FromProtoTime(w.deadline());
     v1::WarningLevel due = v1::WARNING_LEVEL_NONE;
     if (env_.now > deadline) {
       due = v1::WARNING_LEVEL_RED;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 #include "hotline/ticket/v1/ticket.pb.h"
 #include "services/ticket/working_calendar.h"
 #include "ticket_config.pb.h"
@@ -115,8 +116,6 @@ bool IsOpen(const v1::WorkOrder& work_order);
 bool IsActive(const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
 // Departments holding an active work order of the ticket's current cycle.
 std::vector<std::string> CurrentDepartments(const v1::Ticket& ticket);
-absl::Time FromProto(const google::protobuf::Timestamp& t);
-google::protobuf::Timestamp ToProto(absl::Time t);
 // "138****5678": all digits but the first 3 and the last 4 masked; shorter numbers entirely.
 std::string MaskPhone(const std::string& phone);
 

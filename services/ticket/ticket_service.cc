@@ -507,7 +507,7 @@ std::string SortKey(const v1::Ticket& t, absl::string_view field) {
     if (!t.has_deadline()) return std::string(20, '9');
     ts = &t.deadline();
   }
-  return TicketStore::Number(absl::ToUnixMicros(FromProto(*ts)));
+  return TicketStore::Number(absl::ToUnixMicros(FromProtoTime(*ts)));
 }
 
 bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time now) {
@@ -523,19 +523,19 @@ bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time no
     if (t.category_path() != prefix && t.category_path().rfind(prefix + "/", 0) != 0) return false;
   }
   if (!r.caller_phone().empty() && t.caller_phone() != r.caller_phone()) return false;
-  if (r.has_create_time_after() && FromProto(t.create_time()) < FromProto(r.create_time_after())) {
+  if (r.has_create_time_after() && FromProtoTime(t.create_time()) < FromProtoTime(r.create_time_after())) {
     return false;
   }
   if (r.has_create_time_before() &&
-      FromProto(t.create_time()) >= FromProto(r.create_time_before())) {
+      FromProtoTime(t.create_time()) >= FromProtoTime(r.create_time_before())) {
     return false;
   }
   if (r.has_deadline_after() &&
-      (!t.has_deadline() || FromProto(t.deadline()) < FromProto(r.deadline_after()))) {
+      (!t.has_deadline() || FromProtoTime(t.deadline()) < FromProtoTime(r.deadline_after()))) {
     return false;
   }
   if (r.has_deadline_before() &&
-      (!t.has_deadline() || FromProto(t.deadline()) >= FromProto(r.deadline_before()))) {
+      (!t.has_deadline() || FromProtoTime(t.deadline()) >= FromProtoTime(r.deadline_before()))) {
     return false;
   }
   bool need_work_order = !r.department_id().empty() || r.work_order_states_size() > 0 ||
@@ -545,7 +545,7 @@ bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time no
     if (w.cycle() != t.cycle() || !IsActive(w)) continue;
     if (!r.department_id().empty() && w.department_id() != r.department_id()) continue;
     if (!in(r.work_order_states(), w.state())) continue;
-    if (r.overdue_only() && !(IsOpen(w) && now > FromProto(w.deadline()))) continue;
+    if (r.overdue_only() && !(IsOpen(w) && now > FromProtoTime(w.deadline()))) continue;
     return true;
   }
   return false;
@@ -592,7 +592,7 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
       }
     }
     if (r.has_deadline_after() && r.has_deadline_before() &&
-        FromProto(r.deadline_before()) <= FromProto(r.deadline_after())) {
+        FromProtoTime(r.deadline_before()) <= FromProtoTime(r.deadline_after())) {
       return absl::InvalidArgumentError("deadline_before: must be after deadline_after");
     }
     std::optional<PageToken> after;
@@ -787,7 +787,7 @@ class TicketService::WatchReactor final
     current_ = std::move(queue_.front());
     queue_.pop_front();
     last_send_ = service_->options_.clock->Now();
-    *current_.mutable_send_time() = ToProto(last_send_);
+    *current_.mutable_send_time() = ToProtoTime(last_send_);
     writing_ = true;
     StartWrite(&current_);
   }

@@ -196,8 +196,8 @@ TEST_F(TicketServiceTest, FullLoopWithReturnExtensionDissatisfiedCallbackAndReop
   // A complaint has 15 working days. From Thursday 26 September 2024 they run over the
   // make-up Sunday 29 September, skip National Day (1-7 October), count the make-up
   // Saturday 12 October, and end on Tuesday 22 October.
-  EXPECT_EQ(FromProto(Order(t, "water").deadline()), EndOfDay(2024, 10, 22));
-  EXPECT_EQ(FromProto(t.deadline()), EndOfDay(2024, 10, 22));
+  EXPECT_EQ(FromProtoTime(Order(t, "water").deadline()), EndOfDay(2024, 10, 22));
+  EXPECT_EQ(FromProtoTime(t.deadline()), EndOfDay(2024, 10, 22));
 
   // The water bureau returns the misrouted order; the dispatcher re-routes it to hrss.
   clock_.Advance(absl::Hours(2));
@@ -224,7 +224,7 @@ TEST_F(TicketServiceTest, FullLoopWithReturnExtensionDissatisfiedCallbackAndReop
   ext.set_reason("需调取社保缴费记录");
   s = stub_->RequestExtension(ContextWithToken("hrss").get(), ext, &t);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  absl::Time before = FromProto(Order(t, "hrss").deadline());
+  absl::Time before = FromProtoTime(Order(t, "hrss").deadline());
   v1::DecideExtensionRequest decide;
   decide.set_ticket_id(t.id());
   decide.set_work_order_id(Order(t, "hrss").id());
@@ -232,9 +232,9 @@ TEST_F(TicketServiceTest, FullLoopWithReturnExtensionDissatisfiedCallbackAndReop
   decide.set_decision(v1::EXTENSION_DECISION_APPROVE);
   s = stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &t);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_GT(FromProto(Order(t, "hrss").deadline()), before);
+  EXPECT_GT(FromProtoTime(Order(t, "hrss").deadline()), before);
   EXPECT_EQ(Order(t, "hrss").extension().state(), v1::EXTENSION_STATE_APPROVED);
-  EXPECT_EQ(FromProto(Order(t, "hrss").original_deadline()), before);
+  EXPECT_EQ(FromProtoTime(Order(t, "hrss").original_deadline()), before);
 
   t = Reply(t, "housing");
   EXPECT_EQ(t.state(), v1::TICKET_STATE_IN_PROGRESS);
@@ -340,7 +340,7 @@ TEST_F(TicketServiceTest, EveryOtherTransitionOfTheLoop) {
   EXPECT_EQ(Order(t, "water").urge_count(), 1);
 
   // A refused extension leaves the deadline where it was.
-  absl::Time deadline = FromProto(Order(t, "water").deadline());
+  absl::Time deadline = FromProtoTime(Order(t, "water").deadline());
   auto ext = WorkOrderRequest<v1::RequestExtensionRequest>(t, "water");
   ext.mutable_extension()->set_working_days(3);
   ext.set_reason("需协调供电");
@@ -353,7 +353,7 @@ TEST_F(TicketServiceTest, EveryOtherTransitionOfTheLoop) {
   decide.set_reason("期限内可以完成");
   ASSERT_TRUE(stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &t).ok());
   EXPECT_EQ(Order(t, "water").extension().state(), v1::EXTENSION_STATE_REFUSED);
-  EXPECT_EQ(FromProto(Order(t, "water").deadline()), deadline);
+  EXPECT_EQ(FromProtoTime(Order(t, "water").deadline()), deadline);
 
   // A supervisor closes the ticket, cancelling the open work order, then reopens it.
   v1::CloseTicketRequest close;
@@ -381,7 +381,7 @@ TEST_F(TicketServiceTest, ReturnWindowIsEnforced) {
   v1::Ticket t = Confirm(Create());
   ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
   // Two working days from Thursday 26 September 2024: Friday 27 and the make-up Sunday 29.
-  EXPECT_EQ(FromProto(Order(t, "water").return_window_end()), EndOfDay(2024, 9, 29));
+  EXPECT_EQ(FromProtoTime(Order(t, "water").return_window_end()), EndOfDay(2024, 9, 29));
   clock_.Set(Shanghai(2024, 9, 30, 9));
   auto ret = WorkOrderRequest<v1::ReturnWorkOrderRequest>(t, "water");
   ret.set_reason("不属于本单位");
@@ -568,11 +568,11 @@ TEST_F(TicketServiceTest, YellowThenRedWarningsOnTheWorkingCalendar) {
 TEST_F(TicketServiceTest, ANewCalendarDoesNotMoveDeadlinesAlreadySet) {
   v1::Ticket t = Confirm(Create());
   ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
-  absl::Time set = FromProto(t.deadline());
+  absl::Time set = FromProtoTime(t.deadline());
   // A re-issued calendar that makes Monday 30 September 2024 a holiday.
   service_->SetCalendar(WorkingCalendar::FromDays(
       {{absl::CivilDay(2024, 9, 30), true, "extra"}}, "test-v2"));
-  EXPECT_EQ(FromProto(Get(t.id()).deadline()), set);
+  EXPECT_EQ(FromProtoTime(Get(t.id()).deadline()), set);
   v1::Ticket other = Confirm(Create());
   ASSERT_TRUE(Dispatch(other, "water", {}, &other).ok());
   EXPECT_EQ(Order(other, "water").calendar_version(), "test-v2");

@@ -12,7 +12,7 @@ namespace {
 
 constexpr char kCounterKey[] = "ticket_counter";
 
-int64_t Micros(const google::protobuf::Timestamp& t) { return absl::ToUnixMicros(FromProto(t)); }
+int64_t Micros(const google::protobuf::Timestamp& t) { return absl::ToUnixMicros(FromProtoTime(t)); }
 
 std::string EventKey(const std::string& ticket_id, int64_t sequence) {
   return absl::StrCat("e/", ticket_id, "/", TicketStore::Number(sequence));

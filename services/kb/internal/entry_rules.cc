@@ -148,10 +148,6 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
 }
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 // Computes the entry's passages from its body (Q&A pairs, guides, hot topics) or from the raw
 // content sent with it (policy documents); without raw content a policy keeps the passages it
 // has (an update that does not touch the text).

@@ -12,6 +12,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include "absl/status/statusor.h"
+#include "common/proto_time.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth.h"
@@ -46,7 +47,6 @@ absl::Status CheckRequestId(absl::string_view id);
 std::string NewId(absl::string_view prefix);
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out);
-absl::Time FromProto(const google::protobuf::Timestamp& t);
 
 // AMENDED, REPEALED and EXPIRED: readable by id, flagged, not returned by default.
 bool IsInactive(v1::EntryStatus status);
