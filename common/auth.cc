@@ -1,13 +1,12 @@
 #include "common/auth.h"
 
-#include <openssl/evp.h>
-
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "common/files.h"
+#include "common/sha256.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,13 +37,7 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) {
       "unknown role '", name, "' (expected agent, reviewer, department, supervisor, editor or admin)"));
 }
 
-std::string HashToken(absl::string_view token) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
-}
+std::string HashToken(absl::string_view token) { return Sha256Hex(token); }
 
 absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::Parse(
     absl::string_view contents) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/grpc_status.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "services/kb/ingest/cleaner.h"
 #include "services/kb/ingest/metadata.h"
@@ -31,7 +32,7 @@ ingest::SourceFormat ToSourceFormat(v1::ContentFormat format) {
 // What an import compares to decide UNCHANGED: the entry as the source gave it, before any
 // server-maintained field was set.
 std::string ContentSignature(const v1::ImportItem& item) {
-  return HashToken(item.SerializeAsString()).substr(0, 32);
+  return Sha256Hex(item.SerializeAsString()).substr(0, 32);
 }
 
 void CountOutcome(const v1::ImportItemResult& r, v1::ImportTotals* t) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "common/sha256.h"
 #include "common/unary_call.h"
 #include "services/kb/internal/entry_rules.h"
 
@@ -48,7 +49,7 @@ absl::StatusOr<int> ParsePageToken(absl::string_view token, absl::string_view re
 template <typename Message>
 std::string HashWithoutToken(Message m) {
   m.clear_page_token();
-  return HashToken(m.SerializeAsString()).substr(0, 16);
+  return Sha256Hex(m.SerializeAsString()).substr(0, 16);
 }
 
 absl::StatusOr<int> PageSize(int requested) {
@@ -264,7 +265,7 @@ absl::Status KnowledgeBaseService::Idempotent(absl::string_view rpc,
                                               Response* response, Act act) {
   if (request_id.empty()) return act();
   const std::string key = absl::StrCat(rpc, "/", request_id);
-  const std::string fingerprint = HashToken(request.SerializeAsString());
+  const std::string fingerprint = Sha256Hex(request.SerializeAsString());
   rocksdb::ColumnFamilyHandle* family = store_->Family(kRequestsFamily);
   ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_->Get(family, key));
   if (earlier.has_value()) {
@@ -942,7 +943,7 @@ absl::Status KnowledgeBaseService::NoteGap(const std::string& query, const std::
   }
   const absl::Time now = options_.clock->Now();
   if (!stored.has_value()) {
-    gap.set_id(HashToken(normalized).substr(0, 16));
+    gap.set_id(Sha256Hex(normalized).substr(0, 16));
     gap.set_question(query);
     gap.set_normalized_question(normalized);
     SetTime(now, gap.mutable_first_seen_time());
@@ -1042,7 +1043,7 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
     RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_ONLY_UNHELPFUL,
                             r.entry_id(), r.passage_label()));
   }
-  response->set_feedback_id(HashToken(key).substr(0, 16));
+  response->set_feedback_id(Sha256Hex(key).substr(0, 16));
   SetTime(options_.clock->Now(), response->mutable_record_time());
   response->set_replaced_previous(previous.has_value());
   return absl::OkStatus();

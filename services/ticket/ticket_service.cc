@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/files.h"
+#include "common/sha256.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
@@ -320,7 +321,7 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
                                               {Role::kAgent, Role::kReviewer, Role::kSupervisor}));
     RETURN_IF_ERROR(ValidateCreate(*request, options_.config));
     const std::string record_key = "r/" + request->request_id();
-    const std::string fingerprint = HashToken(request->ticket().SerializeAsString());
+    const std::string fingerprint = Sha256Hex(request->ticket().SerializeAsString());
     absl::MutexLock lock(&LockFor(record_key));
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
     if (earlier.has_value()) {
@@ -496,7 +497,7 @@ struct PageToken {
 std::string RequestDigest(v1::ListTicketsRequest r) {
   r.clear_page_token();
   r.clear_page_size();
-  return HashToken(r.SerializeAsString()).substr(0, 16);
+  return Sha256Hex(r.SerializeAsString()).substr(0, 16);
 }
 
 std::string SortKey(const v1::Ticket& t, absl::string_view field) {

@@ -1,7 +1,6 @@
 #include "services/ticket/working_calendar.h"
 
 #include <glog/logging.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,6 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/files.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace hotline::ticket {
@@ -31,15 +32,6 @@ bool YearOfFileName(absl::string_view name, int* year) {
   absl::string_view digits = name.substr(0, 4);
   if (!std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) return false;
   return absl::SimpleAtoi(digits, year);
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read calendar file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::NotFoundError(absl::StrCat("cannot read calendar file ", path));
-  return buffer.str();
 }
 
 // Strict YYYY-MM-DD: absl's parser alone also takes unpadded fields, and a date it had to
@@ -116,31 +108,6 @@ absl::StatusOr<std::vector<CalendarDay>> ParseHolidayFile(const std::string& pat
   return parsed;
 }
 
-// SHA-256 fed file by file, so the files need not be concatenated in memory.
-class Sha256 {
- public:
-  Sha256() : context_(EVP_MD_CTX_new()) {
-    CHECK(context_ != nullptr && EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) == 1)
-        << "OpenSSL cannot start a SHA-256 digest";
-  }
-  void Update(absl::string_view data) {
-    CHECK_EQ(EVP_DigestUpdate(context_.get(), data.data(), data.size()), 1);
-  }
-  std::string HexDigest() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    CHECK_EQ(EVP_DigestFinal_ex(context_.get(), digest, &length), 1);
-    return absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(digest), length));
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> context_;
-};
-
 }  // namespace
 
 absl::TimeZone ShanghaiTimeZone() {
@@ -188,11 +155,11 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadDire
     std::string file;
   };
   std::map<absl::CivilDay, Listing> listed;
-  Sha256 hash;
+  std::string all_contents;  // The version is a digest of every file, in name order.
   for (const auto& [name, year] : year_by_file) {
     std::string path = (std::filesystem::path(directory) / name).string();
-    ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
-    hash.Update(contents);
+    ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path, "calendar file"));
+    all_contents += contents;
     ASSIGN_OR_RETURN(std::vector<CalendarDay> days, ParseHolidayFile(path, contents, year));
     for (const CalendarDay& day : days) {
       auto [it, inserted] = listed.try_emplace(day.day, Listing{day.off, path});
@@ -211,7 +178,7 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadDire
   for (const auto& [day, listing] : listed) listed_off.emplace(day, listing.off);
   std::string version =
       absl::StrCat("holiday-cn/", year_by_file.begin()->second, "-", year_by_file.rbegin()->second,
-                   "/", hash.HexDigest().substr(0, 8));
+                   "/", Sha256Hex(all_contents).substr(0, 8));
   return std::shared_ptr<const WorkingCalendar>(
       new WorkingCalendar(std::move(listed_off), std::move(version)));
 }

@@ -1,6 +1,5 @@
 #include "services/kb/ingest/dedup.h"
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -64,17 +63,6 @@ void EraseSlot(absl::flat_hash_map<std::string, std::vector<size_t>>* map, const
 }
 
 }  // namespace
-
-std::string Sha256Hex(absl::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  unsigned int length = 0;
-  // EVP_Digest fails only when the library itself is broken (out of memory, no SHA-256).
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    std::abort();
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest.data()), length));
-}
 
 uint64_t SimHash(const std::vector<std::string>& features) {
   std::array<int64_t, 64> votes{};

@@ -28,13 +28,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/sha256.h"
 #include "services/kb/ingest/metadata.h"
 #include "services/kb/text/analyzer.h"
 
 namespace hotline::kb::ingest {
 
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(absl::string_view data);
 
 // 64-bit SimHash of weighted features: bit b is set when the features whose hash has bit b set
 // outweigh those whose hash has it clear. Feature hashes are stable across runs and platforms
