@@ -1,6 +1,6 @@
-// The shape of every unary handler: the library thread hands the call to a worker pool (where
+// The shape of every handler. A unary call: the library thread hands it to a worker pool (where
 // blocking reads and synced writes are allowed), and the worker finishes the reactor with the
-// handler's absl::Status, converted once, here.
+// handler's absl::Status, converted once, here. A refused stream: finished at once.
 #ifndef HOTLINE_COMMON_UNARY_CALL_H_
 #define HOTLINE_COMMON_UNARY_CALL_H_
 
@@ -24,6 +24,18 @@ grpc::ServerUnaryReactor* ServeOnPool(grpc::CallbackServerContext* context, Work
     reactor->Finish(ToGrpcStatus(handler()));
   });
   return reactor;
+}
+
+// A server-streaming call refused before its first message (bad token, bad request): the
+// reactor finishes at once with the status and deletes itself when gRPC is done with it.
+template <typename Response>
+grpc::ServerWriteReactor<Response>* RefusedStream(const absl::Status& status) {
+  class Refused final : public grpc::ServerWriteReactor<Response> {
+   public:
+    explicit Refused(const absl::Status& s) { this->Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
 }
 
 }  // namespace hotline

@@ -131,12 +131,7 @@ std::string RequestDigest(const Selection& s, const std::vector<int>& levels) {
 }
 
 grpc::ServerWriteReactor<v1::DashboardSnapshot>* FailedStream(const absl::Status& status) {
-  class Failed final : public grpc::ServerWriteReactor<v1::DashboardSnapshot> {
-   public:
-    explicit Failed(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-    void OnDone() override { delete this; }
-  };
-  return new Failed(status);
+  return RefusedStream<v1::DashboardSnapshot>(status);
 }
 
 }  // namespace

@@ -345,12 +345,16 @@ absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAss
   return absl::OkStatus();
 }
 
+bool IsValidRequestId(absl::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+             absl::string_view::npos;
+}
+
 // ---- Intake and review -------------------------------------------------------------------
 
 absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::TicketConfig&) {
-  if (r.request_id().empty() || r.request_id().size() > 64 ||
-      r.request_id().find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos) {
+  if (!IsValidRequestId(r.request_id())) {
     return absl::InvalidArgumentError(
         "request_id: must be set: 1 to 64 letters, digits, '-' or '_'");
   }

@@ -40,6 +40,9 @@ struct StoredTicket {
   int64_t last_sequence = 0;
 };
 
+// A request_id: 1 to 64 letters, digits, '-' or '_' (a UUID fits).
+bool IsValidRequestId(absl::string_view id);
+
 // Field checks that need no stored state. They run before any lookup, as the contract's error
 // order requires, and name the field.
 absl::Status ValidateCreate(const v1::CreateTicketRequest& request,

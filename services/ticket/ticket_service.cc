@@ -45,12 +45,6 @@ v1::Role ToProtoRole(Role role) {
   return v1::ROLE_UNSPECIFIED;
 }
 
-bool ValidRequestId(const std::string& id) {
-  return !id.empty() && id.size() <= 64 &&
-         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
-             std::string::npos;
-}
-
 bool HeldBy(const v1::Ticket& t, const std::string& department) {
   for (const v1::WorkOrder& w : t.work_orders()) {
     if (w.department_id() == department) return true;
@@ -216,7 +210,7 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
   if (spec.expected_version <= 0) {
     return absl::InvalidArgumentError("expected_version: must be positive");
   }
-  if (!spec.request_id.empty() && !ValidRequestId(spec.request_id)) {
+  if (!spec.request_id.empty() && !IsValidRequestId(spec.request_id)) {
     return absl::InvalidArgumentError("request_id: 1 to 64 letters, digits, '-' or '_'");
   }
   absl::MutexLock lock(&LockFor(spec.ticket_id));
@@ -364,7 +358,7 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
     if (r.expected_version() <= 0) {
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
-    if (!r.request_id().empty() && !ValidRequestId(r.request_id())) {
+    if (!r.request_id().empty() && !IsValidRequestId(r.request_id())) {
       return absl::InvalidArgumentError("request_id: 1 to 64 letters, digits, '-' or '_'");
     }
     // Two tickets: lock both stripes in address order, so two merges cannot deadlock.
@@ -853,12 +847,7 @@ class TicketService::WatchReactor final
 grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* TicketService::WatchWorkOrders(
     grpc::CallbackServerContext* context, const v1::WatchWorkOrdersRequest* request) {
   auto fail = [](const absl::Status& status) {
-    class Failed final : public grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse> {
-     public:
-      explicit Failed(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Failed(status);
+    return RefusedStream<v1::WatchWorkOrdersResponse>(status);
   };
   absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(
       *tokens_, *context, {Role::kDepartment, Role::kSupervisor});
