@@ -167,7 +167,7 @@ TicketService::TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksS
       calendar_(options_.calendar),
       store_(db,
              [this](const v1::WorkOrder& w) {
-               return MachineFor(Principal{"system", Role::kAdmin, ""}, "").NextWarningTime(w);
+               return SystemMachine().NextWarningTime(w);
              }),
       workers_("ticket-worker", options_.worker_threads) {}
 
@@ -188,11 +188,20 @@ void TicketService::SetCalendar(std::shared_ptr<const WorkingCalendar> calendar)
 TicketMachine TicketService::MachineFor(const Principal& p, const std::string& request_id) const {
   v1::Actor actor;
   actor.set_principal(p.name);
-  actor.set_role(p.name == "system" && p.role == Role::kAdmin ? v1::ROLE_SYSTEM
-                                                               : ToProtoRole(p.role));
+  actor.set_role(ToProtoRole(p.role));
   actor.set_department_id(p.department_id);
   return TicketMachine(MachineEnv{options_.clock->Now(), calendar(), &options_.config},
                        std::move(actor), request_id);
+}
+
+TicketMachine TicketService::SystemMachine() const {
+  // The service's own actions (deadline warnings) are recorded as ROLE_SYSTEM, a role no token
+  // can hold.
+  v1::Actor actor;
+  actor.set_principal("system");
+  actor.set_role(v1::ROLE_SYSTEM);
+  return TicketMachine(MachineEnv{options_.clock->Now(), calendar(), &options_.config},
+                       std::move(actor), "");
 }
 
 absl::Mutex& TicketService::LockFor(const std::string& key) {
@@ -673,13 +682,12 @@ absl::StatusOr<int> TicketService::RunDueWarnings() {
     return due.size() < 1000;
   }));
   int changed = 0;
-  Principal system{"system", Role::kAdmin, ""};
   for (const auto& [alarm_key, ticket_id] : due) {
     absl::MutexLock lock(&LockFor(ticket_id));
     ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(ticket_id));
     if (!stored.has_value()) continue;
     std::vector<TicketChange> changes;
-    changes.push_back(MachineFor(system, "").RaiseDueWarnings(*stored));
+    changes.push_back(SystemMachine().RaiseDueWarnings(*stored));
     if (!changes.front().events.empty()) {
       RETURN_IF_ERROR(store_.Commit(&changes));
       ++changed;

@@ -99,6 +99,7 @@ class TicketService final : public v1::TicketService::CallbackService {
 
   void WakeStreams();
   TicketMachine MachineFor(const Principal& principal, const std::string& request_id) const;
+  TicketMachine SystemMachine() const;
   absl::Mutex& LockFor(const std::string& key);
   std::shared_ptr<const WorkingCalendar> calendar() const;
 
