@@ -176,6 +176,25 @@ TEST_F(SearchIndexTest, FiltersAndFacets) {
   SearchQuery dated;
   dated.filter.publish_from = "2024-01-01";
   EXPECT_TRUE(Search("住院起付线", dated).hits.empty());
+
+  SearchQuery by_agency;
+  by_agency.filter.agencies = {"长沙市医疗保障局"};
+  EXPECT_FALSE(Search("住院起付线", by_agency).hits.empty());
+  by_agency.filter.agencies = {"长沙市住房公积金管理中心"};
+  EXPECT_TRUE(Search("住院起付线", by_agency).hits.empty());
+
+  SearchQuery by_kind;
+  by_kind.filter.kinds = {v1::ENTRY_KIND_QA_PAIR};
+  EXPECT_TRUE(Search("住院起付线", by_kind).hits.empty());
+  by_kind.filter.kinds = {v1::ENTRY_KIND_POLICY_DOCUMENT};
+  EXPECT_FALSE(Search("住院起付线", by_kind).hits.empty());
+
+  // Asking for a status returns exactly those entries, inactive ones included.
+  SearchQuery by_status;
+  by_status.filter.statuses = {v1::ENTRY_STATUS_REPEALED};
+  SearchResult repealed = Search("住院起付线", by_status);
+  ASSERT_EQ(repealed.hits.size(), 1u);
+  EXPECT_EQ(repealed.hits[0].entry_id, "p3");
 }
 
 TEST_F(SearchIndexTest, UpsertReplacesAndRemoveDeletes) {
