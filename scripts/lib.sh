@@ -12,6 +12,8 @@ HOTLINE_PACKAGES=(
   libicu-dev zlib1g-dev nlohmann-json3-dev openssl
   redis-server
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jieba
+  libcpp-httplib-dev
+  chromium chromium-driver python3-selenium
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

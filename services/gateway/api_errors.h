@@ -1,0 +1,39 @@
+// How the gateway's JSON API reports failures: every error is
+//   {"error": {"code": "<canonical gRPC code name>", "message": "<Chinese, for the page>",
+//              "detail": "<the upstream service's own message, if any>", "field": "<if known>"}}
+// with the HTTP status that corresponds to the canonical code (the mapping Google's HTTP/JSON
+// APIs use), so that scripts can branch on the status and pages can show the message as is.
+#ifndef HOTLINE_SERVICES_GATEWAY_API_ERRORS_H_
+#define HOTLINE_SERVICES_GATEWAY_API_ERRORS_H_
+
+#include <string>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/strings/string_view.h"
+
+namespace hotline::gateway {
+
+// The HTTP status for a canonical code, e.g. NOT_FOUND -> 404, ABORTED -> 409.
+int HttpStatusFor(grpc::StatusCode code);
+
+// "INVALID_ARGUMENT", "NOT_FOUND", ...
+absl::string_view CodeName(grpc::StatusCode code);
+
+// A sentence in Chinese that tells a supervisor or agent what happened and what to do next,
+// e.g. for ABORTED "工单已被他人修改，请刷新后重试。".
+absl::string_view ChineseExplanation(grpc::StatusCode code);
+
+// A failure of an upstream call, as the API body. `detail` is the service's message, which
+// names the field for INVALID_ARGUMENT (e.g. "message: must not be empty").
+std::string ErrorBodyFromGrpc(const grpc::Status& status);
+
+// A request the gateway itself refuses before calling anything: 400 naming `field`.
+std::string InvalidFieldBody(absl::string_view field, absl::string_view problem);
+
+// The body of a 401 for a request without any token.
+std::string MissingTokenBody();
+
+}  // namespace hotline::gateway
+
+#endif  // HOTLINE_SERVICES_GATEWAY_API_ERRORS_H_

@@ -1,0 +1,58 @@
+#include "services/gateway/api_errors.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace hotline::gateway {
+namespace {
+
+TEST(ApiErrorsTest, CanonicalCodesMapToTheirHttpStatus) {
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::INVALID_ARGUMENT), 400);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::FAILED_PRECONDITION), 400);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::UNAUTHENTICATED), 401);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::PERMISSION_DENIED), 403);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::NOT_FOUND), 404);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::ABORTED), 409);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::ALREADY_EXISTS), 409);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::RESOURCE_EXHAUSTED), 429);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::INTERNAL), 500);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::UNAVAILABLE), 503);
+  EXPECT_EQ(HttpStatusFor(grpc::StatusCode::DEADLINE_EXCEEDED), 504);
+}
+
+TEST(ApiErrorsTest, UpstreamFailureKeepsTheServiceWordsAndTheField) {
+  nlohmann::json body = nlohmann::json::parse(ErrorBodyFromGrpc(
+      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "message: must not be empty")));
+  EXPECT_EQ(body["error"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(body["error"]["field"], "message");
+  EXPECT_EQ(body["error"]["detail"], "message: must not be empty");
+  std::string message = body["error"]["message"];
+  EXPECT_NE(message.find("请求内容有误"), std::string::npos) << message;
+  EXPECT_NE(message.find("message: must not be empty"), std::string::npos) << message;
+}
+
+TEST(ApiErrorsTest, OnlyInvalidArgumentNamesAField) {
+  nlohmann::json body = nlohmann::json::parse(ErrorBodyFromGrpc(grpc::Status(
+      grpc::StatusCode::ABORTED, "ticket T1: is at version 8, request expected 7")));
+  EXPECT_EQ(body["error"]["code"], "ABORTED");
+  EXPECT_FALSE(body["error"].contains("field"));
+  std::string message = body["error"]["message"];
+  EXPECT_NE(message.find("已被他人修改"), std::string::npos) << message;
+  // A sentence is not mistaken for a field path.
+  body = nlohmann::json::parse(ErrorBodyFromGrpc(
+      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "range must not exceed 366 days: no")));
+  EXPECT_FALSE(body["error"].contains("field"));
+}
+
+TEST(ApiErrorsTest, GatewayRefusalsNameTheField) {
+  nlohmann::json body = nlohmann::json::parse(InvalidFieldBody("expected_version", "必须填写"));
+  EXPECT_EQ(body["error"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(body["error"]["field"], "expected_version");
+  EXPECT_EQ(body["error"]["message"], "expected_version: 必须填写");
+  body = nlohmann::json::parse(MissingTokenBody());
+  EXPECT_EQ(body["error"]["code"], "UNAUTHENTICATED");
+}
+
+}  // namespace
+}  // namespace hotline::gateway

@@ -1,0 +1,647 @@
+#include "services/gateway/gateway.h"
+
+#include <glog/logging.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/proto_time.h"
+#include "services/gateway/api_errors.h"
+
+namespace hotline::gateway {
+namespace {
+
+namespace kbv1 = ::hotline::kb::v1;
+namespace mv1 = ::hotline::metrics::v1;
+namespace tv1 = ::hotline::ticket::v1;
+
+constexpr char kSessionCookie[] = "hotline_session";
+constexpr char kJson[] = "application/json; charset=utf-8";
+// Largest page of a ticket's history the drill-down shows; longer histories are cut with a
+// note rather than slowing the page down.
+constexpr int kMaxEventPages = 20;
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+void SendJson(httplib::Response& response, int status, const std::string& body) {
+  response.status = status;
+  response.set_content(body, kJson);
+}
+
+// Sends the message, or the call's failure in the API's error shape.
+void Reply(httplib::Response& response, const grpc::Status& status,
+           const google::protobuf::Message& message) {
+  if (!status.ok()) {
+    SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+    return;
+  }
+  SendJson(response, 200, ToJson(message));
+}
+
+void InvalidField(httplib::Response& response, absl::string_view field,
+                  absl::string_view problem) {
+  SendJson(response, 400, InvalidFieldBody(field, problem));
+}
+
+// Tokens become a cookie value, which cannot hold spaces, quotes, commas or semicolons;
+// the tokens the project issues are base64url text, well inside this set.
+bool IsPlausibleToken(absl::string_view token) {
+  if (token.empty() || token.size() > 512) return false;
+  for (char c : token) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+          c == '.' || c == '~' || c == '+' || c == '/' || c == '=')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<mv1::PeriodKind> ParsePeriod(const httplib::Request& request) {
+  std::string period =
+      request.has_param("period") ? request.get_param_value("period") : std::string("month");
+  if (period == "day") return mv1::PERIOD_KIND_DAY;
+  if (period == "week") return mv1::PERIOD_KIND_WEEK;
+  if (period == "month") return mv1::PERIOD_KIND_MONTH;
+  return std::nullopt;
+}
+
+// An optional non-negative integer query parameter; false (and a 400 sent) when malformed.
+bool IntParam(const httplib::Request& request, httplib::Response& response, const char* name,
+              int min, int max, int* value) {
+  if (!request.has_param(name)) return true;
+  int parsed = 0;
+  if (!absl::SimpleAtoi(request.get_param_value(name), &parsed) || parsed < min ||
+      parsed > max) {
+    InvalidField(response, name, absl::StrCat("必须是 ", min, " 到 ", max, " 之间的整数"));
+    return false;
+  }
+  *value = parsed;
+  return true;
+}
+
+// Parses a JSON object body; false (and a 400 sent) when it is not one.
+bool ParseBody(const httplib::Request& request, httplib::Response& response,
+               nlohmann::json* body) {
+  *body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body->is_discarded() || !body->is_object()) {
+    InvalidField(response, "body", "请求体必须是 JSON 对象");
+    return false;
+  }
+  return true;
+}
+
+bool StringField(const nlohmann::json& body, httplib::Response& response, const char* name,
+                 bool required, std::string* value) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) InvalidField(response, name, "必须填写");
+    return !required;
+  }
+  if (!it->is_string()) {
+    InvalidField(response, name, "必须是字符串");
+    return false;
+  }
+  *value = it->get<std::string>();
+  if (required && value->empty()) {
+    InvalidField(response, name, "必须填写");
+    return false;
+  }
+  return true;
+}
+
+// Every mutation the pages send carries the version the user saw (optimistic concurrency)
+// and an idempotency key generated once per intended operation, reused on retry.
+bool VersionAndRequestId(const nlohmann::json& body, httplib::Response& response,
+                         int64_t* expected_version, std::string* request_id) {
+  auto it = body.find("expected_version");
+  if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) {
+    InvalidField(response, "expected_version", "必须是正整数（页面上看到的工单版本）");
+    return false;
+  }
+  *expected_version = it->get<int64_t>();
+  if (!StringField(body, response, "request_id", true, request_id)) return false;
+  if (request_id->size() > 128) {
+    InvalidField(response, "request_id", "不能超过 128 个字符");
+    return false;
+  }
+  return true;
+}
+
+// Mutations authenticated by the cookie must come from our own pages: SameSite=Strict keeps
+// other sites' requests from carrying the cookie, and requiring a JSON body (which a
+// cross-site form cannot send without a CORS preflight we never grant) is a second fence.
+bool RequireJsonContent(const httplib::Request& request, httplib::Response& response) {
+  if (absl::StartsWith(absl::AsciiStrToLower(request.get_header_value("Content-Type")),
+                       "application/json")) {
+    return true;
+  }
+  SendJson(response, 415,
+           nlohmann::json{{"error",
+                           {{"code", "INVALID_ARGUMENT"},
+                            {"message", "Content-Type: 请求体必须是 application/json"},
+                            {"field", "Content-Type"}}}}
+               .dump());
+  return false;
+}
+
+std::string SseEvent(absl::string_view name, absl::string_view data) {
+  return absl::StrCat("event: ", name, "\ndata: ", data, "\n\n");
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options, std::shared_ptr<grpc::Channel> kb,
+                 std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics)
+    : options_(std::move(options)),
+      kb_(kbv1::KnowledgeBaseService::NewStub(kb)),
+      ticket_(tv1::TicketService::NewStub(ticket)),
+      metrics_(mv1::MetricsService::NewStub(metrics)),
+      channels_{kb, ticket, metrics} {}
+
+std::string Gateway::TokenOf(const httplib::Request& request) const {
+  // A script's explicit header wins over a cookie the same client may also carry.
+  std::string authorization = request.get_header_value("Authorization");
+  if (!authorization.empty()) {
+    absl::string_view value = absl::StripAsciiWhitespace(authorization);
+    if (value.size() > 7 && absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+      return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+    }
+    return "";
+  }
+  for (size_t i = 0; i < request.get_header_value_count("Cookie"); ++i) {
+    for (absl::string_view cookie :
+         absl::StrSplit(request.get_header_value("Cookie", i), ';', absl::SkipWhitespace())) {
+      cookie = absl::StripAsciiWhitespace(cookie);
+      if (absl::ConsumePrefix(&cookie, kSessionCookie) && absl::ConsumePrefix(&cookie, "=")) {
+        return std::string(cookie);
+      }
+    }
+  }
+  return "";
+}
+
+std::unique_ptr<grpc::ClientContext> Gateway::ContextFor(const std::string& token) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  return context;
+}
+
+grpc::Status Gateway::CheckToken(const std::string& token, bool* supervisor) {
+  // GetStatus is cheap, answers while the metrics service is still catching up, and tells a
+  // supervisor (OK) from any other valid token (PERMISSION_DENIED).
+  mv1::GetStatusResponse status_response;
+  grpc::Status status =
+      metrics_->GetStatus(ContextFor(token).get(), mv1::GetStatusRequest(), &status_response);
+  *supervisor = status.ok();
+  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) return grpc::Status::OK;
+  return status;
+}
+
+bool Gateway::Register(httplib::Server* server) {
+  if (!IsDirectory(options_.web_root) || !server->set_mount_point("/", options_.web_root)) {
+    LOG(ERROR) << "--web_root " << options_.web_root << " is not a directory of pages";
+    return false;
+  }
+  using Handler = void (Gateway::*)(const httplib::Request&, httplib::Response&);
+  auto bind = [this](Handler handler) {
+    return [this, handler](const httplib::Request& request, httplib::Response& response) {
+      (this->*handler)(request, response);
+    };
+  };
+  server->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_redirect("/overview.html");
+  });
+  server->Get("/healthz", bind(&Gateway::Healthz));
+  server->Post("/api/session", bind(&Gateway::Login));
+  server->Get("/api/session", bind(&Gateway::Session));
+  server->Post("/api/logout", bind(&Gateway::Logout));
+  server->Get("/api/summary", bind(&Gateway::Summary));
+  server->Get("/api/trend", bind(&Gateway::Trend));
+  server->Get("/api/overdue", bind(&Gateway::Overdue));
+  server->Get("/api/dashboard/stream", bind(&Gateway::DashboardEvents));
+  server->Get("/api/tickets", bind(&Gateway::ListTickets));
+  server->Get(R"(/api/tickets/([^/]+))", bind(&Gateway::GetTicket));
+  server->Get(R"(/api/tickets/([^/]+)/events)", bind(&Gateway::ListEvents));
+  server->Post(R"(/api/tickets/([^/]+)/urge)", bind(&Gateway::Urge));
+  server->Post(R"(/api/tickets/([^/]+)/extension-decision)", bind(&Gateway::DecideExtension));
+  server->Get("/api/search", bind(&Gateway::Search));
+
+  server->set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        // One check for the whole API instead of one per handler: no token, no upstream call.
+        if (absl::StartsWith(request.path, "/api/") && request.path != "/api/session" &&
+            request.path != "/api/logout" && TokenOf(request).empty()) {
+          SendJson(response, 401, MissingTokenBody());
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+  server->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (absl::StartsWith(request.path, "/api/") && response.body.empty()) {
+      nlohmann::json error = {{"code", response.status == 404 ? "NOT_FOUND" : "UNKNOWN"},
+                              {"message", absl::StrCat("没有这个接口：", request.method, " ",
+                                                       request.path)}};
+      response.set_content(nlohmann::json{{"error", error}}.dump(), kJson);
+    }
+  });
+  server->set_post_routing_handler(
+      [](const httplib::Request& request, httplib::Response& response) {
+        // The pages need nothing from elsewhere: no inline script, no other origin.
+        response.set_header("Content-Security-Policy",
+                            "default-src 'self'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                            "base-uri 'none'; form-action 'self'");
+        response.set_header("X-Content-Type-Options", "nosniff");
+        response.set_header("Referrer-Policy", "no-referrer");
+        if (absl::StartsWith(request.path, "/api/")) {
+          response.set_header("Cache-Control", "no-store");
+        }
+      });
+  server->set_exception_handler(
+      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr e) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          what = ex.what();
+        } catch (...) {
+        }
+        LOG(ERROR) << request.method << " " << request.path << ": " << what;
+        SendJson(response, 500,
+                 nlohmann::json{{"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}}
+                     .dump());
+      });
+  return true;
+}
+
+void Gateway::Healthz(const httplib::Request&, httplib::Response& response) {
+  // Liveness of the gateway itself; the upstream channels' states are reported for operators
+  // but do not fail the check (a restarting service must not take the pages down with it).
+  auto state_name = [](grpc_connectivity_state state) {
+    switch (state) {
+      case GRPC_CHANNEL_IDLE: return "IDLE";
+      case GRPC_CHANNEL_CONNECTING: return "CONNECTING";
+      case GRPC_CHANNEL_READY: return "READY";
+      case GRPC_CHANNEL_TRANSIENT_FAILURE: return "TRANSIENT_FAILURE";
+      case GRPC_CHANNEL_SHUTDOWN: return "SHUTDOWN";
+    }
+    return "UNKNOWN";
+  };
+  bool shutting_down;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down = shutting_down_;
+  }
+  nlohmann::json body = {
+      {"status", shutting_down ? "NOT_SERVING" : "SERVING"},
+      {"upstreams",
+       {{"kb", state_name(channels_[0]->GetState(false))},
+        {"ticket", state_name(channels_[1]->GetState(false))},
+        {"metrics", state_name(channels_[2]->GetState(false))}}},
+      {"open_dashboard_streams", open_dashboard_streams()}};
+  SendJson(response, shutting_down ? 503 : 200, body.dump());
+}
+
+void Gateway::Login(const httplib::Request& request, httplib::Response& response) {
+  if (!RequireJsonContent(request, response)) return;
+  nlohmann::json body;
+  if (!ParseBody(request, response, &body)) return;
+  std::string token;
+  if (!StringField(body, response, "token", true, &token)) return;
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (!IsPlausibleToken(token)) {
+    InvalidField(response, "token", "令牌格式不正确（应为一串字母、数字和 -_ 等符号，不含空格）");
+    return;
+  }
+  bool supervisor = false;
+  grpc::Status status = CheckToken(token, &supervisor);
+  if (!status.ok()) {
+    SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+    return;
+  }
+  // A session cookie (no Max-Age): it ends with the browser session; the token's own expiry
+  // still applies upstream.
+  response.set_header("Set-Cookie",
+                      absl::StrCat(kSessionCookie, "=", token,
+                                   "; Path=/; HttpOnly; SameSite=Strict",
+                                   options_.secure_cookie ? "; Secure" : ""));
+  SendJson(response, 200, nlohmann::json{{"supervisor", supervisor}}.dump());
+}
+
+void Gateway::Logout(const httplib::Request&, httplib::Response& response) {
+  response.set_header("Set-Cookie",
+                      absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+                                   options_.secure_cookie ? "; Secure" : ""));
+  SendJson(response, 200, "{}");
+}
+
+void Gateway::Session(const httplib::Request& request, httplib::Response& response) {
+  std::string token = TokenOf(request);
+  if (token.empty()) {
+    SendJson(response, 401, MissingTokenBody());
+    return;
+  }
+  bool supervisor = false;
+  grpc::Status status = CheckToken(token, &supervisor);
+  if (!status.ok()) {
+    SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+    return;
+  }
+  SendJson(response, 200, nlohmann::json{{"supervisor", supervisor}}.dump());
+}
+
+void Gateway::Summary(const httplib::Request& request, httplib::Response& response) {
+  std::optional<mv1::PeriodKind> period = ParsePeriod(request);
+  if (!period) return InvalidField(response, "period", "必须是 day、week 或 month");
+  mv1::GetSummaryRequest upstream;
+  upstream.mutable_period()->set_kind(*period);
+  upstream.set_group_by(mv1::DIMENSION_DEPARTMENT);
+  mv1::GetSummaryResponse reply;
+  Reply(response, metrics_->GetSummary(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+void Gateway::Trend(const httplib::Request& request, httplib::Response& response) {
+  std::string period_name =
+      request.has_param("period") ? request.get_param_value("period") : std::string("day");
+  mv1::GetTrendRequest upstream;
+  if (period_name == "day") {
+    upstream.set_period_kind(mv1::PERIOD_KIND_DAY);
+  } else if (period_name == "week") {
+    upstream.set_period_kind(mv1::PERIOD_KIND_WEEK);
+  } else if (period_name == "month") {
+    upstream.set_period_kind(mv1::PERIOD_KIND_MONTH);
+  } else {
+    return InvalidField(response, "period", "必须是 day、week 或 month");
+  }
+  int count = 14;
+  if (!IntParam(request, response, "count", 1, 366, &count)) return;
+  upstream.set_period_count(count);
+  mv1::GetTrendResponse reply;
+  Reply(response, metrics_->GetTrend(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+}
+
+void Gateway::Overdue(const httplib::Request& request, httplib::Response& response) {
+  mv1::ListOverdueRequest upstream;
+  int page_size = 50;
+  if (!IntParam(request, response, "page_size", 1, 500, &page_size)) return;
+  upstream.set_page_size(page_size);
+  upstream.set_page_token(request.get_param_value("page_token"));
+  if (request.has_param("level")) {
+    std::string level = request.get_param_value("level");
+    if (level == "yellow") {
+      upstream.add_warning_levels(mv1::WARNING_LEVEL_YELLOW);
+    } else if (level == "red") {
+      upstream.add_warning_levels(mv1::WARNING_LEVEL_RED);
+    } else {
+      return InvalidField(response, "level", "必须是 yellow 或 red");
+    }
+  }
+  mv1::ListOverdueResponse reply;
+  Reply(response, metrics_->ListOverdue(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response& response) {
+  std::optional<mv1::PeriodKind> period = ParsePeriod(request);
+  if (!period) return InvalidField(response, "period", "必须是 day、week 或 month");
+  mv1::WatchDashboardRequest upstream;
+  upstream.set_period_kind(*period);
+  upstream.set_group_by(mv1::DIMENSION_DEPARTMENT);
+  upstream.set_overdue_preview_size(options_.overdue_preview_size);
+  *upstream.mutable_min_interval() = [&] {
+    google::protobuf::Duration d;
+    int64_t ms = absl::ToInt64Milliseconds(options_.dashboard_min_interval);
+    d.set_seconds(ms / 1000);
+    d.set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+    return d;
+  }();
+
+  std::shared_ptr<DashboardStream> stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) {
+      SendJson(response, 503, ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                             "gateway is shutting down")));
+      return;
+    }
+    stream = DashboardStream::Start(metrics_.get(), TokenOf(request), upstream);
+    streams_[stream.get()] = stream;
+  }
+  auto forget = [this, stream] {
+    stream->Cancel();
+    std::lock_guard<std::mutex> lock(mu_);
+    streams_.erase(stream.get());
+  };
+
+  // The first snapshot (or the refusal) decides the HTTP status: a bad token or a forbidden
+  // role is a plain 401/403 the page can act on, not an event inside a 200 stream.
+  std::string first;
+  grpc::Status status;
+  switch (stream->Wait(options_.call_timeout, &first, &status)) {
+    case DashboardStream::Next::kEnded:
+      forget();
+      if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream ended");
+      SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+      return;
+    case DashboardStream::Next::kQuiet:
+    case DashboardStream::Next::kSnapshot:
+      break;
+  }
+
+  // Proxies (nginx) must pass events through at once rather than buffer them.
+  response.set_header("X-Accel-Buffering", "no");
+  const absl::Duration heartbeat = options_.sse_heartbeat;
+  response.set_chunked_content_provider(
+      "text/event-stream",
+      [stream, heartbeat, first = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+        if (!first.empty()) {
+          // How long the browser waits before reconnecting after the stream ends.
+          std::string opening = absl::StrCat("retry: 3000\n\n", SseEvent("snapshot", first));
+          first.clear();
+          return sink.write(opening.data(), opening.size());
+        }
+        std::string json;
+        grpc::Status status;
+        std::string out;
+        switch (stream->Wait(heartbeat, &json, &status)) {
+          case DashboardStream::Next::kSnapshot:
+            out = SseEvent("snapshot", json);
+            break;
+          case DashboardStream::Next::kQuiet:
+            // A write is also the only way to learn that the browser has gone away.
+            out = SseEvent("heartbeat",
+                           nlohmann::json{{"time", absl::FormatTime(absl::RFC3339_sec, absl::Now(),
+                                                                    absl::UTCTimeZone())}}
+                               .dump());
+            break;
+          case DashboardStream::Next::kEnded:
+            out = SseEvent("upstream-error", status.ok() ? std::string("{}")
+                                                         : ErrorBodyFromGrpc(status));
+            sink.write(out.data(), out.size());
+            sink.done();
+            return true;
+        }
+        return sink.write(out.data(), out.size());
+      },
+      [forget](bool) { forget(); });
+}
+
+void Gateway::ListTickets(const httplib::Request& request, httplib::Response& response) {
+  tv1::ListTicketsRequest upstream;
+  int page_size = 20;
+  if (!IntParam(request, response, "page_size", 1, 100, &page_size)) return;
+  upstream.set_page_size(page_size);
+  upstream.set_page_token(request.get_param_value("page_token"));
+  upstream.set_order_by("update_time desc");
+  tv1::ListTicketsResponse reply;
+  Reply(response, ticket_->ListTickets(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+void Gateway::GetTicket(const httplib::Request& request, httplib::Response& response) {
+  tv1::GetTicketRequest upstream;
+  upstream.set_ticket_id(request.matches[1]);
+  upstream.set_view(tv1::TICKET_VIEW_BASIC);
+  tv1::Ticket reply;
+  Reply(response, ticket_->GetTicket(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+}
+
+void Gateway::ListEvents(const httplib::Request& request, httplib::Response& response) {
+  // The whole history in one answer: the drill-down shows it as one timeline.
+  tv1::ListEventsResponse all;
+  tv1::ListEventsRequest upstream;
+  upstream.set_ticket_id(request.matches[1]);
+  upstream.set_page_size(1000);
+  const std::string token = TokenOf(request);
+  for (int page = 0; page < kMaxEventPages; ++page) {
+    tv1::ListEventsResponse reply;
+    grpc::Status status = ticket_->ListEvents(ContextFor(token).get(), upstream, &reply);
+    if (!status.ok()) return Reply(response, status, reply);
+    for (tv1::TicketEvent& event : *reply.mutable_events()) *all.add_events() = std::move(event);
+    if (reply.next_page_token().empty()) break;
+    upstream.set_page_token(reply.next_page_token());
+    all.set_next_page_token(reply.next_page_token());  // Left set only if the loop gives up.
+  }
+  Reply(response, grpc::Status::OK, all);
+}
+
+void Gateway::Urge(const httplib::Request& request, httplib::Response& response) {
+  if (!RequireJsonContent(request, response)) return;
+  nlohmann::json body;
+  if (!ParseBody(request, response, &body)) return;
+  tv1::UrgeTicketRequest upstream;
+  upstream.set_ticket_id(request.matches[1]);
+  int64_t version = 0;
+  std::string request_id, message;
+  if (!VersionAndRequestId(body, response, &version, &request_id)) return;
+  // Left to the ticket service to judge ("message: must not be empty"), so the rules live in
+  // one place.
+  if (!StringField(body, response, "message", false, &message)) return;
+  upstream.set_expected_version(version);
+  upstream.set_request_id(request_id);
+  upstream.set_message(message);
+  if (auto ids = body.find("work_order_ids"); ids != body.end() && !ids->is_null()) {
+    if (!ids->is_array()) return InvalidField(response, "work_order_ids", "必须是字符串数组");
+    for (const nlohmann::json& id : *ids) {
+      if (!id.is_string()) return InvalidField(response, "work_order_ids", "必须是字符串数组");
+      upstream.add_work_order_ids(id.get<std::string>());
+    }
+  }
+  tv1::Ticket reply;
+  Reply(response, ticket_->UrgeTicket(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+void Gateway::DecideExtension(const httplib::Request& request, httplib::Response& response) {
+  if (!RequireJsonContent(request, response)) return;
+  nlohmann::json body;
+  if (!ParseBody(request, response, &body)) return;
+  tv1::DecideExtensionRequest upstream;
+  upstream.set_ticket_id(request.matches[1]);
+  int64_t version = 0;
+  std::string request_id, work_order_id, decision, reason;
+  if (!VersionAndRequestId(body, response, &version, &request_id)) return;
+  if (!StringField(body, response, "work_order_id", true, &work_order_id)) return;
+  if (!StringField(body, response, "decision", true, &decision)) return;
+  if (!StringField(body, response, "reason", false, &reason)) return;
+  if (decision == "approve") {
+    upstream.set_decision(tv1::EXTENSION_DECISION_APPROVE);
+  } else if (decision == "refuse") {
+    upstream.set_decision(tv1::EXTENSION_DECISION_REFUSE);
+  } else {
+    return InvalidField(response, "decision", "必须是 approve（同意）或 refuse（不同意）");
+  }
+  upstream.set_expected_version(version);
+  upstream.set_request_id(request_id);
+  upstream.set_work_order_id(work_order_id);
+  upstream.set_reason(reason);
+  tv1::Ticket reply;
+  Reply(response, ticket_->DecideExtension(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+void Gateway::Search(const httplib::Request& request, httplib::Response& response) {
+  std::string query = std::string(absl::StripAsciiWhitespace(request.get_param_value("q")));
+  if (query.empty()) return InvalidField(response, "q", "请输入查询内容");
+  kbv1::SearchRequest upstream;
+  upstream.set_query(query);
+  std::string mode = request.get_param_value("mode");
+  if (mode.empty() || mode == "full_text") {
+    upstream.set_mode(kbv1::SEARCH_MODE_FULL_TEXT);
+  } else if (mode == "keyword") {
+    upstream.set_mode(kbv1::SEARCH_MODE_KEYWORD);
+  } else {
+    return InvalidField(response, "mode", "必须是 full_text 或 keyword");
+  }
+  int page_size = 10;
+  if (!IntParam(request, response, "page_size", 1, 50, &page_size)) return;
+  upstream.set_page_size(page_size);
+  upstream.set_page_token(request.get_param_value("page_token"));
+  upstream.set_include_inactive(request.get_param_value("include_inactive") == "1");
+  // Two passages per entry: an agent wants more documents on screen, not ten clauses of one.
+  upstream.set_max_hits_per_entry(2);
+  kbv1::SearchResponse reply;
+  Reply(response, kb_->Search(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+}
+
+void Gateway::BeginShutdown() {
+  std::vector<std::shared_ptr<DashboardStream>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    for (auto& [raw, weak] : streams_) {
+      if (auto stream = weak.lock()) live.push_back(std::move(stream));
+    }
+  }
+  for (auto& stream : live) stream->Cancel();
+}
+
+int Gateway::open_dashboard_streams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(streams_.size());
+}
+
+}  // namespace hotline::gateway

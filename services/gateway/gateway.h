@@ -1,0 +1,95 @@
+// The supervisors' web dashboard gateway: serves the pages in web/, a JSON API over the
+// knowledge-base, ticket and metrics services, and the live dashboard as server-sent events.
+//
+// Every upstream call carries the browser user's own token as `authorization: Bearer ...`,
+// so the services decide what each user may see and do; the gateway holds no credentials of
+// its own. The token comes from the `Authorization: Bearer` header (scripts) or from the
+// HttpOnly session cookie set at login (pages; EventSource cannot send headers).
+#ifndef HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
+#define HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "hotline/kb/v1/kb.grpc.pb.h"
+#include "hotline/metrics/v1/metrics.grpc.pb.h"
+#include "hotline/ticket/v1/ticket.grpc.pb.h"
+#include "services/gateway/dashboard_stream.h"
+
+namespace hotline::gateway {
+
+struct GatewayOptions {
+  // Directory of the static pages (index.html, *.js, *.css).
+  std::string web_root;
+  // Deadline of each unary upstream call.
+  absl::Duration call_timeout = absl::Seconds(5);
+  // An SSE heartbeat is sent after this long without a snapshot; it is also how the gateway
+  // notices a browser that went away without closing its connection.
+  absl::Duration sse_heartbeat = absl::Seconds(15);
+  // WatchDashboard's min_interval: how often at most a dashboard is redrawn.
+  absl::Duration dashboard_min_interval = absl::Seconds(1);
+  // Overdue items sent with every snapshot.
+  int overdue_preview_size = 20;
+  // Adds `Secure` to the session cookie; set it whenever the gateway is behind HTTPS.
+  bool secure_cookie = false;
+};
+
+class Gateway {
+ public:
+  Gateway(GatewayOptions options, std::shared_ptr<grpc::Channel> kb,
+          std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics);
+
+  // Adds the routes and the static pages to `server`. Fails if web_root is not a directory.
+  bool Register(httplib::Server* server);
+
+  // Ends every live dashboard stream (their SSE responses finish) and refuses new ones, so
+  // that the HTTP server can stop without waiting for browsers.
+  void BeginShutdown();
+
+  int open_dashboard_streams();
+
+ private:
+  // The caller's token, or empty.
+  std::string TokenOf(const httplib::Request& request) const;
+  std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) const;
+
+  void Healthz(const httplib::Request& request, httplib::Response& response);
+  void Login(const httplib::Request& request, httplib::Response& response);
+  void Logout(const httplib::Request& request, httplib::Response& response);
+  void Session(const httplib::Request& request, httplib::Response& response);
+  void Summary(const httplib::Request& request, httplib::Response& response);
+  void Trend(const httplib::Request& request, httplib::Response& response);
+  void Overdue(const httplib::Request& request, httplib::Response& response);
+  void DashboardEvents(const httplib::Request& request, httplib::Response& response);
+  void ListTickets(const httplib::Request& request, httplib::Response& response);
+  void GetTicket(const httplib::Request& request, httplib::Response& response);
+  void ListEvents(const httplib::Request& request, httplib::Response& response);
+  void Urge(const httplib::Request& request, httplib::Response& response);
+  void DecideExtension(const httplib::Request& request, httplib::Response& response);
+  void Search(const httplib::Request& request, httplib::Response& response);
+
+  // Who the token belongs to, as far as the gateway needs to know: whether it is valid at all
+  // and whether it may supervise (metrics GetStatus answers supervisors and admins only).
+  grpc::Status CheckToken(const std::string& token, bool* supervisor);
+
+  GatewayOptions options_;
+  std::unique_ptr<kb::v1::KnowledgeBaseService::Stub> kb_;
+  std::unique_ptr<ticket::v1::TicketService::Stub> ticket_;
+  std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
+  std::shared_ptr<grpc::Channel> channels_[3];
+
+  std::mutex mu_;
+  bool shutting_down_ = false;                                  // Guarded by mu_.
+  std::map<DashboardStream*, std::weak_ptr<DashboardStream>> streams_;  // Guarded by mu_.
+};
+
+}  // namespace hotline::gateway
+
+#endif  // HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
