@@ -1,6 +1,9 @@
 #include "services/kb/kb_service.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <glog/logging.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -11,6 +14,7 @@
 #include "common/sha256.h"
 #include "common/unary_call.h"
 #include "services/kb/internal/entry_rules.h"
+#include "services/kb/internal/kb_records.pb.h"
 
 namespace hotline::kb {
 namespace {
@@ -80,24 +84,40 @@ absl::Status KnowledgeBaseService::Init() {
   ASSIGN_OR_RETURN(index_, PersistentIndex::Open(store_, std::move(index)));
   dedup_ = std::make_unique<ingest::DedupIndex>(options_.analyzer);
   absl::Status parse_error;
-  absl::MutexLock lock(&links_mu_);
-  RETURN_IF_ERROR(store_->ScanPrefix(store_->Family(kEntriesFamily), "",
-                                     [&](absl::string_view key, absl::string_view value) {
-                                       v1::Entry e;
-                                       if (!e.ParseFromString(std::string(value))) {
-                                         parse_error = absl::DataLossError(
-                                             absl::StrCat("entry '", key, "' is corrupt"));
-                                         return false;
-                                       }
-                                       IndexLinks(e);
-                                       IndexSuggestions(e);
-                                       if (auto d = DedupInput(e); d.has_value()) {
-                                         parse_error = dedup_->Insert(*d);
-                                         if (!parse_error.ok()) return false;
-                                       }
-                                       return true;
-                                     }));
-  return parse_error;
+  RETURN_IF_ERROR(store_->ScanPrefix(
+      store_->Family(kEntriesFamily), "", [&](absl::string_view key, absl::string_view value) {
+        v1::Entry e;
+        if (!e.ParseFromString(std::string(value))) {
+          parse_error = absl::DataLossError(absl::StrCat("entry '", key, "' is corrupt"));
+          return false;
+        }
+        {
+          absl::MutexLock lock(&links_mu_);
+          IndexLinks(e);
+        }
+        IndexSuggestions(e);
+        Schedule(e);
+        if (auto d = DedupInput(e); d.has_value()) {
+          parse_error = dedup_->Insert(*d);
+          if (!parse_error.ok()) return false;
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(parse_error);
+  // Agents' judgements, for ranking: the stored feedback is the latest of each judge.
+  RETURN_IF_ERROR(store_->ScanPrefix(
+      store_->Family(kGapsFamily), "f/", [&](absl::string_view key, absl::string_view value) {
+        v1::RecordFeedbackRequest r;
+        if (!r.ParseFromString(std::string(value))) {
+          parse_error = absl::DataLossError(absl::StrCat("feedback '", key, "' is corrupt"));
+          return false;
+        }
+        CountFeedback(r, +1);
+        return true;
+      }));
+  RETURN_IF_ERROR(parse_error);
+  // Whatever fell due while the server was down happens now, not at the first sweep.
+  return ApplyDueStatusChanges().status();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,6 +174,17 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
     out->set_target_passage_label(l.target_passage_label());
     out->set_note(l.note());
   }
+  // A Q&A pair records its source's status, so that search can leave it out when the source
+  // is no longer in force without reading the source on every query.
+  if (stored.has_qa_pair() && !stored.qa_pair().source_document_id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Entry> source,
+                     LoadEntry(stored.qa_pair().source_document_id()));
+    if (source.has_value()) {
+      stored.mutable_qa_pair()->set_source_document_status(source->status());
+      stored.mutable_qa_pair()->set_source_document_title(source->title());
+    }
+  }
+  stored.set_inactive(EntryInactive(stored));
   ASSIGN_OR_RETURN(std::optional<v1::Entry> previous, LoadEntry(entry.id()));
   RETURN_IF_ERROR(store_->Put(store_->Family(kEntriesFamily), entry.id(),
                               stored.SerializeAsString()));
@@ -163,9 +194,95 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
     IndexLinks(stored);
   }
   IndexSuggestions(stored);
+  Schedule(stored);
   dedup_->Remove(entry.id());
   if (auto d = DedupInput(stored); d.has_value()) RETURN_IF_ERROR(dedup_->Insert(*d));
-  return index_->Upsert(ToDocument(stored));
+  RETURN_IF_ERROR(index_->Upsert(ToDocument(stored)));
+  // The Q&A pairs that rest on a document follow it out of (or back into) force.
+  if (stored.has_policy_document() && previous.has_value() &&
+      IsInactive(previous->status()) != IsInactive(stored.status())) {
+    for (const std::string& id : DerivedFrom(stored.id())) {
+      ASSIGN_OR_RETURN(std::optional<v1::Entry> qa, LoadEntry(id));
+      if (qa.has_value() && qa->has_qa_pair() &&
+          qa->qa_pair().source_document_id() == stored.id()) {
+        RETURN_IF_ERROR(SaveEntry(*qa));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void KnowledgeBaseService::Schedule(const v1::Entry& entry) {
+  std::optional<DueStatusChange> due = NextDueStatusChange(entry);
+  absl::MutexLock lock(&schedule_mu_);
+  if (due.has_value()) {
+    due_dates_[entry.id()] = due->due_date;
+  } else {
+    due_dates_.erase(entry.id());
+  }
+}
+
+absl::StatusOr<int> KnowledgeBaseService::ApplyDueStatusChanges() {
+  absl::MutexLock write_lock(&write_mu_);
+  const std::string today = Today(*options_.clock);
+  std::vector<std::string> due_ids;
+  {
+    absl::MutexLock lock(&schedule_mu_);
+    for (const auto& [id, date] : due_dates_) {
+      if (date <= today) due_ids.push_back(id);
+    }
+  }
+  int changed = 0;
+  const absl::Time now = options_.clock->Now();
+  for (const std::string& id : due_ids) {
+    ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, LoadEntry(id));
+    if (!entry.has_value()) {
+      absl::MutexLock lock(&schedule_mu_);
+      due_dates_.erase(id);
+      continue;
+    }
+    // Several changes may have fallen due while the server was down (in force, then expired):
+    // each is made in turn, each recorded.
+    bool any = false;
+    for (std::optional<DueStatusChange> due = NextDueStatusChange(*entry);
+         due.has_value() && due->due_date <= today; due = NextDueStatusChange(*entry)) {
+      v1::StatusChange change = due->change;
+      change.set_from_status(entry->status());
+      if (change.to_status() == entry->status() ||
+          !TransitionAllowed(entry->status(), change.to_status())) {
+        // The entry moved on since the change was scheduled (e.g. repealed in the meantime):
+        // the stale plan is dropped, and the history says so.
+        LOG(WARNING) << "entry " << id << ": scheduled " << v1::EntryStatus_Name(change.to_status())
+                     << " dropped, the entry is " << v1::EntryStatus_Name(entry->status());
+        entry->clear_pending_status_change();
+        any = true;
+        continue;
+      }
+      if (change.changed_by().empty()) change.set_changed_by("system");
+      SetTime(now, change.mutable_change_time());
+      ApplyStatusChange(change, &*entry);
+      any = true;
+      if (!change.superseded_by().empty()) {
+        ASSIGN_OR_RETURN(std::optional<v1::Entry> successor, LoadEntry(change.superseded_by()));
+        if (successor.has_value() &&
+            std::find(successor->supersedes().begin(), successor->supersedes().end(), id) ==
+                successor->supersedes().end()) {
+          successor->add_supersedes(id);
+          successor->set_version(successor->version() + 1);
+          SetTime(now, successor->mutable_update_time());
+          RETURN_IF_ERROR(SaveEntry(*successor));
+        }
+      }
+    }
+    if (!any) continue;
+    entry->set_version(entry->version() + 1);
+    SetTime(now, entry->mutable_update_time());
+    entry->set_updated_by("system");
+    RETURN_IF_ERROR(SaveEntry(*entry));
+    ++changed;
+  }
+  if (changed > 0) LOG(INFO) << changed << " entries changed status on " << today;
+  return changed;
 }
 
 absl::StatusOr<v1::EntryLink> KnowledgeBaseService::LinkTo(v1::LinkRelation relation,
@@ -216,7 +333,7 @@ absl::Status KnowledgeBaseService::ResolveLinks(v1::Entry* entry) const {
   }
   entry->clear_links();
   for (v1::EntryLink& l : links) *entry->add_links() = std::move(l);
-  entry->set_inactive(IsInactive(entry->status()));
+  entry->set_inactive(EntryInactive(*entry));
   return absl::OkStatus();
 }
 
@@ -596,6 +713,8 @@ absl::Status KnowledgeBaseService::DoSetStatus(const Principal& principal,
   if (!entry.has_value()) {
     return absl::NotFoundError(absl::StrCat("entry_id: no entry '", r.entry_id(), "'"));
   }
+  // Q&A pairs resting on this entry are listed if it leaves or re-enters force.
+  const bool was_inactive = IsInactive(entry->status());
   std::optional<v1::Entry> successor;
   if (!r.superseded_by().empty()) {
     ASSIGN_OR_RETURN(successor, LoadEntry(r.superseded_by()));
@@ -659,16 +778,13 @@ absl::Status KnowledgeBaseService::DoSetStatus(const Principal& principal,
       *entry->mutable_pending_status_change() = change;
       response->set_scheduled(true);
     } else {
-      entry->set_status(r.status());
-      entry->clear_pending_status_change();
-      if (!r.superseded_by().empty()) entry->set_superseded_by(r.superseded_by());
-      *entry->add_status_history() = change;
+      ApplyStatusChange(change, &*entry);
     }
   }
   entry->set_version(entry->version() + 1);
   SetTime(now, entry->mutable_update_time());
   entry->set_updated_by(principal.name);
-  entry->set_inactive(IsInactive(entry->status()));
+  entry->set_inactive(EntryInactive(*entry));
   if (successor.has_value() && !response->scheduled()) {
     if (std::find(successor->supersedes().begin(), successor->supersedes().end(), entry->id()) ==
         successor->supersedes().end()) {
@@ -679,7 +795,7 @@ absl::Status KnowledgeBaseService::DoSetStatus(const Principal& principal,
     }
   }
   RETURN_IF_ERROR(SaveEntry(*entry));
-  if (IsInactive(entry->status())) {
+  if (was_inactive != IsInactive(entry->status())) {
     for (const std::string& id : DerivedFrom(entry->id())) {
       ASSIGN_OR_RETURN(std::optional<v1::Entry> derived, LoadEntry(id));
       if (derived.has_value() && derived->has_qa_pair() &&
@@ -833,6 +949,8 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   query.offset = offset;
   query.limit = page_size;
   query.max_hits_per_entry = std::max(0, r.max_hits_per_entry());
+  query.regional = !r.filter().applicable_region().empty();
+  query.passage_lift = FeedbackLift(NormalizeQuery(r.query()));
   absl::StatusOr<SearchResult> result = index_->index().Search(query);
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
@@ -876,7 +994,7 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     snippet->set_ends_mid_passage(h.ends_mid_passage);
     hit->set_score(h.score);
     hit->set_status(entry->status());
-    hit->set_inactive(IsInactive(entry->status()));
+    hit->set_inactive(EntryInactive(*entry));
     hit->set_superseded_by(entry->superseded_by());
     hit->set_region(entry->region());
     hit->set_category_path(entry->category_path());
@@ -916,7 +1034,8 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   }
   if (!r.exclude_from_statistics() && offset == 0) {
     if (result->total_passages == 0) {
-      RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_NO_HITS, "", ""));
+      RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_NO_HITS,
+                              response->search_id(), "", ""));
     } else {
       RETURN_IF_ERROR(NoteQuery(r.query(), principal.name));
     }
@@ -928,65 +1047,138 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
 // Feedback and gaps
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// Gap records: "g/<normalized question>" holds what belongs to the question (its id, first
+// sighting, resolution); "o/<normalized question>\n<occurrence>" one occurrence each, so that
+// any window can be counted.
+std::string GapKey(const std::string& normalized) { return "g/" + normalized; }
+std::string OccurrencePrefix(const std::string& normalized) { return "o/" + normalized + "\n"; }
+
+// The stronger reason names an occurrence: an agent's report, then no hits, then unhelpful hits.
+int ReasonStrength(v1::GapReason reason) {
+  switch (reason) {
+    case v1::GAP_REASON_REPORTED_NO_ANSWER: return 3;
+    case v1::GAP_REASON_NO_HITS: return 2;
+    case v1::GAP_REASON_ONLY_UNHELPFUL: return 1;
+    default: return 0;
+  }
+}
+
+// How far agents' judgements move a passage for a question (SearchQuery::passage_lift):
+// half a point per doubling of confirmations, less per doubling of "not helpful". One
+// confirmation adds half the best score of the search, three put the passage at the top; one
+// "not helpful" alone scales it by e^-0.5 = 0.61.
+double FeedbackLiftOf(int answered, int not_helpful) {
+  return 0.5 * std::log2((1.0 + std::max(0, answered)) / (1.0 + std::max(0, not_helpful)));
+}
+
+}  // namespace
+
+void KnowledgeBaseService::CountFeedback(const v1::RecordFeedbackRequest& r, int delta) {
+  if (r.entry_id().empty() || r.type() == v1::FEEDBACK_TYPE_NO_ANSWER) return;
+  const std::string normalized = NormalizeQuery(r.query());
+  absl::MutexLock lock(&feedback_mu_);
+  FeedbackTally& tally = feedback_[normalized][{r.entry_id(), r.passage_ordinal()}];
+  if (r.type() == v1::FEEDBACK_TYPE_ANSWERED) tally.answered += delta;
+  if (r.type() == v1::FEEDBACK_TYPE_NOT_HELPFUL) tally.not_helpful += delta;
+}
+
+std::map<std::pair<std::string, int>, double> KnowledgeBaseService::FeedbackLift(
+    const std::string& normalized_query) const {
+  std::map<std::pair<std::string, int>, double> out;
+  absl::MutexLock lock(&feedback_mu_);
+  auto it = feedback_.find(normalized_query);
+  if (it == feedback_.end()) return out;
+  for (const auto& [passage, tally] : it->second) {
+    if (tally.answered == 0 && tally.not_helpful == 0) continue;
+    out[passage] = FeedbackLiftOf(tally.answered, tally.not_helpful);
+  }
+  return out;
+}
+
 absl::Status KnowledgeBaseService::NoteGap(const std::string& query, const std::string& principal,
-                                           v1::GapReason reason, const std::string& entry_id,
+                                           v1::GapReason reason, const std::string& occurrence,
+                                           const std::string& entry_id,
                                            const std::string& passage_label) {
   const std::string normalized = NormalizeQuery(query);
   if (normalized.empty()) return absl::OkStatus();
   absl::MutexLock lock(&gaps_mu_);
   rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
-  const std::string key = "g/" + normalized;
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, key));
+  const absl::Time now = options_.clock->Now();
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, GapKey(normalized)));
   v1::Gap gap;
   if (stored.has_value() && !gap.ParseFromString(*stored)) {
     return absl::DataLossError(absl::StrCat("gap '", normalized, "' is corrupt"));
   }
-  const absl::Time now = options_.clock->Now();
   if (!stored.has_value()) {
     gap.set_id(Sha256Hex(normalized).substr(0, 16));
-    gap.set_question(query);
     gap.set_normalized_question(normalized);
     SetTime(now, gap.mutable_first_seen_time());
   }
-  SetTime(now, gap.mutable_last_seen_time());
-  gap.set_count(gap.count() + 1);
-  if (std::find(gap.sample_queries().begin(), gap.sample_queries().end(), query) ==
-          gap.sample_queries().end() &&
-      gap.sample_queries_size() < 5) {
-    gap.add_sample_queries(query);
-  }
-  switch (reason) {
-    case v1::GAP_REASON_NO_HITS: gap.set_no_hit_count(gap.no_hit_count() + 1); break;
-    case v1::GAP_REASON_REPORTED_NO_ANSWER: gap.set_reported_count(gap.reported_count() + 1); break;
-    case v1::GAP_REASON_ONLY_UNHELPFUL: {
-      gap.set_unhelpful_count(gap.unhelpful_count() + 1);
-      v1::UnhelpfulHit* hit = nullptr;
-      for (v1::UnhelpfulHit& h : *gap.mutable_unhelpful_hits()) {
-        if (h.entry_id() == entry_id && h.passage_label() == passage_label) hit = &h;
-      }
-      if (hit == nullptr) {
-        hit = gap.add_unhelpful_hits();
-        hit->set_entry_id(entry_id);
-        hit->set_passage_label(passage_label);
-      }
-      hit->set_count(hit->count() + 1);
-      break;
+  // A new occurrence after an answer was confirmed: the answer did not settle it after all.
+  gap.set_resolved(false);
+  gap.clear_resolve_time();
+  gap.clear_resolved_by_entry_id();
+
+  const std::string key = OccurrencePrefix(normalized) + occurrence;
+  ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, key));
+  internal::GapOccurrence record;
+  if (seen.has_value()) {
+    if (!record.ParseFromString(*seen)) {
+      return absl::DataLossError(absl::StrCat("gap occurrence '", key, "' is corrupt"));
     }
-    default: break;
+    if (ReasonStrength(reason) > ReasonStrength(record.reason())) record.set_reason(reason);
+  } else {
+    SetTime(now, record.mutable_time());
+    record.set_principal(principal);
+    record.set_query(query);
+    record.set_reason(reason);
   }
-  // The strongest signal names the gap: an agent's report, then no hits, then unhelpful hits.
-  gap.set_reason(gap.reported_count() > 0   ? v1::GAP_REASON_REPORTED_NO_ANSWER
-                 : gap.no_hit_count() > 0   ? v1::GAP_REASON_NO_HITS
-                                            : v1::GAP_REASON_ONLY_UNHELPFUL);
-  // Distinct principals are counted by marker keys, so the gap record stays small.
-  const std::string marker = absl::StrCat("p/", normalized, "\n", principal);
-  ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, marker));
+  if (reason == v1::GAP_REASON_ONLY_UNHELPFUL) {
+    bool known = false;
+    for (const internal::UnhelpfulPassage& u : record.unhelpful()) {
+      known |= u.entry_id() == entry_id && u.passage_label() == passage_label;
+    }
+    if (!known) {
+      internal::UnhelpfulPassage* u = record.add_unhelpful();
+      u->set_entry_id(entry_id);
+      u->set_passage_label(passage_label);
+    }
+  }
   rocksdb::WriteBatch batch;
-  if (!seen.has_value()) {
-    gap.set_principal_count(gap.principal_count() + 1);
-    batch.Put(family, marker, "");
+  batch.Put(family, GapKey(normalized), gap.SerializeAsString());
+  batch.Put(family, key, record.SerializeAsString());
+  return store_->Write(&batch);
+}
+
+absl::Status KnowledgeBaseService::ResolveGap(const std::string& query,
+                                              const std::string& occurrence,
+                                              const std::string& entry_id) {
+  const std::string normalized = NormalizeQuery(query);
+  if (normalized.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&gaps_mu_);
+  rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, GapKey(normalized)));
+  if (!stored.has_value()) return absl::OkStatus();  // Never a gap: nothing to resolve.
+  v1::Gap gap;
+  if (!gap.ParseFromString(*stored)) {
+    return absl::DataLossError(absl::StrCat("gap '", normalized, "' is corrupt"));
   }
-  batch.Put(family, key, gap.SerializeAsString());
+  rocksdb::WriteBatch batch;
+  // The search itself had an answer after all, so it no longer counts as "only unhelpful";
+  // a search that found nothing or was reported stays what it was.
+  const std::string key = OccurrencePrefix(normalized) + occurrence;
+  ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, key));
+  internal::GapOccurrence record;
+  if (seen.has_value() && record.ParseFromString(*seen) &&
+      record.reason() == v1::GAP_REASON_ONLY_UNHELPFUL) {
+    batch.Delete(family, key);
+  }
+  gap.set_resolved(true);
+  SetTime(options_.clock->Now(), gap.mutable_resolve_time());
+  gap.set_resolved_by_entry_id(entry_id);
+  batch.Put(family, GapKey(normalized), gap.SerializeAsString());
   return store_->Write(&batch);
 }
 
@@ -1010,6 +1202,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
     }
     if (r.type() != v1::FEEDBACK_TYPE_NO_ANSWER && r.entry_id().empty()) {
       return absl::InvalidArgumentError("entry_id: required for ANSWERED and NOT_HELPFUL");
+    }
+    if (r.passage_ordinal() < 0) {
+      return absl::InvalidArgumentError("passage_ordinal: must not be negative");
     }
     if (CodePoints(r.comment()) > 1000) {
       return absl::InvalidArgumentError("comment: longer than 1,000 code points");
@@ -1036,17 +1231,149 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
   rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
   ASSIGN_OR_RETURN(std::optional<std::string> previous, store_->Get(family, key));
   RETURN_IF_ERROR(store_->Put(family, key, r.SerializeAsString()));
-  if (r.type() == v1::FEEDBACK_TYPE_NO_ANSWER) {
-    RETURN_IF_ERROR(
-        NoteGap(r.query(), principal.name, v1::GAP_REASON_REPORTED_NO_ANSWER, "", ""));
-  } else if (r.type() == v1::FEEDBACK_TYPE_NOT_HELPFUL) {
-    RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_ONLY_UNHELPFUL,
-                            r.entry_id(), r.passage_label()));
+  if (previous.has_value()) {
+    v1::RecordFeedbackRequest replaced;
+    if (replaced.ParseFromString(*previous)) CountFeedback(replaced, -1);
   }
-  response->set_feedback_id(Sha256Hex(key).substr(0, 16));
+  CountFeedback(r, +1);
+  const std::string feedback_id = Sha256Hex(key).substr(0, 16);
+  // One search is one occurrence; feedback without a search id stands for its own.
+  const std::string occurrence = r.search_id().empty() ? "f:" + feedback_id : r.search_id();
+  switch (r.type()) {
+    case v1::FEEDBACK_TYPE_NO_ANSWER:
+      RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_REPORTED_NO_ANSWER,
+                              occurrence, "", ""));
+      break;
+    case v1::FEEDBACK_TYPE_NOT_HELPFUL: {
+      // A search in which some hit was confirmed is not a gap, whatever else was unhelpful.
+      bool answered = false;
+      if (!r.search_id().empty()) {
+        RETURN_IF_ERROR(store_->ScanPrefix(
+            family, absl::StrCat("f/", r.search_id(), "\n"),
+            [&](absl::string_view, absl::string_view value) {
+              v1::RecordFeedbackRequest other;
+              answered |= other.ParseFromString(std::string(value)) &&
+                          other.type() == v1::FEEDBACK_TYPE_ANSWERED;
+              return !answered;
+            }));
+      }
+      if (!answered) {
+        RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_ONLY_UNHELPFUL,
+                                occurrence, r.entry_id(), r.passage_label()));
+      }
+      break;
+    }
+    case v1::FEEDBACK_TYPE_ANSWERED:
+      RETURN_IF_ERROR(ResolveGap(r.query(), occurrence, r.entry_id()));
+      break;
+    default: break;
+  }
+  response->set_feedback_id(feedback_id);
   SetTime(options_.clock->Now(), response->mutable_record_time());
   response->set_replaced_previous(previous.has_value());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Gap>> KnowledgeBaseService::CollectGaps(absl::Time start,
+                                                                        absl::Time end) const {
+  rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
+  struct Tally {
+    v1::Gap gap;
+    absl::Time last_seen = absl::InfinitePast();
+    std::map<std::string, int64_t> wordings;
+    std::set<std::string> principals;
+    std::map<std::pair<std::string, std::string>, int64_t> unhelpful;
+  };
+  std::map<std::string, Tally> tallies;
+  absl::Status parse_error;
+  RETURN_IF_ERROR(store_->ScanPrefix(
+      family, "o/", [&](absl::string_view key, absl::string_view value) {
+        const size_t newline = key.find('\n');
+        internal::GapOccurrence o;
+        if (newline == absl::string_view::npos || !o.ParseFromString(std::string(value))) {
+          parse_error = absl::DataLossError(absl::StrCat("gap occurrence '", key, "' is corrupt"));
+          return false;
+        }
+        Tally& t = tallies[std::string(key.substr(2, newline - 2))];
+        const absl::Time time = FromProtoTime(o.time());
+        t.last_seen = std::max(t.last_seen, time);
+        if (time < start || time >= end) return true;
+        t.gap.set_count(t.gap.count() + 1);
+        switch (o.reason()) {
+          case v1::GAP_REASON_NO_HITS: t.gap.set_no_hit_count(t.gap.no_hit_count() + 1); break;
+          case v1::GAP_REASON_ONLY_UNHELPFUL:
+            t.gap.set_unhelpful_count(t.gap.unhelpful_count() + 1);
+            break;
+          case v1::GAP_REASON_REPORTED_NO_ANSWER:
+            t.gap.set_reported_count(t.gap.reported_count() + 1);
+            break;
+          default: break;
+        }
+        ++t.wordings[o.query()];
+        t.principals.insert(o.principal());
+        for (const internal::UnhelpfulPassage& u : o.unhelpful()) {
+          ++t.unhelpful[{u.entry_id(), u.passage_label()}];
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(parse_error);
+  std::vector<v1::Gap> out;
+  for (auto& [normalized, t] : tallies) {
+    if (t.gap.count() == 0) continue;  // Nothing in the window.
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, GapKey(normalized)));
+    v1::Gap summary;
+    if (!stored.has_value() || !summary.ParseFromString(*stored)) {
+      return absl::DataLossError(absl::StrCat("gap '", normalized, "' is missing or corrupt"));
+    }
+    v1::Gap& gap = t.gap;
+    gap.set_id(summary.id());
+    gap.set_normalized_question(normalized);
+    *gap.mutable_first_seen_time() = summary.first_seen_time();
+    SetTime(t.last_seen, gap.mutable_last_seen_time());
+    gap.set_resolved(summary.resolved());
+    if (summary.resolved()) {
+      *gap.mutable_resolve_time() = summary.resolve_time();
+      gap.set_resolved_by_entry_id(summary.resolved_by_entry_id());
+    }
+    gap.set_principal_count(static_cast<int64_t>(t.principals.size()));
+    // The reason with the most occurrences; on a tie, the stronger.
+    std::vector<std::pair<int64_t, v1::GapReason>> reasons = {
+        {gap.reported_count(), v1::GAP_REASON_REPORTED_NO_ANSWER},
+        {gap.no_hit_count(), v1::GAP_REASON_NO_HITS},
+        {gap.unhelpful_count(), v1::GAP_REASON_ONLY_UNHELPFUL}};
+    gap.set_reason(std::max_element(reasons.begin(), reasons.end(),
+                                    [](const auto& a, const auto& b) {
+                                      return a.first != b.first
+                                                 ? a.first < b.first
+                                                 : ReasonStrength(a.second) <
+                                                       ReasonStrength(b.second);
+                                    })
+                       ->second);
+    std::vector<std::pair<int64_t, std::string>> wordings;
+    for (const auto& [text, n] : t.wordings) wordings.emplace_back(n, text);
+    std::sort(wordings.begin(), wordings.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    gap.set_question(wordings.front().second);
+    for (size_t i = 1; i < wordings.size() && gap.sample_queries_size() < 5; ++i) {
+      gap.add_sample_queries(wordings[i].second);
+    }
+    std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> unhelpful;
+    for (const auto& [passage, n] : t.unhelpful) unhelpful.emplace_back(n, passage);
+    std::sort(unhelpful.begin(), unhelpful.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (size_t i = 0; i < unhelpful.size() && i < 5; ++i) {
+      v1::UnhelpfulHit* hit = gap.add_unhelpful_hits();
+      hit->set_entry_id(unhelpful[i].second.first);
+      hit->set_passage_label(unhelpful[i].second.second);
+      hit->set_count(unhelpful[i].first);
+      ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, LoadEntry(hit->entry_id()));
+      if (entry.has_value()) hit->set_title(entry->title());
+    }
+    out.push_back(std::move(gap));
+  }
+  return out;
 }
 
 grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerContext* context,
@@ -1059,42 +1386,34 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
     const v1::ListGapsRequest& r = *request;
     ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
     if (r.min_count() < 0) return absl::InvalidArgumentError("min_count: must not be negative");
-    const bool has_start = r.has_start_time(), has_end = r.has_end_time();
-    if (has_start && has_end && FromProtoTime(r.start_time()) > FromProtoTime(r.end_time())) {
-      return absl::InvalidArgumentError("start_time: after end_time");
-    }
     const absl::Time now = options_.clock->Now();
+    // Unset: up to and including this instant (end_time itself is exclusive).
+    const absl::Time end =
+        r.has_end_time() ? FromProtoTime(r.end_time()) : now + absl::Nanoseconds(1);
+    const absl::Time start =
+        r.has_start_time() ? FromProtoTime(r.start_time()) : end - absl::Hours(24 * 30);
+    if (start > end) return absl::InvalidArgumentError("start_time: after end_time");
     const std::string request_hash = HashWithoutToken(r);
     int offset = 0;
     if (!r.page_token().empty()) {
       ASSIGN_OR_RETURN(offset, ParsePageToken(r.page_token(), request_hash, now));
     }
+    ASSIGN_OR_RETURN(std::vector<v1::Gap> all, CollectGaps(start, end));
+    const int64_t min_count = std::max<int64_t>(1, r.min_count());
     std::vector<v1::Gap> gaps;
-    absl::Status parse_error;
-    RETURN_IF_ERROR(store_->ScanPrefix(
-        store_->Family(kGapsFamily), "g/", [&](absl::string_view key, absl::string_view value) {
-          v1::Gap gap;
-          if (!gap.ParseFromString(std::string(value))) {
-            parse_error = absl::DataLossError(absl::StrCat("gap '", key, "' is corrupt"));
-            return false;
-          }
-          const absl::Time last = FromProtoTime(gap.last_seen_time());
-          if (has_start && last < FromProtoTime(r.start_time())) return true;
-          if (has_end && FromProtoTime(gap.first_seen_time()) > FromProtoTime(r.end_time())) return true;
-          if (gap.count() < r.min_count()) return true;
-          if (gap.resolved() && !r.include_resolved()) return true;
-          if (!r.reasons().empty() &&
-              std::find(r.reasons().begin(), r.reasons().end(), gap.reason()) ==
-                  r.reasons().end()) {
-            return true;
-          }
-          gaps.push_back(std::move(gap));
-          return true;
-        }));
-    RETURN_IF_ERROR(parse_error);
+    for (v1::Gap& gap : all) {
+      if (gap.count() < min_count) continue;
+      if (gap.resolved() && !r.include_resolved()) continue;
+      if (!r.reasons().empty() &&
+          std::find(r.reasons().begin(), r.reasons().end(), gap.reason()) == r.reasons().end()) {
+        continue;
+      }
+      gaps.push_back(std::move(gap));
+    }
     const bool by_count = r.order_by() == v1::GAP_ORDER_MOST_FREQUENT_FIRST;
     std::sort(gaps.begin(), gaps.end(), [by_count](const v1::Gap& a, const v1::Gap& b) {
-      const absl::Time ta = FromProtoTime(a.last_seen_time()), tb = FromProtoTime(b.last_seen_time());
+      const absl::Time ta = FromProtoTime(a.last_seen_time());
+      const absl::Time tb = FromProtoTime(b.last_seen_time());
       if (by_count && a.count() != b.count()) return a.count() > b.count();
       if (ta != tb) return ta > tb;
       return a.id() < b.id();
@@ -1176,21 +1495,17 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
           return true;
         }));
     for (auto& [name, stats] : sources) *response->add_sources() = std::move(stats);
-    RETURN_IF_ERROR(store_->ScanPrefix(store_->Family(kGapsFamily), "g/",
-                                       [&](absl::string_view, absl::string_view value) {
-                                         v1::Gap gap;
-                                         if (gap.ParseFromString(std::string(value)) &&
-                                             !gap.resolved()) {
-                                           response->set_open_gaps(response->open_gaps() + 1);
-                                         }
-                                         return true;
-                                       }));
+    const absl::Time now = options_.clock->Now();
+    ASSIGN_OR_RETURN(std::vector<v1::Gap> gaps,
+                     CollectGaps(now - absl::Hours(24 * 30), now + absl::Nanoseconds(1)));
+    response->set_open_gaps(std::count_if(gaps.begin(), gaps.end(),
+                                          [](const v1::Gap& g) { return !g.resolved(); }));
     response->set_index_size_bytes(static_cast<int64_t>(index_->index().MemoryBytes()));
     uint64_t store_bytes = 0;
     if (store_->db()->GetIntProperty("rocksdb.total-sst-files-size", &store_bytes)) {
       response->set_store_size_bytes(static_cast<int64_t>(store_bytes));
     }
-    SetTime(options_.clock->Now(), response->mutable_compute_time());
+    SetTime(now, response->mutable_compute_time());
     return absl::OkStatus();
   });
 }

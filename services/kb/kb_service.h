@@ -83,6 +83,11 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // Whether the store holds any entry (a fresh store gets the demo data).
   absl::StatusOr<bool> HasEntries() const;
 
+  // Makes the changes of status whose day has come (in China Standard Time, by the service's
+  // clock): scheduled changes, policies coming into force, expiries. Init calls it, and the
+  // server calls it periodically; returns how many entries changed.
+  absl::StatusOr<int> ApplyDueStatusChanges();
+
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context,
                                    const v1::SearchRequest* request,
                                    v1::SearchResponse* response) override;
@@ -154,10 +159,29 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   absl::StatusOr<v1::EntryLink> LinkTo(v1::LinkRelation relation, const std::string& id) const;
   // Look-ask-do groups for a hit on `entry`.
   absl::Status FillLookAskDo(const v1::Entry& entry, int max_per_group, v1::LookAskDo* out) const;
-  // Records a query in the gaps family (no hits, unhelpful, reported).
+  // Records one occurrence of a gap: `occurrence` identifies the search (or report) it belongs
+  // to, so that one search counts once however much is said about it.
   absl::Status NoteGap(const std::string& query, const std::string& principal,
-                       v1::GapReason reason, const std::string& entry_id,
-                       const std::string& passage_label);
+                       v1::GapReason reason, const std::string& occurrence,
+                       const std::string& entry_id, const std::string& passage_label);
+  // An answer was confirmed for `query` on search `occurrence`: that search is no longer a
+  // gap, and the question's gap is resolved by `entry_id`.
+  absl::Status ResolveGap(const std::string& query, const std::string& occurrence,
+                          const std::string& entry_id);
+  // The gaps with occurrences in [start, end), counted in that window.
+  absl::StatusOr<std::vector<v1::Gap>> CollectGaps(absl::Time start, absl::Time end) const;
+
+  // Agents' judgements, counted per normalised question and passage, for ranking.
+  struct FeedbackTally {
+    int answered = 0;
+    int not_helpful = 0;
+  };
+  void CountFeedback(const v1::RecordFeedbackRequest& r, int delta);
+  std::map<std::pair<std::string, int>, double> FeedbackLift(
+      const std::string& normalized_query) const;
+
+  // Keeps due_dates_ in step with a saved entry.
+  void Schedule(const v1::Entry& entry);
 
   // Counts a search for frequent-query suggestions.
   absl::Status NoteQuery(const std::string& query, const std::string& principal);
@@ -184,6 +208,14 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   mutable absl::Mutex links_mu_;
   std::map<std::string, std::set<std::string>> derived_ ABSL_GUARDED_BY(links_mu_);
   std::map<std::string, std::set<std::string>> related_ ABSL_GUARDED_BY(links_mu_);
+
+  mutable absl::Mutex feedback_mu_;
+  std::map<std::string, std::map<std::pair<std::string, int>, FeedbackTally>> feedback_
+      ABSL_GUARDED_BY(feedback_mu_);
+
+  // Entries with a change of status due on a day (ApplyDueStatusChanges): id -> YYYY-MM-DD.
+  absl::Mutex schedule_mu_;
+  std::map<std::string, std::string> due_dates_ ABSL_GUARDED_BY(schedule_mu_);
 
   // Completion candidates (titles, questions) by entry id.
   struct Completion {

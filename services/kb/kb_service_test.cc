@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/proto_time.h"
 #include "common/service_host.h"
 #include "services/kb/demo_loader.h"
 #include "tests/support/test_util.h"
@@ -76,6 +80,7 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
     std::string tokens;
     for (const auto& [token, line] : std::vector<std::pair<std::string, std::string>>{
              {"agent", "agent-zhang agent"},
+             {"agent2", "agent-li agent"},
              {"editor", "editor-wang editor"},
              {"supervisor", "supervisor-chen supervisor"}}) {
       tokens += HashToken(token) + " " + line + "\n";
@@ -791,6 +796,335 @@ TEST_F(ImportTest, TheDemoKnowledgeBaseLoadsWithLinks) {
              h.look_ask_do().policies_size() > 0;
   }
   EXPECT_TRUE(linked);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Life cycle on the calendar, Q&A pairs following their source, feedback and gaps
+// ---------------------------------------------------------------------------------------------
+
+// Noon in China Standard Time on a civil day.
+absl::Time ChinaNoon(int year, int month, int day) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, 12, 0, 0),
+                         absl::FixedTimeZone(8 * 3600));
+}
+
+v1::Entry Get(v1::KnowledgeBaseService::Stub& stub, const std::string& id) {
+  v1::GetEntryRequest get;
+  get.set_entry_id(id);
+  v1::Entry read;
+  grpc::Status s = stub.GetEntry(ContextWithToken("agent").get(), get, &read);
+  EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+  return read;
+}
+
+bool Finds(const v1::SearchResponse& found, const std::string& id) {
+  return std::any_of(found.hits().begin(), found.hits().end(),
+                     [&](const v1::SearchHit& h) { return h.entry_id() == id; });
+}
+
+TEST_F(KnowledgeBaseServiceTest, AScheduledRepealTakesEffectOnItsDateEvenAcrossARestart) {
+  clock_.Set(ChinaNoon(2026, 11, 20));
+  v1::Entry created = AddPolicy();
+  v1::SetStatusRequest r;
+  r.set_entry_id("policy-1");
+  r.set_expected_version(created.version());
+  r.set_status(v1::ENTRY_STATUS_REPEALED);
+  r.set_effective_date("2026-12-01");
+  r.set_basis_doc_number("长医保发〔2026〕9号");
+  v1::SetStatusResponse scheduled;
+  grpc::Status s = stub_->SetStatus(ContextWithToken("editor").get(), r, &scheduled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(scheduled.scheduled());
+  EXPECT_EQ(scheduled.entry().status(), v1::ENTRY_STATUS_IN_FORCE);
+  EXPECT_EQ(scheduled.entry().pending_status_change().to_status(), v1::ENTRY_STATUS_REPEALED);
+
+  // The day before: nothing changes, the policy is still found.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 23, 59, 0),
+                             absl::FixedTimeZone(8 * 3600)));
+  absl::StatusOr<int> changed = service_->ApplyDueStatusChanges();
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, 0);
+  EXPECT_TRUE(Finds(MustSearch("住院报销比例"), "policy-1"));
+
+  // The server is down over midnight; on start-up the repeal is made at once.
+  Stop();
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 12, 1, 0, 1, 0),
+                             absl::FixedTimeZone(8 * 3600)));
+  Start();
+  v1::Entry repealed = Get(*stub_, "policy-1");
+  EXPECT_EQ(repealed.status(), v1::ENTRY_STATUS_REPEALED);
+  EXPECT_TRUE(repealed.inactive());
+  EXPECT_FALSE(repealed.has_pending_status_change());
+  ASSERT_EQ(repealed.status_history_size(), 1);
+  EXPECT_EQ(repealed.status_history(0).effective_date(), "2026-12-01");
+  EXPECT_EQ(repealed.status_history(0).basis_doc_number(), "长医保发〔2026〕9号");
+  EXPECT_EQ(repealed.version(), scheduled.entry().version() + 1);
+  EXPECT_FALSE(Finds(MustSearch("住院报销比例"), "policy-1"));
+  // Made once: a second sweep finds nothing more to do.
+  changed = service_->ApplyDueStatusChanges();
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 0);
+}
+
+TEST_F(KnowledgeBaseServiceTest, PoliciesComeIntoForceAndExpireOnTheirDates) {
+  clock_.Set(ChinaNoon(2026, 11, 20));
+  v1::UpsertEntryRequest later = PolicyRequest("policy-later");
+  later.mutable_entry()->mutable_policy_document()->set_effective_date("2026-12-01");
+  later.mutable_entry()->mutable_policy_document()->set_expiry_date("2026-12-31");
+  v1::Entry created = MustUpsert(later);
+  EXPECT_EQ(created.status(), v1::ENTRY_STATUS_NOT_YET_EFFECTIVE);
+
+  clock_.Set(ChinaNoon(2026, 12, 1));
+  absl::StatusOr<int> changed = service_->ApplyDueStatusChanges();
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, 1);
+  v1::Entry in_force = Get(*stub_, "policy-later");
+  EXPECT_EQ(in_force.status(), v1::ENTRY_STATUS_IN_FORCE);
+  ASSERT_EQ(in_force.status_history_size(), 1);
+  EXPECT_EQ(in_force.status_history(0).changed_by(), "system");
+
+  // The expiry date is the last day of validity: still in force on it, expired the day after.
+  clock_.Set(ChinaNoon(2026, 12, 31));
+  ASSERT_EQ(*service_->ApplyDueStatusChanges(), 0);
+  EXPECT_EQ(Get(*stub_, "policy-later").status(), v1::ENTRY_STATUS_IN_FORCE);
+  clock_.Set(ChinaNoon(2027, 1, 1));
+  ASSERT_EQ(*service_->ApplyDueStatusChanges(), 1);
+  v1::Entry expired = Get(*stub_, "policy-later");
+  EXPECT_EQ(expired.status(), v1::ENTRY_STATUS_EXPIRED);
+  EXPECT_TRUE(expired.inactive());
+  ASSERT_EQ(expired.status_history_size(), 2);
+  EXPECT_EQ(expired.status_history(1).effective_date(), "2027-01-01");
+  EXPECT_FALSE(Finds(MustSearch("住院报销比例"), "policy-later"));
+}
+
+TEST_F(KnowledgeBaseServiceTest, QaPairsOfARepealedPolicyAreInactiveUntilItIsRestored) {
+  v1::Entry policy = AddPolicy();
+  AddQa("qa-1", "policy-1");
+  ASSERT_TRUE(Finds(MustSearch("职工住院报销比例是多少"), "qa-1"));
+
+  v1::SetStatusResponse repealed;
+  ASSERT_TRUE(SetStatus("policy-1", policy.version(), v1::ENTRY_STATUS_REPEALED, &repealed).ok());
+  ASSERT_EQ(repealed.affected_qa_pair_ids_size(), 1);
+  v1::Entry qa = Get(*stub_, "qa-1");
+  EXPECT_EQ(qa.status(), v1::ENTRY_STATUS_IN_FORCE);  // Its own status is untouched...
+  EXPECT_TRUE(qa.inactive());                          // ...but it is flagged.
+  EXPECT_EQ(qa.qa_pair().source_document_status(), v1::ENTRY_STATUS_REPEALED);
+  EXPECT_FALSE(Finds(MustSearch("职工住院报销比例是多少"), "qa-1"));
+  v1::SearchResponse all = MustSearch("职工住院报销比例是多少", /*include_inactive=*/true);
+  auto hit = std::find_if(all.hits().begin(), all.hits().end(),
+                          [](const v1::SearchHit& h) { return h.entry_id() == "qa-1"; });
+  ASSERT_NE(hit, all.hits().end());
+  EXPECT_TRUE(hit->inactive());
+
+  // Flagged in the store, not only when read: a restart keeps it out of search.
+  Stop();
+  Start();
+  EXPECT_FALSE(Finds(MustSearch("职工住院报销比例是多少"), "qa-1"));
+
+  // Restored by correction: the Q&A pair is current again.
+  v1::SetStatusResponse restored;
+  grpc::Status s = SetStatus("policy-1", repealed.entry().version(), v1::ENTRY_STATUS_IN_FORCE,
+                             &restored, "误废止，予以更正");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(restored.affected_qa_pair_ids_size(), 1);
+  EXPECT_FALSE(Get(*stub_, "qa-1").inactive());
+  EXPECT_TRUE(Finds(MustSearch("职工住院报销比例是多少"), "qa-1"));
+}
+
+TEST_F(KnowledgeBaseServiceTest, ApplicableRegionSwitchesOffTheLegalEffectPriors) {
+  // The same text as a national departmental rule and as a local government rule.
+  v1::UpsertEntryRequest national = PolicyRequest("national");
+  national.mutable_entry()->set_region("全国");
+  national.mutable_entry()->mutable_policy_document()->set_level(
+      v1::POLICY_LEVEL_DEPARTMENTAL_RULE);
+  MustUpsert(national);
+  v1::UpsertEntryRequest local = PolicyRequest("local");
+  local.mutable_entry()->mutable_policy_document()->set_level(
+      v1::POLICY_LEVEL_LOCAL_GOVERNMENT_RULE);
+  MustUpsert(local);
+
+  auto scores = [&](const std::string& applicable_region) {
+    v1::SearchRequest r;
+    r.set_query("住院报销比例");
+    r.set_max_hits_per_entry(1);
+    r.mutable_filter()->set_applicable_region(applicable_region);
+    v1::SearchResponse found;
+    grpc::Status s = Search(r, &found);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::map<std::string, double> by_id;
+    for (const v1::SearchHit& h : found.hits()) by_id[h.entry_id()] = h.score();
+    return by_id;
+  };
+  // Without a region, the rule that binds more widely ranks first.
+  std::map<std::string, double> anywhere = scores("");
+  ASSERT_EQ(anywhere.size(), 2u);
+  EXPECT_GT(anywhere["national"], anywhere["local"] * 1.2);
+  // For a caller in Changsha, the local rule applies as much as the national one.
+  std::map<std::string, double> changsha = scores("湖南/长沙");
+  ASSERT_EQ(changsha.size(), 2u);
+  EXPECT_NEAR(changsha["national"], changsha["local"], 1e-6 * changsha["local"]);
+}
+
+TEST_F(KnowledgeBaseServiceTest, ConfirmedAnswersRiseForTheirQuestionAndSurviveARestart) {
+  AddPolicy();
+  const std::string query = "参保职工住院";
+  v1::SearchResponse before = MustSearch(query);
+  ASSERT_GE(before.hits_size(), 2);
+  // The hit the agents confirm: the last one shown, below the first.
+  const v1::SearchHit target = before.hits(before.hits_size() - 1);
+  const v1::SearchHit first = before.hits(0);
+  ASSERT_FALSE(target.entry_id() == first.entry_id() &&
+               target.passage_ordinal() == first.passage_ordinal());
+  auto rank_of_target = [&](const v1::SearchResponse& found) {
+    for (int i = 0; i < found.hits_size(); ++i) {
+      if (found.hits(i).entry_id() == target.entry_id() &&
+          found.hits(i).passage_ordinal() == target.passage_ordinal()) {
+        return i;
+      }
+    }
+    return -1;
+  };
+  auto judge = [&](const v1::SearchResponse& search, const v1::SearchHit& hit,
+                   v1::FeedbackType type, const std::string& token) {
+    v1::RecordFeedbackRequest f;
+    f.set_search_id(search.search_id());
+    f.set_query(query);
+    f.set_type(type);
+    f.set_entry_id(hit.entry_id());
+    f.set_passage_label(hit.passage_label());
+    f.set_passage_ordinal(hit.passage_ordinal());
+    v1::RecordFeedbackResponse out;
+    grpc::Status s = stub_->RecordFeedback(ContextWithToken(token).get(), f, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  const double score_before = before.hits(rank_of_target(before)).score();
+  auto target_score_for = [&](const std::string& q) {
+    v1::SearchResponse found = MustSearch(q);
+    for (const v1::SearchHit& h : found.hits()) {
+      if (h.entry_id() == target.entry_id() && h.passage_ordinal() == target.passage_ordinal()) {
+        return h.score();
+      }
+    }
+    return -1.0;
+  };
+  const double other_question_before = target_score_for("职工住院医疗待遇");
+  int confirmations = 0;
+  v1::SearchResponse now = before;
+  while (rank_of_target(now) != 0 && confirmations < 5) {
+    judge(now, target, v1::FEEDBACK_TYPE_ANSWERED,
+          confirmations % 2 == 0 ? "agent" : "agent2");
+    ++confirmations;
+    v1::SearchResponse next = MustSearch(query);
+    // Every confirmation lifts it further.
+    EXPECT_GT(next.hits(rank_of_target(next)).score(), now.hits(rank_of_target(now)).score());
+    now = next;
+  }
+  EXPECT_EQ(rank_of_target(now), 0) << "still below after " << confirmations << " confirmations";
+  EXPECT_GT(now.hits(0).score(), score_before);
+
+  // The lift belongs to this question: another question ranks as before.
+  EXPECT_DOUBLE_EQ(target_score_for("职工住院医疗待遇"), other_question_before);
+  // Judgements are stored: the order holds after a restart.
+  Stop();
+  Start();
+  EXPECT_EQ(rank_of_target(MustSearch(query)), 0);
+
+  // An agent who changes their mind replaces their judgement instead of adding to it.
+  v1::SearchResponse again = MustSearch(query);
+  const double lifted = again.hits(0).score();
+  judge(now, target, v1::FEEDBACK_TYPE_NOT_HELPFUL, "agent");
+  v1::SearchResponse lowered = MustSearch(query);
+  ASSERT_GE(rank_of_target(lowered), 0);
+  EXPECT_LT(lowered.hits(rank_of_target(lowered)).score(), lifted);
+}
+
+TEST_F(KnowledgeBaseServiceTest, GapsAreCountedInTheirWindowAndResolvedByAConfirmedAnswer) {
+  AddPolicy();
+  const absl::Time t0 = ChinaNoon(2026, 11, 1);
+  clock_.Set(t0);
+  MustSearch("宠物狗办证");  // Nothing about dogs in the knowledge base.
+  clock_.Set(t0 + absl::Hours(24 * 10));
+  MustSearch("宠物狗 办证");
+  v1::SearchRequest second_agent;
+  second_agent.set_query("宠物狗办证");
+  v1::SearchResponse ignored;
+  ASSERT_TRUE(Search(second_agent, &ignored, "agent2").ok());
+
+  auto list = [&](v1::ListGapsRequest r) {
+    v1::ListGapsResponse out;
+    grpc::Status s = stub_->ListGaps(ContextWithToken("editor").get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  };
+  v1::ListGapsResponse all = list({});
+  ASSERT_EQ(all.gaps_size(), 1);
+  EXPECT_EQ(all.gaps(0).count(), 3);
+  EXPECT_EQ(all.gaps(0).no_hit_count(), 3);
+  EXPECT_EQ(all.gaps(0).principal_count(), 2);
+  EXPECT_EQ(all.gaps(0).question(), "宠物狗办证");  // The most frequent wording...
+  ASSERT_EQ(all.gaps(0).sample_queries_size(), 1);  // ...and the others.
+  EXPECT_EQ(all.gaps(0).sample_queries(0), "宠物狗 办证");
+
+  // A window that starts after the first search counts only the later two.
+  v1::ListGapsRequest recent;
+  *recent.mutable_start_time() = ToProtoTime(t0 + absl::Hours(24 * 5));
+  v1::ListGapsResponse windowed = list(recent);
+  ASSERT_EQ(windowed.gaps_size(), 1);
+  EXPECT_EQ(windowed.gaps(0).count(), 2);
+  EXPECT_EQ(FromProtoTime(windowed.gaps(0).first_seen_time()), t0);  // First ever, all the same.
+  // min_count filters on the count in the window.
+  recent.set_min_count(3);
+  EXPECT_EQ(list(recent).gaps_size(), 0);
+
+  // A search whose hits were all unhelpful counts once, however many hits were marked.
+  v1::SearchResponse found = MustSearch("住院报销");
+  ASSERT_GE(found.hits_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    v1::RecordFeedbackRequest f;
+    f.set_search_id(found.search_id());
+    f.set_query("住院报销");
+    f.set_type(v1::FEEDBACK_TYPE_NOT_HELPFUL);
+    f.set_entry_id(found.hits(i).entry_id());
+    f.set_passage_label(found.hits(i).passage_label());
+    f.set_passage_ordinal(found.hits(i).passage_ordinal());
+    v1::RecordFeedbackResponse out;
+    ASSERT_TRUE(stub_->RecordFeedback(ContextWithToken("agent").get(), f, &out).ok());
+  }
+  v1::ListGapsRequest unhelpful_only;
+  unhelpful_only.add_reasons(v1::GAP_REASON_ONLY_UNHELPFUL);
+  v1::ListGapsResponse unhelpful = list(unhelpful_only);
+  ASSERT_EQ(unhelpful.gaps_size(), 1);
+  EXPECT_EQ(unhelpful.gaps(0).count(), 1);
+  EXPECT_EQ(unhelpful.gaps(0).unhelpful_count(), 1);
+  ASSERT_EQ(unhelpful.gaps(0).unhelpful_hits_size(), 2);
+  EXPECT_EQ(unhelpful.gaps(0).unhelpful_hits(0).title(), "长沙市职工基本医疗保险住院待遇办法");
+
+  // A later search of the same question with a confirmed answer resolves the gap.
+  clock_.Set(t0 + absl::Hours(24 * 11));
+  v1::SearchResponse answered = MustSearch("住院报销");
+  v1::RecordFeedbackRequest yes;
+  yes.set_search_id(answered.search_id());
+  yes.set_query("住院报销");
+  yes.set_type(v1::FEEDBACK_TYPE_ANSWERED);
+  yes.set_entry_id(answered.hits(0).entry_id());
+  yes.set_passage_ordinal(answered.hits(0).passage_ordinal());
+  v1::RecordFeedbackResponse out;
+  ASSERT_TRUE(stub_->RecordFeedback(ContextWithToken("agent2").get(), yes, &out).ok());
+  EXPECT_EQ(list(unhelpful_only).gaps_size(), 0);
+  unhelpful_only.set_include_resolved(true);
+  v1::ListGapsResponse resolved = list(unhelpful_only);
+  ASSERT_EQ(resolved.gaps_size(), 1);
+  EXPECT_TRUE(resolved.gaps(0).resolved());
+  EXPECT_EQ(resolved.gaps(0).resolved_by_entry_id(), "policy-1");
+
+  // The dog question is still open; 40 days on, its occurrences have left the default window.
+  v1::StatsResponse stats;
+  ASSERT_TRUE(stub_->Stats(ContextWithToken("supervisor").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.open_gaps(), 1);
+  clock_.Set(t0 + absl::Hours(24 * 50));
+  EXPECT_EQ(list({}).gaps_size(), 0);
+  ASSERT_TRUE(stub_->Stats(ContextWithToken("supervisor").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.open_gaps(), 0);
 }
 
 }  // namespace

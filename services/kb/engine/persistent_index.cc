@@ -25,6 +25,7 @@ engine::StoredDocument ToStored(const DocumentInput& d) {
   s.set_effective_date(d.effective_date);
   for (const auto& t : d.tags) s.add_tags(t);
   s.set_question(d.question);
+  s.set_source_inactive(d.source_inactive);
   for (const auto& p : d.passages) {
     engine::StoredPassage* sp = s.add_passages();
     sp->set_label(p.label);
@@ -49,6 +50,7 @@ DocumentInput FromStored(const engine::StoredDocument& s) {
   d.effective_date = s.effective_date();
   d.tags.assign(s.tags().begin(), s.tags().end());
   d.question = s.question();
+  d.source_inactive = s.source_inactive();
   for (const auto& p : s.passages()) d.passages.push_back({p.label(), p.heading(), p.text()});
   return d;
 }

@@ -404,7 +404,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     auto in = [](const auto& list, const auto& v) {
       return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
     };
-    bool ok = (query.include_inactive || !f.statuses.empty() || !IsInactive(m.status)) &&
+    bool ok = (query.include_inactive ||
+               ((!f.statuses.empty() || !IsInactive(m.status)) && !m.source_inactive)) &&
               in(f.kinds, m.kind) && in(f.statuses, m.status) && in(f.levels, m.level) &&
               in(f.regions, m.region);
     if (ok && !f.category_prefixes.empty()) {
@@ -562,13 +563,15 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     scratch.scores[p] = 0.0f;
     uint32_t d = I.passages[p].doc;
     if (!passes(d)) continue;
-    v1::EntryStatus status = I.docs[d].doc->meta.status;
+    const DocumentInput& meta = I.docs[d].doc->meta;
+    v1::EntryStatus status = meta.status;
     if (status == v1::ENTRY_STATUS_AMENDED) score *= P.prior_amended;
-    if (status == v1::ENTRY_STATUS_REPEALED || status == v1::ENTRY_STATUS_EXPIRED) {
+    if (status == v1::ENTRY_STATUS_REPEALED || status == v1::ENTRY_STATUS_EXPIRED ||
+        meta.source_inactive) {
       score *= P.prior_repealed;
     }
     if (status == v1::ENTRY_STATUS_NOT_YET_EFFECTIVE) score *= P.prior_not_yet_effective;
-    switch (I.docs[d].doc->meta.level) {
+    switch (query.regional ? v1::POLICY_LEVEL_UNSPECIFIED : meta.level) {
       case v1::POLICY_LEVEL_ADMINISTRATIVE_REGULATION:
       case v1::POLICY_LEVEL_SUPERVISORY_REGULATION:
       case v1::POLICY_LEVEL_DEPARTMENTAL_RULE:
@@ -608,6 +611,23 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       score += P.entry_context * other;
     }
     for (uint32_t d : entries) scratch.best[d * 2] = scratch.best[d * 2 + 1] = 0.0f;
+  }
+  if (!query.passage_lift.empty() && !candidates.empty()) {
+    // Agents' judgements for this question, on the scale of this search's best score.
+    absl::flat_hash_map<uint32_t, double> lift;
+    for (const auto& [key, value] : query.passage_lift) {
+      auto it = I.doc_by_id.find(key.first);
+      if (it == I.doc_by_id.end()) continue;
+      const std::vector<uint32_t>& ps = I.docs[it->second].passages;
+      if (key.second >= 0 && key.second < static_cast<int>(ps.size())) lift[ps[key.second]] = value;
+    }
+    double best = 0;
+    for (const auto& c : candidates) best = std::max(best, c.first);
+    for (auto& [score, p] : candidates) {
+      auto it = lift.find(p);
+      if (it == lift.end()) continue;
+      score = it->second > 0 ? score + it->second * best : score * std::exp(it->second);
+    }
   }
   scratch.touched.clear();
   for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;

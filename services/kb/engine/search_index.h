@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -40,6 +41,9 @@ struct DocumentInput {
   std::string effective_date;  // YYYY-MM-DD or empty
   std::vector<std::string> tags;
   std::string question;  // Q&A pairs: the question, a field of its own.
+  // A Q&A pair whose source document is inactive: treated as inactive whatever its own status,
+  // so an answer never outlives the clause it rests on.
+  bool source_inactive = false;
   std::vector<PassageText> passages;
 };
 
@@ -110,6 +114,15 @@ struct SearchQuery {
   int max_hits_per_entry = 0;  // 0: no limit.
   std::vector<v1::FacetField> facets;
   int snippet_length = 120;  // Code points.
+  // The caller's region is known (applicable_region): the rules of that region are what applies
+  // to them, so the legal-effect priors that favour national law over local rules are off.
+  bool regional = false;
+  // Agents' judgements of earlier searches for the same question, by (entry id, passage
+  // ordinal): a positive lift adds lift x the best score of this search (so a lift of 1 puts a
+  // matching passage at the top, whatever the text alone says); a negative one multiplies the
+  // score by e^lift. Applied before the re-rank window is cut, so a confirmed answer that the
+  // text ranks low still gets in. Passages that do not match the query are not added.
+  std::map<std::pair<std::string, int>, double> passage_lift;
 };
 
 struct PassageHit {

@@ -137,6 +137,49 @@ bool IsInactive(v1::EntryStatus status) {
          status == v1::ENTRY_STATUS_EXPIRED;
 }
 
+bool EntryInactive(const v1::Entry& e) {
+  return IsInactive(e.status()) ||
+         (e.has_qa_pair() && IsInactive(e.qa_pair().source_document_status()));
+}
+
+std::optional<DueStatusChange> NextDueStatusChange(const v1::Entry& e) {
+  // An editor's scheduled change comes first: it was decided for this very entry.
+  if (e.has_pending_status_change()) {
+    return DueStatusChange{e.pending_status_change().effective_date(), e.pending_status_change()};
+  }
+  if (!e.has_policy_document()) return std::nullopt;
+  const v1::PolicyDocument& p = e.policy_document();
+  if (e.status() == v1::ENTRY_STATUS_NOT_YET_EFFECTIVE && IsDate(p.effective_date())) {
+    DueStatusChange due{p.effective_date(), {}};
+    due.change.set_from_status(e.status());
+    due.change.set_to_status(v1::ENTRY_STATUS_IN_FORCE);
+    due.change.set_effective_date(p.effective_date());
+    due.change.set_reason("施行日期已到");
+    return due;
+  }
+  absl::CivilDay last_day;
+  if ((e.status() == v1::ENTRY_STATUS_IN_FORCE || e.status() == v1::ENTRY_STATUS_AMENDED) &&
+      IsDate(p.expiry_date()) && absl::ParseCivilTime(p.expiry_date(), &last_day)) {
+    // expiry_date is the last day of validity (有效期至): expired from the day after.
+    const std::string day_after = absl::FormatCivilTime(last_day + 1);
+    DueStatusChange due{day_after, {}};
+    due.change.set_from_status(e.status());
+    due.change.set_to_status(v1::ENTRY_STATUS_EXPIRED);
+    due.change.set_effective_date(day_after);
+    due.change.set_reason(absl::StrCat("有效期至", p.expiry_date(), "，已届满"));
+    return due;
+  }
+  return std::nullopt;
+}
+
+void ApplyStatusChange(const v1::StatusChange& change, v1::Entry* e) {
+  e->set_status(change.to_status());
+  if (!change.superseded_by().empty()) e->set_superseded_by(change.superseded_by());
+  *e->add_status_history() = change;
+  e->clear_pending_status_change();
+  e->set_inactive(EntryInactive(*e));
+}
+
 std::string NewId(absl::string_view prefix) {
   static thread_local std::mt19937_64 random(std::random_device{}());
   return absl::StrCat(prefix, absl::Hex(random(), absl::kZeroPad16));
@@ -203,6 +246,7 @@ DocumentInput ToDocument(const v1::Entry& e) {
       break;
     }
     case v1::Entry::kQaPair:
+      d.source_inactive = IsInactive(e.qa_pair().source_document_status());
       d.question = absl::StrJoin({e.qa_pair().question(),
                                   absl::StrJoin(e.qa_pair().alternative_questions(), "\n")},
                                  "\n");
@@ -255,9 +299,29 @@ bool TransitionAllowed(v1::EntryStatus from, v1::EntryStatus to) {
 // Queries are grouped into gaps by this form: case and runs of white space do not make a
 // different question.
 std::string NormalizeQuery(absl::string_view q) {
-  // The ideographic space is several bytes, so it is replaced before splitting on ASCII ones.
-  std::string lower = absl::StrReplaceAll(absl::AsciiStrToLower(q), {{"　", " "}});
-  return absl::StrJoin(absl::StrSplit(lower, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty()), " ");
+  // Full-width forms and odd spaces first, as the cleaner does for documents.
+  absl::StatusOr<std::string> cleaned = ingest::NormalizeText(q);
+  std::string text = absl::AsciiStrToLower(cleaned.ok() ? *cleaned : std::string(q));
+  // Punctuation does not make another question.
+  static const std::vector<std::pair<std::string, std::string>> kChinesePunctuation = {
+      {"，", " "}, {"。", " "}, {"；", " "}, {"：", " "}, {"？", " "}, {"！", " "}, {"、", " "},
+      {"“", " "},  {"”", " "},  {"‘", " "},  {"’", " "},  {"（", " "}, {"）", " "}, {"《", " "},
+      {"》", " "}, {"【", " "}, {"】", " "}, {"…", " "},  {"—", " "},  {"·", " "}};
+  text = absl::StrReplaceAll(text, kChinesePunctuation);
+  for (char& c : text) {
+    if (absl::ascii_ispunct(static_cast<unsigned char>(c))) c = ' ';
+  }
+  // Chinese is written without spaces, so a space only separates two Latin words or numbers.
+  std::string out;
+  for (absl::string_view piece :
+       absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty())) {
+    if (!out.empty() && absl::ascii_isalnum(static_cast<unsigned char>(out.back())) &&
+        absl::ascii_isalnum(static_cast<unsigned char>(piece.front()))) {
+      out += ' ';
+    }
+    absl::StrAppend(&out, piece);
+  }
+  return out;
 }
 
 // Policy documents are de-duplicated by their passages' text; other kinds are short texts

@@ -52,6 +52,21 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out);
 bool IsInactive(v1::EntryStatus status);
 // Allowed life-cycle transitions (see SetStatus in kb.proto).
 bool TransitionAllowed(v1::EntryStatus from, v1::EntryStatus to);
+// Whether the entry must not be given as current policy: its own status is inactive, or it is
+// a Q&A pair whose source document is (as last recorded in qa_pair.source_document_status).
+bool EntryInactive(const v1::Entry& e);
+
+// The change of status that the calendar makes to an entry on its own: a scheduled change on
+// its effective date, a not-yet-effective policy coming into force on its effective date, a
+// policy with an expiry date becoming EXPIRED the day after. `due_date` is the day it happens.
+struct DueStatusChange {
+  std::string due_date;  // YYYY-MM-DD
+  v1::StatusChange change;  // from_status, to_status, effective_date, reason, superseded_by...
+};
+// The next such change of `e`, if any.
+std::optional<DueStatusChange> NextDueStatusChange(const v1::Entry& e);
+// Makes `change` the entry's status now: status, superseded_by, history, no pending change.
+void ApplyStatusChange(const v1::StatusChange& change, v1::Entry* e);
 
 // Checks an UpsertEntryRequest on its own, before any lookup (INVALID_ARGUMENT only, the
 // message starting with the field's path). Import reuses it for its items.
@@ -68,8 +83,8 @@ std::vector<std::string> BasisTargets(const v1::Entry& e);
 // What de-duplication compares of an entry; none for kinds that are not de-duplicated.
 std::optional<ingest::DedupDocument> DedupInput(const v1::Entry& e);
 
-// Queries are grouped (gaps, frequent queries) by this form: case and runs of white space do
-// not make a different question.
+// Queries are grouped (gaps, frequent queries, feedback) by this form: case, full-width forms,
+// punctuation and white space do not make a different question ("宠物狗 办证？" is "宠物狗办证").
 std::string NormalizeQuery(absl::string_view q);
 
 }  // namespace hotline::kb
