@@ -1,6 +1,8 @@
 // kb_server: the knowledge-base service.
 #include <glog/logging.h>
 
+#include <thread>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "common/server_main.h"
@@ -20,7 +22,43 @@ ABSL_FLAG(std::string, demo_data, "",
           "demo knowledge base (JSON Lines, services/kb/demo/README.md) imported at start-up "
           "when the store holds no entry");
 
+ABSL_FLAG(absl::Duration, status_sweep, absl::Minutes(1),
+          "how often entries whose change of status has come due (scheduled changes, effective "
+          "and expiry dates) are changed; 0: only at start-up");
+
 namespace {
+
+// Runs the service's dated status changes every `period` until stopped: a policy repealed as of
+// tomorrow must leave search at midnight, not at the next restart.
+class StatusSweeper {
+ public:
+  StatusSweeper(hotline::kb::KnowledgeBaseService* service, absl::Duration period)
+      : service_(service) {
+    if (period <= absl::ZeroDuration()) return;
+    thread_ = std::thread([this, period] {
+      absl::MutexLock lock(&mu_);
+      while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
+        mu_.Unlock();
+        absl::StatusOr<int> changed = service_->ApplyDueStatusChanges();
+        if (!changed.ok()) LOG(ERROR) << "dated status changes: " << changed.status();
+        mu_.Lock();
+      }
+    });
+  }
+  ~StatusSweeper() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  hotline::kb::KnowledgeBaseService* service_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
     const hotline::ServerContext& server) {
@@ -67,8 +105,14 @@ absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
   auto gauge = std::shared_ptr<hotline::telemetry::GaugeHandle>(hotline::telemetry::AddGauge(
       "hotline_worker_queue_length", "calls waiting for a worker thread", {{"pool", "kb-worker"}},
       [raw = service.get()] { return static_cast<double>(raw->worker_queue_length()); }));
+  // The sweeper shares ownership of the service too, and stops before it goes.
+  auto sweeper =
+      std::make_shared<StatusSweeper>(service.get(), absl::GetFlag(FLAGS_status_sweep));
   hotline::HostedService hosted;
-  hosted.on_shutdown = [gauge]() mutable { gauge.reset(); };
+  hosted.on_shutdown = [gauge, sweeper, keep = service]() mutable {
+    sweeper.reset();
+    gauge.reset();
+  };
   hosted.service = std::move(service);
   hosted.health_name = kb::KnowledgeBaseService::kName;
   return std::vector<hotline::HostedService>{std::move(hosted)};
