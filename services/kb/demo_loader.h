@@ -1,6 +1,7 @@
 // Reads the demo knowledge base (services/kb/demo/knowledge_base.jsonl, format in
 // services/kb/demo/README.md) as Import items, so that loading it runs the same ingestion
-// pipeline as any other source.
+// pipeline as any other source. The entry format is read by the importers
+// (services/kb/importers/entry_format.h), as kbctl import reads it.
 #ifndef HOTLINE_SERVICES_KB_DEMO_LOADER_H_
 #define HOTLINE_SERVICES_KB_DEMO_LOADER_H_
 
