@@ -4,6 +4,7 @@
 # benchmark run, so pick one with HOTLINE_BENCH when passing its flags, e.g.
 #   HOTLINE_BENCH=ticket_bench scripts/bench.sh --duration=10s --clients=8
 #   HOTLINE_BENCH=kb_bench scripts/bench.sh --target_passages=1000000
+#   HOTLINE_BENCH=kb_service_bench scripts/bench.sh --rate=500 --clients=16 --duration=20s
 #   HOTLINE_BENCH=metrics_bench scripts/bench.sh --tickets=1000000 --rate=1000 --duration=60s
 # Benchmarks are not tests: scripts/test.sh does not run them, and their numbers depend on the
 # machine (fsync latency above all), so compare runs on the same host only.
@@ -12,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 
 # target:path-under-the-build-directory
 BENCHES=(ticket_bench:tests/ticket_bench kb_bench:services/kb/kb_bench
-  metrics_bench:services/metrics/metrics_bench)
+  kb_service_bench:services/kb/kb_service_bench metrics_bench:services/metrics/metrics_bench)
 
 install_dependencies
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/hotline-ccache}"

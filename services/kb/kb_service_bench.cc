@@ -1,0 +1,549 @@
+// kb_service_bench: the knowledge-base service as deployed, measured from outside. A kb_server
+// child process (real RocksDB in a temporary directory, the full import pipeline: taxonomy
+// classification and TF-IDF tagging) is fed the whole lawref corpus through the gRPC Import
+// stream, stopped with SIGTERM and started again on the same data, then searched with the real
+// STARD questions by concurrent clients:
+//   - import: documents/s and passages/s, total seconds, the server's RSS;
+//   - restart: time from spawning the server until its health check answers SERVING (target
+//     60 s), and its RSS then;
+//   - search, closed loop: every client sends its next query as soon as the last one returned,
+//     giving the maximum throughput with p50/p99;
+//   - search, open loop: a fixed rate spread evenly over the clients; each latency runs from the
+//     request's scheduled send time, so a slow reply that delays the next sends is counted in
+//     them (no coordinated omission). Target: p99 <= 10 ms at 500 req/s.
+// The server and this process share the machine (two cores on the reference host), as an agent
+// console and the server would not: the figures include the clients' own CPU.
+// Not a test; run by scripts/bench.sh (HOTLINE_BENCH=kb_service_bench).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/auth.h"
+#include "common/program.h"
+#include "common/status_macros.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "hotline/kb/v1/kb.grpc.pb.h"
+#include "services/kb/importers/line_reader.h"
+#include "services/kb/importers/jsonl_importer.h"
+#include "services/kb/importers/lawref_format.h"
+#include "tests/support/test_util.h"
+
+extern char** environ;
+
+ABSL_FLAG(std::string, corpus, "../shared/data/lawref/documents.jsonl.gz",
+          "lawref JSON Lines (gzip allowed): the documents imported");
+ABSL_FLAG(std::string, queries, "../shared/data/stard/dev.queries.tsv",
+          "qid<TAB>question: the search queries (real citizens' questions)");
+ABSL_FLAG(std::string, server, KB_SERVER_PATH, "the kb_server binary");
+ABSL_FLAG(std::string, taxonomy, "services/kb/ingest/data/taxonomy.txt",
+          "kb_server --taxonomy (classification of imported entries)");
+ABSL_FLAG(std::string, idf, "/usr/lib/python3/dist-packages/jieba/analyse/idf.txt",
+          "kb_server --idf (tagging of imported entries)");
+ABSL_FLAG(int, clients, 16, "concurrent search clients, each with its own channel");
+ABSL_FLAG(double, rate, 500, "open loop: requests per second, over all clients");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "open loop: how long");
+ABSL_FLAG(absl::Duration, closed_duration, absl::Seconds(10), "closed loop: how long");
+ABSL_FLAG(absl::Duration, search_deadline, absl::Seconds(1),
+          "client deadline of each Search (the contract suggests about 1 s)");
+ABSL_FLAG(bool, exclude_from_statistics, false,
+          "mark the searches as excluded from statistics; by default they are logged for "
+          "Suggest and ListGaps like an agent's");
+ABSL_FLAG(int, max_documents, -1, "import only the first N documents (-1: all)");
+ABSL_FLAG(bool, classify, true,
+          "send the laws without the collection's folder as category, so that the server "
+          "classifies every one with its taxonomy (the whole pipeline); false: as the importer "
+          "reads them, folder as category");
+ABSL_FLAG(absl::Duration, startup_timeout, absl::Minutes(5),
+          "how long a start of the server may take before the benchmark gives up");
+
+namespace hotline::kb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kEditorToken[] = "kb-bench-editor";
+constexpr char kAgentToken[] = "kb-bench-agent";
+
+double MiB(const std::string& proc_status_field, pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (absl::StartsWith(line, proc_status_field)) {
+      double kb = 0;
+      absl::SimpleAtod(absl::StripAsciiWhitespace(
+                           absl::StripSuffix(line.substr(proc_status_field.size()), "kB")),
+                       &kb);
+      return kb / 1024;
+    }
+  }
+  return 0;
+}
+
+// Bytes of the files under `dir`, what the store takes on disk.
+double DirectoryMiB(const std::string& dir) {
+  std::error_code error;
+  uintmax_t bytes = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir, error)) {
+    if (f.is_regular_file(error)) bytes += f.file_size(error);
+  }
+  return static_cast<double>(bytes) / 1048576.0;
+}
+
+std::string DescribeExit(int wait_status) {
+  if (WIFEXITED(wait_status)) return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) return absl::StrCat("signal ", WTERMSIG(wait_status));
+  return absl::StrCat("wait status ", wait_status);
+}
+
+// The kb_server binary as a child process in `dir`: data/, tokens, port file, log.
+class KbServerProcess {
+ public:
+  explicit KbServerProcess(std::string dir) : dir_(std::move(dir)) {}
+  ~KbServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Spawns the server and waits until its port file exists, which it writes once serving.
+  absl::Status Start() {
+    const std::string tokens = dir_ + "/tokens";
+    {
+      std::ofstream out(tokens, std::ios::trunc);
+      out << HashToken(kEditorToken) << " bench-editor editor\n"
+          << HashToken(kAgentToken) << " bench-agent agent\n";
+      if (!out) return absl::InternalError(absl::StrCat("cannot write ", tokens));
+    }
+    unlink(PortFile().c_str());  // The previous run's port is dead.
+    std::vector<std::string> args = {absl::GetFlag(FLAGS_server),
+                                     "--listen=127.0.0.1:0",
+                                     "--port_file=" + PortFile(),
+                                     "--data_dir=" + dir_ + "/data",
+                                     "--token_file=" + tokens,
+                                     "--taxonomy=" + absl::GetFlag(FLAGS_taxonomy),
+                                     "--idf=" + absl::GetFlag(FLAGS_idf),
+                                     "--demo_data="};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, LogPath().c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    int spawned = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot start ", args[0], ": ", strerror(spawned)));
+    }
+    int wait_status = 0;
+    bool exited = false;
+    testing::WaitFor(
+        [&] {
+          if (waitpid(pid_, &wait_status, WNOHANG) == pid_) {
+            exited = true;
+            return true;
+          }
+          std::ifstream in(PortFile());
+          std::string text;
+          return in && std::getline(in, text) &&
+                 absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port_) && port_ > 0;
+        },
+        absl::GetFlag(FLAGS_startup_timeout));
+    if (exited) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "kb_server ended with ", DescribeExit(wait_status), "; its log ends:\n", LogTail()));
+    }
+    if (port_ <= 0) {
+      return absl::DeadlineExceededError(absl::StrCat("kb_server wrote no port file; log:\n",
+                                                      LogTail()));
+    }
+    return absl::OkStatus();
+  }
+
+  // SIGTERM and wait for the graceful shutdown.
+  absl::Status Terminate() {
+    kill(pid_, SIGTERM);
+    int wait_status = 0;
+    if (!testing::WaitFor([&] { return waitpid(pid_, &wait_status, WNOHANG) == pid_; },
+                          absl::Minutes(1))) {
+      return absl::DeadlineExceededError("kb_server did not exit within 1 min of SIGTERM");
+    }
+    pid_ = -1;
+    port_ = 0;
+    if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+      return absl::InternalError(absl::StrCat("kb_server ended with ", DescribeExit(wait_status)));
+    }
+    return absl::OkStatus();
+  }
+
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  std::string LogTail(size_t lines = 20) const {
+    std::ifstream in(LogPath());
+    std::deque<std::string> tail;
+    for (std::string line; std::getline(in, line);) {
+      tail.push_back(std::move(line));
+      if (tail.size() > lines) tail.pop_front();
+    }
+    std::string out;
+    for (const std::string& line : tail) absl::StrAppend(&out, line, "\n");
+    return out;
+  }
+
+ private:
+  std::string PortFile() const { return dir_ + "/port"; }
+  std::string LogPath() const { return dir_ + "/server.log"; }
+
+  const std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A channel of its own for each client, as each agent's console has: the distinct argument
+// keeps gRPC from sharing one connection between them.
+std::shared_ptr<grpc::Channel> ClientChannel(const std::string& address, int client) {
+  grpc::ChannelArguments args;
+  args.SetInt("hotline.kb_service_bench.client", client);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+struct Percentiles {
+  size_t count = 0;
+  double p50 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
+Percentiles Summarise(std::vector<double> ms) {
+  Percentiles p;
+  p.count = ms.size();
+  if (ms.empty()) return p;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
+  };
+  p.p50 = at(0.5);
+  p.p99 = at(0.99);
+  p.p999 = at(0.999);
+  p.max = ms.back();
+  return p;
+}
+
+struct LoadResult {
+  std::vector<double> latencies_ms;
+  int64_t errors = 0;
+  std::string first_error;
+  double seconds = 0;
+  int64_t late = 0;  // open loop: requests sent after their scheduled time
+};
+
+// One search as an agent sends it; the latency in ms, or the error.
+grpc::Status SearchOnce(v1::KnowledgeBaseService::Stub& stub, const std::string& query) {
+  v1::SearchRequest request;
+  request.set_query(query);
+  request.set_exclude_from_statistics(absl::GetFlag(FLAGS_exclude_from_statistics));
+  v1::SearchResponse response;
+  auto context = testing::ContextWithToken(kAgentToken, absl::GetFlag(FLAGS_search_deadline));
+  return stub.Search(context.get(), request, &response);
+}
+
+// open_loop false: each client sends back to back for `duration`. true: client c sends
+// request k at start + (c + k * clients) / rate, and its latency counts from that moment.
+LoadResult RunLoad(const std::string& address, const std::vector<std::string>& queries,
+                   int clients, bool open_loop, double rate, absl::Duration duration) {
+  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
+  for (int c = 0; c < clients; ++c) {
+    stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
+  }
+  // Connect every channel before the clock starts.
+  for (int c = 0; c < clients; ++c) SearchOnce(*stubs[c], queries[c % queries.size()]);
+
+  std::vector<LoadResult> per_client(clients);
+  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
+  const Clock::time_point end =
+      start + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(duration));
+  const std::chrono::duration<double> interval(open_loop ? 1.0 / rate : 0);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      LoadResult& out = per_client[c];
+      std::this_thread::sleep_until(start);
+      size_t next_query = static_cast<size_t>(c) * queries.size() / clients;
+      for (int64_t k = 0;; ++k) {
+        Clock::time_point scheduled = Clock::now();
+        if (open_loop) {
+          scheduled = start + std::chrono::duration_cast<Clock::duration>(
+                                  interval * static_cast<double>(c + k * clients));
+          if (scheduled >= end) break;
+          if (Clock::now() > scheduled + std::chrono::milliseconds(1)) {
+            ++out.late;
+          } else {
+            std::this_thread::sleep_until(scheduled);  // Pacing, not waiting for a condition.
+          }
+        } else if (scheduled >= end) {
+          break;
+        }
+        grpc::Status status = SearchOnce(*stubs[c], queries[next_query++ % queries.size()]);
+        const double ms =
+            std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
+        if (status.ok()) {
+          out.latencies_ms.push_back(ms);
+        } else {
+          if (out.errors++ == 0) {
+            out.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  LoadResult all;
+  all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (LoadResult& r : per_client) {
+    all.latencies_ms.insert(all.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    all.errors += r.errors;
+    all.late += r.late;
+    if (all.first_error.empty()) all.first_error = r.first_error;
+  }
+  if (!open_loop) all.seconds = absl::ToDoubleSeconds(duration);
+  return all;
+}
+
+// Polls the standard health service until it answers SERVING for the knowledge base.
+bool WaitServing(const std::string& address, absl::Duration timeout) {
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return testing::WaitFor(
+      [&] {
+        grpc::health::v1::HealthCheckRequest request;
+        request.set_service("hotline.kb.v1.KnowledgeBaseService");
+        grpc::health::v1::HealthCheckResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+        return health->Check(&context, request, &response).ok() &&
+               response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      timeout);
+}
+
+absl::StatusOr<v1::StatsResponse> Stats(const std::string& address) {
+  auto stub = v1::KnowledgeBaseService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::StatsResponse stats;
+  grpc::Status s = stub->Stats(testing::ContextWithToken(kEditorToken, absl::Minutes(1)).get(), {},
+                               &stats);
+  if (!s.ok()) return absl::InternalError(absl::StrCat("Stats: ", s.error_message()));
+  return stats;
+}
+
+// The documents as the JSON Lines importer gives them to a client.
+absl::StatusOr<std::vector<v1::ImportItem>> ReadCorpus(const std::string& path, int limit) {
+  ASSIGN_OR_RETURN(std::unique_ptr<importers::SourceReader> reader,
+                   importers::OpenJsonLines(path));
+  std::vector<v1::ImportItem> items;
+  while (limit < 0 || static_cast<int>(items.size()) < limit) {
+    ASSIGN_OR_RETURN(std::optional<importers::SourceRecord> record, reader->Next());
+    if (!record.has_value()) break;
+    if (!record->item.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(record->origin, ": ", record->item.status().message()));
+    }
+    items.push_back(*std::move(record->item));
+    if (absl::GetFlag(FLAGS_classify)) items.back().mutable_entry()->clear_category_path();
+  }
+  return items;
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "kb_service_bench: " << status << "\n";
+  return 1;
+}
+
+int Main() {
+  absl::StatusOr<std::vector<v1::ImportItem>> items =
+      ReadCorpus(absl::GetFlag(FLAGS_corpus), absl::GetFlag(FLAGS_max_documents));
+  if (!items.ok()) return Fail(items.status());
+  std::vector<std::string> queries;
+  absl::Status read = importers::ForEachLine(absl::GetFlag(FLAGS_queries), [&](absl::string_view line) {
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    if (f.size() == 2 && !f[1].empty()) queries.push_back(f[1]);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return Fail(read);
+  if (queries.empty()) return Fail(absl::InvalidArgumentError("--queries: no query"));
+  const int clients = std::max(1, absl::GetFlag(FLAGS_clients));
+
+  testing::TempDir dir;
+  KbServerProcess server(dir.path());
+  if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+  if (!WaitServing(server.address(), absl::Minutes(1))) {
+    return Fail(absl::DeadlineExceededError("the first start never answered SERVING"));
+  }
+
+  // ---- Import: one client stream with every document, as a source's nightly export. ------
+  v1::ImportResponse imported;
+  const absl::Time import_start = absl::Now();
+  {
+    auto stub = v1::KnowledgeBaseService::NewStub(
+        grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+    auto context = testing::ContextWithToken(kEditorToken, absl::Hours(2));
+    auto writer = stub->Import(context.get(), &imported);
+    v1::ImportRequest header;
+    header.mutable_header()->set_source_name(importers::kLawrefSourceName);
+    // Only rejections and warnings come back item by item; the totals count everything.
+    header.mutable_header()->set_only_exceptions(true);
+    bool writable = writer->Write(header);
+    for (const v1::ImportItem& item : *items) {
+      if (!writable) break;  // The server ended the call; Finish says why.
+      v1::ImportRequest request;
+      *request.mutable_item() = item;
+      writable = writer->Write(request);
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (!s.ok()) {
+      return Fail(absl::InternalError(absl::StrCat("Import: ", s.error_code(), ": ",
+                                                   s.error_message(), "\n", server.LogTail())));
+    }
+  }
+  const double import_s = absl::ToDoubleSeconds(absl::Now() - import_start);
+  const double import_rss = MiB("VmRSS:", server.pid());
+  const double import_peak = MiB("VmHWM:", server.pid());
+  const double import_disk = DirectoryMiB(dir.Sub("data"));
+  absl::StatusOr<v1::StatsResponse> stats = Stats(server.address());
+  if (!stats.ok()) return Fail(stats.status());
+  const v1::ImportTotals& t = imported.totals();
+  int shown = 0;
+  for (const v1::ImportItemResult& r : imported.results()) {
+    if (r.outcome() == v1::IMPORT_OUTCOME_REJECTED && shown++ < 5) {
+      std::cerr << "rejected " << r.source_id() << ": " << r.message() << "\n";
+    }
+  }
+
+  // ---- Restart on the same data. --------------------------------------------------------
+  const absl::Time stop_start = absl::Now();
+  if (absl::Status s = server.Terminate(); !s.ok()) return Fail(s);
+  const double stop_s = absl::ToDoubleSeconds(absl::Now() - stop_start);
+  const absl::Time restart = absl::Now();
+  if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+  if (!WaitServing(server.address(), absl::GetFlag(FLAGS_startup_timeout))) {
+    return Fail(absl::DeadlineExceededError("the restarted server never answered SERVING"));
+  }
+  const double startup_s = absl::ToDoubleSeconds(absl::Now() - restart);
+  const double startup_rss = MiB("VmRSS:", server.pid());
+  absl::StatusOr<v1::StatsResponse> after_restart = Stats(server.address());
+  if (!after_restart.ok()) return Fail(after_restart.status());
+  if (after_restart->total_entries() != stats->total_entries() ||
+      after_restart->total_passages() != stats->total_passages()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "after the restart the store holds ", after_restart->total_entries(), " entries and ",
+        after_restart->total_passages(), " passages, before it ", stats->total_entries(),
+        " and ", stats->total_passages())));
+  }
+
+  // ---- Search. ----------------------------------------------------------------------------
+  // Warm-up: every query once, so that the measurement sees a server in steady state.
+  {
+    auto stub = v1::KnowledgeBaseService::NewStub(ClientChannel(server.address(), -1));
+    for (const std::string& q : queries) SearchOnce(*stub, q);
+  }
+  LoadResult closed = RunLoad(server.address(), queries, clients, /*open_loop=*/false, 0,
+                              absl::GetFlag(FLAGS_closed_duration));
+  const double rate = absl::GetFlag(FLAGS_rate);
+  LoadResult opened = RunLoad(server.address(), queries, clients, /*open_loop=*/true, rate,
+                            absl::GetFlag(FLAGS_duration));
+  const double search_rss = MiB("VmRSS:", server.pid());
+  const Percentiles c = Summarise(closed.latencies_ms);
+  const Percentiles o = Summarise(opened.latencies_ms);
+
+  const double passages = static_cast<double>(stats->total_passages());
+  std::cout << absl::StrFormat("\n==== kb_service_bench: a kb_server process, %d lawref documents "
+                               "(%s) ====\n",
+                               items->size(), absl::GetFlag(FLAGS_corpus))
+            << absl::StrFormat("pipeline          clean, metadata, dedup and versions, %s, "
+                               "tagging (--taxonomy=%s --idf=%s)\n",
+                               absl::GetFlag(FLAGS_classify)
+                                   ? "classification of every law"
+                                   : "categories from the collection's folders",
+                               absl::GetFlag(FLAGS_taxonomy), absl::GetFlag(FLAGS_idf))
+            << absl::StrFormat("machine           %d cores (server and clients share them)\n",
+                               std::thread::hardware_concurrency())
+            << absl::StrFormat(
+                   "import            %d documents in %.1f s: %.1f documents/s, %.0f passages/s "
+                   "(%d passages stored)\n",
+                   t.received(), import_s, t.received() / import_s, passages / import_s,
+                   stats->total_passages())
+            << absl::StrFormat(
+                   "import outcomes   created %d duplicates %d superseded %d "
+                   "created_superseded %d rejected %d; entries %d (active %d)\n",
+                   t.created(), t.duplicates(), t.superseded(), t.created_superseded(),
+                   t.rejected(), stats->total_entries(), stats->active_entries())
+            << absl::StrFormat("server memory     after import rss %.0f MiB, peak %.0f MiB; "
+                               "data directory %.0f MiB on disk\n",
+                               import_rss, import_peak, import_disk)
+            << absl::StrFormat("restart           SIGTERM to exit %.1f s; spawn to SERVING %.1f s "
+                               "(target <= 60 s: %s); rss after start-up %.0f MiB\n",
+                               stop_s, startup_s, startup_s <= 60 ? "met" : "MISSED", startup_rss)
+            << absl::StrFormat(
+                   "search closed     %d clients, %.0f s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
+                   "max %.2f ms, errors %d\n",
+                   clients, closed.seconds, closed.latencies_ms.size() / closed.seconds, c.p50,
+                   c.p99, c.max, closed.errors)
+            << absl::StrFormat(
+                   "search open       %.0f req/s over %d clients, %.0f s: %d done (%.0f req/s), "
+                   "from scheduled send: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; "
+                   "sent late %d, errors %d (target p99 <= 10 ms: %s)\n",
+                   rate, clients, absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), o.count,
+                   o.count / opened.seconds, o.p50, o.p99, o.p999, o.max, opened.late, opened.errors,
+                   o.p99 <= 10 && opened.errors == 0 ? "met" : "MISSED")
+            << absl::StrFormat("server memory     after the searches rss %.0f MiB\n", search_rss)
+            << absl::StrFormat("queries           %d real questions (%s), %s\n", queries.size(),
+                               absl::GetFlag(FLAGS_queries),
+                               absl::GetFlag(FLAGS_exclude_from_statistics)
+                                   ? "excluded from statistics"
+                                   : "logged for Suggest and ListGaps like an agent's");
+  if (!closed.first_error.empty() || !opened.first_error.empty()) {
+    std::cout << "first search error: "
+              << (closed.first_error.empty() ? opened.first_error : closed.first_error) << "\n";
+  }
+  std::cout << std::flush;
+  if (absl::Status s = server.Terminate(); !s.ok()) return Fail(s);
+  return 0;
+}
+
+}  // namespace
+}  // namespace hotline::kb
+
+int main(int argc, char** argv) {
+  hotline::InitProgram(argc, argv,
+                       "kb_service_bench: import, restart and search of a kb_server process");
+  return hotline::kb::Main();
+}
