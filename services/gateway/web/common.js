@@ -1,0 +1,231 @@
+// Shared by every page. Loaded in <head> without defer so that the remembered display modes
+// apply before the first paint (no flash of small text for someone who needs large text).
+"use strict";
+
+(function applyRememberedDisplayModes() {
+  var root = document.documentElement;
+  try {
+    if (localStorage.getItem("hotline.largeFont") === "1") root.classList.add("large-font");
+    if (localStorage.getItem("hotline.highContrast") === "1") root.classList.add("high-contrast");
+  } catch (e) {
+    // Storage may be disabled; the toggles still work for this page.
+  }
+})();
+
+var Hotline = (function () {
+  var ZH = {
+    metricsWorkOrderState: {
+      WORK_ORDER_STATE_AWAITING_SIGN: "待签收",
+      WORK_ORDER_STATE_IN_PROGRESS: "办理中",
+      WORK_ORDER_STATE_EXTENSION_REQUESTED: "延期申请中",
+      WORK_ORDER_STATE_RETURN_REQUESTED: "退单申请中",
+      WORK_ORDER_STATE_AWAITING_CALLBACK: "待回访",
+    },
+    ticketState: {
+      TICKET_STATE_PENDING_REVIEW: "待审核",
+      TICKET_STATE_PENDING_DISPATCH: "待派单",
+      TICKET_STATE_IN_PROGRESS: "办理中",
+      TICKET_STATE_PENDING_REDISPATCH: "待改派",
+      TICKET_STATE_PENDING_CALLBACK: "待回访",
+      TICKET_STATE_CLOSED: "已办结",
+      TICKET_STATE_REJECTED: "不予受理",
+      TICKET_STATE_MERGED: "已并单",
+    },
+    workOrderState: {
+      WORK_ORDER_STATE_PENDING_SIGN: "待签收",
+      WORK_ORDER_STATE_SIGNED: "已签收，办理中",
+      WORK_ORDER_STATE_RETURNED: "已申请退单",
+      WORK_ORDER_STATE_REDISPATCHED: "已改派",
+      WORK_ORDER_STATE_REPLIED: "已答复",
+      WORK_ORDER_STATE_CANCELLED: "已取消",
+    },
+    kind: {
+      TICKET_KIND_CONSULTATION: "咨询",
+      TICKET_KIND_HELP_REQUEST: "求助",
+      TICKET_KIND_SUGGESTION: "建议",
+      TICKET_KIND_COMPLAINT: "投诉",
+      TICKET_KIND_REPORT: "举报",
+      TICKET_KIND_UNRESOLVED_MATTER: "办不成事",
+    },
+    channel: {
+      CHANNEL_HOTLINE: "12345热线",
+      CHANNEL_MAYOR_MAILBOX: "市长信箱",
+      CHANNEL_SERVICE_WINDOW: "服务窗口",
+      CHANNEL_WEB: "网站",
+    },
+    urgency: { URGENCY_NORMAL: "一般", URGENCY_URGENT: "紧急", URGENCY_EMERGENCY: "特急" },
+    warning: { WARNING_LEVEL_NONE: "无", WARNING_LEVEL_YELLOW: "黄牌", WARNING_LEVEL_RED: "红牌" },
+    role: {
+      ROLE_AGENT: "话务员", ROLE_REVIEWER: "审核派单员", ROLE_DEPARTMENT: "承办单位",
+      ROLE_SUPERVISOR: "督办", ROLE_EDITOR: "知识库编辑", ROLE_ADMIN: "管理员", ROLE_SYSTEM: "系统",
+    },
+    workOrderRole: { WORK_ORDER_ROLE_LEAD: "主办", WORK_ORDER_ROLE_ASSIST: "协办" },
+    extensionState: {
+      EXTENSION_STATE_NONE: "无",
+      EXTENSION_STATE_REQUESTED: "待审批",
+      EXTENSION_STATE_APPROVED: "已同意",
+      EXTENSION_STATE_REFUSED: "未同意",
+      EXTENSION_STATE_WITHDRAWN: "已撤回",
+    },
+    callback: {
+      CALLBACK_RESULT_SATISFIED: "满意",
+      CALLBACK_RESULT_BASICALLY_SATISFIED: "基本满意",
+      CALLBACK_RESULT_DISSATISFIED: "不满意",
+      CALLBACK_RESULT_UNREACHABLE: "未接通",
+      CALLBACK_RESULT_DECLINED: "拒绝评价",
+    },
+    eventType: {
+      EVENT_TYPE_TICKET_CREATED: "受理登记",
+      EVENT_TYPE_TICKET_CONFIRMED: "审核确认",
+      EVENT_TYPE_TICKET_REJECTED: "不予受理",
+      EVENT_TYPE_TICKET_MERGED: "并入其他工单",
+      EVENT_TYPE_DUPLICATE_ATTACHED: "合并重复诉求",
+      EVENT_TYPE_WORK_ORDER_DISPATCHED: "派单",
+      EVENT_TYPE_WORK_ORDER_SIGNED: "签收",
+      EVENT_TYPE_WORK_ORDER_RETURNED: "申请退单",
+      EVENT_TYPE_WORK_ORDER_REDISPATCHED: "改派",
+      EVENT_TYPE_RETURN_REFUSED: "退单被驳回",
+      EVENT_TYPE_WORK_ORDER_CANCELLED: "工作单取消",
+      EVENT_TYPE_PROGRESS_NOTE_ADDED: "办理进展",
+      EVENT_TYPE_EXTENSION_REQUESTED: "申请延期",
+      EVENT_TYPE_EXTENSION_APPROVED: "同意延期",
+      EVENT_TYPE_EXTENSION_REFUSED: "不同意延期",
+      EVENT_TYPE_EXTENSION_WITHDRAWN: "撤回延期申请",
+      EVENT_TYPE_URGED: "督办",
+      EVENT_TYPE_YELLOW_WARNING: "黄牌预警",
+      EVENT_TYPE_RED_WARNING: "红牌超期",
+      EVENT_TYPE_WORK_ORDER_REPLIED: "答复",
+      EVENT_TYPE_CALLBACK_RECORDED: "回访",
+      EVENT_TYPE_TICKET_CLOSED: "办结归档",
+      EVENT_TYPE_TICKET_REOPENED: "重办",
+    },
+    entryKind: {
+      ENTRY_KIND_POLICY_DOCUMENT: "政策文件",
+      ENTRY_KIND_QA_PAIR: "问答",
+      ENTRY_KIND_SERVICE_GUIDE: "办事指南",
+      ENTRY_KIND_HOT_TOPIC: "热点",
+    },
+    entryStatus: {
+      ENTRY_STATUS_IN_FORCE: "现行有效",
+      ENTRY_STATUS_AMENDED: "已修改",
+      ENTRY_STATUS_REPEALED: "已废止",
+      ENTRY_STATUS_EXPIRED: "已失效",
+      ENTRY_STATUS_NOT_YET_EFFECTIVE: "尚未生效",
+    },
+  };
+
+  function zh(table, value) {
+    return (ZH[table] && ZH[table][value]) || value || "—";
+  }
+
+  // Proto JSON writes 64-bit integers as strings.
+  function num(value) {
+    var n = Number(value);
+    return isFinite(n) ? n : 0;
+  }
+
+  function percent(rate) {
+    if (!rate || !rate.has_value) return "—";
+    return (rate.value * 100).toFixed(1) + "%";
+  }
+
+  var timeFormat = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  function time(ts) {
+    if (!ts) return "—";
+    var d = new Date(ts);
+    if (isNaN(d.getTime()) || d.getTime() <= 0) return "—";
+    return timeFormat.format(d);
+  }
+
+  // request_id for one intended operation: letters, digits and '-' (what the ticket service
+  // accepts). getRandomValues works on plain http too, unlike crypto.randomUUID.
+  function newRequestId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    var hex = Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+    return "web-" + hex;
+  }
+
+  function goToLogin() {
+    var next = location.pathname + location.search;
+    location.href = "/login.html?next=" + encodeURIComponent(next);
+  }
+
+  // Calls the gateway's JSON API. Resolves to {ok, status, body}; a 401 (no session, or the
+  // token was revoked) sends the user to the login page.
+  function api(path, options) {
+    options = options || {};
+    var init = { method: options.method || "GET", credentials: "same-origin", headers: {} };
+    if (options.body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+    return fetch(path, init).then(function (response) {
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        if (response.status === 401 && !options.noLoginRedirect) goToLogin();
+        return { ok: response.ok, status: response.status, body: body };
+      });
+    }, function () {
+      return { ok: false, status: 0, body: { error: { code: "UNAVAILABLE", message: "无法连接网关，请检查网络后重试。" } } };
+    });
+  }
+
+  function errorMessage(result) {
+    if (result.body && result.body.error && result.body.error.message) return result.body.error.message;
+    return "请求失败（HTTP " + result.status + "）。";
+  }
+
+  function el(tag, attributes, children) {
+    var node = document.createElement(tag);
+    if (attributes) {
+      Object.keys(attributes).forEach(function (key) {
+        if (key === "text") node.textContent = attributes[key];
+        else if (key === "className") node.className = attributes[key];
+        else node.setAttribute(key, attributes[key]);
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function setupDisplayToggles() {
+    var root = document.documentElement;
+    [["toggle-large-font", "large-font", "hotline.largeFont"],
+     ["toggle-high-contrast", "high-contrast", "hotline.highContrast"]].forEach(function (t) {
+      var button = document.getElementById(t[0]);
+      if (!button) return;
+      button.setAttribute("aria-pressed", root.classList.contains(t[1]) ? "true" : "false");
+      button.addEventListener("click", function () {
+        var on = !root.classList.contains(t[1]);
+        root.classList.toggle(t[1], on);
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        try { localStorage.setItem(t[2], on ? "1" : "0"); } catch (e) { /* see above */ }
+      });
+    });
+    var logout = document.getElementById("logout");
+    if (logout) {
+      logout.addEventListener("click", function () {
+        api("/api/logout", { method: "POST", body: {}, noLoginRedirect: true }).then(function () {
+          location.href = "/login.html";
+        });
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", setupDisplayToggles);
+
+  return {
+    zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
+    errorMessage: errorMessage, el: el, goToLogin: goToLogin,
+  };
+})();
