@@ -34,6 +34,16 @@ ABSL_FLAG(std::string, token, "",
           "bearer token sent as `authorization: Bearer <token>` (usually from HOTLINE_TOKEN)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "deadline of each call");
 ABSL_FLAG(bool, json, false, "print the responses as JSON (one line per message)");
+ABSL_FLAG(std::string, kind, "",
+          "ticket: kind of matter (诉求类型), list: repeatable; kb search: entry kinds (policy, qa, "
+          "guide, hot_topic), repeatable");
+ABSL_FLAG(std::string, category, "",
+          "ticket: category path such as 城乡建设/物业管理 (create, confirm), list: a path prefix; "
+          "kb search: category path prefixes, repeatable");
+ABSL_FLAG(int32_t, page_size, 0,
+          "list, events, kb search, kb gaps: at most this many per page (0: server default)");
+ABSL_FLAG(std::string, comment, "",
+          "ticket callback: what the citizen said; kb feedback: a remark for the editors");
 
 namespace hotline::cli {
 namespace {
@@ -48,8 +58,13 @@ bool IsProgramFile(absl::string_view filename) {
   return absl::StrContains(filename, "hotlinectl/");
 }
 
+std::string& MutableProgramName() {
+  static auto* name = new std::string("hotlinectl");
+  return *name;
+}
+
 [[noreturn]] void ExitWithUsageError(absl::string_view message) {
-  std::cerr << "hotlinectl: " << message << "; see hotlinectl --help\n";
+  std::cerr << ProgramName() << ": " << message << "; see " << ProgramName() << " --help\n";
   std::exit(kExitUsage);
 }
 
@@ -63,6 +78,10 @@ bool IsDigits(absl::string_view text) {
 }
 
 }  // namespace
+
+void SetProgramName(absl::string_view name) { MutableProgramName() = std::string(name); }
+
+const std::string& ProgramName() { return MutableProgramName(); }
 
 std::vector<std::string> PrepareCommandLine(int argc, char** argv,
                                             const std::set<std::string>& list_flags) {
@@ -170,15 +189,16 @@ void PrepareContext(grpc::ClientContext* context, bool with_deadline) {
 }
 
 int ReportError(const absl::Status& status) {
-  std::cerr << "hotlinectl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
-            << "\n";
+  std::cerr << ProgramName() << ": " << absl::StatusCodeToString(status.code()) << ": "
+            << status.message() << "\n";
   return kExitFailed;
 }
 
 int ReportError(const grpc::Status& status) { return ReportError(FromGrpcStatus(status)); }
 
 int ReportUsageError(absl::string_view message, absl::string_view help_command) {
-  std::cerr << "hotlinectl: " << message << "; see hotlinectl " << help_command << "\n";
+  std::cerr << ProgramName() << ": " << message << "; see " << ProgramName() << " " << help_command
+            << "\n";
   return kExitUsage;
 }
 

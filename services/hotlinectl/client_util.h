@@ -27,6 +27,12 @@ ABSL_DECLARE_FLAG(std::string, tls_ca);
 ABSL_DECLARE_FLAG(std::string, token);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);
 ABSL_DECLARE_FLAG(bool, json);
+// Flags that both the ticket and the knowledge-base commands read, defined once for a program
+// that links both.
+ABSL_DECLARE_FLAG(std::string, kind);
+ABSL_DECLARE_FLAG(std::string, category);
+ABSL_DECLARE_FLAG(int32_t, page_size);
+ABSL_DECLARE_FLAG(std::string, comment);
 
 namespace hotline::cli {
 
@@ -34,6 +40,10 @@ namespace hotline::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // The call (or a local step such as reading a file) failed.
 inline constexpr int kExitUsage = 2;   // The command line was wrong; nothing was sent.
+
+// The program's name in messages ("hotlinectl", "kbctl"); set once at the start of main().
+void SetProgramName(absl::string_view name);
+const std::string& ProgramName();
 
 // Rewrites the command line before absl parses it and returns the new argv:
 //   - `--version=N` and `--version N` (N digits) become `--expected_version=N`: absl owns

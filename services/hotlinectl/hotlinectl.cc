@@ -2,6 +2,7 @@
 //
 //   hotlinectl [flags] health [--wait=30s]     health of every service
 //   hotlinectl [flags] ticket COMMAND ...      the ticket service (hotlinectl ticket help)
+//   hotlinectl [flags] kb COMMAND ...          the knowledge base (hotlinectl kb help; also kbctl)
 //
 // Flags can also come from the environment (HOTLINE_TOKEN, HOTLINE_TICKET, ...).
 #include <grpcpp/grpcpp.h>
@@ -19,6 +20,7 @@
 #include "common/program.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
+#include "services/hotlinectl/kb_commands.h"
 #include "services/hotlinectl/ticket_commands.h"
 
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
@@ -93,8 +95,18 @@ int Health() {
 int main(int argc, char** argv) {
   namespace cli = hotline::cli;
   cli::ShowAllProgramFlagsInHelp();
+  // `hotlinectl kb COMMAND --help` shows that command's help rather than every flag.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) != "kb") continue;
+    if (std::string command = cli::KbCommandAskingForHelp(argc, argv, i + 1); !command.empty()) {
+      return cli::RunKbCommand({"help", command}, "hotlinectl kb");
+    }
+    break;
+  }
+  std::set<std::string> list_flags = cli::TicketListFlags();
+  list_flags.merge(cli::KbListFlags());
   // Kept alive for the whole run: logging keeps a pointer to argv[0].
-  std::vector<std::string> prepared = cli::PrepareCommandLine(argc, argv, cli::TicketListFlags());
+  std::vector<std::string> prepared = cli::PrepareCommandLine(argc, argv, list_flags);
   std::vector<char*> prepared_argv;
   for (std::string& arg : prepared) prepared_argv.push_back(arg.data());
   prepared_argv.push_back(nullptr);
@@ -106,12 +118,16 @@ int main(int argc, char** argv) {
                    "--wait, wait for it)\n",
                    cli::TicketCommandSummary(),
                    "  ticket help [COMMAND]    the ticket commands with their arguments, flags "
-                   "and values\n"));
+                   "and values\n",
+                   cli::KbCommandSummary("kb "),
+                   "  kb help [COMMAND]        the knowledge-base commands with their arguments "
+                   "and flags\n"));
   if (args.size() < 2) {
-    return cli::ReportUsageError("a COMMAND is missing (health, ticket)", "--help");
+    return cli::ReportUsageError("a COMMAND is missing (health, ticket, kb)", "--help");
   }
   const std::string& command = args[1];
   if (command == "ticket") return cli::RunTicketCommand({args.begin() + 2, args.end()});
+  if (command == "kb") return cli::RunKbCommand({args.begin() + 2, args.end()}, "hotlinectl kb");
   if (command == "health") {
     if (args.size() != 2) return cli::ReportUsageError("health takes no arguments", "--help");
     return cli::Health();

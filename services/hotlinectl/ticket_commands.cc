@@ -51,8 +51,8 @@ ABSL_FLAG(std::string, reason, "",
           "why: required by reject, refuse-return, return, extend, close, reopen and "
           "decide-extension --refuse; optional for merge and decide-extension --approve");
 
-// The ticket's fields (create, confirm) and list filters.
-ABSL_FLAG(std::string, kind, "", "kind of matter (诉求类型); list: repeatable");
+// The ticket's fields (create, confirm) and list filters; --kind and --category are defined in
+// client_util.cc, since the knowledge-base commands read them too (as --page_size, --comment).
 ABSL_FLAG(std::string, channel, "", "intake channel (受理渠道); list: repeatable");
 ABSL_FLAG(std::string, urgency, "", "urgency; create default: normal; list: repeatable");
 ABSL_FLAG(std::string, content, "", "create: the matter in the caller's words");
@@ -61,8 +61,6 @@ ABSL_FLAG(std::string, caller_phone, "",
           "create: the caller's phone for the callback; list: only this caller's tickets");
 ABSL_FLAG(bool, confidential, false,
           "create: keep the caller's identity from the departments (保密)");
-ABSL_FLAG(std::string, category, "",
-          "category path such as 城乡建设/物业管理 (create, confirm); list: a path prefix");
 ABSL_FLAG(std::string, address, "", "create: where the matter is, as the caller said it");
 ABSL_FLAG(std::string, district, "", "create: 6-digit district code (行政区划代码)");
 ABSL_FLAG(std::string, point, "", "create: map position LAT,LNG (WGS-84)");
@@ -91,7 +89,6 @@ ABSL_FLAG(bool, approve, false, "decide-extension: approve (同意延期)");
 ABSL_FLAG(bool, refuse, false, "decide-extension: refuse (不同意延期); needs --reason");
 ABSL_FLAG(std::string, message, "", "urge: the urging notice (督办意见)");
 ABSL_FLAG(std::string, result, "", "callback: the outcome of the call (回访结果)");
-ABSL_FLAG(std::string, comment, "", "callback: what the citizen said");
 
 // Reads.
 ABSL_FLAG(bool, events, false, "get: also print the ticket's history");
@@ -107,7 +104,6 @@ ABSL_FLAG(std::string, deadline_after, "", "list: deadline at or after this time
 ABSL_FLAG(std::string, deadline_before, "", "list: deadline before this time");
 ABSL_FLAG(std::string, created_after, "", "list: created at or after this time");
 ABSL_FLAG(std::string, created_before, "", "list: created before this time");
-ABSL_FLAG(int32_t, page_size, 0, "list, events: at most this many per page (0: server default)");
 ABSL_FLAG(std::string, page_token, "", "list, events: the page after this token");
 ABSL_FLAG(std::string, order_by, "",
           "list: create_time, update_time or deadline, each optionally followed by ' desc' "
