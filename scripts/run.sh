@@ -19,6 +19,8 @@ METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_GRPC_PORT:-50053}"
 KB_PROM="${HOTLINE_KB_PROMETHEUS_PORT:-9101}"
 TICKET_PROM="${HOTLINE_TICKET_PROMETHEUS_PORT:-9102}"
 METRICS_PROM="${HOTLINE_METRICS_PROMETHEUS_PORT:-9103}"
+# The supervisors' web dashboard (HTTP).
+GATEWAY_PORT="${HOTLINE_GATEWAY_PORT:-8080}"
 BIN="$HOTLINE_BUILD/services"
 mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
 
@@ -85,6 +87,14 @@ if ! "${ctl[@]}" --wait=60s health; then
   exit 1
 fi
 
+# The web dashboard calls the three services with each user's own token.
+"$BIN/gateway/gateway_server" --listen="127.0.0.1:$GATEWAY_PORT" --kb="$KB_ADDR" \
+  --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR" \
+  --web_root="$HOTLINE_ROOT/services/gateway/web" 2>>"$DATA/logs/gateway.log" &
+pids+=($!)
+wait_for_port "$GATEWAY_PORT" 20 || { echo "the gateway did not start; see $DATA/logs/gateway.log" >&2; exit 1; }
+supervisor_token="$(sed -n 's/^export SUPERVISOR_TOKEN=//p' "$DATA/demo-tokens.env" 2>/dev/null || true)"
+
 cat <<MESSAGE
 
 The 12345 hotline is running:
@@ -93,6 +103,8 @@ The 12345 hotline is running:
   metrics         $METRICS_ADDR
   redis           127.0.0.1:$REDIS_PORT
   Prometheus      http://127.0.0.1:$KB_PROM/metrics (kb), :$TICKET_PROM (tickets), :$METRICS_PROM (metrics)
+  dashboard       http://127.0.0.1:$GATEWAY_PORT/  (log in with the demo supervisor token:
+                  $supervisor_token )
 Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 
 Try, in another terminal:

@@ -42,7 +42,8 @@ class RunScriptTest(unittest.TestCase):
         ports = {name: free_port() for name in (
             "HOTLINE_REDIS_PORT", "HOTLINE_KB_GRPC_PORT", "HOTLINE_TICKET_GRPC_PORT",
             "HOTLINE_METRICS_GRPC_PORT", "HOTLINE_KB_PROMETHEUS_PORT",
-            "HOTLINE_TICKET_PROMETHEUS_PORT", "HOTLINE_METRICS_PROMETHEUS_PORT")}
+            "HOTLINE_TICKET_PROMETHEUS_PORT", "HOTLINE_METRICS_PROMETHEUS_PORT",
+            "HOTLINE_GATEWAY_PORT")}
         env = dict(os.environ, HOTLINE_DATA_DIR=data, HOTLINE_BUILD=BUILD,
                    **{k: str(v) for k, v in ports.items()})
         log_path = os.path.join(data, "run.out")
@@ -88,6 +89,12 @@ class RunScriptTest(unittest.TestCase):
             self.assertIn("hotline_worker_queue_length",
                           scrape(ports["HOTLINE_KB_PROMETHEUS_PORT"]))
             self.assertIn("grpc_server", scrape(ports["HOTLINE_METRICS_PROMETHEUS_PORT"]))
+            # The web dashboard answers, and its address comes with the token to log in with.
+            gateway = "http://127.0.0.1:%d" % ports["HOTLINE_GATEWAY_PORT"]
+            with urllib.request.urlopen(gateway + "/healthz", timeout=5) as r:
+                self.assertEqual(r.status, 200)
+            self.assertIn(gateway + "/", output())
+            self.assertIn(tokens["SUPERVISOR_TOKEN"], output())
         finally:
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
