@@ -5,6 +5,9 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
 #include "common/redis_client.h"
 #include "common/server_main.h"
 #include "common/telemetry.h"
@@ -18,6 +21,14 @@ ABSL_FLAG(std::string, calendar_dir, "../shared/data/holiday-cn",
 ABSL_FLAG(std::string, redis, "127.0.0.1:6379", "Redis host:port of the event stream");
 ABSL_FLAG(absl::Duration, tick, absl::Seconds(1),
           "how often due deadline warnings and stream heartbeats are checked");
+ABSL_FLAG(int, demo_history_working_days, 0,
+          "DEMO ONLY. 0: the service runs on real time. N > 0: its clock starts at 08:30 of the "
+          "N-th working day before today, runs fast until it catches up with real time after "
+          "--demo_catch_up, then follows real time, so that a demo scenario can build N working "
+          "days of history (deadlines passed, warnings raised) in seconds. Refused on a data "
+          "directory that already holds events: time must not go backwards over them");
+ABSL_FLAG(absl::Duration, demo_catch_up, absl::Seconds(45),
+          "with --demo_history_working_days: how long the clock takes to catch up with real time");
 
 namespace hotline::ticket {
 namespace {
@@ -25,9 +36,10 @@ namespace {
 // Everything the ticket server runs besides gRPC, owned together and stopped together.
 class TicketRuntime {
  public:
-  TicketRuntime(std::unique_ptr<TicketService> service, std::unique_ptr<RedisClient> redis,
-                const std::string& stream_key)
-      : service_(std::move(service)),
+  TicketRuntime(std::unique_ptr<Clock> demo_clock, std::unique_ptr<TicketService> service,
+                std::unique_ptr<RedisClient> redis, const std::string& stream_key)
+      : demo_clock_(std::move(demo_clock)),
+        service_(std::move(service)),
         redis_(std::move(redis)),
         relay_(&service_->store(), redis_.get(), stream_key) {}
 
@@ -74,6 +86,7 @@ class TicketRuntime {
   TicketService* service() { return service_.get(); }
 
  private:
+  std::unique_ptr<Clock> demo_clock_;  // Null on real time; outlives the service that reads it.
   std::unique_ptr<TicketService> service_;
   std::unique_ptr<RedisClient> redis_;
   OutboxRelay relay_;
@@ -83,6 +96,17 @@ class TicketRuntime {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;
 };
+
+// 08:30 Shanghai time on the n-th working day before the day containing `now`.
+absl::Time WorkingDaysBefore(const WorkingCalendar& calendar, absl::Time now, int n) {
+  const absl::TimeZone zone = ShanghaiTimeZone();
+  absl::CivilDay day = absl::ToCivilDay(now, zone);
+  for (int counted = 0; counted < n;) {
+    --day;
+    if (calendar.IsWorkingDay(day)) ++counted;
+  }
+  return absl::FromCivil(absl::CivilMinute(day.year(), day.month(), day.day(), 8, 30), zone);
+}
 
 absl::StatusOr<std::vector<HostedService>> Build(const ServerContext& server) {
   TicketServiceOptions options;
@@ -95,14 +119,38 @@ absl::StatusOr<std::vector<HostedService>> Build(const ServerContext& server) {
   options.calendar = *calendar;
   options.clock = server.clock;
   LOG(INFO) << "working calendar " << (*calendar)->version();
+  std::unique_ptr<CatchUpClock> demo_clock;
+  if (int days = absl::GetFlag(FLAGS_demo_history_working_days); days > 0) {
+    if (days > 60) {
+      return absl::InvalidArgumentError("--demo_history_working_days: at most 60");
+    }
+    demo_clock = std::make_unique<CatchUpClock>(
+        server.clock, WorkingDaysBefore(**calendar, server.clock->Now(), days),
+        absl::GetFlag(FLAGS_demo_catch_up));
+    options.clock = demo_clock.get();
+  }
   absl::StatusOr<RedisOptions> redis_options = ParseRedisAddress(absl::GetFlag(FLAGS_redis));
   if (!redis_options.ok()) return redis_options.status();
 
   auto service = std::make_unique<TicketService>(server.tokens, server.store, std::move(options));
   if (absl::Status s = service->Init(); !s.ok()) return s;
+  if (demo_clock != nullptr) {
+    if (int64_t stored = service->store().committed_sequence(); stored > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--demo_history_working_days: the data directory already holds ", stored,
+          " events; a clock starting in the past would stamp new events before them. Use it "
+          "only on an empty --data_dir"));
+    }
+    LOG(WARNING) << "DEMO CLOCK: service time starts at "
+                 << absl::FormatTime(demo_clock->Now(), ShanghaiTimeZone()) << " and runs "
+                 << demo_clock->speed() << "x real time until "
+                 << absl::FormatTime(demo_clock->caught_up_at(), ShanghaiTimeZone())
+                 << ", then follows real time";
+  }
   std::string stream_key = config->stream_key();
   auto runtime = std::make_shared<TicketRuntime>(
-      std::move(service), std::make_unique<RedisClient>(*redis_options), stream_key);
+      std::move(demo_clock), std::move(service), std::make_unique<RedisClient>(*redis_options),
+      stream_key);
   runtime->Start(absl::GetFlag(FLAGS_tick));
   // The gRPC service shares ownership of the whole runtime.
   std::shared_ptr<grpc::Service> hosted(runtime, runtime->service());
