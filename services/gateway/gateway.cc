@@ -541,9 +541,10 @@ void Gateway::ListEvents(const httplib::Request& request, httplib::Response& res
     grpc::Status status = ticket_->ListEvents(ContextFor(token).get(), upstream, &reply);
     if (!status.ok()) return Reply(response, status, reply);
     for (tv1::TicketEvent& event : *reply.mutable_events()) *all.add_events() = std::move(event);
+    // Non-empty only when the history is longer than the pages fetched here.
+    all.set_next_page_token(reply.next_page_token());
     if (reply.next_page_token().empty()) break;
     upstream.set_page_token(reply.next_page_token());
-    all.set_next_page_token(reply.next_page_token());  // Left set only if the loop gives up.
   }
   Reply(response, grpc::Status::OK, all);
 }
