@@ -85,7 +85,9 @@ class HotlineStack:
 
     def _spawn(self, name, argv):
         with open(self.log(name), "w") as log:
-            self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            # The servers find their data files (dictionaries, taxonomy) from the source root.
+            self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                                    cwd=ROOT)
 
     def _server(self, name, binary, extra):
         port_file = os.path.join(self.work, name + ".port")
