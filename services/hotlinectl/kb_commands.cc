@@ -329,9 +329,13 @@ class ImportProgress {
     std::string bar;
     if (file_fraction_ >= 0) {
       double overall = (file_index_ + std::min(file_fraction_, 1.0)) / files_;
-      absl::StrAppend(&line, absl::StrFormat(", %.0f%%", overall * 100));
+      absl::StrAppend(&line, absl::StrFormat(", %.0f%% read", overall * 100));
       if (overall > 0.01 && overall < 1) {
         absl::StrAppend(&line, ", ETA ", Duration(elapsed * ((1 - overall) / overall)));
+      } else if (overall >= 1 && acknowledged_ < sent_) {
+        // Flow control lets the client run ahead of the server by a window of items; the
+        // call's outcomes arrive once the server has worked through them.
+        absl::StrAppend(&line, ", waiting for the server");
       }
       constexpr int kWidth = 24;
       int filled = static_cast<int>(overall * kWidth + 0.5);
@@ -468,8 +472,11 @@ void PrintFileSummary(const FileImport& f) {
   section(v1::IMPORT_OUTCOME_REJECTED, "rejected", [](const v1::ImportItemResult& r) {
     const std::string name = v1::RejectionReason_Name(r.rejection_reason());
     absl::string_view reason = absl::StripPrefix(name, "REJECTION_REASON_");
-    return absl::StrCat(reason, r.rejected_field().empty() ? "" : " ", r.rejected_field(), ": ",
-                        r.message());
+    // The server's message usually starts with the field already.
+    if (r.rejected_field().empty() || absl::StartsWith(r.message(), r.rejected_field())) {
+      return absl::StrCat(reason, " ", r.message());
+    }
+    return absl::StrCat(reason, " ", r.rejected_field(), ": ", r.message());
   });
   section(v1::IMPORT_OUTCOME_DUPLICATE, "duplicates merged", [](const v1::ImportItemResult& r) {
     return absl::StrFormat("→ %s (similarity %.2f)", r.duplicate_of_id(), r.similarity());
