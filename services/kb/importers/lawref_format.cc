@@ -51,7 +51,8 @@ v1::ImportItem LawrefToItem(const LawrefRecord& r) {
   e->set_kind(v1::ENTRY_KIND_POLICY_DOCUMENT);
   e->set_title(r.title);
   e->set_region(r.region);
-  e->set_category_path(r.category);
+  // The export's category is its folder (宪法相关法, 民法商法...), not a path of our taxonomy;
+  // left empty, the import classifies the law like any other document.
   // Unspecified lets the server derive IN_FORCE or NOT_YET_EFFECTIVE from the effective date.
   e->set_status(r.repealed ? v1::ENTRY_STATUS_REPEALED : v1::ENTRY_STATUS_UNSPECIFIED);
   v1::PolicyDocument* p = e->mutable_policy_document();

@@ -42,7 +42,7 @@ absl::StatusOr<LawrefRecord> ParseLawrefLine(absl::string_view json_line);
 
 // The record as a policy-document import item: the id is kept as entry id and source id, the
 // body goes as Markdown, a repealed law arrives REPEALED and the others have their status
-// derived from the effective date.
+// derived from the effective date. The category is left for the import's classifier.
 v1::ImportItem LawrefToItem(const LawrefRecord& record);
 
 // 法律 -> POLICY_LEVEL_LAW, ...; OTHER for an unknown name, UNSPECIFIED for an empty one.
