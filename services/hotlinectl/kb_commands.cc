@@ -949,7 +949,8 @@ const std::vector<Command>& Commands() {
                  "[--batch_size=N]",
        "import JSON Lines (our entries or a LawRefBook export, .gz too), CSV files or HTML pages "
        "(a file or a directory), showing progress, then each file's outcomes; re-importing a "
-       "file brings back UNCHANGED and DUPLICATE",
+       "file brings back UNCHANGED and DUPLICATE. Rejected items do not change the exit status; "
+       "a failed call or a file that cannot be opened does",
        "import JSON Lines, CSV or HTML pages with progress and a summary", "editor, admin", 1, SIZE_MAX,
        {"source", "format", "region", "dry_run", "batch_size"}, RunImport},
       {"search", "QUERY... [--kind=K]... [--region=REGION] [--category=PREFIX]... "

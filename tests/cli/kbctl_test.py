@@ -223,7 +223,14 @@ class KbctlTest(unittest.TestCase):
                                       "--search_id=" + response["searchId"])
         self.assertTrue(recorded["feedbackId"])
 
-    def test_6_errors_name_the_status_and_the_field(self):
+    def test_6_stats_count_the_imported_sources(self):
+        (stats,) = self.json_lines("editor", "stats")
+        sources = {s["sourceName"]: s for s in stats["sources"]}
+        self.assertEqual(int(sources["gjj-policies"]["entryCount"]), 3)
+        self.assertEqual(int(sources["hunan-pages"]["entryCount"]), 2)
+        self.assertIn("gjj-policies", self.run_ctl("editor", "stats").stdout)
+
+    def test_7_errors_name_the_status_and_the_field(self):
         run = self.run_ctl("agent", "get", "csv:no-such-entry", expect=1)
         self.assertIn("kbctl: NOT_FOUND", run.stderr)
         run = self.run_ctl("agent", "search", "公积金", "--page_size=-1", expect=1)

@@ -100,6 +100,8 @@ TEST(JsonLinesImporterTest, LawrefExportIsRecognisedAndNamedLawref) {
     EXPECT_EQ(item.entry().kind(), v1::ENTRY_KIND_POLICY_DOCUMENT);
     EXPECT_FALSE(item.entry().title().empty());
     EXPECT_NE(item.entry().policy_document().level(), v1::POLICY_LEVEL_UNSPECIFIED);
+    // The export's folder is no category of ours: the server's classifier picks one.
+    EXPECT_EQ(item.entry().category_path(), "");
     EXPECT_EQ(item.content().format(), v1::CONTENT_FORMAT_MARKDOWN);
     EXPECT_FALSE(item.content().text().empty());
   }
