@@ -22,6 +22,17 @@ METRICS_PROM="${HOTLINE_METRICS_PROMETHEUS_PORT:-9103}"
 # The supervisors' web dashboard (HTTP).
 GATEWAY_PORT="${HOTLINE_GATEWAY_PORT:-8080}"
 BIN="$HOTLINE_BUILD/services"
+# A fresh ticket store starts with a demo history: the ticket service's clock starts
+# HOTLINE_DEMO_HISTORY_DAYS working days ago and catches up with real time in 45 s while the
+# simulator plays the loop, so deadlines have passed and the dashboard has figures within a
+# minute. Never on existing data: time must not go backwards over stored events (the server
+# refuses it too). 0 turns it off; HOTLINE_SIMULATOR=0 turns the simulator off.
+DEMO_HISTORY_DAYS="${HOTLINE_DEMO_HISTORY_DAYS:-10}"
+ticket_demo=()
+if [ -z "$(ls -A "$DATA/ticket" 2>/dev/null)" ] && ((DEMO_HISTORY_DAYS > 0)) &&
+  [ "${HOTLINE_SIMULATOR:-1}" != 0 ]; then
+  ticket_demo=(--demo_history_working_days="$DEMO_HISTORY_DAYS" --demo_catch_up=45s --tick=250ms)
+fi
 mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
 
 # Demo principals, one per role plus a few departments. The services only ever see hashes;
@@ -45,6 +56,16 @@ ADMIN_TOKEN admin-demo admin
 HRSS_TOKEN hrss-system department hrss
 HOUSING_FUND_TOKEN housing-fund-system department housing-fund
 WATER_TOKEN water-system department water
+HOUSING_TOKEN housing-system department housing
+URBAN_MANAGEMENT_TOKEN urban-management-system department urban-management
+MARKET_REGULATION_TOKEN market-regulation-system department market-regulation
+MEDICAL_INSURANCE_TOKEN medical-insurance-system department medical-insurance
+PUBLIC_SECURITY_TOKEN public-security-system department public-security
+TRAFFIC_POLICE_TOKEN traffic-police-system department traffic-police
+TRANSPORT_TOKEN transport-system department transport
+ECOLOGY_ENVIRONMENT_TOKEN ecology-environment-system department ecology-environment
+EDUCATION_TOKEN education-system department education
+CIVIL_AFFAIRS_TOKEN civil-affairs-system department civil-affairs
 TOKENS
   umask 022
 fi
@@ -76,7 +97,7 @@ start_service kb "$KB_ADDR" --metrics_port="$KB_PROM" \
   --demo_data="$HOTLINE_ROOT/services/kb/demo/knowledge_base.jsonl"
 start_service ticket "$TICKET_ADDR" --metrics_port="$TICKET_PROM" --redis="127.0.0.1:$REDIS_PORT" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
-  --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
+  --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn" "${ticket_demo[@]}"
 start_service metrics "$METRICS_ADDR" --metrics_port="$METRICS_PROM" --redis="127.0.0.1:$REDIS_PORT" \
   --ticket_config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
@@ -85,6 +106,15 @@ ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metr
 if ! "${ctl[@]}" --wait=60s health; then
   echo "a service did not become SERVING; logs are in $DATA/logs" >&2
   exit 1
+fi
+
+# The demo scenario: agents, reviewers, departments and supervisors at work, through the
+# ticket service's API with the demo tokens.
+if [ "${HOTLINE_SIMULATOR:-1}" != 0 ]; then
+  ((${#ticket_demo[@]})) && log "replaying $DEMO_HISTORY_DAYS working days of demo history (45 s)"
+  "$BIN/simulator/hotline_simulator" --ticket="$TICKET_ADDR" --tokens_env="$DATA/demo-tokens.env" \
+    --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" 2>>"$DATA/logs/simulator.log" &
+  pids+=($!)
 fi
 
 # The web dashboard calls the three services with each user's own token.
@@ -110,6 +140,9 @@ Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 Try, in another terminal:
   source $DATA/demo-tokens.env
   $BIN/hotlinectl/hotlinectl health
+  HOTLINE_TOKEN=\$SUPERVISOR_TOKEN $BIN/hotlinectl/hotlinectl metrics watch
+
+A simulator plays the whole loop (log: $DATA/logs/simulator.log); HOTLINE_SIMULATOR=0 turns it off.
 
 Ctrl-C stops everything.
 MESSAGE
