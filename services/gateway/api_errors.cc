@@ -1,10 +1,21 @@
 #include "services/gateway/api_errors.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 
 namespace hotline::gateway {
+
+std::string ToApiJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
 
 int HttpStatusFor(grpc::StatusCode code) {
   switch (code) {

@@ -1,4 +1,4 @@
-// How the gateway's JSON API reports failures: every error is
+// What the gateway's JSON API answers: the services' messages as proto JSON, and failures as
 //   {"error": {"code": "<canonical gRPC code name>", "message": "<Chinese, for the page>",
 //              "detail": "<the upstream service's own message, if any>", "field": "<if known>"}}
 // with the HTTP status that corresponds to the canonical code (the mapping Google's HTTP/JSON
@@ -8,11 +8,16 @@
 
 #include <string>
 
+#include <google/protobuf/message.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/strings/string_view.h"
 
 namespace hotline::gateway {
+
+// A service's message as the pages read it: proto field names, enums by name, fields with
+// default values included (a rate of 0/0 is still there to show as "—").
+std::string ToApiJson(const google::protobuf::Message& message);
 
 // The HTTP status for a canonical code, e.g. NOT_FOUND -> 404, ABORTED -> 409.
 int HttpStatusFor(grpc::StatusCode code);

@@ -1,8 +1,7 @@
 #include "services/gateway/dashboard_stream.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "absl/strings/str_cat.h"
+#include "services/gateway/api_errors.h"
 
 namespace hotline::gateway {
 
@@ -22,7 +21,7 @@ std::shared_ptr<DashboardStream> DashboardStream::Start(
 void DashboardStream::OnReadDone(bool ok) {
   if (!ok) return;  // The stream is over; OnDone follows with the status.
   // Converted here, on the gRPC thread, so that the message buffer can be reused at once.
-  std::string json = SnapshotToJson(incoming_);
+  std::string json = ToApiJson(incoming_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     latest_json_ = std::move(json);
@@ -61,14 +60,5 @@ DashboardStream::Next DashboardStream::Wait(absl::Duration timeout, std::string*
 }
 
 void DashboardStream::Cancel() { context_.TryCancel(); }
-
-std::string SnapshotToJson(const metrics::v1::DashboardSnapshot& snapshot) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(snapshot, &json, options);
-  return json;
-}
 
 }  // namespace hotline::gateway

@@ -57,9 +57,6 @@ class DashboardStream : public grpc::ClientReadReactor<metrics::v1::DashboardSna
   grpc::Status status_;      // Guarded by mu_; valid once done_.
 };
 
-// A snapshot as the JSON the pages read: proto field names, enums by name, zeros included.
-std::string SnapshotToJson(const metrics::v1::DashboardSnapshot& snapshot);
-
 }  // namespace hotline::gateway
 
 #endif  // HOTLINE_SERVICES_GATEWAY_DASHBOARD_STREAM_H_

@@ -1,7 +1,6 @@
 #include "services/gateway/gateway.h"
 
 #include <glog/logging.h>
-#include <google/protobuf/util/json_util.h>
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +13,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "common/proto_time.h"
 #include "services/gateway/api_errors.h"
 
 namespace hotline::gateway {
@@ -26,18 +24,9 @@ namespace tv1 = ::hotline::ticket::v1;
 
 constexpr char kSessionCookie[] = "hotline_session";
 constexpr char kJson[] = "application/json; charset=utf-8";
-// Largest page of a ticket's history the drill-down shows; longer histories are cut with a
-// note rather than slowing the page down.
+// Pages of a ticket's history (1000 events each) the drill-down fetches; a longer history is
+// cut, and says so, rather than slowing the page down.
 constexpr int kMaxEventPages = 20;
-
-std::string ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
 
 void SendJson(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
@@ -51,7 +40,7 @@ void Reply(httplib::Response& response, const grpc::Status& status,
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
   }
-  SendJson(response, 200, ToJson(message));
+  SendJson(response, 200, ToApiJson(message));
 }
 
 void InvalidField(httplib::Response& response, absl::string_view field,

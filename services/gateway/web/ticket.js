@@ -100,9 +100,9 @@
     return form;
   }
 
-  function renderHistory(events) {
+  function renderHistory(events, truncated) {
     var list = document.getElementById("history");
-    list.replaceChildren.apply(list, events.map(function (e) {
+    var items = events.map(function (e) {
       var actor = e.actor || {};
       var who = H.zh("role", actor.role) + (actor.principal ? " " + actor.principal : "");
       var parts = [
@@ -115,7 +115,9 @@
         (e.callback && H.zh("callback", e.callback.result)) || "";
       if (detail) parts.push(H.el("div", { className: "detail", text: detail }));
       return H.el("li", { "data-type": e.type, "data-sequence": String(e.sequence) }, parts);
-    }));
+    });
+    if (truncated) items.push(H.el("li", { text: "记录过多，仅显示最早的 " + events.length + " 条。" }));
+    list.replaceChildren.apply(list, items);
   }
 
   function load(id, keepMessages) {
@@ -130,7 +132,7 @@
         return;
       }
       renderTicket(results[0].body);
-      if (results[1].ok) renderHistory(results[1].body.events || []);
+      if (results[1].ok) renderHistory(results[1].body.events || [], !!results[1].body.next_page_token);
       else showError(H.errorMessage(results[1]));
     });
   }
