@@ -97,6 +97,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
     if (request_.has_header()) {
       return absl::InvalidArgumentError("header: only the first message may be a header");
     }
+    if (replay_) return absl::OkStatus();  // A completed import: its items are drained unread.
     if (received_ >= kMaxImportItems) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "more than ", kMaxImportItems, " items in one stream; split the source into several "
@@ -130,6 +131,27 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
       return absl::InvalidArgumentError("header.near_duplicate_threshold: must be in [0, 1]");
     }
     RETURN_IF_ERROR(CheckRequestId(header.request_id()));
+    if (!header.request_id().empty()) {
+      // The same import retried: ABORTED while the original runs, its response once it is done.
+      absl::StatusOr<KnowledgeBaseService::RunningRequest> running =
+          service_->BeginRequest("import", header.request_id());
+      if (!running.ok()) return running.status();
+      running_.emplace(*std::move(running));
+      ASSIGN_OR_RETURN(std::optional<std::string> earlier,
+                       service_->store_->Get(service_->store_->Family(kRequestsFamily),
+                                             RequestKey(header)));
+      if (earlier.has_value()) {
+        if (earlier->compare(0, kFingerprintLength, HeaderFingerprint(header)) != 0) {
+          return absl::InvalidArgumentError(
+              "header.request_id: already used for an import with a different header");
+        }
+        if (!response_->ParseFromString(earlier->substr(kFingerprintLength))) {
+          return absl::DataLossError("the recorded response of this import is corrupt");
+        }
+        replay_ = true;
+        return absl::OkStatus();
+      }
+    }
     run_.header = header;
     run_.import_id = NewId("imp-");
     response_->set_import_id(run_.import_id);
@@ -144,8 +166,20 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
       RETURN_IF_ERROR(AuthenticateAndAuthorize(*service_->tokens_, *context_, kEditors).status());
       return absl::InvalidArgumentError("header: the stream is empty; send an ImportHeader first");
     }
+    if (replay_) return absl::OkStatus();
     SetTime(service_->options_.clock->Now(), response_->mutable_end_time());
-    return run_.header.dry_run() ? absl::OkStatus() : service_->RecordImport(*response_);
+    if (!run_.header.dry_run()) RETURN_IF_ERROR(service_->RecordImport(*response_));
+    if (run_.header.request_id().empty()) return absl::OkStatus();
+    return service_->store_->Put(service_->store_->Family(kRequestsFamily), RequestKey(run_.header),
+                                 HeaderFingerprint(run_.header) + response_->SerializeAsString());
+  }
+
+  static std::string RequestKey(const v1::ImportHeader& header) {
+    return absl::StrCat("import/", header.request_id());
+  }
+  static constexpr size_t kFingerprintLength = 64;  // Hex SHA-256.
+  static std::string HeaderFingerprint(const v1::ImportHeader& header) {
+    return Sha256Hex(header.SerializeAsString());
   }
 
   KnowledgeBaseService* service_;
@@ -155,6 +189,10 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
   std::optional<Principal> principal_;
   ImportRun run_;
   int received_ = 0;
+  // Set while this stream holds its header's request_id.
+  std::optional<KnowledgeBaseService::RunningRequest> running_;
+  // The header's request_id names a completed import: its recorded response is the answer.
+  bool replay_ = false;
 };
 
 grpc::ServerReadReactor<v1::ImportRequest>* KnowledgeBaseService::Import(
@@ -237,6 +275,11 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
                   absl::StrCat("source_id: '", item.source_id(), "' already came in this stream"));
   }
 
+  if (CodePoints(item.content().text()) > kMaxRawContentCodePoints) {
+    return reject(v1::REJECTION_REASON_TOO_LARGE, "content.text",
+                  absl::StrCat("content.text: longer than ", kMaxRawContentCodePoints,
+                               " code points; split the document"));
+  }
   // Cleaning: the raw content to normalised text lines, in the format the item declares.
   v1::UpsertEntryRequest candidate;
   v1::Entry& entry = *candidate.mutable_entry();

@@ -82,6 +82,7 @@ absl::Status KnowledgeBaseService::Init() {
     RETURN_IF_ERROR(index->LoadSynonyms(options_.synonyms_path));
   }
   ASSIGN_OR_RETURN(index_, PersistentIndex::Open(store_, std::move(index)));
+  NoteIndexChange();
   dedup_ = std::make_unique<ingest::DedupIndex>(options_.analyzer);
   absl::Status parse_error;
   RETURN_IF_ERROR(store_->ScanPrefix(
@@ -198,6 +199,7 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
   dedup_->Remove(entry.id());
   if (auto d = DedupInput(stored); d.has_value()) RETURN_IF_ERROR(dedup_->Insert(*d));
   RETURN_IF_ERROR(index_->Upsert(ToDocument(stored)));
+  NoteIndexChange();
   // The Q&A pairs that rest on a document follow it out of (or back into) force.
   if (stored.has_policy_document() && previous.has_value() &&
       IsInactive(previous->status()) != IsInactive(stored.status())) {
@@ -210,6 +212,11 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
     }
   }
   return absl::OkStatus();
+}
+
+void KnowledgeBaseService::NoteIndexChange() {
+  absl::MutexLock lock(&index_time_mu_);
+  index_update_time_ = options_.clock->Now();
 }
 
 void KnowledgeBaseService::Schedule(const v1::Entry& entry) {
@@ -400,6 +407,23 @@ absl::Status KnowledgeBaseService::Idempotent(absl::string_view rpc,
   return store_->Put(family, key, fingerprint + response->SerializeAsString());
 }
 
+absl::StatusOr<KnowledgeBaseService::RunningRequest> KnowledgeBaseService::BeginRequest(
+    absl::string_view rpc, const std::string& request_id) {
+  if (request_id.empty()) return RunningRequest();
+  std::string key = absl::StrCat(rpc, "/", request_id);
+  absl::MutexLock lock(&running_mu_);
+  if (!running_.insert(key).second) {
+    return absl::AbortedError(
+        absl::StrCat("request_id: '", request_id, "' is still running; retry later"));
+  }
+  return RunningRequest(this, std::move(key));
+}
+
+void KnowledgeBaseService::EndRequest(const std::string& key) {
+  absl::MutexLock lock(&running_mu_);
+  running_.erase(key);
+}
+
 // ---------------------------------------------------------------------------------------------
 // GetEntry
 // ---------------------------------------------------------------------------------------------
@@ -445,6 +469,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::UpsertEntry(
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kEditors));
     RETURN_IF_ERROR(ValidateUpsert(*request));
+    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("upsert", request->request_id()));
     absl::MutexLock lock(&write_mu_);
     return Idempotent("upsert", request->request_id(), "request_id", *request, response,
                       [&] { return DoUpsert(principal, *request, response); });
@@ -578,6 +603,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DeleteEntry(grpc::CallbackServer
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
     RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("delete", request->request_id()));
     absl::MutexLock lock(&write_mu_);
     return Idempotent("delete", request->request_id(), "request_id", *request, response,
                       [&] { return DoDelete(*request, response); });
@@ -660,6 +686,7 @@ absl::Status KnowledgeBaseService::DoDelete(const v1::DeleteEntryRequest& r,
   }
   absl::Status removed = index_->Delete(r.entry_id());
   if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  NoteIndexChange();
   response->set_entry_id(r.entry_id());
   response->set_deleted_version(entry->version());
   SetTime(now, response->mutable_delete_time());
@@ -700,6 +727,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::SetStatus(grpc::CallbackServerCo
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
     RETURN_IF_ERROR(CheckRequestId(r.request_id()));
+    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("status", r.request_id()));
     absl::MutexLock lock(&write_mu_);
     return Idempotent("status", r.request_id(), "request_id", r, response,
                       [&] { return DoSetStatus(principal, r, response); });
@@ -1210,6 +1238,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
       return absl::InvalidArgumentError("comment: longer than 1,000 code points");
     }
     RETURN_IF_ERROR(CheckRequestId(r.request_id()));
+    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("feedback", r.request_id()));
     absl::MutexLock lock(&write_mu_);
     return Idempotent("feedback", r.request_id(), "request_id", r, response,
                       [&] { return DoFeedback(principal, r, response); });
@@ -1501,6 +1530,11 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
     response->set_open_gaps(std::count_if(gaps.begin(), gaps.end(),
                                           [](const v1::Gap& g) { return !g.resolved(); }));
     response->set_index_size_bytes(static_cast<int64_t>(index_->index().MemoryBytes()));
+    response->set_index_term_count(static_cast<int64_t>(index_->index().term_count()));
+    {
+      absl::MutexLock lock(&index_time_mu_);
+      SetTime(index_update_time_, response->mutable_index_update_time());
+    }
     uint64_t store_bytes = 0;
     if (store_->db()->GetIntProperty("rocksdb.total-sst-files-size", &store_bytes)) {
       response->set_store_size_bytes(static_cast<int64_t>(store_bytes));

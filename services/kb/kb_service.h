@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -140,11 +141,33 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
                           v1::RecordFeedbackResponse* response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
+  // A mutation in progress, by "rpc/request_id"; ends when destroyed. Empty for no request_id.
+  class RunningRequest {
+   public:
+    RunningRequest() = default;
+    RunningRequest(KnowledgeBaseService* service, std::string key)
+        : service_(service), key_(std::move(key)) {}
+    RunningRequest(RunningRequest&& other) noexcept
+        : service_(std::exchange(other.service_, nullptr)), key_(std::move(other.key_)) {}
+    RunningRequest& operator=(RunningRequest&&) = delete;
+    ~RunningRequest() {
+      if (service_ != nullptr) service_->EndRequest(key_);
+    }
+
+   private:
+    KnowledgeBaseService* service_ = nullptr;
+    std::string key_;
+  };
+  // Claims `request_id` for `rpc` while the call runs: a retry arriving meanwhile is ABORTED
+  // (kb.proto, Idempotency) instead of queueing behind its original.
+  absl::StatusOr<RunningRequest> BeginRequest(absl::string_view rpc,
+                                              const std::string& request_id);
+  void EndRequest(const std::string& key);
+
   // Runs `act` at most once per request_id: a retry of an identical request gets the stored
-  // response back; the same id with another request is INVALID_ARGUMENT naming `field`. Because
-  // mutations are serialised by write_mu_, a retry racing its original waits for it and then
-  // gets the stored response (never ABORTED). Only successful responses are stored, so a
-  // request that failed may be retried with the same id. Records are kept indefinitely.
+  // response back; the same id with another request is INVALID_ARGUMENT naming `field`. Only
+  // successful responses are stored, so a request that failed may be retried with the same id.
+  // Records are kept indefinitely (the contract promises at least 24 hours).
   template <typename Request, typename Response, typename Act>
   absl::Status Idempotent(absl::string_view rpc, const std::string& request_id,
                           absl::string_view field, const Request& request, Response* response,
@@ -180,6 +203,8 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   std::map<std::pair<std::string, int>, double> FeedbackLift(
       const std::string& normalized_query) const;
 
+  // Records that the search index changed now (Stats.index_update_time).
+  void NoteIndexChange();
   // Keeps due_dates_ in step with a saved entry.
   void Schedule(const v1::Entry& entry);
 
@@ -208,6 +233,12 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   mutable absl::Mutex links_mu_;
   std::map<std::string, std::set<std::string>> derived_ ABSL_GUARDED_BY(links_mu_);
   std::map<std::string, std::set<std::string>> related_ ABSL_GUARDED_BY(links_mu_);
+
+  absl::Mutex index_time_mu_;
+  absl::Time index_update_time_ ABSL_GUARDED_BY(index_time_mu_);
+
+  absl::Mutex running_mu_;
+  std::set<std::string> running_ ABSL_GUARDED_BY(running_mu_);
 
   mutable absl::Mutex feedback_mu_;
   std::map<std::string, std::map<std::pair<std::string, int>, FeedbackTally>> feedback_

@@ -293,6 +293,12 @@ size_t SearchIndex::entry_count() const {
   return static_cast<size_t>(impl_->live_docs);
 }
 
+size_t SearchIndex::term_count() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  return static_cast<size_t>(std::count_if(impl_->postings.begin(), impl_->postings.end(),
+                                           [](const auto& p) { return !p.empty(); }));
+}
+
 size_t SearchIndex::MemoryBytes() const {
   absl::ReaderMutexLock lock(&impl_->mu);
   size_t bytes = 0;

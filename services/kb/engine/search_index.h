@@ -193,6 +193,8 @@ class SearchIndex {
 
   size_t passage_count() const;
   size_t entry_count() const;
+  // Distinct terms with postings (postings of removed entries count until they are rebuilt).
+  size_t term_count() const;
   size_t MemoryBytes() const;  // Approximate: postings, token arrays, texts.
 
   const RankingParams& params() const { return params_; }

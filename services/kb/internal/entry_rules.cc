@@ -345,6 +345,10 @@ absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
   if (r.expected_version() < 0) {
     return absl::InvalidArgumentError("expected_version: must not be negative");
   }
+  if (CodePoints(r.raw_content().text()) > kMaxRawContentCodePoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raw_content.text: longer than ", kMaxRawContentCodePoints, " code points"));
+  }
   const v1::Entry& e = r.entry();
   if (r.expected_version() > 0 && e.id().empty()) {
     return absl::InvalidArgumentError("entry.id: required for an update");

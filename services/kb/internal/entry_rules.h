@@ -68,6 +68,9 @@ std::optional<DueStatusChange> NextDueStatusChange(const v1::Entry& e);
 // Makes `change` the entry's status now: status, superseded_by, history, no pending change.
 void ApplyStatusChange(const v1::StatusChange& change, v1::Entry* e);
 
+// RawContent.text is at most this long (kb.proto).
+inline constexpr int kMaxRawContentCodePoints = 2'000'000;
+
 // Checks an UpsertEntryRequest on its own, before any lookup (INVALID_ARGUMENT only, the
 // message starting with the field's path). Import reuses it for its items.
 absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r);
