@@ -3,6 +3,7 @@
 //   hotlinectl [flags] health [--wait=30s]     health of every service
 //   hotlinectl [flags] ticket COMMAND ...      the ticket service (hotlinectl ticket help)
 //   hotlinectl [flags] kb COMMAND ...          the knowledge base (hotlinectl kb help; also kbctl)
+//   hotlinectl [flags] metrics COMMAND ...     rates, backlog, overdue (hotlinectl metrics help)
 //
 // Flags can also come from the environment (HOTLINE_TOKEN, HOTLINE_TICKET, ...).
 #include <grpcpp/grpcpp.h>
@@ -21,6 +22,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
 #include "services/hotlinectl/kb_commands.h"
+#include "services/hotlinectl/metrics_commands.h"
 #include "services/hotlinectl/ticket_commands.h"
 
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
@@ -121,13 +123,16 @@ int main(int argc, char** argv) {
                    "and values\n",
                    cli::KbCommandSummary("kb "),
                    "  kb help [COMMAND]        the knowledge-base commands with their arguments "
-                   "and flags\n"));
+                   "and flags\n",
+                   cli::MetricsCommandSummary(),
+                   "  metrics help [COMMAND]   the metrics commands with their flags and values\n"));
   if (args.size() < 2) {
-    return cli::ReportUsageError("a COMMAND is missing (health, ticket, kb)", "--help");
+    return cli::ReportUsageError("a COMMAND is missing (health, ticket, kb, metrics)", "--help");
   }
   const std::string& command = args[1];
   if (command == "ticket") return cli::RunTicketCommand({args.begin() + 2, args.end()});
   if (command == "kb") return cli::RunKbCommand({args.begin() + 2, args.end()}, "hotlinectl kb");
+  if (command == "metrics") return cli::RunMetricsCommand({args.begin() + 2, args.end()});
   if (command == "health") {
     if (args.size() != 2) return cli::ReportUsageError("health takes no arguments", "--help");
     return cli::Health();
