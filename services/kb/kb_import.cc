@@ -67,11 +67,16 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
   void OnReadDone(bool ok) override {
     service_->workers_->Schedule([this, ok] {
       if (!ok) {
-        Finish(ToGrpcStatus(Complete()));
+        const absl::Status completed = Complete();
+        // Released before the answer leaves: a retry that follows it must find the recorded
+        // response, not a request still running.
+        running_.reset();
+        Finish(ToGrpcStatus(completed));
         return;
       }
       absl::Status handled = Handle();
       if (!handled.ok()) {
+        running_.reset();
         Finish(ToGrpcStatus(handled));
         return;
       }

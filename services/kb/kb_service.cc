@@ -944,12 +944,23 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     return absl::InvalidArgumentError(
         absl::StrCat("query: longer than ", kMaxQueryCodePoints, " code points"));
   }
-  // The engine ranks by relevance only; filter-only browsing is not offered yet.
-  if (r.query().empty()) {
-    return absl::InvalidArgumentError("query: required (filter-only search is not supported)");
-  }
-  if (r.order_by() != v1::SEARCH_ORDER_UNSPECIFIED && r.order_by() != v1::SEARCH_ORDER_RELEVANCE) {
-    return absl::InvalidArgumentError("order_by: only RELEVANCE is supported");
+  SearchOrder order = SearchOrder::kRelevance;
+  switch (r.order_by()) {
+    case v1::SEARCH_ORDER_UNSPECIFIED:
+      // Relevance needs words to be relevant to; without them the newest come first.
+      order = r.query().empty() ? SearchOrder::kPublishDate : SearchOrder::kRelevance;
+      break;
+    case v1::SEARCH_ORDER_RELEVANCE:
+      if (r.query().empty()) {
+        return absl::InvalidArgumentError("order_by: RELEVANCE needs a query");
+      }
+      break;
+    case v1::SEARCH_ORDER_PUBLISH_DATE_DESC: order = SearchOrder::kPublishDate; break;
+    case v1::SEARCH_ORDER_EFFECTIVE_DATE_DESC: order = SearchOrder::kEffectiveDate; break;
+    case v1::SEARCH_ORDER_UPDATE_TIME_DESC: order = SearchOrder::kUpdateTime; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("order_by: unknown value ", static_cast<int>(r.order_by())));
   }
   ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
   ASSIGN_OR_RETURN(SearchFilterSpec filter, ToFilterSpec(r));
@@ -972,6 +983,7 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     ASSIGN_OR_RETURN(offset, ParsePageToken(r.page_token(), request_hash, now));
   }
   query.text = r.query();
+  query.order = order;
   query.filter = std::move(filter);
   query.include_inactive = r.include_inactive();
   query.offset = offset;
@@ -988,6 +1000,7 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   }
   response->set_search_id(NewId("s-"));
   response->set_total_size(result->total_passages);
+  response->set_total_size_is_estimate(result->total_is_estimate);
   response->set_total_entries(result->total_entries);
   for (const std::string& term : result->query_terms) response->add_query_terms(term);
   if (offset + static_cast<int64_t>(result->hits.size()) < result->total_passages) {
@@ -1060,7 +1073,7 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
       out->set_count(count);
     }
   }
-  if (!r.exclude_from_statistics() && offset == 0) {
+  if (!r.exclude_from_statistics() && offset == 0 && !r.query().empty()) {
     if (result->total_passages == 0) {
       RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_NO_HITS,
                               response->search_id(), "", ""));

@@ -1277,5 +1277,68 @@ TEST_F(KnowledgeBaseServiceTest, StatsReportTheIndexTermsAndWhenTheIndexLastChan
             absl::Minutes(5));
 }
 
+TEST_F(KnowledgeBaseServiceTest, WithoutAQueryEntriesAreBrowsedByFilterNewestFirst) {
+  auto add = [&](const std::string& id, const std::string& publish, const std::string& effective) {
+    v1::UpsertEntryRequest r = PolicyRequest(id);
+    r.mutable_entry()->set_title("长沙市职工医疗保险办法" + id);
+    r.mutable_entry()->mutable_policy_document()->set_publish_date(publish);
+    r.mutable_entry()->mutable_policy_document()->set_effective_date(effective);
+    return MustUpsert(r);
+  };
+  add("p2021", "2021-03-01", "2021-06-01");
+  add("p2024", "2024-01-15", "2024-02-01");
+  v1::Entry undated = add("undated", "", "");
+  add("p2023", "2023-07-01", "2025-01-01");
+  AddGuide("guide-1", "p2021");  // Another kind, left out by the filter.
+
+  auto browse = [&](v1::SearchOrder order) {
+    v1::SearchRequest r;
+    r.mutable_filter()->add_kinds(v1::ENTRY_KIND_POLICY_DOCUMENT);
+    r.set_order_by(order);
+    v1::SearchResponse found;
+    grpc::Status s = Search(r, &found);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::SearchHit& h : found.hits()) ids.push_back(h.entry_id());
+    EXPECT_EQ(found.total_size(), static_cast<int64_t>(ids.size()));
+    return ids;
+  };
+  using Ids = std::vector<std::string>;
+  // Unspecified without a query: newest publication first, the undated entry last.
+  EXPECT_EQ(browse(v1::SEARCH_ORDER_UNSPECIFIED), (Ids{"p2024", "p2023", "p2021", "undated"}));
+  EXPECT_EQ(browse(v1::SEARCH_ORDER_EFFECTIVE_DATE_DESC),
+            (Ids{"p2023", "p2024", "p2021", "undated"}));
+  // The most recently changed first.
+  clock_.Advance(absl::Minutes(1));
+  v1::UpsertEntryRequest update = PolicyRequest("undated");
+  update.mutable_entry()->set_title("长沙市职工医疗保险办法（修订稿）");
+  update.set_expected_version(undated.version());
+  MustUpsert(update);
+  EXPECT_EQ(browse(v1::SEARCH_ORDER_UPDATE_TIME_DESC).front(), "undated");
+
+  // Relevance needs a query, and the error says which field is wrong.
+  v1::SearchRequest bad;
+  bad.set_order_by(v1::SEARCH_ORDER_RELEVANCE);
+  v1::SearchResponse found;
+  grpc::Status s = Search(bad, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("order_by"), std::string::npos) << s.error_message();
+
+  // A query in a date order: only matching passages, newest document first.
+  v1::SearchRequest dated;
+  dated.set_query("异地就医备案");
+  dated.set_max_hits_per_entry(1);
+  dated.set_order_by(v1::SEARCH_ORDER_PUBLISH_DATE_DESC);
+  ASSERT_TRUE(Search(dated, &found).ok());
+  ASSERT_GE(found.hits_size(), 3);
+  EXPECT_EQ(found.hits(0).entry_id(), "p2024");
+  EXPECT_EQ(found.hits(1).entry_id(), "p2023");
+
+  // Browsing is not a question: it leaves no gap behind.
+  v1::ListGapsResponse gaps;
+  ASSERT_TRUE(stub_->ListGaps(ContextWithToken("editor").get(), {}, &gaps).ok());
+  EXPECT_EQ(gaps.gaps_size(), 0);
+}
+
 }  // namespace
 }  // namespace hotline::kb

@@ -26,6 +26,7 @@ engine::StoredDocument ToStored(const DocumentInput& d) {
   for (const auto& t : d.tags) s.add_tags(t);
   s.set_question(d.question);
   s.set_source_inactive(d.source_inactive);
+  s.set_update_micros(d.update_micros);
   for (const auto& p : d.passages) {
     engine::StoredPassage* sp = s.add_passages();
     sp->set_label(p.label);
@@ -51,6 +52,7 @@ DocumentInput FromStored(const engine::StoredDocument& s) {
   d.tags.assign(s.tags().begin(), s.tags().end());
   d.question = s.question();
   d.source_inactive = s.source_inactive();
+  d.update_micros = s.update_micros();
   for (const auto& p : s.passages()) d.passages.push_back({p.label(), p.heading(), p.text()});
   return d;
 }

@@ -342,13 +342,20 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     std::vector<size_t> starts = CodePointStarts(text);
     if (starts.size() > 257) text.resize(starts[256]);
   }
-  absl::StatusOr<std::vector<Token>> analyzed = analyzer_->Analyze(text, AnalyzeMode::kQuery);
-  if (!analyzed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("query: ", analyzed.status().message()));
+  const bool browse = text.empty();
+  if (browse && query.order == SearchOrder::kRelevance) {
+    return absl::InvalidArgumentError("query: required to order by relevance");
   }
-  std::vector<Token> tokens = std::move(*analyzed);
-  if (tokens.empty()) {
-    return absl::InvalidArgumentError("query: has no searchable words or characters");
+  std::vector<Token> tokens;
+  if (!browse) {
+    absl::StatusOr<std::vector<Token>> analyzed = analyzer_->Analyze(text, AnalyzeMode::kQuery);
+    if (!analyzed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("query: ", analyzed.status().message()));
+    }
+    tokens = std::move(*analyzed);
+    if (tokens.empty()) {
+      return absl::InvalidArgumentError("query: has no searchable words or characters");
+    }
   }
   // Query keys with weights; a synonym adds the official terms it stands for.
   absl::flat_hash_map<std::string, std::pair<double, bool>> wanted;
@@ -476,6 +483,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         if (score == 0.0f) scratch.touched.push_back(post.passage);
         score += static_cast<float>(qw * tf / (P.k1 + tf));
       };
+      if (only_existing) result.total_is_estimate = true;
       if (!only_existing) {
         for (const Posting& post : list) {
           if (I.passage_alive[post.passage]) add(post);
@@ -518,12 +526,19 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       }
     }
   };
-  accumulate();
+  if (browse) {
+    // Every entry is a candidate, by its first passage; the filter below decides.
+    for (const Impl::DocInfo& doc : I.docs) {
+      if (doc.alive && !doc.passages.empty()) scratch.touched.push_back(doc.passages[0]);
+    }
+  } else {
+    accumulate();
+  }
 
   // Pseudo-relevance feedback: the words that the best first-pass passages share, and that are
   // rare in the collection, are likely the vocabulary of the answer; search again with them
   // added at a low weight. Generic query expansion, not tied to any question.
-  if (P.feedback_passages > 0 && P.feedback_terms > 0 && !scratch.touched.empty()) {
+  if (!browse && P.feedback_passages > 0 && P.feedback_terms > 0 && !scratch.touched.empty()) {
     std::vector<std::pair<float, uint32_t>> first;
     for (uint32_t p : scratch.touched) {
       if (passes(I.passages[p].doc)) first.emplace_back(scratch.scores[p], p);
@@ -668,19 +683,43 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     result.facets.emplace_back(field, std::move(values));
   }
 
+  if (query.order != SearchOrder::kRelevance) {
+    // A date order: the newest first, entries without the date last; then the newest change,
+    // then relevance (zero when browsing), then a stable position.
+    auto date_of = [&](uint32_t p) -> const std::string& {
+      const DocumentInput& m = I.docs[I.passages[p].doc].doc->meta;
+      static const std::string kNone;
+      switch (query.order) {
+        case SearchOrder::kPublishDate: return m.publish_date;
+        case SearchOrder::kEffectiveDate: return m.effective_date;
+        default: return kNone;
+      }
+    };
+    std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) {
+      const std::string& da = date_of(a.second);
+      const std::string& db = date_of(b.second);
+      if (da != db) return db.empty() || (!da.empty() && da > db);
+      const int64_t ua = I.docs[I.passages[a.second].doc].doc->meta.update_micros;
+      const int64_t ub = I.docs[I.passages[b.second].doc].doc->meta.update_micros;
+      if (ua != ub) return ua > ub;
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+  }
   // Re-rank the best candidates by how close together the query words occur.
   size_t window = std::min<size_t>(candidates.size(),
                                    std::max<size_t>(P.rerank_window, query.offset + query.limit));
   auto by_score = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
-  std::partial_sort(candidates.begin(), candidates.begin() + window, candidates.end(), by_score);
-  candidates.resize(window);
+  if (query.order == SearchOrder::kRelevance) {
+    std::partial_sort(candidates.begin(), candidates.begin() + window, candidates.end(), by_score);
+    candidates.resize(window);
+  }
   std::vector<size_t> word_terms;
   for (size_t i = 0; i < terms.size(); ++i) {
     if (terms[i].word) word_terms.push_back(i);
   }
-  if (P.proximity > 0 && word_terms.size() > 1) {
+  if (query.order == SearchOrder::kRelevance && P.proximity > 0 && word_terms.size() > 1) {
     absl::flat_hash_map<uint32_t, size_t> slot;
     for (size_t k = 0; k < word_terms.size(); ++k) slot[terms[word_terms[k]].id] = k;
     std::vector<int64_t> last(word_terms.size());

@@ -39,6 +39,7 @@ struct DocumentInput {
   std::vector<std::string> agencies;
   std::string publish_date;    // YYYY-MM-DD or empty
   std::string effective_date;  // YYYY-MM-DD or empty
+  int64_t update_micros = 0;   // When the entry last changed (Unix microseconds), for ordering.
   std::vector<std::string> tags;
   std::string question;  // Q&A pairs: the question, a field of its own.
   // A Q&A pair whose source document is inactive: treated as inactive whatever its own status,
@@ -105,8 +106,13 @@ struct SearchFilterSpec {
   std::string effective_from, effective_to;
 };
 
+// Order of hits. By a date: newest first, entries without the date last, then by update time.
+enum class SearchOrder { kRelevance, kPublishDate, kEffectiveDate, kUpdateTime };
+
 struct SearchQuery {
+  // Empty: browse by the filter, one hit (the first passage) per entry, in a date order.
   std::string text;
+  SearchOrder order = SearchOrder::kRelevance;
   SearchFilterSpec filter;
   bool include_inactive = false;
   int offset = 0;
@@ -144,6 +150,9 @@ struct PassageHit {
 struct SearchResult {
   std::vector<PassageHit> hits;
   int64_t total_passages = 0;  // Matching passages, after filters.
+  // The count is a lower bound: common query terms were only used to re-score passages that
+  // rarer terms had found, so passages matching only common terms were not counted.
+  bool total_is_estimate = false;
   int64_t total_entries = 0;   // Distinct entries among them.
   std::vector<std::pair<v1::FacetField, std::vector<std::pair<std::string, int64_t>>>> facets;
   std::vector<std::string> query_terms;  // The words searched for, after expansion.

@@ -232,6 +232,7 @@ DocumentInput ToDocument(const v1::Entry& e) {
   d.status = e.status();
   d.region = e.region();
   d.category_path = e.category_path();
+  d.update_micros = absl::ToUnixMicros(FromProtoTime(e.update_time()));
   d.tags.assign(e.tags().begin(), e.tags().end());
   d.tags.insert(d.tags.end(), e.keywords().begin(), e.keywords().end());
   switch (e.body_case()) {
