@@ -273,6 +273,21 @@ class SimulatorTest(unittest.TestCase):
             warning_levels=[metrics_pb2.WARNING_LEVEL_RED]), metadata=self.supervisor, timeout=10)
         self.assertEqual(len(overdue.items), red_in_tickets)
 
+    def test_z_the_demo_clock_is_refused_once_events_are_stored(self):
+        # Run last: it stops the ticket server. Restarting it with a demo clock on its own data
+        # would stamp new events before the stored ones, so the server refuses to start.
+        ticket = self.processes["ticket"]
+        ticket.send_signal(signal.SIGTERM)
+        self.assertEqual(ticket.wait(timeout=30), 0)
+        restart = subprocess.run(
+            [os.path.join(BUILD, "services/ticket/ticket_server"), "--listen=127.0.0.1:0",
+             "--token_file=" + os.path.join(WORK, "tokens"), "--redis=127.0.0.1:1",
+             "--calendar_dir=" + CALENDARS, "--config=" + CONFIG,
+             "--data_dir=" + os.path.join(WORK, "ticket-data"),
+             "--demo_history_working_days=3"], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(restart.returncode, 0)
+        self.assertIn("already holds", restart.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
