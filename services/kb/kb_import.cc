@@ -116,6 +116,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
       RETURN_IF_ERROR(service_->ImportOne(*principal_, run_, request_.item(), &result));
     }
     CountOutcome(result, response_->mutable_totals());
+    response_->mutable_totals()->set_passages(run_.passages);
     const bool exception = result.outcome() == v1::IMPORT_OUTCOME_REJECTED ||
                            !result.warnings().empty();
     if (!run_.header.only_exceptions() || exception) {
@@ -225,6 +226,7 @@ absl::StatusOr<v1::ImportResponse> KnowledgeBaseService::ImportItems(
       RETURN_IF_ERROR(ImportOne(principal, run, item, result));
     }
     CountOutcome(*result, response.mutable_totals());
+    response.mutable_totals()->set_passages(run.passages);
   }
   SetTime(options_.clock->Now(), response.mutable_end_time());
   if (!header.dry_run()) RETURN_IF_ERROR(RecordImport(response));
@@ -372,6 +374,12 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
     result->set_outcome(outcome);
     result->set_entry_id(e.id());
     result->set_entry_version(e.version());
+    // ImportTotals.passages: the passages of the entries this import created or updated.
+    if (outcome == v1::IMPORT_OUTCOME_CREATED || outcome == v1::IMPORT_OUTCOME_UPDATED ||
+        outcome == v1::IMPORT_OUTCOME_SUPERSEDED ||
+        outcome == v1::IMPORT_OUTCOME_CREATED_SUPERSEDED) {
+      run.passages += e.passages_size();
+    }
   };
 
   // Re-import of the same (source, source_id): unchanged, or an update of that entry.

@@ -57,6 +57,7 @@ struct ImportRun {
   v1::ImportHeader header;
   std::string import_id;
   std::set<std::string> seen_source_ids;
+  int64_t passages = 0;  // In the entries created or updated so far.
 };
 
 class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackService {

@@ -653,6 +653,25 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   scratch.touched.clear();
   for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;
   scratch.docs_seen.clear();
+  if (query.max_hits_per_entry > 0) {
+    // Only an entry's best passages compete for the page, so that a page fills with further
+    // entries instead of ending where the best entries' other passages would have been.
+    const size_t k = static_cast<size_t>(query.max_hits_per_entry);
+    absl::flat_hash_map<uint32_t, std::vector<std::pair<double, uint32_t>>> best_of;
+    for (const auto& c : candidates) {
+      std::vector<std::pair<double, uint32_t>>& kept = best_of[I.passages[c.second].doc];
+      if (kept.size() < k) {
+        kept.push_back(c);
+      } else {
+        auto worst = std::min_element(kept.begin(), kept.end());
+        if (c.first > worst->first) *worst = c;
+      }
+    }
+    candidates.clear();
+    for (const auto& [doc, kept] : best_of) {
+      candidates.insert(candidates.end(), kept.begin(), kept.end());
+    }
+  }
   result.total_passages = static_cast<int64_t>(candidates.size());
   result.total_entries = static_cast<int64_t>(entries.size());
 
