@@ -1119,6 +1119,15 @@ TEST_F(KnowledgeBaseServiceTest, GapsAreCountedInTheirWindowAndResolvedByAConfir
   EXPECT_TRUE(resolved.gaps(0).resolved());
   EXPECT_EQ(resolved.gaps(0).resolved_by_entry_id(), "policy-1");
 
+  // Gaps, their occurrences and their resolution are in the store: a restart changes nothing.
+  Stop();
+  Start();
+  ASSERT_EQ(list(unhelpful_only).gaps_size(), 1);
+  EXPECT_TRUE(list(unhelpful_only).gaps(0).resolved());
+  ASSERT_EQ(list(recent).gaps_size(), 0);  // min_count 3 in the recent window, as before.
+  recent.set_min_count(2);
+  EXPECT_EQ(list(recent).gaps_size(), 1);
+
   // The dog question is still open; 40 days on, its occurrences have left the default window.
   v1::StatsResponse stats;
   ASSERT_TRUE(stub_->Stats(ContextWithToken("supervisor").get(), {}, &stats).ok());
