@@ -64,6 +64,14 @@ bool SetRankingParam(absl::string_view name, double value, RankingParams* p) {
     p->common_postings = static_cast<size_t>(value);
     return true;
   }
+  if (name == "min_candidates") {
+    p->min_candidates = static_cast<size_t>(value);
+    return true;
+  }
+  if (name == "rerank_window") {
+    p->rerank_window = static_cast<int>(value);
+    return true;
+  }
   if (name == "feedback_terms") {
     p->feedback_terms = static_cast<int>(value);
     return true;

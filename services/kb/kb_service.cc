@@ -98,6 +98,7 @@ absl::Status KnowledgeBaseService::Init() {
         }
         IndexSuggestions(e);
         Schedule(e);
+        SetHead(e);
         if (auto d = DedupInput(e); d.has_value()) {
           parse_error = dedup_->Insert(*d);
           if (!parse_error.ok()) return false;
@@ -140,13 +141,13 @@ void KnowledgeBaseService::UnindexLinks(const v1::Entry& e) {
 }
 
 std::set<std::string> KnowledgeBaseService::DerivedFrom(const std::string& id) const {
-  absl::MutexLock lock(&links_mu_);
+  absl::ReaderMutexLock lock(&links_mu_);
   auto it = derived_.find(id);
   return it == derived_.end() ? std::set<std::string>{} : it->second;
 }
 
 std::set<std::string> KnowledgeBaseService::RelatedTo(const std::string& id) const {
-  absl::MutexLock lock(&links_mu_);
+  absl::ReaderMutexLock lock(&links_mu_);
   auto it = related_.find(id);
   return it == related_.end() ? std::set<std::string>{} : it->second;
 }
@@ -196,6 +197,7 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
   }
   IndexSuggestions(stored);
   Schedule(stored);
+  SetHead(stored);
   dedup_->Remove(entry.id());
   if (auto d = DedupInput(stored); d.has_value()) RETURN_IF_ERROR(dedup_->Insert(*d));
   RETURN_IF_ERROR(index_->Upsert(ToDocument(stored)));
@@ -292,13 +294,26 @@ absl::StatusOr<int> KnowledgeBaseService::ApplyDueStatusChanges() {
   return changed;
 }
 
+std::shared_ptr<const v1::Entry> KnowledgeBaseService::Head(const std::string& id) const {
+  absl::ReaderMutexLock lock(&heads_mu_);
+  auto it = heads_.find(id);
+  return it == heads_.end() ? nullptr : it->second;
+}
+
+void KnowledgeBaseService::SetHead(const v1::Entry& entry) {
+  auto head = std::make_shared<v1::Entry>(entry);
+  head->clear_passages();
+  absl::MutexLock lock(&heads_mu_);
+  heads_[entry.id()] = std::move(head);
+}
+
 absl::StatusOr<v1::EntryLink> KnowledgeBaseService::LinkTo(v1::LinkRelation relation,
                                                            const std::string& id) const {
   v1::EntryLink link;
   link.set_relation(relation);
   link.set_target_id(id);
-  ASSIGN_OR_RETURN(std::optional<v1::Entry> target, LoadEntry(id));
-  if (!target.has_value()) return link;  // A dangling link still names its target.
+  std::shared_ptr<const v1::Entry> target = Head(id);
+  if (target == nullptr) return link;  // A dangling link still names its target.
   link.set_target_kind(target->kind());
   link.set_target_title(target->title());
   link.set_target_status(target->status());
@@ -366,8 +381,8 @@ absl::Status KnowledgeBaseService::FillLookAskDo(const v1::Entry& entry, int max
       RETURN_IF_ERROR(add(out->mutable_policies(), v1::LINK_RELATION_BASIS, policy));
     }
     for (const std::string& id : DerivedFrom(policy)) {
-      ASSIGN_OR_RETURN(std::optional<v1::Entry> derived, LoadEntry(id));
-      if (!derived.has_value()) continue;
+      std::shared_ptr<const v1::Entry> derived = Head(id);
+      if (derived == nullptr) continue;
       if (derived->kind() == v1::ENTRY_KIND_QA_PAIR) {
         RETURN_IF_ERROR(add(out->mutable_qa_pairs(), v1::LINK_RELATION_DERIVED, id));
       } else if (derived->kind() == v1::ENTRY_KIND_SERVICE_GUIDE) {
@@ -684,6 +699,10 @@ absl::Status KnowledgeBaseService::DoDelete(const v1::DeleteEntryRequest& r,
     absl::MutexLock lock(&suggest_mu_);
     completions_.erase(r.entry_id());
   }
+  {
+    absl::MutexLock lock(&heads_mu_);
+    heads_.erase(r.entry_id());
+  }
   absl::Status removed = index_->Delete(r.entry_id());
   if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   NoteIndexChange();
@@ -843,7 +862,8 @@ absl::Status KnowledgeBaseService::DoSetStatus(const Principal& principal,
 grpc::ServerUnaryReactor* KnowledgeBaseService::Search(grpc::CallbackServerContext* context,
                                                        const v1::SearchRequest* request,
                                                        v1::SearchResponse* response) {
-  return ServeOnPool(context, *workers_, [=]() -> absl::Status {
+  // Searching is CPU work of a millisecond or two; see ServeInline.
+  return ServeInline(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kReaders));
     return DoSearch(principal, *request, response);
@@ -1009,8 +1029,8 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   const int max_links = r.max_links_per_group() > 0 ? r.max_links_per_group()
                                                      : kDefaultLinksPerGroup;
   for (const PassageHit& h : result->hits) {
-    ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, LoadEntry(h.entry_id));
-    if (!entry.has_value()) continue;  // Deleted between search and read.
+    std::shared_ptr<const v1::Entry> entry = Head(h.entry_id);
+    if (entry == nullptr) continue;  // Deleted between search and read.
     v1::SearchHit* hit = response->add_hits();
     hit->set_entry_id(h.entry_id);
     hit->set_entry_version(entry->version());

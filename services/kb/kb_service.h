@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth.h"
@@ -175,6 +176,11 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
                           Act act) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   absl::StatusOr<std::optional<v1::Entry>> LoadEntry(const std::string& id) const;
+  // The entry as stored but without its passages, from memory: what a search hit or a link
+  // shows. Null if there is no such entry. Reading and parsing whole documents (a law is
+  // tens of kilobytes) for every hit of every search would cost more than the search itself.
+  std::shared_ptr<const v1::Entry> Head(const std::string& id) const;
+  void SetHead(const v1::Entry& entry);
   // Writes the entry and its search document; the entry first, so the index never shows an
   // entry that a restart would not find.
   absl::Status SaveEntry(const v1::Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -234,6 +240,10 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   mutable absl::Mutex links_mu_;
   std::map<std::string, std::set<std::string>> derived_ ABSL_GUARDED_BY(links_mu_);
   std::map<std::string, std::set<std::string>> related_ ABSL_GUARDED_BY(links_mu_);
+
+  mutable absl::Mutex heads_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const v1::Entry>> heads_
+      ABSL_GUARDED_BY(heads_mu_);
 
   absl::Mutex index_time_mu_;
   absl::Time index_update_time_ ABSL_GUARDED_BY(index_time_mu_);

@@ -1,5 +1,7 @@
 #include "services/kb/engine/persistent_index.h"
 
+#include <malloc.h>
+
 #include <atomic>
 #include <thread>
 
@@ -93,6 +95,13 @@ absl::StatusOr<std::unique_ptr<PersistentIndex>> PersistentIndex::Open(
   for (auto& w : workers) w.join();
   RETURN_IF_ERROR(error);
   for (auto& a : analyzed) out->index_->Insert(std::move(a));
+  // The stored bytes and the analyses (several times the index's own size) are gone now;
+  // hand their pages back rather than keep the start-up peak for the life of the process.
+  values.clear();
+  values.shrink_to_fit();
+  analyzed.clear();
+  analyzed.shrink_to_fit();
+  malloc_trim(0);
   return out;
 }
 

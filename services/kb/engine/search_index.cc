@@ -446,7 +446,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   // A term is "common" above a share of the collection, capped so that the work of a query
   // stops growing with the size of the index.
   const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
-  auto accumulate = [&]() {
+  // Adds the scores of terms[first_term...] to the passages' scores.
+  auto accumulate = [&](size_t first_term) {
     idf.resize(terms.size());
     for (size_t i = 0; i < terms.size(); ++i) {
       double df = static_cast<double>(I.postings[terms[i].id].size());
@@ -456,8 +457,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     // `common_fraction` of the passages) only adds to passages already found: it can reorder
     // candidates but would mostly add passages that cannot reach the top, and reading all of
     // its postings would dominate the query's cost.
-    std::vector<size_t> order(terms.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<size_t> order;
+    for (size_t i = first_term; i < terms.size(); ++i) order.push_back(i);
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
     bool touched_sorted = false;
     std::vector<uint32_t> pool;
@@ -532,7 +533,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       if (doc.alive && !doc.passages.empty()) scratch.touched.push_back(doc.passages[0]);
     }
   } else {
-    accumulate();
+    accumulate(0);
   }
 
   // Pseudo-relevance feedback: the words that the best first-pass passages share, and that are
@@ -566,12 +567,13 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     size_t take = std::min<size_t>(ranked.size(), P.feedback_terms);
     std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(),
                       [](const auto& a, const auto& b) { return a.first > b.first; });
+    const size_t first_feedback_term = terms.size();
     for (size_t i = 0; i < take; ++i) {
       terms.push_back({ranked[i].second, P.feedback_weight, /*word=*/false, ""});
     }
-    for (uint32_t p : scratch.touched) scratch.scores[p] = 0.0f;
-    scratch.touched.clear();
-    accumulate();
+    // The first pass's scores stand; only the new terms are added. (They are never common,
+    // so they reach every passage that has them, as a full second pass would.)
+    accumulate(first_feedback_term);
   }
 
   // Filter, count, facet.
