@@ -1568,10 +1568,15 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
       absl::MutexLock lock(&index_time_mu_);
       SetTime(index_update_time_, response->mutable_index_update_time());
     }
+    // Tables of every column family, plus the write-ahead log, which holds what has not been
+    // flushed to tables yet.
     uint64_t store_bytes = 0;
-    if (store_->db()->GetIntProperty("rocksdb.total-sst-files-size", &store_bytes)) {
-      response->set_store_size_bytes(static_cast<int64_t>(store_bytes));
+    store_->db()->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &store_bytes);
+    rocksdb::VectorLogPtr logs;
+    if (store_->db()->GetSortedWalFiles(logs).ok()) {
+      for (const auto& log : logs) store_bytes += log->SizeFileBytes();
     }
+    response->set_store_size_bytes(static_cast<int64_t>(store_bytes));
     SetTime(now, response->mutable_compute_time());
     return absl::OkStatus();
   });

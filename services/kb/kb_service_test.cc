@@ -1281,6 +1281,8 @@ TEST_F(KnowledgeBaseServiceTest, StatsReportTheIndexTermsAndWhenTheIndexLastChan
   v1::StatsResponse stats;
   ASSERT_TRUE(stub_->Stats(ContextWithToken("editor").get(), {}, &stats).ok());
   EXPECT_GT(stats.index_term_count(), empty.index_term_count());
+  // Stored, even before RocksDB flushes its memtables to tables.
+  EXPECT_GT(stats.store_size_bytes(), empty.store_size_bytes());
   EXPECT_EQ(FromProtoTime(stats.index_update_time()), clock_.Now());
   EXPECT_EQ(FromProtoTime(stats.index_update_time()) - FromProtoTime(empty.index_update_time()),
             absl::Minutes(5));
