@@ -6,6 +6,7 @@ metrics, and that Ctrl-C stops everything cleanly and keeps the data.
 
 Usage: run_sh_test.py BUILD_DIR
 """
+import json
 import os
 import re
 import signal
@@ -47,6 +48,7 @@ class RunScriptTest(unittest.TestCase):
         env = dict(os.environ, HOTLINE_DATA_DIR=data, HOTLINE_BUILD=BUILD,
                    **{k: str(v) for k, v in ports.items()})
         log_path = os.path.join(data, "run.out")
+        started = time.monotonic()
         with open(log_path, "w") as log:
             run = subprocess.Popen(["bash", os.path.join(ROOT, "scripts/run.sh")], env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -59,8 +61,8 @@ class RunScriptTest(unittest.TestCase):
             self.assertIsNone(run.poll(), output())
             self.assertIn("SERVING", output())
 
-            tokens = dict(re.findall(r"export (\w+)=(\S+)",
-                                     open(os.path.join(data, "demo-tokens.env")).read()))
+            with open(os.path.join(data, "demo-tokens.env")) as f:
+                tokens = dict(re.findall(r"export (\w+)=(\S+)", f.read()))
             addresses = ["--kb=127.0.0.1:%d" % ports["HOTLINE_KB_GRPC_PORT"],
                          "--ticket=127.0.0.1:%d" % ports["HOTLINE_TICKET_GRPC_PORT"],
                          "--metrics=127.0.0.1:%d" % ports["HOTLINE_METRICS_GRPC_PORT"]]
@@ -102,6 +104,39 @@ class RunScriptTest(unittest.TestCase):
                 self.assertEqual(r.status, 200)
             self.assertIn(gateway + "/", output())
             self.assertIn(tokens["SUPERVISOR_TOKEN"], output())
+
+            # Within a minute of starting, the dashboard shows figures of the running services:
+            # the replayed history has tickets answered (on time or late) and called back, in
+            # several departments. The gateway takes them from the metrics service.
+            def summary():
+                request = urllib.request.Request(
+                    gateway + "/api/summary?period=month",
+                    headers={"Authorization": "Bearer " + tokens["SUPERVISOR_TOKEN"]})
+                with urllib.request.urlopen(request, timeout=5) as r:
+                    return json.loads(r.read().decode())
+            def lively():
+                figures = summary()
+                totals = figures["totals"]
+                return (int(totals["on_time_completion_rate"]["denominator"]) > 0 and
+                        int(totals["callback_satisfaction_rate"]["denominator"]) > 0 and
+                        len(figures["rows"]) >= 3)
+            wait_for(lively, max(1, 60 - (time.monotonic() - started)),
+                     "the dashboard to show figures within a minute of starting")
+            # The same figures as the metrics service reports to a command-line client (the
+            # simulator keeps moving, so compare what is only ever added: the month's totals
+            # never shrink between the two reads).
+            through_gateway = summary()["totals"]
+            direct = subprocess.run(
+                [CTL] + addresses + ["metrics", "summary", "--period=month", "--json"],
+                capture_output=True, text=True, timeout=30,
+                env=dict(os.environ, HOTLINE_TOKEN=tokens["SUPERVISOR_TOKEN"]))
+            self.assertEqual(direct.returncode, 0, direct.stderr)
+            direct_totals = json.loads(direct.stdout)["totals"]
+            # hotlinectl prints protobuf's canonical JSON (lowerCamelCase names).
+            for rate, camel in (("on_time_completion_rate", "onTimeCompletionRate"),
+                                ("callback_satisfaction_rate", "callbackSatisfactionRate")):
+                self.assertLessEqual(int(through_gateway[rate]["denominator"]),
+                                     int(direct_totals[camel].get("denominator", 0)), rate)
         finally:
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
