@@ -26,6 +26,7 @@
 #include "common/status_macros.h"
 #include "hotline/metrics/v1/metrics.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
+#include "services/hotlinectl/stream_follower.h"
 
 // Shared with the ticket commands (defined in ticket_commands.cc).
 ABSL_DECLARE_FLAG(std::string, department);
@@ -491,13 +492,6 @@ int RunStatus() {
 
 // Ctrl-C while watching: cancels the stream in progress and ends the command. Never freed,
 // since the signal thread may outlive the command.
-struct WatchStop {
-  absl::Mutex mu;
-  grpc::ClientContext* call ABSL_GUARDED_BY(mu) = nullptr;
-  bool stopped ABSL_GUARDED_BY(mu) = false;
-  absl::Notification notification;
-};
-
 int RunWatch() {
   m::WatchDashboardRequest request;
   absl::Status built = [&]() -> absl::Status {
@@ -514,61 +508,21 @@ int RunWatch() {
     return absl::OkStatus();
   }();
   if (!built.ok()) return Usage("watch", built);
-  // SIGINT and SIGTERM must reach the thread below only, not one of gRPC's threads, which
-  // inherit the mask: block them before the channel exists.
-  BlockTerminationSignals();
-  static WatchStop* const stop = new WatchStop;
-  std::thread([] {
-    WaitForTerminationSignal();
-    {
-      absl::MutexLock lock(&stop->mu);
-      stop->stopped = true;
-      if (stop->call != nullptr) stop->call->TryCancel();
-    }
-    stop->notification.Notify();
-  }).detach();
-
+  StreamStop stop;  // Before the channel exists (see StreamStop).
   absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
   if (!stub.ok()) return ReportError(stub.status());
   const bool json = absl::GetFlag(FLAGS_json);
-  bool streamed = false;  // Reconnect only to a stream that worked once.
-  absl::Duration backoff = absl::Seconds(1);
-  while (true) {
-    grpc::ClientContext context;
-    PrepareContext(&context, /*with_deadline=*/false);
-    {
-      absl::MutexLock lock(&stop->mu);
-      if (stop->stopped) return kExitOk;
-      stop->call = &context;
-    }
-    std::unique_ptr<grpc::ClientReaderInterface<m::DashboardSnapshot>> reader =
-        (*stub)->WatchDashboard(&context, request);
-    m::DashboardSnapshot snapshot;
-    while (reader->Read(&snapshot)) {
-      streamed = true;
-      backoff = absl::Seconds(1);
-      if (json) {
-        std::cout << ToJson(snapshot) << std::endl;
-        continue;
-      }
-      std::cout << DashboardLine(snapshot) << std::endl;
-      if (!snapshot.rows().empty()) PrintRows(std::cout, snapshot.rows(), "    ");
-    }
-    grpc::Status status = reader->Finish();
-    {
-      absl::MutexLock lock(&stop->mu);
-      stop->call = nullptr;
-      if (stop->stopped) return kExitOk;
-    }
-    // The server ends a stream only when it shuts down (UNAVAILABLE) or the token expires.
-    bool reconnect =
-        streamed && (status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE);
-    if (!reconnect) return status.ok() ? kExitOk : ReportError(status);
-    std::cerr << "hotlinectl: UNAVAILABLE: stream ended (" << status.error_message()
-              << "); reconnecting in " << backoff << "\n";
-    if (stop->notification.WaitForNotificationWithTimeout(backoff)) return kExitOk;
-    backoff = std::min(backoff * 2, absl::Seconds(30));
-  }
+  return FollowStream<m::DashboardSnapshot>(
+      stop,
+      [&](grpc::ClientContext* context) { return (*stub)->WatchDashboard(context, request); },
+      [&](const m::DashboardSnapshot& snapshot) {
+        if (json) {
+          std::cout << ToJson(snapshot) << std::endl;
+          return;
+        }
+        std::cout << DashboardLine(snapshot) << std::endl;
+        if (!snapshot.rows().empty()) PrintRows(std::cout, snapshot.rows(), "    ");
+      });
 }
 
 struct Command {

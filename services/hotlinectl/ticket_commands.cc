@@ -36,6 +36,7 @@
 #include "common/status_macros.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
+#include "services/hotlinectl/stream_follower.h"
 
 // Common to the updates.
 ABSL_FLAG(int64_t, expected_version, 0,
@@ -1280,13 +1281,6 @@ int RunEvents(const std::string& ticket_id) {
 
 // Ctrl-C while watching: cancels the stream in progress and ends the command. Never freed,
 // since the signal thread may outlive the command.
-struct WatchStop {
-  absl::Mutex mu;
-  grpc::ClientContext* call ABSL_GUARDED_BY(mu) = nullptr;
-  bool stopped ABSL_GUARDED_BY(mu) = false;
-  absl::Notification notification;
-};
-
 int RunWatch(const std::string&) {
   api::WatchWorkOrdersRequest request;
   request.set_department_id(absl::GetFlag(FLAGS_department));
@@ -1296,66 +1290,27 @@ int RunWatch(const std::string&) {
     return ReportUsageError("ticket watch: --from_now and --cursor exclude each other",
                             "ticket help watch");
   }
-  // SIGINT and SIGTERM must reach the thread below only, not one of gRPC's threads, which
-  // inherit the mask: block them before the channel exists.
-  BlockTerminationSignals();
-  static WatchStop* const stop = new WatchStop;
-  std::thread([] {
-    WaitForTerminationSignal();
-    {
-      absl::MutexLock lock(&stop->mu);
-      stop->stopped = true;
-      if (stop->call != nullptr) stop->call->TryCancel();
-    }
-    stop->notification.Notify();
-  }).detach();
-
+  StreamStop stop;  // Before the channel exists (see StreamStop).
   absl::StatusOr<std::unique_ptr<Stub>> stub = NewStub();
   if (!stub.ok()) return ReportError(stub.status());
   const bool json = absl::GetFlag(FLAGS_json);
-  bool streamed = false;  // Reconnect only to a stream that worked once.
-  absl::Duration backoff = absl::Seconds(1);
-  while (true) {
-    grpc::ClientContext context;
-    PrepareContext(&context, /*with_deadline=*/false);
-    {
-      absl::MutexLock lock(&stop->mu);
-      if (stop->stopped) return kExitOk;
-      stop->call = &context;
-    }
-    std::unique_ptr<grpc::ClientReaderInterface<api::WatchWorkOrdersResponse>> reader =
-        (*stub)->WatchWorkOrders(&context, request);
-    api::WatchWorkOrdersResponse message;
-    while (reader->Read(&message)) {
-      streamed = true;
-      backoff = absl::Seconds(1);
-      if (json) {
-        std::cout << ToJson(message) << std::endl;
-      } else if (message.has_event()) {
-        std::cout << EventLine(message.event(), true) << "  cursor=" << message.cursor()
-                  << std::endl;
-      } else {
-        std::cout << FormatTimestamp(message.send_time())
-                  << "  heartbeat  cursor=" << message.cursor() << std::endl;
-      }
-      request.set_cursor(message.cursor());
-      request.set_start_from_now(false);
-    }
-    grpc::Status status = reader->Finish();
-    {
-      absl::MutexLock lock(&stop->mu);
-      stop->call = nullptr;
-      if (stop->stopped) return kExitOk;
-    }
-    // The server ends a stream only when it shuts down (UNAVAILABLE) or revokes the token.
-    bool reconnect =
-        streamed && (status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE);
-    if (!reconnect) return status.ok() ? kExitOk : ReportError(status);
-    std::cerr << "hotlinectl: UNAVAILABLE: stream ended (" << status.error_message()
-              << "); reconnecting in " << backoff << "\n";
-    if (stop->notification.WaitForNotificationWithTimeout(backoff)) return kExitOk;
-    backoff = std::min(backoff * 2, absl::Seconds(30));
-  }
+  return FollowStream<api::WatchWorkOrdersResponse>(
+      stop,
+      [&](grpc::ClientContext* context) { return (*stub)->WatchWorkOrders(context, request); },
+      [&](const api::WatchWorkOrdersResponse& message) {
+        if (json) {
+          std::cout << ToJson(message) << std::endl;
+        } else if (message.has_event()) {
+          std::cout << EventLine(message.event(), true) << "  cursor=" << message.cursor()
+                    << std::endl;
+        } else {
+          std::cout << FormatTimestamp(message.send_time())
+                    << "  heartbeat  cursor=" << message.cursor() << std::endl;
+        }
+        // A reconnection resumes just after the last message seen.
+        request.set_cursor(message.cursor());
+        request.set_start_from_now(false);
+      });
 }
 
 const std::vector<Command>& Commands() {
