@@ -18,6 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "common/service_host.h"
 #include "services/kb/kb_service.h"
+#include "services/kb/kb_test_support.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/lawref_format.h"
 #include "tests/support/test_util.h"
@@ -31,19 +32,6 @@ constexpr char kCorpus[] = "../shared/data/lawref/documents.jsonl.gz";
 // Large enough to hold repealed laws and laws with an ASCII digit in the text, small enough to
 // import in a few seconds.
 constexpr int kSampleSize = 150;
-
-std::shared_ptr<const Analyzer> TestAnalyzer() {
-  static std::shared_ptr<const Analyzer> analyzer = [] {
-    AnalyzerOptions options;
-    options.jieba_dict_path = "/usr/lib/python3/dist-packages/jieba/dict.txt";
-    options.extra_dict_paths = {"services/kb/text/data/domain_dict.txt"};
-    options.stopwords_path = "services/kb/text/data/stopwords.txt";
-    auto a = Analyzer::Create(options);
-    EXPECT_TRUE(a.ok()) << a.status();
-    return std::shared_ptr<const Analyzer>(std::move(*a));
-  }();
-  return analyzer;
-}
 
 using importers::kLawrefSourceName;
 
@@ -166,19 +154,7 @@ class LawrefImportTest : public ::testing::Test {
         {.path = dir_.Sub("db"), .column_families = KnowledgeBaseService::Families()});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
-    KnowledgeBaseServiceOptions options;
-    options.analyzer = TestAnalyzer();
-    options.synonyms_path = "services/kb/engine/data/synonyms.txt";
-    options.clock = &clock_;
-    auto classifier = ingest::Classifier::Load("services/kb/ingest/data/taxonomy.txt",
-                                               options.analyzer);
-    ASSERT_TRUE(classifier.ok()) << classifier.status();
-    options.classifier = std::move(*classifier);
-    ingest::TaggerOptions tagging;
-    tagging.domain_dict_paths = {"services/kb/text/data/domain_dict.txt"};
-    auto tagger = ingest::Tagger::Create(tagging, options.analyzer);
-    ASSERT_TRUE(tagger.ok()) << tagger.status();
-    options.tagger = std::move(*tagger);
+    KnowledgeBaseServiceOptions options = test_support::RealServiceOptions(&clock_);
     service_ = std::make_unique<KnowledgeBaseService>(*registry, db_.get(), options);
     absl::Status init = service_->Init();
     ASSERT_TRUE(init.ok()) << init;

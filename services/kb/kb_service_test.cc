@@ -14,55 +14,13 @@
 #include "common/proto_time.h"
 #include "common/service_host.h"
 #include "services/kb/demo_loader.h"
+#include "services/kb/kb_test_support.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::kb {
 namespace {
 
 using testing::ContextWithToken;
-
-std::shared_ptr<const Analyzer> TestAnalyzer() {
-  static std::shared_ptr<const Analyzer> analyzer = [] {
-    AnalyzerOptions options;
-    options.jieba_dict_path = "/usr/lib/python3/dist-packages/jieba/dict.txt";
-    options.extra_dict_paths = {"services/kb/text/data/domain_dict.txt"};
-    options.stopwords_path = "services/kb/text/data/stopwords.txt";
-    auto a = Analyzer::Create(options);
-    EXPECT_TRUE(a.ok()) << a.status();
-    return std::shared_ptr<const Analyzer>(std::move(*a));
-  }();
-  return analyzer;
-}
-
-std::shared_ptr<const ingest::Classifier> TestClassifier() {
-  static std::shared_ptr<const ingest::Classifier> classifier = [] {
-    auto c = ingest::Classifier::Load("services/kb/ingest/data/taxonomy.txt", TestAnalyzer());
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::shared_ptr<const ingest::Classifier>(std::move(*c));
-  }();
-  return classifier;
-}
-
-std::shared_ptr<const ingest::Tagger> TestTagger() {
-  static std::shared_ptr<const ingest::Tagger> tagger = [] {
-    ingest::TaggerOptions options;
-    options.domain_dict_paths = {"services/kb/text/data/domain_dict.txt"};
-    auto t = ingest::Tagger::Create(options, TestAnalyzer());
-    EXPECT_TRUE(t.ok()) << t.status();
-    return std::shared_ptr<const ingest::Tagger>(std::move(*t));
-  }();
-  return tagger;
-}
-
-// The code points of `s` from `start` to `end`, for checking highlight offsets.
-std::string Slice(const std::string& s, int start, int end) {
-  std::vector<size_t> at;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) at.push_back(i);
-  }
-  at.push_back(s.size());
-  return s.substr(at[start], at[end] - at[start]);
-}
 
 constexpr char kMedicalPolicyText[] =
     "第一章 总则\n"
@@ -97,13 +55,8 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
         {.path = dir_.Sub("db"), .column_families = KnowledgeBaseService::Families()});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
-    KnowledgeBaseServiceOptions options;
-    options.analyzer = TestAnalyzer();
-    options.synonyms_path = "services/kb/engine/data/synonyms.txt";
-    options.clock = &clock_;
-    options.classifier = TestClassifier();
-    options.tagger = TestTagger();
-    service_ = std::make_unique<KnowledgeBaseService>(tokens_, db_.get(), options);
+    service_ = std::make_unique<KnowledgeBaseService>(tokens_, db_.get(),
+                                                      test_support::RealServiceOptions(&clock_));
     absl::Status init = service_->Init();
     ASSERT_TRUE(init.ok()) << init;
     host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
@@ -236,7 +189,7 @@ TEST_F(KnowledgeBaseServiceTest, UpsertThenSearchFindsTheClauseWithHighlights) {
   ASSERT_GT(hit.snippet().highlights_size(), 0);
   bool saw_query_word = false;
   for (const v1::TextRange& h : hit.snippet().highlights()) {
-    std::string word = Slice(hit.snippet().text(), h.start(), h.end());
+    std::string word = test_support::CodePointSlice(hit.snippet().text(), h.start(), h.end());
     saw_query_word = saw_query_word || word == "住院" || word == "报销" || word == "比例";
   }
   EXPECT_TRUE(saw_query_word) << hit.snippet().text();

@@ -10,33 +10,11 @@
 #include "services/kb/engine/lawref.h"
 #include "services/kb/engine/passages.h"
 #include "services/kb/engine/persistent_index.h"
+#include "services/kb/kb_test_support.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::kb {
 namespace {
-
-std::shared_ptr<const Analyzer> TestAnalyzer() {
-  static std::shared_ptr<const Analyzer> analyzer = [] {
-    AnalyzerOptions options;
-    options.jieba_dict_path = "/usr/lib/python3/dist-packages/jieba/dict.txt";
-    options.extra_dict_paths = {"services/kb/text/data/domain_dict.txt"};
-    options.stopwords_path = "services/kb/text/data/stopwords.txt";
-    auto a = Analyzer::Create(options);
-    EXPECT_TRUE(a.ok()) << a.status();
-    return std::shared_ptr<const Analyzer>(std::move(*a));
-  }();
-  return analyzer;
-}
-
-// The code points of `s` from `start` to `end`, for checking highlight offsets.
-std::string Slice(const std::string& s, int start, int end) {
-  std::vector<size_t> at;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) at.push_back(i);
-  }
-  at.push_back(s.size());
-  return s.substr(at[start], at[end] - at[start]);
-}
 
 DocumentInput Policy(const std::string& id, const std::string& title, const std::string& body,
                      v1::EntryStatus status = v1::ENTRY_STATUS_IN_FORCE,
@@ -56,7 +34,7 @@ DocumentInput Policy(const std::string& id, const std::string& title, const std:
 class SearchIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    index_ = std::make_unique<SearchIndex>(TestAnalyzer());
+    index_ = std::make_unique<SearchIndex>(test_support::RealAnalyzer());
     ASSERT_TRUE(index_->LoadSynonyms("services/kb/engine/data/synonyms.txt").ok());
     ASSERT_TRUE(index_->Upsert(Policy("p1", "长沙市职工基本医疗保险实施办法",
         "## 第三章 待遇\n第十条 职工基本医疗保险住院起付线为800元，退休人员为600元。\n"
@@ -126,7 +104,7 @@ TEST_F(SearchIndexTest, FindsTheClauseWithEverydayWordsAndHighlightsIt) {
   // Highlights land exactly on query words in the snippet.
   bool saw_threshold = false;
   for (const auto& [start, end] : r.hits[0].highlights) {
-    std::string word = Slice(r.hits[0].snippet, start, end);
+    std::string word = test_support::CodePointSlice(r.hits[0].snippet, start, end);
     saw_threshold = saw_threshold || word.find("起付线") != std::string::npos;
   }
   EXPECT_TRUE(saw_threshold);
@@ -242,7 +220,7 @@ TEST_F(SearchIndexTest, HighlightsLandOnTheRightCharactersInMixedText) {
   ASSERT_EQ(r.hits[0].entry_id, "m1");
   std::set<std::string> marked;
   for (const auto& [start, end] : r.hits[0].highlights) {
-    marked.insert(Slice(r.hits[0].snippet, start, end));
+    marked.insert(test_support::CodePointSlice(r.hits[0].snippet, start, end));
   }
   EXPECT_TRUE(marked.count("ＡＢＣ")) << ::testing::PrintToString(marked);
   EXPECT_TRUE(marked.count("２０２３")) << ::testing::PrintToString(marked);
@@ -258,7 +236,7 @@ TEST(PersistentIndexTest, DocumentsSurviveARestartAndDeletesStayDeleted) {
                                .column_families = {PersistentIndex::kDocumentsFamily}});
     EXPECT_TRUE(s.ok()) << s.status();
     *store = std::move(*s);
-    auto index = PersistentIndex::Open(store->get(), std::make_unique<SearchIndex>(TestAnalyzer()));
+    auto index = PersistentIndex::Open(store->get(), std::make_unique<SearchIndex>(test_support::RealAnalyzer()));
     EXPECT_TRUE(index.ok()) << index.status();
     return std::move(*index);
   };
