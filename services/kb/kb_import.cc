@@ -147,11 +147,15 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
                        service_->store_->Get(service_->store_->Family(kRequestsFamily),
                                              RequestKey(header)));
       if (earlier.has_value()) {
-        if (earlier->compare(0, kFingerprintLength, HeaderFingerprint(header)) != 0) {
+        std::optional<RequestRecord> record = DecodeRequestRecord(*earlier);
+        if (!record.has_value()) {
+          return absl::DataLossError("the recorded response of this import is corrupt");
+        }
+        if (record->fingerprint != HeaderFingerprint(header)) {
           return absl::InvalidArgumentError(
               "header.request_id: already used for an import with a different header");
         }
-        if (!response_->ParseFromString(earlier->substr(kFingerprintLength))) {
+        if (!response_->ParseFromString(record->response)) {
           return absl::DataLossError("the recorded response of this import is corrupt");
         }
         replay_ = true;
@@ -176,14 +180,15 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
     SetTime(service_->options_.clock->Now(), response_->mutable_end_time());
     if (!run_.header.dry_run()) RETURN_IF_ERROR(service_->RecordImport(*response_));
     if (run_.header.request_id().empty()) return absl::OkStatus();
-    return service_->store_->Put(service_->store_->Family(kRequestsFamily), RequestKey(run_.header),
-                                 HeaderFingerprint(run_.header) + response_->SerializeAsString());
+    return service_->store_->Put(
+        service_->store_->Family(kRequestsFamily), RequestKey(run_.header),
+        EncodeRequestRecord(service_->options_.clock->Now(), HeaderFingerprint(run_.header),
+                            response_->SerializeAsString()));
   }
 
   static std::string RequestKey(const v1::ImportHeader& header) {
     return absl::StrCat("import/", header.request_id());
   }
-  static constexpr size_t kFingerprintLength = 64;  // Hex SHA-256.
   static std::string HeaderFingerprint(const v1::ImportHeader& header) {
     return Sha256Hex(header.SerializeAsString());
   }

@@ -28,8 +28,9 @@ ABSL_FLAG(absl::Duration, status_sweep, absl::Minutes(1),
 
 namespace {
 
-// Runs the service's dated status changes every `period` until stopped: a policy repealed as of
-// tomorrow must leave search at midnight, not at the next restart.
+// Runs the service's dated status changes every `period` until stopped (a policy repealed as of
+// tomorrow must leave search at midnight, not at the next restart), and forgets request ids
+// and gap occurrences past their retention.
 class StatusSweeper {
  public:
   StatusSweeper(hotline::kb::KnowledgeBaseService* service, absl::Duration period)
@@ -41,6 +42,8 @@ class StatusSweeper {
         mu_.Unlock();
         absl::StatusOr<int> changed = service_->ApplyDueStatusChanges();
         if (!changed.ok()) LOG(ERROR) << "dated status changes: " << changed.status();
+        absl::StatusOr<int> pruned = service_->PruneRecords();
+        if (!pruned.ok()) LOG(ERROR) << "pruning old records: " << pruned.status();
         mu_.Lock();
       }
     });

@@ -408,18 +408,88 @@ absl::Status KnowledgeBaseService::Idempotent(absl::string_view rpc,
   rocksdb::ColumnFamilyHandle* family = store_->Family(kRequestsFamily);
   ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_->Get(family, key));
   if (earlier.has_value()) {
-    // Stored as fingerprint (64 hex digits) followed by the serialised response.
-    if (earlier->compare(0, fingerprint.size(), fingerprint) != 0) {
+    std::optional<RequestRecord> record = DecodeRequestRecord(*earlier);
+    if (!record.has_value()) {
+      return absl::DataLossError(absl::StrCat("stored record of ", key, " is corrupt"));
+    }
+    if (record->fingerprint != fingerprint) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": already used for a different request"));
     }
-    if (!response->ParseFromString(earlier->substr(fingerprint.size()))) {
+    if (!response->ParseFromString(record->response)) {
       return absl::DataLossError(absl::StrCat("stored response of ", key, " is corrupt"));
     }
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(act());
-  return store_->Put(family, key, fingerprint + response->SerializeAsString());
+  return store_->Put(family, key,
+                     EncodeRequestRecord(options_.clock->Now(), fingerprint,
+                                         response->SerializeAsString()));
+}
+
+std::string EncodeRequestRecord(absl::Time time, absl::string_view fingerprint,
+                                absl::string_view response) {
+  return absl::StrCat("t", absl::Hex(absl::ToUnixMicros(time), absl::kZeroPad16), fingerprint,
+                      response);
+}
+
+std::optional<RequestRecord> DecodeRequestRecord(absl::string_view value) {
+  constexpr size_t kFingerprint = 64;  // Hex SHA-256: never starts with 't'.
+  RequestRecord record;
+  if (!value.empty() && value[0] == 't') {
+    uint64_t micros = 0;
+    if (value.size() < 17 + kFingerprint ||
+        !absl::SimpleHexAtoi(value.substr(1, 16), &micros)) {
+      return std::nullopt;
+    }
+    record.time = absl::FromUnixMicros(static_cast<int64_t>(micros));
+    value.remove_prefix(17);
+  } else {
+    // Written before records had a time: as old as can be.
+    record.time = absl::UnixEpoch();
+  }
+  if (value.size() < kFingerprint) return std::nullopt;
+  record.fingerprint = std::string(value.substr(0, kFingerprint));
+  record.response = std::string(value.substr(kFingerprint));
+  return record;
+}
+
+absl::StatusOr<int> KnowledgeBaseService::PruneRecords() {
+  const absl::Time now = options_.clock->Now();
+  int pruned = 0;
+  {
+    absl::MutexLock lock(&write_mu_);
+    rocksdb::ColumnFamilyHandle* family = store_->Family(kRequestsFamily);
+    rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(store_->ScanPrefix(family, "", [&](absl::string_view key,
+                                                       absl::string_view value) {
+      std::optional<RequestRecord> record = DecodeRequestRecord(value);
+      if (!record.has_value() || now - record->time > kRequestRetention) {
+        batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
+        ++pruned;
+      }
+      return true;
+    }));
+    if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch));
+  }
+  {
+    absl::MutexLock lock(&gaps_mu_);
+    rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
+    rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(store_->ScanPrefix(family, "o/", [&](absl::string_view key,
+                                                         absl::string_view value) {
+      internal::GapOccurrence o;
+      if (o.ParseFromString(std::string(value)) &&
+          now - FromProtoTime(o.time()) > kGapOccurrenceRetention) {
+        batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
+        ++pruned;
+      }
+      return true;
+    }));
+    if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch));
+  }
+  if (pruned > 0) LOG(INFO) << "pruned " << pruned << " request records and gap occurrences";
+  return pruned;
 }
 
 absl::StatusOr<KnowledgeBaseService::RunningRequest> KnowledgeBaseService::BeginRequest(

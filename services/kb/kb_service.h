@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/rocks_store.h"
@@ -39,6 +41,22 @@ inline constexpr char kRequestsFamily[] = "requests";
 inline constexpr char kGapsFamily[] = "gaps";
 // Imported items: (source name, source_id) -> entry id and content signature.
 inline constexpr char kSourcesFamily[] = "sources";
+
+// How long a request_id is remembered (the contract promises at least 24 hours), and how long
+// a gap occurrence is kept (ListGaps counts windows of up to a year).
+inline constexpr absl::Duration kRequestRetention = absl::Hours(24 * 7);
+inline constexpr absl::Duration kGapOccurrenceRetention = absl::Hours(24 * 400);
+
+// A stored response of an idempotent call: when, the request's fingerprint (hex SHA-256) and
+// the serialised response.
+struct RequestRecord {
+  absl::Time time;
+  std::string fingerprint;
+  std::string response;
+};
+std::string EncodeRequestRecord(absl::Time time, absl::string_view fingerprint,
+                                absl::string_view response);
+std::optional<RequestRecord> DecodeRequestRecord(absl::string_view value);
 
 struct KnowledgeBaseServiceOptions {
   std::shared_ptr<const Analyzer> analyzer;
@@ -90,6 +108,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // clock): scheduled changes, policies coming into force, expiries. Init calls it, and the
   // server calls it periodically; returns how many entries changed.
   absl::StatusOr<int> ApplyDueStatusChanges();
+  // Forgets request ids older than kRequestRetention and gap occurrences older than
+  // kGapOccurrenceRetention, so that neither grows without end; returns how many went.
+  absl::StatusOr<int> PruneRecords();
 
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context,
                                    const v1::SearchRequest* request,

@@ -1304,5 +1304,45 @@ TEST_F(KnowledgeBaseServiceTest, WithoutAQueryEntriesAreBrowsedByFilterNewestFir
   EXPECT_EQ(gaps.gaps_size(), 0);
 }
 
+TEST_F(KnowledgeBaseServiceTest, OldRequestIdsAndGapOccurrencesArePrunedAfterTheirRetention) {
+  clock_.Set(ChinaNoon(2026, 1, 5));
+  v1::UpsertEntryRequest create = PolicyRequest("policy-1");
+  create.set_request_id("create-policy-1");
+  MustUpsert(create);
+  MustSearch("宠物狗办证");  // A gap occurrence.
+
+  v1::UpsertEntryRequest other = PolicyRequest("policy-2");
+  other.set_request_id("create-policy-1");
+  v1::UpsertEntryResponse out;
+  // Within the retention the id is remembered, even after a prune: reused for another request
+  // it is refused, naming the field.
+  clock_.Advance(absl::Hours(24 * 6));
+  ASSERT_TRUE(service_->PruneRecords().ok());
+  grpc::Status s = Upsert(other, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("request_id"), std::string::npos);
+
+  // A week on, it is forgotten, and the same id may name a new request.
+  clock_.Advance(absl::Hours(24 * 2));
+  absl::StatusOr<int> pruned = service_->PruneRecords();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 1);
+  s = Upsert(other, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // Gap occurrences are kept for 400 days, then leave even a window that covers them.
+  v1::ListGapsRequest year;
+  *year.mutable_start_time() = ToProtoTime(ChinaNoon(2026, 1, 1));
+  v1::ListGapsResponse gaps;
+  clock_.Set(ChinaNoon(2027, 1, 5));
+  ASSERT_TRUE(service_->PruneRecords().ok());
+  ASSERT_TRUE(stub_->ListGaps(ContextWithToken("editor").get(), year, &gaps).ok());
+  EXPECT_EQ(gaps.gaps_size(), 1);
+  clock_.Set(ChinaNoon(2027, 2, 15));
+  ASSERT_TRUE(service_->PruneRecords().ok());
+  ASSERT_TRUE(stub_->ListGaps(ContextWithToken("editor").get(), year, &gaps).ok());
+  EXPECT_EQ(gaps.gaps_size(), 0);
+}
+
 }  // namespace
 }  // namespace hotline::kb
