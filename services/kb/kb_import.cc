@@ -453,11 +453,7 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
     }
   }
   if (entry.status() == v1::ENTRY_STATUS_UNSPECIFIED) {
-    const std::string effective =
-        entry.has_policy_document() ? entry.policy_document().effective_date() : "";
-    entry.set_status(!effective.empty() && effective > Today(*options_.clock)
-                         ? v1::ENTRY_STATUS_NOT_YET_EFFECTIVE
-                         : v1::ENTRY_STATUS_IN_FORCE);
+    entry.set_status(InitialStatus(entry, *options_.clock));
   }
   entry.set_version(1);
   SetTime(now, entry.mutable_create_time());

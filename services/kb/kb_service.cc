@@ -398,10 +398,12 @@ absl::Status KnowledgeBaseService::FillLookAskDo(const v1::Entry& entry, int max
 // ---------------------------------------------------------------------------------------------
 
 template <typename Request, typename Response, typename Act>
-absl::Status KnowledgeBaseService::Idempotent(absl::string_view rpc,
-                                              const std::string& request_id,
-                                              absl::string_view field, const Request& request,
-                                              Response* response, Act act) {
+absl::Status KnowledgeBaseService::Mutate(absl::string_view rpc, const Request& request,
+                                          Response* response, Act act) {
+  const std::string& request_id = request.request_id();
+  RETURN_IF_ERROR(CheckRequestId(request_id));
+  ASSIGN_OR_RETURN(RunningRequest running, BeginRequest(rpc, request_id));
+  absl::MutexLock lock(&write_mu_);
   if (request_id.empty()) return act();
   const std::string key = absl::StrCat(rpc, "/", request_id);
   const std::string fingerprint = Sha256Hex(request.SerializeAsString());
@@ -413,8 +415,7 @@ absl::Status KnowledgeBaseService::Idempotent(absl::string_view rpc,
       return absl::DataLossError(absl::StrCat("stored record of ", key, " is corrupt"));
     }
     if (record->fingerprint != fingerprint) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": already used for a different request"));
+      return absl::InvalidArgumentError("request_id: already used for a different request");
     }
     if (!response->ParseFromString(record->response)) {
       return absl::DataLossError(absl::StrCat("stored response of ", key, " is corrupt"));
@@ -554,10 +555,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::UpsertEntry(
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kEditors));
     RETURN_IF_ERROR(ValidateUpsert(*request));
-    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("upsert", request->request_id()));
-    absl::MutexLock lock(&write_mu_);
-    return Idempotent("upsert", request->request_id(), "request_id", *request, response,
-                      [&] { return DoUpsert(principal, *request, response); });
+    return Mutate("upsert", *request, response,
+                  [&] { return DoUpsert(principal, *request, response); });
   });
 }
 
@@ -637,11 +636,7 @@ absl::Status KnowledgeBaseService::DoUpsert(const Principal& principal,
     }
   } else {
     if (entry.status() == v1::ENTRY_STATUS_UNSPECIFIED) {
-      const std::string effective =
-          entry.has_policy_document() ? entry.policy_document().effective_date() : "";
-      entry.set_status(!effective.empty() && effective > Today(*options_.clock)
-                           ? v1::ENTRY_STATUS_NOT_YET_EFFECTIVE
-                           : v1::ENTRY_STATUS_IN_FORCE);
+      entry.set_status(InitialStatus(entry, *options_.clock));
     }
     entry.set_version(1);
     SetTime(now, entry.mutable_create_time());
@@ -687,11 +682,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DeleteEntry(grpc::CallbackServer
     if (request->expected_version() <= 0) {
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
-    RETURN_IF_ERROR(CheckRequestId(request->request_id()));
-    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("delete", request->request_id()));
-    absl::MutexLock lock(&write_mu_);
-    return Idempotent("delete", request->request_id(), "request_id", *request, response,
-                      [&] { return DoDelete(*request, response); });
+    return Mutate("delete", *request, response, [&] { return DoDelete(*request, response); });
   });
 }
 
@@ -815,11 +806,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::SetStatus(grpc::CallbackServerCo
     if (r.expected_version() <= 0) {
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
-    RETURN_IF_ERROR(CheckRequestId(r.request_id()));
-    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("status", r.request_id()));
-    absl::MutexLock lock(&write_mu_);
-    return Idempotent("status", r.request_id(), "request_id", r, response,
-                      [&] { return DoSetStatus(principal, r, response); });
+    return Mutate("status", r, response,
+                  [&] { return DoSetStatus(principal, r, response); });
   });
 }
 
@@ -914,8 +902,8 @@ absl::Status KnowledgeBaseService::DoSetStatus(const Principal& principal,
   RETURN_IF_ERROR(SaveEntry(*entry));
   if (was_inactive != IsInactive(entry->status())) {
     for (const std::string& id : DerivedFrom(entry->id())) {
-      ASSIGN_OR_RETURN(std::optional<v1::Entry> derived, LoadEntry(id));
-      if (derived.has_value() && derived->has_qa_pair() &&
+      std::shared_ptr<const v1::Entry> derived = Head(id);
+      if (derived != nullptr && derived->has_qa_pair() &&
           derived->qa_pair().source_document_id() == entry->id()) {
         response->add_affected_qa_pair_ids(id);
       }
@@ -1340,11 +1328,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
     if (CodePoints(r.comment()) > 1000) {
       return absl::InvalidArgumentError("comment: longer than 1,000 code points");
     }
-    RETURN_IF_ERROR(CheckRequestId(r.request_id()));
-    ASSIGN_OR_RETURN(RunningRequest running, BeginRequest("feedback", r.request_id()));
-    absl::MutexLock lock(&write_mu_);
-    return Idempotent("feedback", r.request_id(), "request_id", r, response,
-                      [&] { return DoFeedback(principal, r, response); });
+    return Mutate("feedback", r, response,
+                  [&] { return DoFeedback(principal, r, response); });
   });
 }
 
@@ -1500,8 +1485,9 @@ absl::StatusOr<std::vector<v1::Gap>> KnowledgeBaseService::CollectGaps(absl::Tim
       hit->set_entry_id(unhelpful[i].second.first);
       hit->set_passage_label(unhelpful[i].second.second);
       hit->set_count(unhelpful[i].first);
-      ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, LoadEntry(hit->entry_id()));
-      if (entry.has_value()) hit->set_title(entry->title());
+      if (std::shared_ptr<const v1::Entry> entry = Head(hit->entry_id())) {
+        hit->set_title(entry->title());
+      }
     }
     out.push_back(std::move(gap));
   }

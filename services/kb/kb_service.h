@@ -187,14 +187,15 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
                                               const std::string& request_id);
   void EndRequest(const std::string& key);
 
-  // Runs `act` at most once per request_id: a retry of an identical request gets the stored
-  // response back; the same id with another request is INVALID_ARGUMENT naming `field`. Only
-  // successful responses are stored, so a request that failed may be retried with the same id.
-  // Records are kept indefinitely (the contract promises at least 24 hours).
+  // Runs a mutation: checks request.request_id(), claims it while the call runs (a retry
+  // meanwhile is ABORTED, see BeginRequest), serialises the mutation with every other under
+  // write_mu_, and runs `act` at most once per request_id: a retry of an identical request gets
+  // the stored response back; the same id with another request is INVALID_ARGUMENT naming
+  // request_id. Only successful responses are stored, so a request that failed may be retried
+  // with the same id. Records are kept for kRequestRetention (PruneRecords).
   template <typename Request, typename Response, typename Act>
-  absl::Status Idempotent(absl::string_view rpc, const std::string& request_id,
-                          absl::string_view field, const Request& request, Response* response,
-                          Act act) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status Mutate(absl::string_view rpc, const Request& request, Response* response,
+                      Act act) ABSL_LOCKS_EXCLUDED(write_mu_);
 
   absl::StatusOr<std::optional<v1::Entry>> LoadEntry(const std::string& id) const;
   // The entry as stored but without its passages, from memory: what a search hit or a link

@@ -137,6 +137,12 @@ bool IsInactive(v1::EntryStatus status) {
          status == v1::ENTRY_STATUS_EXPIRED;
 }
 
+v1::EntryStatus InitialStatus(const v1::Entry& e, const Clock& clock) {
+  const std::string effective = e.has_policy_document() ? e.policy_document().effective_date() : "";
+  return !effective.empty() && effective > Today(clock) ? v1::ENTRY_STATUS_NOT_YET_EFFECTIVE
+                                                        : v1::ENTRY_STATUS_IN_FORCE;
+}
+
 bool EntryInactive(const v1::Entry& e) {
   return IsInactive(e.status()) ||
          (e.has_qa_pair() && IsInactive(e.qa_pair().source_document_status()));

@@ -52,6 +52,9 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out);
 bool IsInactive(v1::EntryStatus status);
 // Allowed life-cycle transitions (see SetStatus in kb.proto).
 bool TransitionAllowed(v1::EntryStatus from, v1::EntryStatus to);
+// The status of a new entry that does not say: not yet effective before its effective date,
+// in force otherwise.
+v1::EntryStatus InitialStatus(const v1::Entry& e, const Clock& clock);
 // Whether the entry must not be given as current policy: its own status is inactive, or it is
 // a Q&A pair whose source document is (as last recorded in qa_pair.source_document_status).
 bool EntryInactive(const v1::Entry& e);
