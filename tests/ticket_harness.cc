@@ -1,48 +1,14 @@
 #include "tests/ticket_harness.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstring>
-#include <deque>
 #include <fstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/auth.h"
 #include "common/grpc_status.h"
 #include "tests/support/test_util.h"
 
-extern char** environ;
-
 namespace hotline::testing {
-namespace {
-
-// The port the server wrote, or 0 while there is none. The server writes the file by rename,
-// so a file that exists is complete.
-int ReadPort(const std::string& path) {
-  std::ifstream in(path);
-  std::string text;
-  int port = 0;
-  if (!in || !std::getline(in, text) ||
-      !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) {
-    return 0;
-  }
-  return port;
-}
-
-std::string DescribeExit(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status)) return absl::StrCat("signal ", WTERMSIG(wait_status));
-  return absl::StrCat("wait status ", wait_status);
-}
-
-}  // namespace
 
 std::string TicketTokens::FileContents() const {
   std::string out = absl::StrCat(HashToken(agent), " test-agent agent\n", HashToken(reviewer),
@@ -58,15 +24,9 @@ std::string TicketTokens::FileContents() const {
 // ---- TicketServerProcess -------------------------------------------------------------------
 
 TicketServerProcess::TicketServerProcess(TicketServerOptions options)
-    : options_(std::move(options)) {}
-
-TicketServerProcess::~TicketServerProcess() { Kill(); }
-
-std::string TicketServerProcess::PortFile() const { return options_.work_dir + "/port"; }
-std::string TicketServerProcess::log_path() const { return options_.work_dir + "/server.log"; }
+    : options_(std::move(options)), process_(options_.binary, options_.work_dir) {}
 
 absl::Status TicketServerProcess::Start(absl::Duration timeout) {
-  if (running()) return absl::FailedPreconditionError("ticket_server is already running");
   if (options_.redis_address.empty()) {
     return absl::InvalidArgumentError("redis_address: must be set");
   }
@@ -76,108 +36,21 @@ absl::Status TicketServerProcess::Start(absl::Duration timeout) {
     out << options_.tokens.FileContents();
     if (!out) return absl::InternalError(absl::StrCat("cannot write ", token_file));
   }
-  // A port file left by the previous run would name a dead port.
-  unlink(PortFile().c_str());
-
-  std::vector<std::string> args = {options_.binary,
-                                   "--listen=127.0.0.1:0",
-                                   "--port_file=" + PortFile(),
-                                   "--data_dir=" + options_.work_dir + "/data",
-                                   "--token_file=" + token_file,
-                                   "--config=" + options_.config,
-                                   "--calendar_dir=" + options_.calendar_dir,
-                                   "--redis=" + options_.redis_address};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // Every run appends to one log, so a failure after a restart shows what came before.
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path().c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  int spawned = posix_spawn(&pid, options_.binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot start ", options_.binary, ": ", strerror(spawned)));
-  }
-  pid_ = pid;
-
-  int port = 0;
-  int wait_status = 0;
-  bool exited = false;
-  WaitFor(
-      [&] {
-        if (waitpid(pid_, &wait_status, WNOHANG) == pid_) {
-          exited = true;
-          return true;
-        }
-        port = ReadPort(PortFile());
-        return port > 0;
-      },
-      timeout);
-  if (exited) {
-    pid_ = -1;
-    return absl::FailedPreconditionError(absl::StrCat("ticket_server ended with ",
-                                                      DescribeExit(wait_status),
-                                                      " before serving; its log ends:\n",
-                                                      LogTail()));
-  }
-  if (port == 0) {
-    Kill();
-    return absl::DeadlineExceededError(
-        absl::StrCat("ticket_server wrote no port file within ", absl::FormatDuration(timeout),
-                     "; its log ends:\n", LogTail()));
-  }
-  port_ = port;
-  return absl::OkStatus();
-}
-
-void TicketServerProcess::Kill() {
-  if (!running()) return;
-  kill(pid_, SIGKILL);
-  int wait_status = 0;
-  waitpid(pid_, &wait_status, 0);
-  pid_ = -1;
-}
-
-absl::StatusOr<int> TicketServerProcess::Terminate(absl::Duration timeout) {
-  if (!running()) return absl::FailedPreconditionError("ticket_server is not running");
-  kill(pid_, SIGTERM);
-  int wait_status = 0;
-  bool exited = WaitFor([&] { return waitpid(pid_, &wait_status, WNOHANG) == pid_; }, timeout);
-  if (!exited) {
-    Kill();
-    return absl::DeadlineExceededError(absl::StrCat(
-        "ticket_server did not exit within ", absl::FormatDuration(timeout), " of SIGTERM"));
-  }
-  pid_ = -1;
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  return absl::InternalError(absl::StrCat("ticket_server ended with ", DescribeExit(wait_status)));
+  return process_.Start({"--data_dir=" + options_.work_dir + "/data",
+                         "--token_file=" + token_file, "--config=" + options_.config,
+                         "--calendar_dir=" + options_.calendar_dir,
+                         "--redis=" + options_.redis_address},
+                        timeout);
 }
 
 std::shared_ptr<grpc::Channel> TicketServerProcess::NewChannel() const {
-  return LocalChannel(port_);
+  return LocalChannel(process_.port());
 }
 
 std::unique_ptr<ticket::v1::TicketService::Stub> TicketServerProcess::NewStub() const {
   return ticket::v1::TicketService::NewStub(NewChannel());
 }
 
-std::string TicketServerProcess::LogTail(size_t lines) const {
-  std::ifstream in(log_path());
-  std::deque<std::string> tail;
-  for (std::string line; std::getline(in, line);) {
-    tail.push_back(std::move(line));
-    if (tail.size() > lines) tail.pop_front();
-  }
-  std::string out;
-  for (const std::string& line : tail) absl::StrAppend(&out, line, "\n");
-  return out;
-}
 
 // ---- TicketLoop ----------------------------------------------------------------------------
 

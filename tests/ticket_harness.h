@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
+#include "tests/support/server_process.h"
 
 namespace hotline::testing {
 
@@ -60,36 +61,28 @@ struct TicketServerOptions {
 class TicketServerProcess {
  public:
   explicit TicketServerProcess(TicketServerOptions options);
-  // Kills a server that still runs, so that a failed test leaves no process behind.
-  ~TicketServerProcess();
 
-  TicketServerProcess(const TicketServerProcess&) = delete;
-  TicketServerProcess& operator=(const TicketServerProcess&) = delete;
-
-  // Spawns the server and waits until it has written its port file, which it does only once it
-  // serves. Fails early, with the end of the server's log, if the server exits first.
+  // Writes the token file, spawns the server and waits until it serves (ServerProcess::Start).
   absl::Status Start(absl::Duration timeout = absl::Seconds(30));
   // SIGKILL and reap: the crash under test, with no chance to flush anything or shut down.
-  void Kill();
-  // SIGTERM and wait for the graceful shutdown; returns the exit code (0 when clean). Kills the
-  // server and fails if it has not exited within `timeout`.
-  absl::StatusOr<int> Terminate(absl::Duration timeout = absl::Seconds(30));
+  void Kill() { process_.Kill(); }
+  // SIGTERM and wait for the graceful shutdown; returns the exit code (0 when clean).
+  absl::StatusOr<int> Terminate(absl::Duration timeout = absl::Seconds(30)) {
+    return process_.Terminate(timeout);
+  }
 
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_.running(); }
   // The port of the current run: a restart listens on a new one.
-  int port() const { return port_; }
+  int port() const { return process_.port(); }
   std::shared_ptr<grpc::Channel> NewChannel() const;
   std::unique_ptr<ticket::v1::TicketService::Stub> NewStub() const;
   // The last lines of the server's log (all runs append to one file), for failure messages.
-  std::string LogTail(size_t lines = 30) const;
-  std::string log_path() const;
+  std::string LogTail(size_t lines = 30) const { return process_.LogTail(lines); }
+  std::string log_path() const { return process_.log_path(); }
 
  private:
-  std::string PortFile() const;
-
   const TicketServerOptions options_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  ServerProcess process_;
 };
 
 // Takes one ticket round the loop the scenarios use,

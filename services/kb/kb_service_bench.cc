@@ -14,17 +14,12 @@
 // The server and this process share the machine (two cores on the reference host), as an agent
 // console and the server would not: the figures include the clients' own CPU.
 // Not a test; run by scripts/bench.sh (HOTLINE_BENCH=kb_service_bench).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -49,9 +44,8 @@
 #include "services/kb/importers/line_reader.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/lawref_format.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_util.h"
-
-extern char** environ;
 
 ABSL_FLAG(std::string, corpus, "../shared/data/lawref/documents.jsonl.gz",
           "lawref JSON Lines (gzip allowed): the documents imported");
@@ -111,24 +105,13 @@ double DirectoryMiB(const std::string& dir) {
   return static_cast<double>(bytes) / 1048576.0;
 }
 
-std::string DescribeExit(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status)) return absl::StrCat("signal ", WTERMSIG(wait_status));
-  return absl::StrCat("wait status ", wait_status);
-}
-
 // The kb_server binary as a child process in `dir`: data/, tokens, port file, log.
 class KbServerProcess {
  public:
-  explicit KbServerProcess(std::string dir) : dir_(std::move(dir)) {}
-  ~KbServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
+  explicit KbServerProcess(std::string dir)
+      : dir_(std::move(dir)), process_(absl::GetFlag(FLAGS_server), dir_) {}
 
-  // Spawns the server and waits until its port file exists, which it writes once serving.
+  // Writes the token file, spawns the server and waits until it serves.
   absl::Status Start() {
     const std::string tokens = dir_ + "/tokens";
     {
@@ -137,96 +120,28 @@ class KbServerProcess {
           << HashToken(kAgentToken) << " bench-agent agent\n";
       if (!out) return absl::InternalError(absl::StrCat("cannot write ", tokens));
     }
-    unlink(PortFile().c_str());  // The previous run's port is dead.
-    std::vector<std::string> args = {absl::GetFlag(FLAGS_server),
-                                     "--listen=127.0.0.1:0",
-                                     "--port_file=" + PortFile(),
-                                     "--data_dir=" + dir_ + "/data",
-                                     "--token_file=" + tokens,
-                                     "--taxonomy=" + absl::GetFlag(FLAGS_taxonomy),
-                                     "--idf=" + absl::GetFlag(FLAGS_idf),
-                                     "--demo_data="};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, LogPath().c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    int spawned = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      pid_ = -1;
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot start ", args[0], ": ", strerror(spawned)));
-    }
-    int wait_status = 0;
-    bool exited = false;
-    testing::WaitFor(
-        [&] {
-          if (waitpid(pid_, &wait_status, WNOHANG) == pid_) {
-            exited = true;
-            return true;
-          }
-          std::ifstream in(PortFile());
-          std::string text;
-          return in && std::getline(in, text) &&
-                 absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port_) && port_ > 0;
-        },
-        absl::GetFlag(FLAGS_startup_timeout));
-    if (exited) {
-      pid_ = -1;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "kb_server ended with ", DescribeExit(wait_status), "; its log ends:\n", LogTail()));
-    }
-    if (port_ <= 0) {
-      return absl::DeadlineExceededError(absl::StrCat("kb_server wrote no port file; log:\n",
-                                                      LogTail()));
-    }
-    return absl::OkStatus();
+    return process_.Start({"--data_dir=" + dir_ + "/data", "--token_file=" + tokens,
+                           "--taxonomy=" + absl::GetFlag(FLAGS_taxonomy),
+                           "--idf=" + absl::GetFlag(FLAGS_idf), "--demo_data="},
+                          absl::GetFlag(FLAGS_startup_timeout));
   }
 
-  // SIGTERM and wait for the graceful shutdown.
+  // SIGTERM and wait for the graceful shutdown, which must end with exit code 0.
   absl::Status Terminate() {
-    kill(pid_, SIGTERM);
-    int wait_status = 0;
-    if (!testing::WaitFor([&] { return waitpid(pid_, &wait_status, WNOHANG) == pid_; },
-                          absl::Minutes(1))) {
-      return absl::DeadlineExceededError("kb_server did not exit within 1 min of SIGTERM");
-    }
-    pid_ = -1;
-    port_ = 0;
-    if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
-      return absl::InternalError(absl::StrCat("kb_server ended with ", DescribeExit(wait_status)));
-    }
+    absl::StatusOr<int> code = process_.Terminate(absl::Minutes(1));
+    if (!code.ok()) return code.status();
+    if (*code != 0) return absl::InternalError(absl::StrCat("kb_server exited with ", *code));
     return absl::OkStatus();
   }
 
-  pid_t pid() const { return pid_; }
-  int port() const { return port_; }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
-  std::string LogTail(size_t lines = 20) const {
-    std::ifstream in(LogPath());
-    std::deque<std::string> tail;
-    for (std::string line; std::getline(in, line);) {
-      tail.push_back(std::move(line));
-      if (tail.size() > lines) tail.pop_front();
-    }
-    std::string out;
-    for (const std::string& line : tail) absl::StrAppend(&out, line, "\n");
-    return out;
-  }
+  pid_t pid() const { return process_.pid(); }
+  int port() const { return process_.port(); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", process_.port()); }
+  std::string LogTail(size_t lines = 20) const { return process_.LogTail(lines); }
 
  private:
-  std::string PortFile() const { return dir_ + "/port"; }
-  std::string LogPath() const { return dir_ + "/server.log"; }
-
   const std::string dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  testing::ServerProcess process_;
 };
 
 // A channel of its own for each client, as each agent's console has: the distinct argument

@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,9 +23,8 @@
 #include "services/metrics/rebuild.h"
 #include "services/metrics/ticket_facts.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_util.h"
-
-extern char** environ;
 
 namespace hotline::metrics::testing {
 namespace {
@@ -39,63 +37,6 @@ google::protobuf::Timestamp Proto(absl::Time t) { return MicrosToProto(absl::ToU
 absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(ToMicros(t));
 }
-
-// A server binary run as a child process, with its output in a log file.
-class ServerProcess {
- public:
-  ServerProcess(std::string binary, std::vector<std::string> args, std::string port_file,
-                std::string log)
-      : binary_(std::move(binary)),
-        args_(std::move(args)),
-        port_file_(std::move(port_file)),
-        log_(std::move(log)) {}
-  ~ServerProcess() { Signal(SIGKILL); }
-
-  // Starts the process and waits until it serves (it writes its port file then).
-  bool Start() {
-    std::filesystem::remove(port_file_);
-    std::vector<std::string> argv = {binary_};
-    argv.insert(argv.end(), args_.begin(), args_.end());
-    argv.push_back("--port_file=" + port_file_);
-    std::vector<char*> raw;
-    for (std::string& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    int spawned = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, raw.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) return false;
-    return WaitFor(
-        [&] {
-          std::ifstream in(port_file_);
-          return static_cast<bool>(in >> port_);
-        },
-        absl::Seconds(60));
-  }
-
-  // Sends the signal and reaps the process; returns its wait status.
-  int Signal(int signal_number) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, signal_number);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
-  int port() const { return port_; }
-
- private:
-  std::string binary_;
-  std::vector<std::string> args_;
-  std::string port_file_;
-  std::string log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 std::string HttpGet(int port, const std::string& path) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -163,25 +104,26 @@ TEST(MetricsFailureTest, KilledServerAndRestartedRedisStillGiveExactFigures) {
   const int64_t head1 = world.store().committed_sequence();
 
   const int metrics_port = hotline::testing::PickFreePort();
-  ServerProcess server(
-      METRICS_SERVER,
-      {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("metrics"),
-       "--token_file=" + dir.Sub("tokens"), "--redis=" + redis.address(),
-       "--calendar_dir=../shared/data/holiday-cn", "--ticket_config=deploy/config/ticket.textproto",
-       // Small batches: many writes, so the kill lands mid-stream.
-       "--batch_size=8", absl::StrCat("--metrics_port=", metrics_port)},
-      dir.Sub("metrics.port"), dir.Sub("metrics.log"));
-  ASSERT_TRUE(server.Start()) << "see " << dir.Sub("metrics.log");
+  hotline::testing::ServerProcess server(METRICS_SERVER, dir.Sub("metrics-process"));
+  const std::vector<std::string> server_args = {
+      "--data_dir=" + dir.Sub("metrics"), "--token_file=" + dir.Sub("tokens"),
+      "--redis=" + redis.address(), "--calendar_dir=../shared/data/holiday-cn",
+      "--ticket_config=deploy/config/ticket.textproto",
+      // Small batches: many writes, so the kill lands mid-stream.
+      "--batch_size=8", absl::StrCat("--metrics_port=", metrics_port)};
+  absl::Status started = server.Start(server_args, absl::Seconds(60));
+  ASSERT_TRUE(started.ok()) << started;
   auto stub = mv1::MetricsService::NewStub(hotline::testing::LocalChannel(server.port()));
 
   // SIGKILL while it is catching up.
   ASSERT_TRUE(WaitFor([&] { return Status(*stub).last_applied_sequence() > head1 / 3; },
                       absl::Seconds(120)));
-  server.Signal(SIGKILL);
+  server.Kill();
 
   // Tickets keep changing while the metrics service is down.
   driver.Run(110, 150);
-  ASSERT_TRUE(server.Start());
+  started = server.Start(server_args, absl::Seconds(60));
+  ASSERT_TRUE(started.ok()) << started;
   stub = mv1::MetricsService::NewStub(hotline::testing::LocalChannel(server.port()));
   mv1::GetStatusResponse restarted = Status(*stub);
   LOG(INFO) << "restarted at event " << restarted.last_applied_sequence() << " of "
@@ -290,8 +232,9 @@ TEST(MetricsFailureTest, KilledServerAndRestartedRedisStillGiveExactFigures) {
   EXPECT_TRUE(absl::StrContains(text, "hotline_metrics_stream_lag_events 0")) << text;
 
   // A graceful stop.
-  int stopped = server.Signal(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(stopped) && WEXITSTATUS(stopped) == 0) << stopped;
+  absl::StatusOr<int> stopped = server.Terminate(absl::Seconds(60));
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0);
 }
 
 }  // namespace
