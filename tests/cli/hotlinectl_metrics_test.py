@@ -21,6 +21,8 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from hotline_stack import free_port, wait_for  # noqa: E402
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 CTL = os.path.join(BUILD, "services/hotlinectl/hotlinectl")
 CONFIG = os.path.join(ROOT, "deploy/config/ticket.textproto")
@@ -32,20 +34,6 @@ ROLES = {
     "water": "water-system department water",
     "hrss": "hrss-system department hrss",
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def shanghai_date(offset_days=0):

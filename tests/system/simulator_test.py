@@ -20,9 +20,10 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from hotline_stack import free_port, generate_protos, wait_for  # noqa: E402
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 WORK = tempfile.mkdtemp(prefix="hotline-simulator-")
-GEN = os.path.join(WORK, "gen")
 CONFIG = os.path.join(ROOT, "deploy/config/ticket.textproto")
 CALENDARS = os.path.join(ROOT, "../shared/data/holiday-cn")
 HISTORY_WORKING_DAYS = 8
@@ -32,37 +33,10 @@ DEPARTMENTS = ["hrss", "medical-insurance", "housing-fund", "public-security", "
                "ecology-environment", "education", "transport"]
 
 
-def generate():
-    os.makedirs(GEN, exist_ok=True)
-    from grpc_tools import protoc
-    args = ["protoc", "-I/usr/include", "-I" + os.path.join(ROOT, "proto"),
-            "--python_out=" + GEN, "--grpc_python_out=" + GEN,
-            "hotline/ticket/v1/ticket.proto", "hotline/metrics/v1/metrics.proto"]
-    if protoc.main(args) != 0:
-        raise RuntimeError("grpc_tools.protoc failed")
-    for dirpath, _, _ in os.walk(GEN):
-        open(os.path.join(dirpath, "__init__.py"), "a").close()
-    sys.path.insert(0, GEN)
-
-
-generate()
+generate_protos(WORK)
 import grpc  # noqa: E402
 from hotline.metrics.v1 import metrics_pb2, metrics_pb2_grpc  # noqa: E402
 from hotline.ticket.v1 import ticket_pb2, ticket_pb2_grpc  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def write_tokens():
