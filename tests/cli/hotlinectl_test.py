@@ -2,17 +2,20 @@
 """Drives a real ticket_server through the whole loop with hotlinectl only, as a reviewer, two
 departments, an agent and a supervisor would from a terminal: create, confirm, dispatch, return,
 re-route, sign, extend, approve, reply, dissatisfied callback (reopen), reply again, satisfied
-callback. Checks the JSON each command prints, the history, and a usage error.
+callback. Checks the JSON each command prints, the history, a department following its
+work-order feed with `ticket watch` until Ctrl-C, and a usage error.
 
 Usage: hotlinectl_test.py BUILD_DIR
 """
 import hashlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -105,6 +108,35 @@ class HotlinectlTest(unittest.TestCase):
                          "EVENT_TYPE_TICKET_REOPENED", "EVENT_TYPE_TICKET_CLOSED"):
             self.assertIn(expected, types)
         self.assertEqual(full["callerPhone"], "13812345678")
+
+    def test_a_department_watches_its_work_orders_until_ctrl_c(self):
+        env = dict(os.environ, HOTLINE_TOKEN=self.tokens["water"])
+        with subprocess.Popen([CTL, "--ticket=" + self.address, "--json", "ticket", "watch"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) as watch:
+            try:
+                # A work order dispatched to water while the watch runs reaches it (from the
+                # feed's start, so it cannot slip past a watch that is still connecting).
+                t = self.ctl("agent", "create", "--kind=complaint", "--channel=hotline",
+                             "--content=主干道水管爆裂", "--caller_phone=13912345678")
+                self.ctl("reviewer", "confirm", t["id"])
+                self.ctl("reviewer", "dispatch", t["id"], "--lead=water")
+                # Lines are read on a thread, so that waiting for one has a deadline.
+                lines = queue.Queue()
+                threading.Thread(target=lambda: [lines.put(l) for l in watch.stdout],
+                                 daemon=True).start()
+                deadline = time.monotonic() + 30
+                seen = False
+                while not seen:
+                    try:
+                        line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+                    except queue.Empty:
+                        self.fail("no work-order event for " + t["id"])
+                    seen = t["id"] in line and "event" in json.loads(line)
+            finally:
+                watch.send_signal(signal.SIGINT)  # Ctrl-C
+                _, errors = watch.communicate(timeout=10)
+            self.assertEqual(watch.returncode, 0, errors)
 
     def test_errors_are_clear(self):
         run = self.ctl("agent", "create", "--kind=nonsense", "--channel=hotline",
