@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "services/kb/text/internal/utf8.h"
 
 namespace hotline::kb {
 namespace {
@@ -70,6 +71,58 @@ T Saturate(uint32_t v) {
   return static_cast<T>(std::min<uint32_t>(v, std::numeric_limits<T>::max()));
 }
 
+// Marks where the query's words and character pairs occur in a text, by searching its normalised
+// form: every pair of adjacent Chinese characters is a bigram token of the index, so this finds
+// what re-segmenting the text would, at a small fraction of the cost (a hit's passage may be a
+// whole chapter of a law, and segmenting it took milliseconds).
+class Highlighter {
+ public:
+  Highlighter(const Normalizer& normalizer, const std::vector<std::string>& keys)
+      : normalizer_(normalizer) {
+    for (const std::string& key : keys) {
+      std::vector<char32_t> chars;
+      // A single character would mark it inside every other word too.
+      if (!text_internal::DecodeUtf8(key, &chars).ok() || chars.size() < 2) continue;
+      by_first_[chars[0]].push_back(keys_.size());
+      keys_.push_back(std::move(chars));
+    }
+  }
+
+  // Merged [start, end) ranges, in code points of the original `text`.
+  std::vector<std::pair<int, int>> Ranges(absl::string_view text) const {
+    std::vector<std::pair<int, int>> ranges;
+    if (keys_.empty() || !normalizer_.Normalize(text, &normalized_).ok()) return ranges;
+    const std::vector<char32_t>& t = normalized_.text;
+    for (size_t i = 0; i < t.size(); ++i) {
+      auto first = by_first_.find(t[i]);
+      if (first == by_first_.end()) continue;
+      for (size_t k : first->second) {
+        const std::vector<char32_t>& key = keys_[k];
+        if (i + key.size() <= t.size() && std::equal(key.begin(), key.end(), t.begin() + i)) {
+          ranges.emplace_back(normalized_.source_begin[i],
+                              normalized_.source_end[i + key.size() - 1]);
+        }
+      }
+    }
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<int, int>> merged;
+    for (const auto& r : ranges) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    return merged;
+  }
+
+ private:
+  const Normalizer& normalizer_;
+  std::vector<std::vector<char32_t>> keys_;
+  absl::flat_hash_map<char32_t, std::vector<size_t>> by_first_;
+  mutable NormalizedText normalized_;  // Reused buffers.
+};
+
 }  // namespace
 
 struct SearchIndex::Impl {
@@ -90,6 +143,24 @@ struct SearchIndex::Impl {
     std::array<uint16_t, kFieldCount> lengths;
     std::vector<uint32_t> words;  // Term ids of the body words.
   };
+  // What scoring reads of a passage for every posting, packed in 8 bytes: a query touches
+  // thousands of passages in no particular order, so this array (not PassageInfo, six times
+  // larger) is what has to stay in the CPU caches.
+  struct PassageScoring {
+    uint32_t doc;
+    uint16_t body_length;
+    uint8_t alive;
+  };
+  // What scoring and the default filter read of an entry, for every candidate passage.
+  struct DocScoring {
+    uint16_t title_length = 0;
+    v1::EntryStatus status = v1::ENTRY_STATUS_UNSPECIFIED;
+    v1::PolicyLevel level = v1::POLICY_LEVEL_UNSPECIFIED;
+    bool source_inactive = false;
+    // Returned by a search without a status filter: in force (or not yet effective), and for
+    // a Q&A pair, its source too.
+    bool active = false;
+  };
 
   mutable absl::Mutex mu;
   absl::flat_hash_map<std::string, uint32_t> term_ids ABSL_GUARDED_BY(mu);
@@ -97,7 +168,8 @@ struct SearchIndex::Impl {
   std::vector<DocInfo> docs ABSL_GUARDED_BY(mu);
   absl::flat_hash_map<std::string, uint32_t> doc_by_id ABSL_GUARDED_BY(mu);
   std::vector<PassageInfo> passages ABSL_GUARDED_BY(mu);
-  std::vector<bool> passage_alive ABSL_GUARDED_BY(mu);
+  std::vector<PassageScoring> passage_scoring ABSL_GUARDED_BY(mu);
+  std::vector<DocScoring> doc_scoring ABSL_GUARDED_BY(mu);
   std::array<double, kFieldCount> length_sums ABSL_GUARDED_BY(mu) = {};
   int64_t live_passages ABSL_GUARDED_BY(mu) = 0;
   int64_t live_docs ABSL_GUARDED_BY(mu) = 0;
@@ -116,7 +188,7 @@ struct SearchIndex::Impl {
     doc.alive = false;
     --live_docs;
     for (uint32_t p : doc.passages) {
-      passage_alive[p] = false;
+      passage_scoring[p].alive = 0;
       --live_passages;
       for (int f = 0; f < kFieldCount; ++f) length_sums[f] -= passages[p].lengths[f];
       passages[p].words.clear();
@@ -134,6 +206,12 @@ struct SearchIndex::Impl {
     stored->meta = a->meta;
     for (const AnalyzedPassage& ap : a->passages) stored->passages.push_back(ap.text);
     docs.push_back(DocInfo{std::move(stored), id, true, {}});
+    DocScoring& scoring = doc_scoring.emplace_back();
+    scoring.title_length = Saturate<uint16_t>(a->title_length);
+    scoring.status = a->meta.status;
+    scoring.level = a->meta.level;
+    scoring.source_inactive = a->meta.source_inactive;
+    scoring.active = !IsInactive(a->meta.status) && !a->meta.source_inactive;
     doc_by_id[id] = d;
     ++live_docs;
     for (size_t i = 0; i < a->passages.size(); ++i) {
@@ -166,7 +244,7 @@ struct SearchIndex::Impl {
         postings[term].push_back(post);
       }
       passages.push_back(std::move(info));
-      passage_alive.push_back(true);
+      passage_scoring.push_back({d, info.lengths[kBody], 1});
       docs[d].passages.push_back(p);
       ++live_passages;
     }
@@ -304,6 +382,8 @@ size_t SearchIndex::MemoryBytes() const {
   size_t bytes = 0;
   for (const auto& p : impl_->postings) bytes += p.capacity() * sizeof(Posting) + sizeof(p);
   for (const auto& p : impl_->passages) bytes += sizeof(p) + p.words.capacity() * 4;
+  bytes += impl_->passage_scoring.capacity() * sizeof(Impl::PassageScoring) +
+           impl_->doc_scoring.capacity() * sizeof(Impl::DocScoring);
   for (const auto& [key, id] : impl_->term_ids) bytes += key.capacity() + 16;
   for (const auto& d : impl_->docs) {
     if (d.doc == nullptr) continue;
@@ -408,7 +488,15 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   scratch.doc_ok.resize(I.docs.size(), -1);
   std::vector<double> idf;
 
+  const SearchFilterSpec& filter = query.filter;
+  const bool unfiltered =
+      filter.kinds.empty() && filter.regions.empty() && filter.category_prefixes.empty() &&
+      filter.agencies.empty() && filter.statuses.empty() && filter.levels.empty() &&
+      filter.tags.empty() && filter.publish_from.empty() && filter.publish_to.empty() &&
+      filter.effective_from.empty() && filter.effective_to.empty();
   auto passes = [&](uint32_t d) -> bool {
+    // The agents' usual search: no filter, so only the status decides, from the compact array.
+    if (unfiltered) return query.include_inactive || I.doc_scoring[d].active;
     int8_t& known = scratch.doc_ok[d];
     if (known >= 0) return known;
     scratch.docs_seen.push_back(d);
@@ -445,6 +533,9 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
 
   // A term is "common" above a share of the collection, capped so that the work of a query
   // stops growing with the size of the index.
+  // BM25 length normalisation, 1 - b + b * length / average, as norm0 + norm1 * length.
+  const double body_norm0 = 1 - P.b_body, body_norm1 = P.b_body / average[kBody];
+  const double title_norm0 = 1 - P.b_title, title_norm1 = P.b_title / average[kTitle];
   const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
   // Adds the scores of terms[first_term...] to the passages' scores.
   auto accumulate = [&](size_t first_term) {
@@ -467,15 +558,14 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       const bool only_existing = scratch.touched.size() >= P.min_candidates &&
                                  static_cast<double>(list.size()) > common;
       const double qw = terms[i].weight * idf[i];
-      auto add = [&](const Posting& post) {
-        const auto& len = I.passages[post.passage].lengths;
+      auto add = [&](const Posting& post, const Impl::PassageScoring& passage) {
         double tf = 0;
         if (post.body) {
-          tf += P.weight_body * post.body / (1 - P.b_body + P.b_body * len[kBody] / average[kBody]);
+          tf += P.weight_body * post.body / (body_norm0 + body_norm1 * passage.body_length);
         }
         if (post.title) {
           tf += P.weight_title * post.title /
-                (1 - P.b_title + P.b_title * len[kTitle] / average[kTitle]);
+                (title_norm0 + title_norm1 * I.doc_scoring[passage.doc].title_length);
         }
         if (post.heading) tf += P.weight_heading * post.heading;
         if (post.question) tf += P.weight_question * post.question;
@@ -487,7 +577,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       if (only_existing) result.total_is_estimate = true;
       if (!only_existing) {
         for (const Posting& post : list) {
-          if (I.passage_alive[post.passage]) add(post);
+          const Impl::PassageScoring& passage = I.passage_scoring[post.passage];
+          if (passage.alive) add(post, passage);
         }
         continue;
       }
@@ -513,7 +604,9 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         for (const Posting& post : list) {
           while (next < pool.size() && pool[next] < post.passage) ++next;
           if (next == pool.size()) break;
-          if (pool[next] == post.passage && I.passage_alive[post.passage]) add(post);
+          if (pool[next] == post.passage && I.passage_scoring[post.passage].alive) {
+            add(post, I.passage_scoring[post.passage]);
+          }
         }
         continue;
       }
@@ -523,7 +616,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
           return post.passage < passage;
         });
         if (from == list.end()) break;
-        if (from->passage == p) add(*from);
+        if (from->passage == p) add(*from, I.passage_scoring[p]);
       }
     }
   };
@@ -542,7 +635,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   if (!browse && P.feedback_passages > 0 && P.feedback_terms > 0 && !scratch.touched.empty()) {
     std::vector<std::pair<float, uint32_t>> first;
     for (uint32_t p : scratch.touched) {
-      if (passes(I.passages[p].doc)) first.emplace_back(scratch.scores[p], p);
+      if (passes(I.passage_scoring[p].doc)) first.emplace_back(scratch.scores[p], p);
     }
     size_t top = std::min<size_t>(first.size(), P.feedback_passages);
     std::partial_sort(first.begin(), first.begin() + top, first.end(),
@@ -584,9 +677,9 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   for (uint32_t p : scratch.touched) {
     double score = scratch.scores[p];
     scratch.scores[p] = 0.0f;
-    uint32_t d = I.passages[p].doc;
+    uint32_t d = I.passage_scoring[p].doc;
     if (!passes(d)) continue;
-    const DocumentInput& meta = I.docs[d].doc->meta;
+    const Impl::DocScoring& meta = I.doc_scoring[d];
     v1::EntryStatus status = meta.status;
     if (status == v1::ENTRY_STATUS_AMENDED) score *= P.prior_amended;
     if (status == v1::ENTRY_STATUS_REPEALED || status == v1::ENTRY_STATUS_EXPIRED ||
@@ -619,7 +712,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     // The two best passage scores of each entry.
     scratch.best.resize(I.docs.size() * 2, 0.0f);
     for (const auto& [score, p] : candidates) {
-      float* best = &scratch.best[I.passages[p].doc * 2];
+      float* best = &scratch.best[I.passage_scoring[p].doc * 2];
       if (score > best[0]) {
         best[1] = best[0];
         best[0] = static_cast<float>(score);
@@ -628,7 +721,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       }
     }
     for (auto& [score, p] : candidates) {
-      const float* best = &scratch.best[I.passages[p].doc * 2];
+      const float* best = &scratch.best[I.passage_scoring[p].doc * 2];
       // The best passage of the entry other than this one.
       double other = score >= best[0] ? best[1] : best[0];
       score += P.entry_context * other;
@@ -795,30 +888,14 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     hit.score = score;
     hit.snippet = ap.text;
   }
-  // Snippets and highlights: re-analyse the few passages shown, outside the hot loop.
-  absl::flat_hash_set<std::string> highlight_keys;
+  // Snippets and highlights, for the few passages shown: the query's words and bigrams.
+  std::vector<std::string> highlight_keys;
   for (const QueryTerm& t : terms) {
-    if (t.word || absl::StartsWith(t.text, "\x01" "b")) highlight_keys.insert(t.text);
+    if (t.word) highlight_keys.push_back(t.text);
+    if (absl::StartsWith(t.text, "\x01" "b")) highlight_keys.push_back(t.text.substr(2));
   }
-  auto highlight = [&](const std::string& text) {
-    std::vector<std::pair<int, int>> ranges;
-    absl::StatusOr<std::vector<Token>> tokens = analyzer_->Analyze(text, AnalyzeMode::kIndex);
-    if (!tokens.ok()) return ranges;
-    for (const Token& t : *tokens) {
-      if (t.kind == TokenKind::kUnigram) continue;
-      if (highlight_keys.contains(KeyOf(t))) ranges.emplace_back(t.start, t.end);
-    }
-    std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<int, int>> merged;
-    for (const auto& r : ranges) {
-      if (!merged.empty() && r.first <= merged.back().second) {
-        merged.back().second = std::max(merged.back().second, r.second);
-      } else {
-        merged.push_back(r);
-      }
-    }
-    return merged;
-  };
+  const Highlighter highlighter(analyzer_->normalizer(), highlight_keys);
+  auto highlight = [&](const std::string& text) { return highlighter.Ranges(text); };
   for (PassageHit& hit : result.hits) {
     hit.title_highlights = highlight(hit.title);
     std::vector<std::pair<int, int>> ranges = highlight(hit.snippet);

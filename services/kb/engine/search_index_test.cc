@@ -210,6 +210,30 @@ TEST_F(SearchIndexTest, BadQueriesGetAClearErrorOrAnEmptyResultNeverACrash) {
   EXPECT_FALSE(r->hits.empty());
 }
 
+TEST_F(SearchIndexTest, SnippetOfALongPassageIsTheWindowAroundTheQueryWords) {
+  // A passage of about 3,000 characters whose only match is near its end: the snippet is the
+  // window there, flagged as cut on the left, with the highlights shifted into it.
+  std::string body = "第一条 ";
+  for (int i = 0; i < 300; ++i) body += "本条规定适用于全体居民，";
+  body += "灵活就业人员的缴费基数可以自主选择。";
+  for (int i = 0; i < 30; ++i) body += "本条规定适用于全体居民，";
+  ASSERT_TRUE(index_->Upsert(Policy("long1", "长文测试", body)).ok());
+  SearchResult r = Search("灵活就业人员缴费基数");
+  ASSERT_FALSE(r.hits.empty());
+  ASSERT_EQ(r.hits[0].entry_id, "long1");
+  const PassageHit& hit = r.hits[0];
+  EXPECT_TRUE(hit.starts_mid_passage);
+  EXPECT_TRUE(hit.ends_mid_passage);
+  // At most the default 120 code points.
+  EXPECT_EQ(test_support::CodePointSlice(hit.snippet, 0, 120), hit.snippet);
+  std::set<std::string> marked;
+  for (const auto& [start, end] : hit.highlights) {
+    marked.insert(test_support::CodePointSlice(hit.snippet, start, end));
+  }
+  EXPECT_TRUE(marked.count("灵活就业人员")) << ::testing::PrintToString(marked);
+  EXPECT_TRUE(marked.count("缴费基数")) << ::testing::PrintToString(marked);
+}
+
 TEST_F(SearchIndexTest, HighlightsLandOnTheRightCharactersInMixedText) {
   // Full-width letters and digits, ASCII, Chinese punctuation: offsets are code points of the
   // original text, whatever normalisation did.
