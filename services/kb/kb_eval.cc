@@ -119,6 +119,7 @@ int Main() {
     double recall = 0, mrr = 0, ndcg = 0;
     int judged = 0;
     std::vector<double> latencies;
+    std::vector<std::pair<double, std::string>> slowest;
     for (const auto& [qid, question] : queries) {
       auto rel = relevant.find(qid);
       if (rel == relevant.end() || rel->second.empty()) continue;  // Unjudged: not measured.
@@ -128,6 +129,7 @@ int Main() {
       absl::Time t0 = absl::Now();
       absl::StatusOr<SearchResult> result = index.Search(q);
       latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      slowest.emplace_back(latencies.back(), qid);
       ++judged;
       if (!result.ok()) continue;  // Counts as finding nothing.
       int found = 0, first = 0;
@@ -148,6 +150,13 @@ int Main() {
       if (absl::GetFlag(FLAGS_show)) std::cerr << qid << "\t" << first << "\t" << question << "\n";
     }
     std::sort(latencies.begin(), latencies.end());
+    std::sort(slowest.rbegin(), slowest.rend());
+    if (absl::GetFlag(FLAGS_show)) {
+      for (size_t i = 0; i < std::min<size_t>(5, slowest.size()); ++i) {
+        std::cerr << absl::StrFormat("slow: query %s %.2f ms\n", slowest[i].second,
+                                     slowest[i].first);
+      }
+    }
     auto percentile = [&](double p) {
       if (latencies.empty()) return 0.0;
       size_t i = static_cast<size_t>(std::ceil(p * latencies.size())) - 1;

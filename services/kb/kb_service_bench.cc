@@ -72,6 +72,10 @@ ABSL_FLAG(bool, classify, true,
           "reads them, folder as category");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Minutes(5),
           "how long a start of the server may take before the benchmark gives up");
+ABSL_FLAG(std::string, data_dir, "",
+          "keep the server's files here instead of a temporary directory; when it already "
+          "holds an imported store, the import is skipped and the run starts with the restart "
+          "(for quick repeated search measurements)");
 
 namespace hotline::kb {
 namespace {
@@ -93,6 +97,23 @@ double MiB(const std::string& proc_status_field, pid_t pid) {
     }
   }
   return 0;
+}
+
+// CPU seconds (user + system) that process `pid` has used so far; 0 for this process.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat(pid == 0 ? std::string("/proc/self/stat") : absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(close + 2), ' ');
+  double utime = 0, stime = 0;
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+  if (fields.size() < 13 || !absl::SimpleAtod(fields[11], &utime) ||
+      !absl::SimpleAtod(fields[12], &stime)) {
+    return 0;
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Bytes of the files under `dir`, what the store takes on disk.
@@ -316,17 +337,28 @@ int Main() {
   if (queries.empty()) return Fail(absl::InvalidArgumentError("--queries: no query"));
   const int clients = std::max(1, absl::GetFlag(FLAGS_clients));
 
-  testing::TempDir dir;
-  KbServerProcess server(dir.path());
+  testing::TempDir temp;
+  const std::string dir =
+      absl::GetFlag(FLAGS_data_dir).empty() ? temp.path() : absl::GetFlag(FLAGS_data_dir);
+  std::error_code no_store;
+  // A store left by an earlier run with the same --data_dir: measure the searches on it.
+  const bool reuse = !std::filesystem::is_empty(dir + "/data", no_store) && !no_store;
+  KbServerProcess server(dir);
+  const absl::Time first_start = absl::Now();
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
-  if (!WaitServing(server.address(), absl::Minutes(1))) {
+  if (!WaitServing(server.address(), absl::GetFlag(FLAGS_startup_timeout))) {
     return Fail(absl::DeadlineExceededError("the first start never answered SERVING"));
   }
+  double startup_s = absl::ToDoubleSeconds(absl::Now() - first_start);
+  double startup_rss = MiB("VmRSS:", server.pid());
 
-  // ---- Import: one client stream with every document, as a source's nightly export. ------
   v1::ImportResponse imported;
-  const absl::Time import_start = absl::Now();
-  {
+  double import_s = 0, import_rss = 0, import_peak = 0, import_disk = 0, stop_s = 0;
+  absl::StatusOr<v1::StatsResponse> stats = Stats(server.address());
+  if (!stats.ok()) return Fail(stats.status());
+  if (!reuse) {
+    // ---- Import: one client stream with every document, as a source's nightly export. ----
+    const absl::Time import_start = absl::Now();
     auto stub = v1::KnowledgeBaseService::NewStub(
         grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
     auto context = testing::ContextWithToken(kEditorToken, absl::Hours(2));
@@ -348,58 +380,90 @@ int Main() {
       return Fail(absl::InternalError(absl::StrCat("Import: ", s.error_code(), ": ",
                                                    s.error_message(), "\n", server.LogTail())));
     }
-  }
-  const double import_s = absl::ToDoubleSeconds(absl::Now() - import_start);
-  const double import_rss = MiB("VmRSS:", server.pid());
-  const double import_peak = MiB("VmHWM:", server.pid());
-  const double import_disk = DirectoryMiB(dir.Sub("data"));
-  absl::StatusOr<v1::StatsResponse> stats = Stats(server.address());
-  if (!stats.ok()) return Fail(stats.status());
-  const v1::ImportTotals& t = imported.totals();
-  int shown = 0;
-  for (const v1::ImportItemResult& r : imported.results()) {
-    if (r.outcome() == v1::IMPORT_OUTCOME_REJECTED && shown++ < 5) {
-      std::cerr << "rejected " << r.source_id() << ": " << r.message() << "\n";
+    import_s = absl::ToDoubleSeconds(absl::Now() - import_start);
+    import_rss = MiB("VmRSS:", server.pid());
+    import_peak = MiB("VmHWM:", server.pid());
+    import_disk = DirectoryMiB(dir + "/data");
+    stats = Stats(server.address());
+    if (!stats.ok()) return Fail(stats.status());
+    int shown = 0;
+    for (const v1::ImportItemResult& r : imported.results()) {
+      if (r.outcome() == v1::IMPORT_OUTCOME_REJECTED && shown++ < 5) {
+        std::cerr << "rejected " << r.source_id() << ": " << r.message() << "\n";
+      }
     }
-  }
 
-  // ---- Restart on the same data. --------------------------------------------------------
-  const absl::Time stop_start = absl::Now();
-  if (absl::Status s = server.Terminate(); !s.ok()) return Fail(s);
-  const double stop_s = absl::ToDoubleSeconds(absl::Now() - stop_start);
-  const absl::Time restart = absl::Now();
-  if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
-  if (!WaitServing(server.address(), absl::GetFlag(FLAGS_startup_timeout))) {
-    return Fail(absl::DeadlineExceededError("the restarted server never answered SERVING"));
-  }
-  const double startup_s = absl::ToDoubleSeconds(absl::Now() - restart);
-  const double startup_rss = MiB("VmRSS:", server.pid());
-  absl::StatusOr<v1::StatsResponse> after_restart = Stats(server.address());
-  if (!after_restart.ok()) return Fail(after_restart.status());
-  if (after_restart->total_entries() != stats->total_entries() ||
-      after_restart->total_passages() != stats->total_passages()) {
-    return Fail(absl::DataLossError(absl::StrCat(
-        "after the restart the store holds ", after_restart->total_entries(), " entries and ",
-        after_restart->total_passages(), " passages, before it ", stats->total_entries(),
-        " and ", stats->total_passages())));
+    // ---- Restart on the same data. ------------------------------------------------------
+    const absl::Time stop_start = absl::Now();
+    if (absl::Status s = server.Terminate(); !s.ok()) return Fail(s);
+    stop_s = absl::ToDoubleSeconds(absl::Now() - stop_start);
+    const absl::Time restart = absl::Now();
+    if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+    if (!WaitServing(server.address(), absl::GetFlag(FLAGS_startup_timeout))) {
+      return Fail(absl::DeadlineExceededError("the restarted server never answered SERVING"));
+    }
+    startup_s = absl::ToDoubleSeconds(absl::Now() - restart);
+    startup_rss = MiB("VmRSS:", server.pid());
+    absl::StatusOr<v1::StatsResponse> after_restart = Stats(server.address());
+    if (!after_restart.ok()) return Fail(after_restart.status());
+    if (after_restart->total_entries() != stats->total_entries() ||
+        after_restart->total_passages() != stats->total_passages()) {
+      return Fail(absl::DataLossError(absl::StrCat(
+          "after the restart the store holds ", after_restart->total_entries(), " entries and ",
+          after_restart->total_passages(), " passages, before it ", stats->total_entries(),
+          " and ", stats->total_passages())));
+    }
   }
 
   // ---- Search. ----------------------------------------------------------------------------
   // Warm-up: every query once, so that the measurement sees a server in steady state.
+  // Its latencies, one request at a time, are the floor that queueing adds to.
+  std::vector<std::pair<double, std::string>> serial;
   {
     auto stub = v1::KnowledgeBaseService::NewStub(ClientChannel(server.address(), -1));
-    for (const std::string& q : queries) SearchOnce(*stub, q);
+    SearchOnce(*stub, queries[0]);  // Connects.
+    for (const std::string& q : queries) {
+      const Clock::time_point t0 = Clock::now();
+      SearchOnce(*stub, q);
+      serial.emplace_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), q);
+    }
   }
-  LoadResult closed = RunLoad(server.address(), queries, clients, /*open_loop=*/false, 0,
-                              absl::GetFlag(FLAGS_closed_duration));
+  std::sort(serial.begin(), serial.end());
+  std::vector<double> serial_ms;
+  for (const auto& [ms, q] : serial) serial_ms.push_back(ms);
+  const Percentiles one = Summarise(serial_ms);
+  // CPU milliseconds per request of the server and of this process (the clients) in a run.
+  struct CpuShare {
+    double server_ms = 0, clients_ms = 0;
+  };
+  auto measure = [&](auto run, CpuShare* cpu) {
+    const double server0 = CpuSeconds(server.pid()), self0 = CpuSeconds(0);
+    LoadResult result = run();
+    const double n = std::max<size_t>(1, result.latencies_ms.size());
+    cpu->server_ms = (CpuSeconds(server.pid()) - server0) * 1000 / n;
+    cpu->clients_ms = (CpuSeconds(0) - self0) * 1000 / n;
+    return result;
+  };
+  CpuShare closed_cpu, open_cpu;
+  LoadResult closed = measure(
+      [&] {
+        return RunLoad(server.address(), queries, clients, /*open_loop=*/false, 0,
+                       absl::GetFlag(FLAGS_closed_duration));
+      },
+      &closed_cpu);
   const double rate = absl::GetFlag(FLAGS_rate);
-  LoadResult opened = RunLoad(server.address(), queries, clients, /*open_loop=*/true, rate,
-                            absl::GetFlag(FLAGS_duration));
+  LoadResult opened = measure(
+      [&] {
+        return RunLoad(server.address(), queries, clients, /*open_loop=*/true, rate,
+                       absl::GetFlag(FLAGS_duration));
+      },
+      &open_cpu);
   const double search_rss = MiB("VmRSS:", server.pid());
   const Percentiles c = Summarise(closed.latencies_ms);
   const Percentiles o = Summarise(opened.latencies_ms);
 
   const double passages = static_cast<double>(stats->total_passages());
+  const v1::ImportTotals& t = imported.totals();
   std::cout << absl::StrFormat("\n==== kb_service_bench: a kb_server process, %d lawref documents "
                                "(%s) ====\n",
                                items->size(), absl::GetFlag(FLAGS_corpus))
@@ -411,27 +475,35 @@ int Main() {
                                absl::GetFlag(FLAGS_taxonomy), absl::GetFlag(FLAGS_idf))
             << absl::StrFormat("machine           %d cores (server and clients share them)\n",
                                std::thread::hardware_concurrency())
-            << absl::StrFormat(
-                   "import            %d documents in %.1f s: %.1f documents/s, %.0f passages/s "
-                   "(%d passages stored)\n",
-                   t.received(), import_s, t.received() / import_s, passages / import_s,
-                   stats->total_passages())
-            << absl::StrFormat(
-                   "import outcomes   created %d duplicates %d superseded %d "
-                   "created_superseded %d rejected %d; entries %d (active %d)\n",
-                   t.created(), t.duplicates(), t.superseded(), t.created_superseded(),
-                   t.rejected(), stats->total_entries(), stats->active_entries())
-            << absl::StrFormat("server memory     after import rss %.0f MiB, peak %.0f MiB; "
-                               "data directory %.0f MiB on disk\n",
-                               import_rss, import_peak, import_disk)
-            << absl::StrFormat("restart           SIGTERM to exit %.1f s; spawn to SERVING %.1f s "
+            << (reuse ? absl::StrFormat("import            skipped: the store in --data_dir=%s "
+                                        "was reused (%d entries, %d passages)\n",
+                                        dir, stats->total_entries(), stats->total_passages())
+                      : absl::StrFormat(
+                            "import            %d documents in %.1f s: %.1f documents/s, %.0f "
+                            "passages/s (%d passages stored)\n"
+                            "import outcomes   created %d duplicates %d superseded %d "
+                            "created_superseded %d rejected %d; entries %d (active %d)\n"
+                            "server memory     after import rss %.0f MiB, peak %.0f MiB; "
+                            "data directory %.0f MiB on disk\n",
+                            t.received(), import_s, t.received() / import_s,
+                            passages / import_s, stats->total_passages(), t.created(),
+                            t.duplicates(), t.superseded(), t.created_superseded(),
+                            t.rejected(), stats->total_entries(), stats->active_entries(),
+                            import_rss, import_peak, import_disk))
+            << absl::StrFormat("%s SIGTERM to exit %.1f s; spawn to SERVING %.1f s "
                                "(target <= 60 s: %s); rss after start-up %.0f MiB\n",
-                               stop_s, startup_s, startup_s <= 60 ? "met" : "MISSED", startup_rss)
+                               reuse ? "start            " : "restart          ", stop_s,
+                               startup_s, startup_s <= 60 ? "met" : "MISSED", startup_rss)
+            << absl::StrFormat("search serial     1 client, each query once: p50 %.2f ms, p99 %.2f ms, "
+                               "max %.2f ms (slowest: %s)\n",
+                               one.p50, one.p99, one.max, serial.back().second)
             << absl::StrFormat(
                    "search closed     %d clients, %.0f s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
                    "max %.2f ms, errors %d\n",
                    clients, closed.seconds, closed.latencies_ms.size() / closed.seconds, c.p50,
                    c.p99, c.max, closed.errors)
+            << absl::StrFormat("                  cpu per request: server %.2f ms, clients %.2f ms\n",
+                               closed_cpu.server_ms, closed_cpu.clients_ms)
             << absl::StrFormat(
                    "search open       %.0f req/s over %d clients, %.0f s: %d done (%.0f req/s), "
                    "from scheduled send: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; "
@@ -439,6 +511,8 @@ int Main() {
                    rate, clients, absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), o.count,
                    o.count / opened.seconds, o.p50, o.p99, o.p999, o.max, opened.late, opened.errors,
                    o.p99 <= 10 && opened.errors == 0 ? "met" : "MISSED")
+            << absl::StrFormat("                  cpu per request: server %.2f ms, clients %.2f ms\n",
+                               open_cpu.server_ms, open_cpu.clients_ms)
             << absl::StrFormat("server memory     after the searches rss %.0f MiB\n", search_rss)
             << absl::StrFormat("queries           %d real questions (%s), %s\n", queries.size(),
                                absl::GetFlag(FLAGS_queries),
