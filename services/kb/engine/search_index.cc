@@ -57,9 +57,12 @@ bool IsInactive(v1::EntryStatus s) {
          s == v1::ENTRY_STATUS_EXPIRED;
 }
 
+// 12 bytes. The passage's body length rides along (it fits in what alignment would pad), so
+// scoring a posting reads nothing else of the passage.
 struct Posting {
   uint32_t passage;
   uint16_t body;
+  uint16_t body_length;
   uint8_t title;
   uint8_t heading;
   uint8_t question;
@@ -143,13 +146,11 @@ struct SearchIndex::Impl {
     std::array<uint16_t, kFieldCount> lengths;
     std::vector<uint32_t> words;  // Term ids of the body words.
   };
-  // What scoring reads of a passage for every posting, packed in 8 bytes: a query touches
-  // thousands of passages in no particular order, so this array (not PassageInfo, six times
-  // larger) is what has to stay in the CPU caches.
+  // What scoring reads of a candidate passage: a query touches thousands of passages in no
+  // particular order, so these arrays (not PassageInfo, twelve times larger) are what has to
+  // stay in the CPU caches. Whether a passage is alive is one bit, read for every posting.
   struct PassageScoring {
     uint32_t doc;
-    uint16_t body_length;
-    uint8_t alive;
   };
   // What scoring and the default filter read of an entry, for every candidate passage.
   struct DocScoring {
@@ -169,6 +170,7 @@ struct SearchIndex::Impl {
   absl::flat_hash_map<std::string, uint32_t> doc_by_id ABSL_GUARDED_BY(mu);
   std::vector<PassageInfo> passages ABSL_GUARDED_BY(mu);
   std::vector<PassageScoring> passage_scoring ABSL_GUARDED_BY(mu);
+  std::vector<uint64_t> passage_dead ABSL_GUARDED_BY(mu);  // A bit per passage: removed.
   std::vector<DocScoring> doc_scoring ABSL_GUARDED_BY(mu);
   std::array<double, kFieldCount> length_sums ABSL_GUARDED_BY(mu) = {};
   int64_t live_passages ABSL_GUARDED_BY(mu) = 0;
@@ -188,7 +190,7 @@ struct SearchIndex::Impl {
     doc.alive = false;
     --live_docs;
     for (uint32_t p : doc.passages) {
-      passage_scoring[p].alive = 0;
+      passage_dead[p / 64] |= uint64_t{1} << (p % 64);
       --live_passages;
       for (int f = 0; f < kFieldCount; ++f) length_sums[f] -= passages[p].lengths[f];
       passages[p].words.clear();
@@ -241,10 +243,12 @@ struct SearchIndex::Impl {
       }
       for (auto& [term, post] : merged) {
         post.passage = p;
+        post.body_length = info.lengths[kBody];
         postings[term].push_back(post);
       }
       passages.push_back(std::move(info));
-      passage_scoring.push_back({d, info.lengths[kBody], 1});
+      passage_scoring.push_back({d});
+      if (passage_dead.size() * 64 < passage_scoring.size()) passage_dead.push_back(0);
       docs[d].passages.push_back(p);
       ++live_passages;
     }
@@ -383,7 +387,8 @@ size_t SearchIndex::MemoryBytes() const {
   for (const auto& p : impl_->postings) bytes += p.capacity() * sizeof(Posting) + sizeof(p);
   for (const auto& p : impl_->passages) bytes += sizeof(p) + p.words.capacity() * 4;
   bytes += impl_->passage_scoring.capacity() * sizeof(Impl::PassageScoring) +
-           impl_->doc_scoring.capacity() * sizeof(Impl::DocScoring);
+           impl_->doc_scoring.capacity() * sizeof(Impl::DocScoring) +
+           impl_->passage_dead.capacity() * sizeof(uint64_t);
   for (const auto& [key, id] : impl_->term_ids) bytes += key.capacity() + 16;
   for (const auto& d : impl_->docs) {
     if (d.doc == nullptr) continue;
@@ -533,6 +538,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
 
   // A term is "common" above a share of the collection, capped so that the work of a query
   // stops growing with the size of the index.
+  auto alive = [&](uint32_t p) { return !((I.passage_dead[p / 64] >> (p % 64)) & 1); };
   // BM25 length normalisation, 1 - b + b * length / average, as norm0 + norm1 * length.
   const double body_norm0 = 1 - P.b_body, body_norm1 = P.b_body / average[kBody];
   const double title_norm0 = 1 - P.b_title, title_norm1 = P.b_title / average[kTitle];
@@ -558,14 +564,15 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       const bool only_existing = scratch.touched.size() >= P.min_candidates &&
                                  static_cast<double>(list.size()) > common;
       const double qw = terms[i].weight * idf[i];
-      auto add = [&](const Posting& post, const Impl::PassageScoring& passage) {
+      auto add = [&](const Posting& post) {
         double tf = 0;
         if (post.body) {
-          tf += P.weight_body * post.body / (body_norm0 + body_norm1 * passage.body_length);
+          tf += P.weight_body * post.body / (body_norm0 + body_norm1 * post.body_length);
         }
         if (post.title) {
+          const uint32_t doc = I.passage_scoring[post.passage].doc;
           tf += P.weight_title * post.title /
-                (title_norm0 + title_norm1 * I.doc_scoring[passage.doc].title_length);
+                (title_norm0 + title_norm1 * I.doc_scoring[doc].title_length);
         }
         if (post.heading) tf += P.weight_heading * post.heading;
         if (post.question) tf += P.weight_question * post.question;
@@ -577,8 +584,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       if (only_existing) result.total_is_estimate = true;
       if (!only_existing) {
         for (const Posting& post : list) {
-          const Impl::PassageScoring& passage = I.passage_scoring[post.passage];
-          if (passage.alive) add(post, passage);
+          if (alive(post.passage)) add(post);
         }
         continue;
       }
@@ -604,19 +610,25 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         for (const Posting& post : list) {
           while (next < pool.size() && pool[next] < post.passage) ++next;
           if (next == pool.size()) break;
-          if (pool[next] == post.passage && I.passage_scoring[post.passage].alive) {
-            add(post, I.passage_scoring[post.passage]);
-          }
+          if (pool[next] == post.passage && alive(post.passage)) add(post);
         }
         continue;
       }
+      // Galloping search: the candidates are sorted, so each one is found by doubling steps
+      // from where the last one was, which stays within nearby cache lines of a long list.
+      auto before = [](const Posting& post, uint32_t passage) { return post.passage < passage; };
       auto from = list.begin();
       for (uint32_t p : pool) {
-        from = std::lower_bound(from, list.end(), p, [](const Posting& post, uint32_t passage) {
-          return post.passage < passage;
-        });
+        size_t step = 1;
+        auto probe = from;
+        while (list.end() - probe > static_cast<ptrdiff_t>(step) && (probe + step)->passage < p) {
+          probe += step;
+          step *= 2;
+        }
+        auto limit = list.end() - probe > static_cast<ptrdiff_t>(step) ? probe + step + 1 : list.end();
+        from = std::lower_bound(probe, limit, p, before);
         if (from == list.end()) break;
-        if (from->passage == p) add(*from, I.passage_scoring[p]);
+        if (from->passage == p) add(*from);
       }
     }
   };
@@ -633,13 +645,29 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   // rare in the collection, are likely the vocabulary of the answer; search again with them
   // added at a low weight. Generic query expansion, not tied to any question.
   if (!browse && P.feedback_passages > 0 && P.feedback_terms > 0 && !scratch.touched.empty()) {
-    std::vector<std::pair<float, uint32_t>> first;
-    for (uint32_t p : scratch.touched) {
-      if (passes(I.passage_scoring[p].doc)) first.emplace_back(scratch.scores[p], p);
-    }
-    size_t top = std::min<size_t>(first.size(), P.feedback_passages);
-    std::partial_sort(first.begin(), first.begin() + top, first.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    // The best passages that pass the filter: look among the best by score first, which spares
+    // reading the entry of every candidate; only a filter that rejects most of them needs all.
+    auto best_passing = [&](size_t shortlist) {
+      std::vector<std::pair<float, uint32_t>> out;
+      out.reserve(scratch.touched.size());
+      for (uint32_t p : scratch.touched) out.emplace_back(scratch.scores[p], p);
+      auto higher = [](const auto& a, const auto& b) { return a.first > b.first; };
+      if (shortlist < out.size()) {
+        std::nth_element(out.begin(), out.begin() + shortlist, out.end(), higher);
+        out.resize(shortlist);
+      }
+      out.erase(std::remove_if(out.begin(), out.end(),
+                               [&](const auto& c) {
+                                 return !passes(I.passage_scoring[c.second].doc);
+                               }),
+                out.end());
+      std::sort(out.begin(), out.end(), higher);
+      return out;
+    };
+    const size_t wanted_first = static_cast<size_t>(P.feedback_passages);
+    std::vector<std::pair<float, uint32_t>> first = best_passing(std::max<size_t>(64, wanted_first * 8));
+    if (first.size() < wanted_first) first = best_passing(scratch.touched.size());
+    const size_t top = std::min(first.size(), wanted_first);
     absl::flat_hash_set<uint32_t> known;
     for (const QueryTerm& t : terms) known.insert(t.id);
     absl::flat_hash_map<uint32_t, double> weight;
@@ -834,8 +862,21 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     if (terms[i].word) word_terms.push_back(i);
   }
   if (query.order == SearchOrder::kRelevance && P.proximity > 0 && word_terms.size() > 1) {
-    absl::flat_hash_map<uint32_t, size_t> slot;
-    for (size_t k = 0; k < word_terms.size(); ++k) slot[terms[word_terms[k]].id] = k;
+    // The query's word ids, and a 64-bit mask of them for rejecting most of a passage's words
+    // with one test: this loop reads every word of the candidates.
+    std::vector<uint32_t> word_ids;
+    uint64_t word_mask = 0;
+    for (size_t k : word_terms) {
+      word_ids.push_back(terms[k].id);
+      word_mask |= uint64_t{1} << (terms[k].id % 64);
+    }
+    auto slot_of = [&](uint32_t word) -> int {
+      if (!((word_mask >> (word % 64)) & 1)) return -1;
+      for (size_t k = 0; k < word_ids.size(); ++k) {
+        if (word_ids[k] == word) return static_cast<int>(k);
+      }
+      return -1;
+    };
     std::vector<int64_t> last(word_terms.size());
     std::vector<double> best(word_terms.size() * word_terms.size());
     for (auto& [score, p] : candidates) {
@@ -843,9 +884,9 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       std::fill(best.begin(), best.end(), 0.0);
       const std::vector<uint32_t>& words = I.passages[p].words;
       for (size_t pos = 0; pos < words.size(); ++pos) {
-        auto it = slot.find(words[pos]);
-        if (it == slot.end()) continue;
-        size_t a = it->second;
+        const int slot = slot_of(words[pos]);
+        if (slot < 0) continue;
+        const size_t a = static_cast<size_t>(slot);
         for (size_t b = 0; b < last.size(); ++b) {
           if (b == a || last[b] < 0) continue;
           double d = static_cast<double>(pos - last[b]);
