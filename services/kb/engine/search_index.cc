@@ -564,7 +564,17 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       const bool only_existing = scratch.touched.size() >= P.min_candidates &&
                                  static_cast<double>(list.size()) > common;
       const double qw = terms[i].weight * idf[i];
+      const double k1_body_norm0 = P.k1 * body_norm0, k1_body_norm1 = P.k1 * body_norm1;
       auto add = [&](const Posting& post) {
+        float& score = scratch.scores[post.passage];
+        if (score == 0.0f) scratch.touched.push_back(post.passage);
+        // Most postings are of the body alone: qw * tf / (k1 + tf) with tf = w * n / norm is
+        // qw * w * n / (w * n + k1 * norm), one division.
+        if ((post.title | post.heading | post.question | post.tags) == 0) {
+          const double x = P.weight_body * post.body;
+          score += static_cast<float>(qw * x / (x + k1_body_norm0 + k1_body_norm1 * post.body_length));
+          return;
+        }
         double tf = 0;
         if (post.body) {
           tf += P.weight_body * post.body / (body_norm0 + body_norm1 * post.body_length);
@@ -577,8 +587,6 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         if (post.heading) tf += P.weight_heading * post.heading;
         if (post.question) tf += P.weight_question * post.question;
         if (post.tags) tf += P.weight_tags * post.tags;
-        float& score = scratch.scores[post.passage];
-        if (score == 0.0f) scratch.touched.push_back(post.passage);
         score += static_cast<float>(qw * tf / (P.k1 + tf));
       };
       if (only_existing) result.total_is_estimate = true;
@@ -700,8 +708,14 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   // Filter, count, facet.
   std::vector<std::pair<double, uint32_t>> candidates;
   candidates.reserve(scratch.touched.size());
+  // The entry of each candidate, kept beside it so that the entry context below reads it in
+  // order instead of looking every passage up again.
+  std::vector<uint32_t> candidate_docs;
+  candidate_docs.reserve(scratch.touched.size());
   std::vector<uint32_t> entries;  // Distinct matching entries, for counts and facets.
   scratch.doc_counted.resize(I.docs.size(), 0);
+  // The two best passage scores of each entry (for the entry context).
+  scratch.best.resize(I.docs.size() * 2, 0.0f);
   for (uint32_t p : scratch.touched) {
     double score = scratch.scores[p];
     scratch.scores[p] = 0.0f;
@@ -730,6 +744,14 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         break;
     }
     candidates.emplace_back(score, p);
+    candidate_docs.push_back(d);
+    float* best = &scratch.best[d * 2];
+    if (score > best[0]) {
+      best[1] = best[0];
+      best[0] = static_cast<float>(score);
+    } else if (score > best[1]) {
+      best[1] = static_cast<float>(score);
+    }
     if (!scratch.doc_counted[d]) {
       scratch.doc_counted[d] = 1;
       entries.push_back(d);
@@ -737,25 +759,15 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   }
   for (uint32_t d : entries) scratch.doc_counted[d] = 0;
   if (P.entry_context > 0) {
-    // The two best passage scores of each entry.
-    scratch.best.resize(I.docs.size() * 2, 0.0f);
-    for (const auto& [score, p] : candidates) {
-      float* best = &scratch.best[I.passage_scoring[p].doc * 2];
-      if (score > best[0]) {
-        best[1] = best[0];
-        best[0] = static_cast<float>(score);
-      } else if (score > best[1]) {
-        best[1] = static_cast<float>(score);
-      }
-    }
-    for (auto& [score, p] : candidates) {
-      const float* best = &scratch.best[I.passage_scoring[p].doc * 2];
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      double& score = candidates[i].first;
+      const float* best = &scratch.best[candidate_docs[i] * 2];
       // The best passage of the entry other than this one.
       double other = score >= best[0] ? best[1] : best[0];
       score += P.entry_context * other;
     }
-    for (uint32_t d : entries) scratch.best[d * 2] = scratch.best[d * 2 + 1] = 0.0f;
   }
+  for (uint32_t d : entries) scratch.best[d * 2] = scratch.best[d * 2 + 1] = 0.0f;
   if (!query.passage_lift.empty() && !candidates.empty()) {
     // Agents' judgements for this question, on the scale of this search's best score.
     absl::flat_hash_map<uint32_t, double> lift;
