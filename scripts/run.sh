@@ -92,8 +92,9 @@ start_service() {
     --token_file="$DATA/tokens" "$@" 2>>"$DATA/logs/$name.log" &
   pids+=($!)
 }
-# The demo knowledge base is imported on the first start (into an empty store) only.
-start_service kb "$KB_ADDR" --metrics_port="$KB_PROM" \
+# The demo knowledge base is imported on the first start (into an empty store) only. The
+# knowledge base's heap on transparent huge pages: see deploy/config/kb.env.
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 start_service kb "$KB_ADDR" --metrics_port="$KB_PROM" \
   --demo_data="$HOTLINE_ROOT/services/kb/demo/knowledge_base.jsonl"
 start_service ticket "$TICKET_ADDR" --metrics_port="$TICKET_PROM" --redis="127.0.0.1:$REDIS_PORT" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \

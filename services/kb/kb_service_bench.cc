@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth.h"
 #include "common/program.h"
@@ -59,6 +60,9 @@ ABSL_FLAG(std::string, idf, "/usr/lib/python3/dist-packages/jieba/analyse/idf.tx
 ABSL_FLAG(int, clients, 16, "concurrent search clients, each with its own channel");
 ABSL_FLAG(double, rate, 500, "open loop: requests per second, over all clients");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "open loop: how long");
+ABSL_FLAG(int, senders, 2,
+          "open loop: threads that send the requests as they fall due (asynchronously, "
+          "whichever is awake)");
 ABSL_FLAG(absl::Duration, closed_duration, absl::Seconds(10), "closed loop: how long");
 ABSL_FLAG(absl::Duration, search_deadline, absl::Seconds(1),
           "client deadline of each Search (the contract suggests about 1 s)");
@@ -72,6 +76,9 @@ ABSL_FLAG(bool, classify, true,
           "reads them, folder as category");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Minutes(5),
           "how long a start of the server may take before the benchmark gives up");
+ABSL_FLAG(bool, huge_pages, true,
+          "start the server with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as deploy/config/kb.env "
+          "and scripts/run.sh do (its heap on transparent huge pages)");
 ABSL_FLAG(std::string, data_dir, "",
           "keep the server's files here instead of a temporary directory; when it already "
           "holds an imported store, the import is skipped and the run starts with the restart "
@@ -85,8 +92,10 @@ using Clock = std::chrono::steady_clock;
 constexpr char kEditorToken[] = "kb-bench-editor";
 constexpr char kAgentToken[] = "kb-bench-agent";
 
-double MiB(const std::string& proc_status_field, pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+// A "Field:  N kB" line of /proc/PID/status (or of another such file there), in MiB.
+double MiB(const std::string& proc_status_field, pid_t pid,
+           const std::string& file = "status") {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/", file));
   for (std::string line; std::getline(status, line);) {
     if (absl::StartsWith(line, proc_status_field)) {
       double kb = 0;
@@ -114,6 +123,40 @@ double CpuSeconds(pid_t pid) {
     return 0;
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The first line of a file, or "" (sysfs and procfs values).
+std::string ReadLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The host's memory-access monitor: DAMON kernel threads (kdamond) that are running, by pid.
+// On some virtual machines they scan guest memory for reclaim and take a CPU for milliseconds
+// at a time, which shows in the latency tail; the benchmark reports how much CPU they used.
+std::vector<pid_t> RunningKdamonds() {
+  std::vector<pid_t> pids;
+  std::error_code error;
+  for (const auto& d :
+       std::filesystem::directory_iterator("/sys/kernel/mm/damon/admin/kdamonds", error)) {
+    if (!d.is_directory(error) || ReadLine(d.path() / "state") != "on") continue;
+    int pid = 0;
+    if (absl::SimpleAtoi(ReadLine(d.path() / "pid"), &pid) && pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
+
+// CPU time of `pids` so far, in milliseconds, from /proc/PID/schedstat (nanoseconds on CPU).
+double ThreadsCpuMs(const std::vector<pid_t>& pids) {
+  double ms = 0;
+  for (pid_t pid : pids) {
+    std::vector<std::string> f = absl::StrSplit(ReadLine(absl::StrCat("/proc/", pid, "/schedstat")), ' ');
+    double ns = 0;
+    if (!f.empty() && absl::SimpleAtod(f[0], &ns)) ms += ns / 1e6;
+  }
+  return ms;
 }
 
 // Bytes of the files under `dir`, what the store takes on disk.
@@ -211,10 +254,10 @@ grpc::Status SearchOnce(v1::KnowledgeBaseService::Stub& stub, const std::string&
   return stub.Search(context.get(), request, &response);
 }
 
-// open_loop false: each client sends back to back for `duration`. true: client c sends
-// request k at start + (c + k * clients) / rate, and its latency counts from that moment.
-LoadResult RunLoad(const std::string& address, const std::vector<std::string>& queries,
-                   int clients, bool open_loop, double rate, absl::Duration duration) {
+// Closed loop: each client sends its next query as soon as the last one returned, for
+// `duration`.
+LoadResult RunClosedLoop(const std::string& address, const std::vector<std::string>& queries,
+                         int clients, absl::Duration duration) {
   std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
@@ -223,53 +266,112 @@ LoadResult RunLoad(const std::string& address, const std::vector<std::string>& q
   for (int c = 0; c < clients; ++c) SearchOnce(*stubs[c], queries[c % queries.size()]);
 
   std::vector<LoadResult> per_client(clients);
-  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
+  const Clock::time_point start = Clock::now();
   const Clock::time_point end =
       start + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(duration));
-  const std::chrono::duration<double> interval(open_loop ? 1.0 / rate : 0);
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       LoadResult& out = per_client[c];
-      std::this_thread::sleep_until(start);
       size_t next_query = static_cast<size_t>(c) * queries.size() / clients;
-      for (int64_t k = 0;; ++k) {
-        Clock::time_point scheduled = Clock::now();
-        if (open_loop) {
-          scheduled = start + std::chrono::duration_cast<Clock::duration>(
-                                  interval * static_cast<double>(c + k * clients));
-          if (scheduled >= end) break;
-          if (Clock::now() > scheduled + std::chrono::milliseconds(1)) {
-            ++out.late;
-          } else {
-            std::this_thread::sleep_until(scheduled);  // Pacing, not waiting for a condition.
-          }
-        } else if (scheduled >= end) {
-          break;
-        }
+      for (Clock::time_point sent = Clock::now(); sent < end; sent = Clock::now()) {
         grpc::Status status = SearchOnce(*stubs[c], queries[next_query++ % queries.size()]);
-        const double ms =
-            std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
         if (status.ok()) {
-          out.latencies_ms.push_back(ms);
-        } else {
-          if (out.errors++ == 0) {
-            out.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
-          }
+          out.latencies_ms.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+        } else if (out.errors++ == 0) {
+          out.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
         }
       }
     });
   }
   for (std::thread& t : threads) t.join();
   LoadResult all;
-  all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  all.seconds = absl::ToDoubleSeconds(duration);
   for (LoadResult& r : per_client) {
     all.latencies_ms.insert(all.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
     all.errors += r.errors;
-    all.late += r.late;
     if (all.first_error.empty()) all.first_error = r.first_error;
   }
-  if (!open_loop) all.seconds = absl::ToDoubleSeconds(duration);
+  return all;
+}
+
+// Open loop: request k is due at start + k / rate, from client k % clients (each client is a
+// channel of its own, an agent's console), whether or not earlier ones have returned, and its
+// latency counts from that moment, so a slow reply that delays later sends is counted in them
+// (no coordinated omission). Requests are asynchronous, sent by whichever of `senders` threads
+// is awake when one falls due: a load generator whose one thread is kept off its CPU for a
+// while (the host's kernel threads do that) would otherwise charge that to the server.
+LoadResult RunOpenLoop(const std::string& address, const std::vector<std::string>& queries,
+                       int clients, double rate, absl::Duration duration, int senders) {
+  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
+  for (int c = 0; c < clients; ++c) {
+    stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
+  }
+  for (int c = 0; c < clients; ++c) SearchOnce(*stubs[c], queries[c % queries.size()]);
+
+  const int64_t total = static_cast<int64_t>(rate * absl::ToDoubleSeconds(duration));
+  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
+  auto due = [&](int64_t k) {
+    return start + std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(static_cast<double>(k) / rate));
+  };
+  struct Call {
+    grpc::ClientContext context;
+    v1::SearchRequest request;
+    v1::SearchResponse response;
+    Clock::time_point due;
+  };
+  absl::Mutex mu;
+  LoadResult all;
+  int64_t finished = 0;
+  std::atomic<int64_t> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, senders); ++t) {
+    threads.emplace_back([&] {
+      for (int64_t k = next.load(); k < total; k = next.load()) {
+        std::this_thread::sleep_until(due(k));  // Pacing, not waiting for a condition.
+        // Send everything due by now, whichever sender got here first.
+        for (k = next.load(); k < total && due(k) <= Clock::now(); k = next.load()) {
+          if (!next.compare_exchange_weak(k, k + 1)) continue;
+          if (Clock::now() > due(k) + std::chrono::milliseconds(1)) {
+            absl::MutexLock lock(&mu);
+            ++all.late;
+          }
+          auto* call = new Call;
+          call->due = due(k);
+          call->request.set_query(queries[static_cast<size_t>(k) % queries.size()]);
+          call->request.set_exclude_from_statistics(
+              absl::GetFlag(FLAGS_exclude_from_statistics));
+          call->context.AddMetadata("authorization", absl::StrCat("Bearer ", kAgentToken));
+          call->context.set_deadline(
+              std::chrono::system_clock::now() +
+              std::chrono::nanoseconds(absl::ToInt64Nanoseconds(absl::GetFlag(FLAGS_search_deadline))));
+          stubs[static_cast<size_t>(k % clients)]->async()->Search(
+              &call->context, &call->request, &call->response,
+              [&, call](grpc::Status status) {
+                const double ms =
+                    std::chrono::duration<double, std::milli>(Clock::now() - call->due).count();
+                delete call;
+                absl::MutexLock lock(&mu);
+                ++finished;
+                if (status.ok()) {
+                  all.latencies_ms.push_back(ms);
+                } else if (all.errors++ == 0) {
+                  all.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
+                }
+              });
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  {
+    absl::MutexLock lock(&mu);
+    auto all_done = [&] { return finished == total; };
+    mu.Await(absl::Condition(&all_done));
+  }
+  all.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return all;
 }
 
@@ -337,6 +439,10 @@ int Main() {
   if (queries.empty()) return Fail(absl::InvalidArgumentError("--queries: no query"));
   const int clients = std::max(1, absl::GetFlag(FLAGS_clients));
 
+  if (absl::GetFlag(FLAGS_huge_pages)) {
+    // Read by the server's glibc at its start; this process has already set up its own malloc.
+    setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+  }
   testing::TempDir temp;
   const std::string dir =
       absl::GetFlag(FLAGS_data_dir).empty() ? temp.path() : absl::GetFlag(FLAGS_data_dir);
@@ -445,20 +551,24 @@ int Main() {
     return result;
   };
   CpuShare closed_cpu, open_cpu;
+  const std::vector<pid_t> kdamonds = RunningKdamonds();
   LoadResult closed = measure(
       [&] {
-        return RunLoad(server.address(), queries, clients, /*open_loop=*/false, 0,
-                       absl::GetFlag(FLAGS_closed_duration));
+        return RunClosedLoop(server.address(), queries, clients,
+                             absl::GetFlag(FLAGS_closed_duration));
       },
       &closed_cpu);
   const double rate = absl::GetFlag(FLAGS_rate);
+  const double kdamond_before = ThreadsCpuMs(kdamonds);
   LoadResult opened = measure(
       [&] {
-        return RunLoad(server.address(), queries, clients, /*open_loop=*/true, rate,
-                       absl::GetFlag(FLAGS_duration));
+        return RunOpenLoop(server.address(), queries, clients, rate,
+                           absl::GetFlag(FLAGS_duration), absl::GetFlag(FLAGS_senders));
       },
       &open_cpu);
+  const double kdamond_ms = ThreadsCpuMs(kdamonds) - kdamond_before;
   const double search_rss = MiB("VmRSS:", server.pid());
+  const double huge_mib = MiB("AnonHugePages:", server.pid(), "smaps_rollup");
   const Percentiles c = Summarise(closed.latencies_ms);
   const Percentiles o = Summarise(opened.latencies_ms);
 
@@ -513,7 +623,17 @@ int Main() {
                    o.p99 <= 10 && opened.errors == 0 ? "met" : "MISSED")
             << absl::StrFormat("                  cpu per request: server %.2f ms, clients %.2f ms\n",
                                open_cpu.server_ms, open_cpu.clients_ms)
-            << absl::StrFormat("server memory     after the searches rss %.0f MiB\n", search_rss)
+            << absl::StrFormat("server memory     after the searches rss %.0f MiB, of it on huge "
+                               "pages %.0f MiB (--huge_pages=%s; transparent_hugepage: %s)\n",
+                               search_rss, huge_mib,
+                               absl::GetFlag(FLAGS_huge_pages) ? "true" : "false",
+                               ReadLine("/sys/kernel/mm/transparent_hugepage/enabled"))
+            << (kdamonds.empty()
+                    ? std::string("host              no DAMON memory scanner (kdamond) running\n")
+                    : absl::StrFormat("host              DAMON memory scanner (kdamond) running: "
+                                      "%.0f ms of CPU during the open loop (%.1f%% of one core)\n",
+                                      kdamond_ms,
+                                      kdamond_ms / 10 / absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration))))
             << absl::StrFormat("queries           %d real questions (%s), %s\n", queries.size(),
                                absl::GetFlag(FLAGS_queries),
                                absl::GetFlag(FLAGS_exclude_from_statistics)
