@@ -64,43 +64,51 @@ DocumentInput FromStored(const engine::StoredDocument& s) {
 absl::StatusOr<std::unique_ptr<PersistentIndex>> PersistentIndex::Open(
     RocksStore* store, std::unique_ptr<SearchIndex> index, int threads) {
   std::unique_ptr<PersistentIndex> out(new PersistentIndex(store, std::move(index)));
+  // Documents are read, analysed (on `threads` threads) and inserted a batch at a time: the
+  // analyses are several times the index's own size, and holding all of them at once left the
+  // heap fragmented around the index for the life of the process (hundreds of MiB resident).
+  constexpr size_t kBatch = 256;
   std::vector<std::string> values;
+  absl::Status error;
+  auto flush = [&]() {
+    std::vector<std::shared_ptr<const AnalyzedDocument>> analyzed(values.size());
+    std::atomic<size_t> next{0};
+    absl::Mutex error_mu;
+    std::vector<std::thread> workers;
+    for (int t = 0; t < std::max(1, threads); ++t) {
+      workers.emplace_back([&] {
+        for (size_t i = next++; i < values.size(); i = next++) {
+          engine::StoredDocument stored;
+          absl::StatusOr<std::shared_ptr<const AnalyzedDocument>> a =
+              stored.ParseFromString(values[i])
+                  ? out->index_->Analyze(FromStored(stored))
+                  : absl::DataLossError("a stored search document does not parse");
+          if (a.ok()) {
+            analyzed[i] = *a;
+          } else {
+            absl::MutexLock lock(&error_mu);
+            error.Update(a.status());
+          }
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    if (error.ok()) {
+      for (auto& a : analyzed) out->index_->Insert(std::move(a));
+    }
+    values.clear();
+    return error.ok();
+  };
   RETURN_IF_ERROR(store->ScanPrefix(store->Family(kDocumentsFamily), "",
                                     [&](absl::string_view, absl::string_view value) {
                                       values.emplace_back(value);
-                                      return true;
+                                      return values.size() < kBatch || flush();
                                     }));
-  std::vector<std::shared_ptr<const AnalyzedDocument>> analyzed(values.size());
-  std::atomic<size_t> next{0};
-  absl::Mutex error_mu;
-  absl::Status error;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::max(1, threads); ++t) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < values.size(); i = next++) {
-        engine::StoredDocument stored;
-        absl::StatusOr<std::shared_ptr<const AnalyzedDocument>> a =
-            stored.ParseFromString(values[i])
-                ? out->index_->Analyze(FromStored(stored))
-                : absl::DataLossError("a stored search document does not parse");
-        if (a.ok()) {
-          analyzed[i] = *a;
-        } else {
-          absl::MutexLock lock(&error_mu);
-          error.Update(a.status());
-        }
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
   RETURN_IF_ERROR(error);
-  for (auto& a : analyzed) out->index_->Insert(std::move(a));
-  // The stored bytes and the analyses (several times the index's own size) are gone now;
-  // hand their pages back rather than keep the start-up peak for the life of the process.
-  values.clear();
+  flush();
+  RETURN_IF_ERROR(error);
+  // Hand back the pages of the last batches rather than keep them for the life of the process.
   values.shrink_to_fit();
-  analyzed.clear();
-  analyzed.shrink_to_fit();
   malloc_trim(0);
   return out;
 }
