@@ -171,6 +171,9 @@ struct SearchIndex::Impl {
   std::vector<PassageInfo> passages ABSL_GUARDED_BY(mu);
   std::vector<PassageScoring> passage_scoring ABSL_GUARDED_BY(mu);
   std::vector<uint64_t> passage_dead ABSL_GUARDED_BY(mu);  // A bit per passage: removed.
+  // Removed, or of an entry that a search without a status filter does not return (amended,
+  // repealed, expired, or a Q&A pair whose source is): such a search skips these postings.
+  std::vector<uint64_t> passage_hidden ABSL_GUARDED_BY(mu);
   std::vector<DocScoring> doc_scoring ABSL_GUARDED_BY(mu);
   std::array<double, kFieldCount> length_sums ABSL_GUARDED_BY(mu) = {};
   int64_t live_passages ABSL_GUARDED_BY(mu) = 0;
@@ -191,6 +194,7 @@ struct SearchIndex::Impl {
     --live_docs;
     for (uint32_t p : doc.passages) {
       passage_dead[p / 64] |= uint64_t{1} << (p % 64);
+      passage_hidden[p / 64] |= uint64_t{1} << (p % 64);
       --live_passages;
       for (int f = 0; f < kFieldCount; ++f) length_sums[f] -= passages[p].lengths[f];
       passages[p].words.clear();
@@ -248,7 +252,11 @@ struct SearchIndex::Impl {
       }
       passages.push_back(std::move(info));
       passage_scoring.push_back({d});
-      if (passage_dead.size() * 64 < passage_scoring.size()) passage_dead.push_back(0);
+      if (passage_dead.size() * 64 < passage_scoring.size()) {
+        passage_dead.push_back(0);
+        passage_hidden.push_back(0);
+      }
+      if (!scoring.active) passage_hidden[p / 64] |= uint64_t{1} << (p % 64);
       docs[d].passages.push_back(p);
       ++live_passages;
     }
@@ -388,7 +396,7 @@ size_t SearchIndex::MemoryBytes() const {
   for (const auto& p : impl_->passages) bytes += sizeof(p) + p.words.capacity() * 4;
   bytes += impl_->passage_scoring.capacity() * sizeof(Impl::PassageScoring) +
            impl_->doc_scoring.capacity() * sizeof(Impl::DocScoring) +
-           impl_->passage_dead.capacity() * sizeof(uint64_t);
+           (impl_->passage_dead.capacity() + impl_->passage_hidden.capacity()) * sizeof(uint64_t);
   for (const auto& [key, id] : impl_->term_ids) bytes += key.capacity() + 16;
   for (const auto& d : impl_->docs) {
     if (d.doc == nullptr) continue;
@@ -536,12 +544,16 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     return ok;
   };
 
-  // A term is "common" above a share of the collection, capped so that the work of a query
-  // stops growing with the size of the index.
-  auto alive = [&](uint32_t p) { return !((I.passage_dead[p / 64] >> (p % 64)) & 1); };
+  // Postings of passages that the filter would drop anyway are not scored: removed ones, and
+  // for the usual search (no status filter) those of inactive entries.
+  const std::vector<uint64_t>& unscored =
+      !query.include_inactive && query.filter.statuses.empty() ? I.passage_hidden : I.passage_dead;
+  auto alive = [&](uint32_t p) { return !((unscored[p / 64] >> (p % 64)) & 1); };
   // BM25 length normalisation, 1 - b + b * length / average, as norm0 + norm1 * length.
   const double body_norm0 = 1 - P.b_body, body_norm1 = P.b_body / average[kBody];
   const double title_norm0 = 1 - P.b_title, title_norm1 = P.b_title / average[kTitle];
+  // A term is "common" above a share of the collection, capped so that the work of a query
+  // stops growing with the size of the index.
   const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
   // Adds the scores of terms[first_term...] to the passages' scores.
   auto accumulate = [&](size_t first_term) {
