@@ -237,8 +237,11 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // Keeps due_dates_ in step with a saved entry.
   void Schedule(const v1::Entry& entry);
 
-  // Counts a search for frequent-query suggestions.
-  absl::Status NoteQuery(const std::string& query, const std::string& principal);
+  // Counts a search for frequent-query suggestions: in memory, with no lock another search
+  // waits on for long and no store access; a worker writes the counts about once a second
+  // (FlushQueryLog), and Suggest and the destructor write what is pending first.
+  void NoteQuery(const std::string& query, const std::string& principal);
+  absl::Status FlushQueryLog();
   // Keeps the completion table in step with the stored entries.
   void IndexSuggestions(const v1::Entry& entry);
 
@@ -259,6 +262,18 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // search document, linked entries, request record), which must not interleave.
   absl::Mutex write_mu_;
   absl::Mutex gaps_mu_;
+
+  // Searches counted since the last FlushQueryLog, by normalised question.
+  struct PendingQuery {
+    std::string question;
+    int64_t count = 0;
+    std::set<std::string> principals;
+    absl::Time last_seen;
+  };
+  absl::Mutex query_log_mu_;
+  absl::flat_hash_map<std::string, PendingQuery> pending_queries_ ABSL_GUARDED_BY(query_log_mu_);
+  absl::Time query_log_flushed_ ABSL_GUARDED_BY(query_log_mu_) = absl::Now();
+  bool query_log_flush_scheduled_ ABSL_GUARDED_BY(query_log_mu_) = false;
   mutable absl::Mutex links_mu_;
   std::map<std::string, std::set<std::string>> derived_ ABSL_GUARDED_BY(links_mu_);
   std::map<std::string, std::set<std::string>> related_ ABSL_GUARDED_BY(links_mu_);

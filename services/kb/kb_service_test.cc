@@ -695,6 +695,22 @@ TEST_F(KnowledgeBaseServiceTest, SuggestCompletesTitlesQuestionsAndFrequentQueri
   EXPECT_EQ(out.suggestions(0).source(), v1::SUGGESTION_SOURCE_FREQUENT_QUERY);
   EXPECT_EQ(out.suggestions(0).query_count(), 3);
 
+  // Searches are counted in memory and written in the background: those of the last moments
+  // before a shutdown are written as the service stops, and count after the restart.
+  for (const char* agent : {"a1", "a2"}) {
+    v1::SearchRequest search;
+    search.set_query("住院费用报销");
+    v1::SearchResponse found;
+    ASSERT_TRUE(Search(search, &found, agent).ok());
+  }
+  Stop();
+  Start();
+  out.Clear();
+  ASSERT_TRUE(stub_->Suggest(ContextWithToken("a1").get(), r, &out).ok());
+  ASSERT_GE(out.suggestions_size(), 1);
+  EXPECT_EQ(out.suggestions(0).text(), "住院费用报销");
+  EXPECT_EQ(out.suggestions(0).query_count(), 5);
+
   r.set_prefix(std::string(65, 'a'));
   EXPECT_EQ(stub_->Suggest(ContextWithToken("a1").get(), r, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);

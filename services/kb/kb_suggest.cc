@@ -1,4 +1,6 @@
 // Suggest: as-you-type completion from entry titles, Q&A questions and frequent queries.
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <set>
 
@@ -71,31 +73,66 @@ void KnowledgeBaseService::IndexSuggestions(const v1::Entry& entry) {
   completions_[entry.id()] = std::move(list);
 }
 
-absl::Status KnowledgeBaseService::NoteQuery(const std::string& query,
-                                             const std::string& principal) {
+void KnowledgeBaseService::NoteQuery(const std::string& query, const std::string& principal) {
   const std::string normalized = NormalizeQuery(query);
-  if (normalized.empty() || HasLongDigitRun(normalized)) return absl::OkStatus();
+  if (normalized.empty() || HasLongDigitRun(normalized)) return;
+  const absl::Time now = options_.clock->Now();
+  bool schedule = false;
+  {
+    absl::MutexLock lock(&query_log_mu_);
+    PendingQuery& pending = pending_queries_[normalized];
+    pending.question = query;
+    ++pending.count;
+    pending.principals.insert(principal);
+    pending.last_seen = now;
+    // Paced by real time whatever clock the service runs on: this is about I/O, not dates.
+    if (!query_log_flush_scheduled_ &&
+        (absl::Now() - query_log_flushed_ >= absl::Seconds(1) ||
+         pending_queries_.size() >= 4096)) {
+      query_log_flush_scheduled_ = true;
+      schedule = true;
+    }
+  }
+  if (schedule) {
+    workers_->Schedule([this] {
+      if (absl::Status s = FlushQueryLog(); !s.ok()) LOG(WARNING) << "query counts: " << s;
+    });
+  }
+}
+
+absl::Status KnowledgeBaseService::FlushQueryLog() {
+  absl::flat_hash_map<std::string, PendingQuery> pending;
+  {
+    absl::MutexLock lock(&query_log_mu_);
+    pending.swap(pending_queries_);
+    query_log_flushed_ = absl::Now();
+    query_log_flush_scheduled_ = false;
+  }
+  if (pending.empty()) return absl::OkStatus();
   absl::MutexLock lock(&gaps_mu_);
   rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
-  const std::string key = "q/" + normalized;
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, key));
-  // The Gap message doubles as a query counter: question, count, principals, last seen.
-  v1::Gap counter;
-  if (stored.has_value() && !counter.ParseFromString(*stored)) counter.Clear();
-  counter.set_question(query);
-  counter.set_normalized_question(normalized);
-  counter.set_count(counter.count() + 1);
-  SetTime(options_.clock->Now(), counter.mutable_last_seen_time());
-  const std::string marker = absl::StrCat("qp/", normalized, "\n", principal);
-  ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, marker));
   rocksdb::WriteBatch batch;
-  if (!seen.has_value()) {
-    counter.set_principal_count(counter.principal_count() + 1);
-    batch.Put(family, marker, "");
+  for (const auto& [normalized, p] : pending) {
+    const std::string key = "q/" + normalized;
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, key));
+    // The Gap message doubles as a query counter: question, count, principals, last seen.
+    v1::Gap counter;
+    if (stored.has_value() && !counter.ParseFromString(*stored)) counter.Clear();
+    counter.set_question(p.question);
+    counter.set_normalized_question(normalized);
+    counter.set_count(counter.count() + p.count);
+    SetTime(p.last_seen, counter.mutable_last_seen_time());
+    for (const std::string& principal : p.principals) {
+      const std::string marker = absl::StrCat("qp/", normalized, "\n", principal);
+      ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, marker));
+      if (!seen.has_value()) {
+        counter.set_principal_count(counter.principal_count() + 1);
+        batch.Put(family, marker, "");
+      }
+    }
+    batch.Put(family, key, counter.SerializeAsString());
   }
-  batch.Put(family, key, counter.SerializeAsString());
-  // Unsynced: a search must not wait for an fsync, and losing a few counts in a crash is
-  // harmless for suggestions.
+  // Unsynced: losing the last second of counts in a crash is harmless for suggestions.
   return store_->WriteUnsynced(&batch);
 }
 
@@ -117,6 +154,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
                                                : std::min(r.max_suggestions(), kMaxSuggestions);
     const std::string prefix(absl::StripAsciiWhitespace(r.prefix()));
 
+    RETURN_IF_ERROR(FlushQueryLog());  // Every search so far counts.
     // Frequent queries first: what colleagues actually searched is the likeliest completion.
     struct Scored {
       v1::Suggestion suggestion;
