@@ -118,8 +118,7 @@ int Main() {
   auto evaluate = [&]() {
     double recall = 0, mrr = 0, ndcg = 0;
     int judged = 0;
-    std::vector<double> latencies;
-    std::vector<std::pair<double, std::string>> slowest;
+    std::vector<std::pair<double, std::string>> timings;  // Milliseconds, query id.
     for (const auto& [qid, question] : queries) {
       auto rel = relevant.find(qid);
       if (rel == relevant.end() || rel->second.empty()) continue;  // Unjudged: not measured.
@@ -128,8 +127,7 @@ int Main() {
       q.limit = k;
       absl::Time t0 = absl::Now();
       absl::StatusOr<SearchResult> result = index.Search(q);
-      latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-      slowest.emplace_back(latencies.back(), qid);
+      timings.emplace_back(absl::ToDoubleMilliseconds(absl::Now() - t0), qid);
       ++judged;
       if (!result.ok()) continue;  // Counts as finding nothing.
       int found = 0, first = 0;
@@ -149,18 +147,16 @@ int Main() {
       ndcg += dcg / ideal;
       if (absl::GetFlag(FLAGS_show)) std::cerr << qid << "\t" << first << "\t" << question << "\n";
     }
-    std::sort(latencies.begin(), latencies.end());
-    std::sort(slowest.rbegin(), slowest.rend());
+    std::sort(timings.begin(), timings.end());
     if (absl::GetFlag(FLAGS_show)) {
-      for (size_t i = 0; i < std::min<size_t>(5, slowest.size()); ++i) {
-        std::cerr << absl::StrFormat("slow: query %s %.2f ms\n", slowest[i].second,
-                                     slowest[i].first);
+      for (auto t = timings.rbegin(); t != timings.rend() && t - timings.rbegin() < 5; ++t) {
+        std::cerr << absl::StrFormat("slow: query %s %.2f ms\n", t->second, t->first);
       }
     }
     auto percentile = [&](double p) {
-      if (latencies.empty()) return 0.0;
-      size_t i = static_cast<size_t>(std::ceil(p * latencies.size())) - 1;
-      return latencies[std::min(i, latencies.size() - 1)];
+      if (timings.empty()) return 0.0;
+      size_t i = static_cast<size_t>(std::ceil(p * timings.size())) - 1;
+      return timings[std::min(i, timings.size() - 1)].first;
     };
     double n = std::max(1, judged);
     return absl::StrFormat(

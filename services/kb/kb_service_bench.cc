@@ -248,25 +248,39 @@ struct LoadResult {
 };
 
 // One search as an agent sends it; the latency in ms, or the error.
-grpc::Status SearchOnce(v1::KnowledgeBaseService::Stub& stub, const std::string& query) {
+v1::SearchRequest AgentSearch(const std::string& query) {
   v1::SearchRequest request;
   request.set_query(query);
   request.set_exclude_from_statistics(absl::GetFlag(FLAGS_exclude_from_statistics));
+  return request;
+}
+
+std::unique_ptr<grpc::ClientContext> AgentContext() {
+  return testing::ContextWithToken(kAgentToken, absl::GetFlag(FLAGS_search_deadline));
+}
+
+grpc::Status SearchOnce(v1::KnowledgeBaseService::Stub& stub, const std::string& query) {
   v1::SearchResponse response;
-  auto context = testing::ContextWithToken(kAgentToken, absl::GetFlag(FLAGS_search_deadline));
-  return stub.Search(context.get(), request, &response);
+  return stub.Search(AgentContext().get(), AgentSearch(query), &response);
+}
+
+// A stub per client, each on its channel, connected (one search each) before any clock starts.
+std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> ConnectedStubs(
+    const std::string& address, int clients, const std::vector<std::string>& queries) {
+  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
+  for (int c = 0; c < clients; ++c) {
+    stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
+    SearchOnce(*stubs.back(), queries[c % queries.size()]);
+  }
+  return stubs;
 }
 
 // Closed loop: each client sends its next query as soon as the last one returned, for
 // `duration`.
 LoadResult RunClosedLoop(const std::string& address, const std::vector<std::string>& queries,
                          int clients, absl::Duration duration) {
-  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
-  for (int c = 0; c < clients; ++c) {
-    stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
-  }
-  // Connect every channel before the clock starts.
-  for (int c = 0; c < clients; ++c) SearchOnce(*stubs[c], queries[c % queries.size()]);
+  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs =
+      ConnectedStubs(address, clients, queries);
 
   std::vector<LoadResult> per_client(clients);
   const Clock::time_point start = Clock::now();
@@ -307,11 +321,8 @@ LoadResult RunClosedLoop(const std::string& address, const std::vector<std::stri
 // while (the host's kernel threads do that) would otherwise charge that to the server.
 LoadResult RunOpenLoop(const std::string& address, const std::vector<std::string>& queries,
                        int clients, double rate, absl::Duration duration, int senders) {
-  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs;
-  for (int c = 0; c < clients; ++c) {
-    stubs.push_back(v1::KnowledgeBaseService::NewStub(ClientChannel(address, c)));
-  }
-  for (int c = 0; c < clients; ++c) SearchOnce(*stubs[c], queries[c % queries.size()]);
+  std::vector<std::unique_ptr<v1::KnowledgeBaseService::Stub>> stubs =
+      ConnectedStubs(address, clients, queries);
 
   const int64_t total = static_cast<int64_t>(rate * absl::ToDoubleSeconds(duration));
   const Clock::time_point start = Clock::now() + std::chrono::milliseconds(20);
@@ -320,7 +331,7 @@ LoadResult RunOpenLoop(const std::string& address, const std::vector<std::string
                        std::chrono::duration<double>(static_cast<double>(k) / rate));
   };
   struct Call {
-    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientContext> context;
     v1::SearchRequest request;
     v1::SearchResponse response;
     Clock::time_point due;
@@ -341,17 +352,11 @@ LoadResult RunOpenLoop(const std::string& address, const std::vector<std::string
             absl::MutexLock lock(&mu);
             ++all.late;
           }
-          auto* call = new Call;
-          call->due = due(k);
-          call->request.set_query(queries[static_cast<size_t>(k) % queries.size()]);
-          call->request.set_exclude_from_statistics(
-              absl::GetFlag(FLAGS_exclude_from_statistics));
-          call->context.AddMetadata("authorization", absl::StrCat("Bearer ", kAgentToken));
-          call->context.set_deadline(
-              std::chrono::system_clock::now() +
-              std::chrono::nanoseconds(absl::ToInt64Nanoseconds(absl::GetFlag(FLAGS_search_deadline))));
+          auto* call = new Call{AgentContext(),
+                                AgentSearch(queries[static_cast<size_t>(k) % queries.size()]),
+                                {}, due(k)};
           stubs[static_cast<size_t>(k % clients)]->async()->Search(
-              &call->context, &call->request, &call->response,
+              call->context.get(), &call->request, &call->response,
               [&, call](grpc::Status status) {
                 const double ms =
                     std::chrono::duration<double, std::milli>(Clock::now() - call->due).count();

@@ -9,7 +9,6 @@ flag).
 
 Usage: hotlinectl_metrics_test.py BUILD_DIR
 """
-import hashlib
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from hotline_stack import free_port, wait_for  # noqa: E402
+from hotline_stack import free_port, wait_for, write_token_file  # noqa: E402
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 CTL = os.path.join(BUILD, "services/hotlinectl/hotlinectl")
 CONFIG = os.path.join(ROOT, "deploy/config/ticket.textproto")
@@ -60,11 +59,8 @@ class HotlinectlMetricsTest(unittest.TestCase):
     @classmethod
     def start_servers(cls):
         cls.work = tempfile.mkdtemp(prefix="hotlinectl-metrics-test-")
-        cls.tokens = {role: "tok-%s-%s" % (role, os.urandom(6).hex()) for role in ROLES}
         token_file = os.path.join(cls.work, "tokens")
-        with open(token_file, "w") as f:
-            for role, rest in ROLES.items():
-                f.write(hashlib.sha256(cls.tokens[role].encode()).hexdigest() + " " + rest + "\n")
+        cls.tokens = write_token_file(token_file, ROLES)
         redis_port = free_port()
         cls.spawn("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
                             "--dir", cls.work, "--save", "", "--appendonly", "no"])

@@ -7,7 +7,6 @@ work-order feed with `ticket watch` until Ctrl-C, and a usage error.
 
 Usage: hotlinectl_test.py BUILD_DIR
 """
-import hashlib
 import json
 import os
 import queue
@@ -20,6 +19,8 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from hotline_stack import write_token_file  # noqa: E402
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 CTL = os.path.join(BUILD, "services/hotlinectl/hotlinectl")
 SERVER = os.path.join(BUILD, "services/ticket/ticket_server")
@@ -36,11 +37,8 @@ class HotlinectlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="hotlinectl-test-")
-        cls.tokens = {role: "tok-%s-%s" % (role, os.urandom(6).hex()) for role in ROLES}
         token_file = os.path.join(cls.work, "tokens")
-        with open(token_file, "w") as f:
-            for role, rest in ROLES.items():
-                f.write(hashlib.sha256(cls.tokens[role].encode()).hexdigest() + " " + rest + "\n")
+        cls.tokens = write_token_file(token_file, ROLES)
         port_file = os.path.join(cls.work, "port")
         with open(os.path.join(cls.work, "server.log"), "w") as log:
             cls.server = subprocess.Popen(

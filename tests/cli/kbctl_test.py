@@ -7,7 +7,6 @@ question that found nothing as a gap, and check the errors.
 
 Usage: kbctl_test.py BUILD_DIR
 """
-import hashlib
 import json
 import os
 import signal
@@ -18,6 +17,8 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from hotline_stack import write_token_file  # noqa: E402
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 KBCTL = os.path.join(BUILD, "services/hotlinectl/kbctl")
 HOTLINECTL = os.path.join(BUILD, "services/hotlinectl/hotlinectl")
@@ -68,11 +69,8 @@ class KbctlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="kbctl-test-")
-        cls.tokens = {role: "tok-%s-%s" % (role, os.urandom(6).hex()) for role in ROLES}
         token_file = os.path.join(cls.work, "tokens")
-        with open(token_file, "w") as f:
-            for role, rest in ROLES.items():
-                f.write(hashlib.sha256(cls.tokens[role].encode()).hexdigest() + " " + rest + "\n")
+        cls.tokens = write_token_file(token_file, ROLES)
         cls.csv = os.path.join(cls.work, "gjj-policies.csv")
         with open(cls.csv, "w", encoding="utf-8", newline="") as f:
             f.write(CSV)

@@ -41,6 +41,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def write_token_file(path, principals):
+    """Writes a token file for `principals` ({role: "principal role [department]"}), a new random
+    token each, and returns {role: token}: the file holds only the tokens' SHA-256 hashes."""
+    tokens = {role: "tok-%s-%s" % (role, os.urandom(12).hex()) for role in principals}
+    with open(path, "w") as f:
+        for role, rest in principals.items():
+            f.write(hashlib.sha256(tokens[role].encode()).hexdigest() + " " + rest + "\n")
+    return tokens
+
+
 def wait_for(condition, seconds, what, interval=0.05):
     """Polls `condition` until it returns something truthy, which it returns; fails after
     `seconds` naming `what`."""
@@ -73,7 +83,8 @@ class HotlineStack:
     def __init__(self, build, gateway_flags=()):
         self.build = build
         self.work = tempfile.mkdtemp(prefix="hotline-stack-")
-        self.tokens = {role: "tok-%s-%s" % (role, os.urandom(12).hex()) for role in PRINCIPALS}
+        self.token_file = os.path.join(self.work, "tokens")
+        self.tokens = write_token_file(self.token_file, PRINCIPALS)
         self.gateway_flags = list(gateway_flags)
         self.processes = {}
         self.ports = {}
@@ -115,10 +126,6 @@ class HotlineStack:
             raise
 
     def _start(self):
-        self.token_file = os.path.join(self.work, "tokens")
-        with open(self.token_file, "w") as f:
-            for role, rest in PRINCIPALS.items():
-                f.write(hashlib.sha256(self.tokens[role].encode()).hexdigest() + " " + rest + "\n")
         redis_port = free_port()
         redis_dir = os.path.join(self.work, "redis")
         os.makedirs(redis_dir)

@@ -146,12 +146,6 @@ struct SearchIndex::Impl {
     std::array<uint16_t, kFieldCount> lengths;
     std::vector<uint32_t> words;  // Term ids of the body words.
   };
-  // What scoring reads of a candidate passage: a query touches thousands of passages in no
-  // particular order, so these arrays (not PassageInfo, twelve times larger) are what has to
-  // stay in the CPU caches. Whether a passage is alive is one bit, read for every posting.
-  struct PassageScoring {
-    uint32_t doc;
-  };
   // What scoring and the default filter read of an entry, for every candidate passage.
   struct DocScoring {
     uint16_t title_length = 0;
@@ -169,7 +163,10 @@ struct SearchIndex::Impl {
   std::vector<DocInfo> docs ABSL_GUARDED_BY(mu);
   absl::flat_hash_map<std::string, uint32_t> doc_by_id ABSL_GUARDED_BY(mu);
   std::vector<PassageInfo> passages ABSL_GUARDED_BY(mu);
-  std::vector<PassageScoring> passage_scoring ABSL_GUARDED_BY(mu);
+  // The entry of each passage, as in PassageInfo: a query touches thousands of passages in no
+  // particular order, so this array (not PassageInfo, twelve times larger) is what the filter
+  // reads and what has to stay in the CPU caches. Whether a passage is alive is one bit.
+  std::vector<uint32_t> passage_doc ABSL_GUARDED_BY(mu);
   std::vector<uint64_t> passage_dead ABSL_GUARDED_BY(mu);  // A bit per passage: removed.
   // Removed, or of an entry that a search without a status filter does not return (amended,
   // repealed, expired, or a Q&A pair whose source is): such a search skips these postings.
@@ -251,8 +248,8 @@ struct SearchIndex::Impl {
         postings[term].push_back(post);
       }
       passages.push_back(std::move(info));
-      passage_scoring.push_back({d});
-      if (passage_dead.size() * 64 < passage_scoring.size()) {
+      passage_doc.push_back(d);
+      if (passage_dead.size() * 64 < passage_doc.size()) {
         passage_dead.push_back(0);
         passage_hidden.push_back(0);
       }
@@ -394,7 +391,7 @@ size_t SearchIndex::MemoryBytes() const {
   size_t bytes = 0;
   for (const auto& p : impl_->postings) bytes += p.capacity() * sizeof(Posting) + sizeof(p);
   for (const auto& p : impl_->passages) bytes += sizeof(p) + p.words.capacity() * 4;
-  bytes += impl_->passage_scoring.capacity() * sizeof(Impl::PassageScoring) +
+  bytes += impl_->passage_doc.capacity() * sizeof(uint32_t) +
            impl_->doc_scoring.capacity() * sizeof(Impl::DocScoring) +
            (impl_->passage_dead.capacity() + impl_->passage_hidden.capacity()) * sizeof(uint64_t);
   for (const auto& [key, id] : impl_->term_ids) bytes += key.capacity() + 16;
@@ -592,7 +589,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
           tf += P.weight_body * post.body / (body_norm0 + body_norm1 * post.body_length);
         }
         if (post.title) {
-          const uint32_t doc = I.passage_scoring[post.passage].doc;
+          const uint32_t doc = I.passage_doc[post.passage];
           tf += P.weight_title * post.title /
                 (title_norm0 + title_norm1 * I.doc_scoring[doc].title_length);
         }
@@ -678,7 +675,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       }
       out.erase(std::remove_if(out.begin(), out.end(),
                                [&](const auto& c) {
-                                 return !passes(I.passage_scoring[c.second].doc);
+                                 return !passes(I.passage_doc[c.second]);
                                }),
                 out.end());
       std::sort(out.begin(), out.end(), higher);
@@ -731,7 +728,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   for (uint32_t p : scratch.touched) {
     double score = scratch.scores[p];
     scratch.scores[p] = 0.0f;
-    uint32_t d = I.passage_scoring[p].doc;
+    uint32_t d = I.passage_doc[p];
     if (!passes(d)) continue;
     const Impl::DocScoring& meta = I.doc_scoring[d];
     v1::EntryStatus status = meta.status;
