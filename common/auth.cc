@@ -1,5 +1,7 @@
 #include "common/auth.h"
 
+#include "common/proto_checks.h"
+
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -139,6 +141,16 @@ absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
   absl::StatusOr<Principal> principal = tokens.Authenticate(context);
   if (!principal.ok()) return principal;
   if (absl::Status s = Authorize(*principal, allowed); !s.ok()) return s;
+  return principal;
+}
+
+absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
+                                                   const grpc::ServerContextBase& context,
+                                                   std::initializer_list<Role> allowed,
+                                                   const google::protobuf::Message& request) {
+  absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(tokens, context, allowed);
+  if (!principal.ok()) return principal;
+  if (absl::Status s = CheckWellFormed(request); !s.ok()) return s;
   return principal;
 }
 

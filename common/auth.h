@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include <google/protobuf/message.h>
 #include <grpcpp/server_context.h>
 
 #include "absl/container/flat_hash_map.h"
@@ -68,6 +69,14 @@ absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view d
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
                                                    const grpc::ServerContextBase& context,
                                                    std::initializer_list<Role> allowed);
+
+// The same, then CheckWellFormed(request) (common/proto_checks.h): every handler's first line,
+// so that no malformed time or enum reaches a handler, in the contract's order of errors
+// (UNAUTHENTICATED and PERMISSION_DENIED before INVALID_ARGUMENT).
+absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
+                                                   const grpc::ServerContextBase& context,
+                                                   std::initializer_list<Role> allowed,
+                                                   const google::protobuf::Message& request);
 
 }  // namespace hotline
 

@@ -521,7 +521,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::GetEntry(grpc::CallbackServerCon
                                                          const v1::GetEntryRequest* request,
                                                          v1::Entry* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders).status());
+    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request).status());
     if (request->entry_id().empty()) return absl::InvalidArgumentError("entry_id: required");
     if (!IsValidId(request->entry_id())) {
       return absl::InvalidArgumentError(
@@ -556,7 +556,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::UpsertEntry(
     v1::UpsertEntryResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, kEditors));
+                     AuthenticateAndAuthorize(*tokens_, *context, kEditors, *request));
     RETURN_IF_ERROR(ValidateUpsert(*request));
     return Mutate("upsert", *request, response,
                   [&] { return DoUpsert(principal, *request, response); });
@@ -680,7 +680,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DeleteEntry(grpc::CallbackServer
                                                             const v1::DeleteEntryRequest* request,
                                                             v1::DeleteEntryResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kEditors).status());
+    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kEditors, *request).status());
     if (request->entry_id().empty()) return absl::InvalidArgumentError("entry_id: required");
     if (request->expected_version() <= 0) {
       return absl::InvalidArgumentError("expected_version: must be positive");
@@ -785,7 +785,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::SetStatus(grpc::CallbackServerCo
                                                           v1::SetStatusResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, kEditors));
+                     AuthenticateAndAuthorize(*tokens_, *context, kEditors, *request));
     const v1::SetStatusRequest& r = *request;
     if (r.entry_id().empty()) return absl::InvalidArgumentError("entry_id: required");
     if (r.cancel_pending_change()) {
@@ -926,7 +926,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Search(grpc::CallbackServerConte
   // Searching is CPU work of a millisecond or two; see ServeInline.
   return ServeInline(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, kReaders));
+                     AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     return DoSearch(principal, *request, response);
   });
 }
@@ -1310,7 +1310,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
-                                              {Role::kAgent, Role::kReviewer, Role::kEditor}));
+                                              {Role::kAgent, Role::kReviewer, Role::kEditor}, *request));
     const v1::RecordFeedbackRequest& r = *request;
     if (r.query().empty()) return absl::InvalidArgumentError("query: required");
     if (CodePoints(r.query()) > 256) {
@@ -1502,7 +1502,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
                                                          v1::ListGapsResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
     RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context,
-                                             {Role::kEditor, Role::kSupervisor})
+                                             {Role::kEditor, Role::kSupervisor}, *request)
                         .status());
     const v1::ListGapsRequest& r = *request;
     ASSIGN_OR_RETURN(int page_size, PageSize(r.page_size()));
@@ -1555,11 +1555,11 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ListGaps(grpc::CallbackServerCon
 // ---------------------------------------------------------------------------------------------
 
 grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContext* context,
-                                                      const v1::StatsRequest* /*request*/,
+                                                      const v1::StatsRequest* request,
                                                       v1::StatsResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
     RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context,
-                                             {Role::kEditor, Role::kSupervisor})
+                                             {Role::kEditor, Role::kSupervisor}, *request)
                         .status());
     std::map<std::pair<int, int>, int64_t> counts;
     std::map<std::string, v1::SourceStats> sources;

@@ -438,7 +438,7 @@ grpc::ServerUnaryReactor* MetricsService::GetSummary(grpc::CallbackServerContext
                                                      const v1::GetSummaryRequest* request,
                                                      v1::GetSummaryResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders));
+    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     Window window;
     switch (request->window_case()) {
@@ -482,7 +482,7 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
                                                    const v1::GetTrendRequest* request,
                                                    v1::GetTrendResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders));
+    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     const v1::PeriodKind kind = request->period_kind();
     if (kind == v1::PERIOD_KIND_UNSPECIFIED || !v1::PeriodKind_IsValid(kind)) {
@@ -523,7 +523,7 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
                                                       const v1::ListOverdueRequest* request,
                                                       v1::ListOverdueResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders));
+    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     if (request->page_size() < 0) {
       return absl::InvalidArgumentError("page_size must not be negative");
@@ -584,7 +584,7 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<v1::DashboardSnapshot>* MetricsService::WatchDashboard(
     grpc::CallbackServerContext* context, const v1::WatchDashboardRequest* request) {
-  absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(*tokens_, *context, kReaders);
+  absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request);
   if (!principal.ok()) return FailedStream(principal.status());
   const v1::WatchDashboardRequest& r = *request;
   if (r.period_kind() == v1::PERIOD_KIND_UNSPECIFIED || !v1::PeriodKind_IsValid(r.period_kind())) {
@@ -636,7 +636,7 @@ grpc::ServerUnaryReactor* MetricsService::GetStatus(grpc::CallbackServerContext*
                                                     const v1::GetStatusRequest* request,
                                                     v1::GetStatusResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, {Role::kSupervisor}).status());
+    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, {Role::kSupervisor}, *request).status());
     ConsumerStatus consumer;
     if (consumer_ != nullptr) {
       consumer = consumer_->Status();

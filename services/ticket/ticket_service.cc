@@ -158,6 +158,8 @@ struct TicketService::UpdateSpec {
   const std::string& request_id;
   // Set for rpcs that act on a work order: departments may act only on their own.
   const std::string* work_order_id = nullptr;
+  // The whole request, for the checks every request gets (common/proto_checks.h).
+  const google::protobuf::Message& request;
 };
 
 TicketService::TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksStore* db,
@@ -211,7 +213,7 @@ absl::Mutex& TicketService::LockFor(const std::string& key) {
 absl::Status TicketService::Update(grpc::CallbackServerContext* context, const UpdateSpec& spec,
                                    const Apply& apply, v1::Ticket* response) {
   ASSIGN_OR_RETURN(Principal principal,
-                   AuthenticateAndAuthorize(*tokens_, *context, spec.roles));
+                   AuthenticateAndAuthorize(*tokens_, *context, spec.roles, spec.request));
   if (spec.ticket_id.empty()) return absl::InvalidArgumentError("ticket_id: must be set");
   if (spec.work_order_id != nullptr && spec.work_order_id->empty()) {
     return absl::InvalidArgumentError("work_order_id: must be set");
@@ -284,7 +286,7 @@ absl::Status TicketService::Init() {
                                                v1::Ticket* response) {                       \
     return ServeOnPool(context, workers_, [=] {                                              \
       UpdateSpec spec{#Rpc, {__VA_ARGS__}, request->ticket_id(), request->expected_version(), \
-                      request->request_id(), WorkOrderField};                                \
+                      request->request_id(), WorkOrderField, *request};                                \
       return Update(                                                                          \
           context, spec,                                                                      \
           [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); }, \
@@ -321,7 +323,7 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
-                                              {Role::kAgent, Role::kReviewer, Role::kSupervisor}));
+                                              {Role::kAgent, Role::kReviewer, Role::kSupervisor}, *request));
     RETURN_IF_ERROR(ValidateCreate(*request, options_.config));
     const std::string record_key = "r/" + request->request_id();
     const std::string fingerprint = Sha256Hex(request->ticket().SerializeAsString());
@@ -355,7 +357,7 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
                                                      v1::Ticket* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, {Role::kReviewer}));
+                     AuthenticateAndAuthorize(*tokens_, *context, {Role::kReviewer}, *request));
     const v1::MergeTicketRequest& r = *request;
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.target_ticket_id().empty()) {
@@ -419,7 +421,7 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}));
+                                               Role::kSupervisor}, *request));
     if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     // Writers hold the stripe through their commit: reading under it gives the ticket and
     // its events as of one commit, never a mix.
@@ -449,7 +451,7 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}));
+                                               Role::kSupervisor}, *request));
     const v1::ListEventsRequest& r = *request;
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
@@ -564,7 +566,7 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}));
+                                               Role::kSupervisor}, *request));
     v1::ListTicketsRequest r = *request;
     if (principal.role == Role::kDepartment) {
       if (!r.department_id().empty() && r.department_id() != principal.department_id) {
@@ -858,7 +860,7 @@ grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* TicketService::WatchWorkO
     return RefusedStream<v1::WatchWorkOrdersResponse>(status);
   };
   absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(
-      *tokens_, *context, {Role::kDepartment, Role::kSupervisor});
+      *tokens_, *context, {Role::kDepartment, Role::kSupervisor}, *request);
   if (!principal.ok()) return fail(principal.status());
   std::string department = request->department_id();
   if (principal->role == Role::kDepartment) {

@@ -514,6 +514,61 @@ TEST_F(TicketServiceTest, ErrorsFollowTheContract) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// A malformed time stored as sent made every later JSON rendering of the ticket fail: times
+// and enums are refused on input, naming the field, and nothing is stored.
+TEST_F(TicketServiceTest, MalformedTimesAndEnumsAreRefusedAndNothingIsStored) {
+  v1::Ticket t = Confirm(Create());
+  v1::Ticket out;
+  v1::DispatchTicketRequest dispatch;
+  dispatch.set_ticket_id(t.id());
+  dispatch.set_expected_version(t.version());
+  dispatch.mutable_lead()->set_department_id("water");
+  google::protobuf::Timestamp* deadline =
+      dispatch.mutable_lead()->mutable_time_limit()->mutable_deadline();
+  deadline->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(24 * 10)));
+  deadline->set_nanos(-5);
+  grpc::Status s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("lead.time_limit.deadline: nanos"), std::string::npos)
+      << s.error_message();
+  deadline->set_nanos(0);
+  deadline->set_seconds(int64_t{1} << 40);  // Beyond the year 9999.
+  s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("lead.time_limit.deadline: seconds"), std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(Get(t.id()).version(), t.version());
+
+  dispatch.mutable_lead()->clear_time_limit();
+  ASSERT_TRUE(stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &t).ok());
+  auto ext = WorkOrderRequest<v1::RequestExtensionRequest>(t, "water");
+  ext.set_reason("需协调多个部门现场勘查");
+  ext.mutable_extension()->mutable_deadline()->set_seconds(
+      absl::ToUnixSeconds(clock_.Now() + absl::Hours(24 * 40)));
+  ext.mutable_extension()->mutable_deadline()->set_nanos(-1);
+  s = stub_->RequestExtension(ContextWithToken("water").get(), ext, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("extension.deadline: nanos"), std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(Get(t.id()).version(), t.version());
+
+  // Filters: an enum number the contract does not define, UNSPECIFIED in a list.
+  v1::ListTicketsRequest list;
+  list.add_states(static_cast<v1::TicketState>(999));
+  v1::ListTicketsResponse listed;
+  s = stub_->ListTickets(ContextWithToken("supervisor").get(), list, &listed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("states[0]"), std::string::npos) << s.error_message();
+  list.clear_states();
+  list.mutable_create_time_after()->set_seconds(-(int64_t{1} << 50));
+  s = stub_->ListTickets(ContextWithToken("supervisor").get(), list, &listed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("create_time_after"), std::string::npos) << s.error_message();
+  // The caller's identity is still checked first.
+  EXPECT_EQ(stub_->ListTickets(ContextWithToken("").get(), list, &listed).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
   v1::CreateTicketRequest create;
   create.set_request_id("same-request");
