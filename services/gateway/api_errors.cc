@@ -8,13 +8,17 @@
 
 namespace hotline::gateway {
 
-std::string ToApiJson(const google::protobuf::Message& message) {
+grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* json) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
+  json->clear();
+  auto converted = google::protobuf::util::MessageToJsonString(message, json, options);
+  if (converted.ok()) return grpc::Status::OK;
+  json->clear();
+  return grpc::Status(grpc::StatusCode::INTERNAL,
+                      absl::StrCat(message.GetDescriptor()->name(),
+                                   " could not be converted to JSON: ", converted.ToString()));
 }
 
 int HttpStatusFor(grpc::StatusCode code) {
@@ -130,6 +134,11 @@ std::string InvalidFieldBody(absl::string_view field, absl::string_view problem)
 std::string MissingTokenBody() {
   return Body("UNAUTHENTICATED", "请先登录：缺少访问令牌（Cookie 或 Authorization: Bearer 请求头）。",
               "", "");
+}
+
+std::string MalformedTokenBody() {
+  return Body("UNAUTHENTICATED",
+              "令牌格式不正确：令牌只能由字母、数字和 -_.~+/= 组成，请重新登录。", "", "");
 }
 
 }  // namespace hotline::gateway

@@ -16,8 +16,10 @@
 namespace hotline::gateway {
 
 // A service's message as the pages read it: proto field names, enums by name, fields with
-// default values included (a rate of 0/0 is still there to show as "—").
-std::string ToApiJson(const google::protobuf::Message& message);
+// default values included (a rate of 0/0 is still there to show as "—"). INTERNAL when the
+// message cannot be expressed in JSON (a stored Timestamp out of range, say): the caller must
+// answer with that error, never with an empty 200.
+grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* json);
 
 // The HTTP status for a canonical code, e.g. NOT_FOUND -> 404, ABORTED -> 409.
 int HttpStatusFor(grpc::StatusCode code);
@@ -38,6 +40,10 @@ std::string InvalidFieldBody(absl::string_view field, absl::string_view problem)
 
 // The body of a 401 for a request without any token.
 std::string MissingTokenBody();
+
+// The body of a 401 for a token holding characters no token has (a control byte, a space,
+// non-ASCII text); the token itself is not repeated.
+std::string MalformedTokenBody();
 
 }  // namespace hotline::gateway
 

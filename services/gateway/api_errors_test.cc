@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <nlohmann/json.hpp>
 
 namespace hotline::gateway {
@@ -52,6 +54,25 @@ TEST(ApiErrorsTest, GatewayRefusalsNameTheField) {
   EXPECT_EQ(body["error"]["message"], "expected_version: 必须填写");
   body = nlohmann::json::parse(MissingTokenBody());
   EXPECT_EQ(body["error"]["code"], "UNAUTHENTICATED");
+}
+
+// A message JSON cannot express (a stored Timestamp with negative nanos) is an error the
+// caller must answer with, not an empty string sent as a 200.
+TEST(ApiErrorsTest, AMessageJsonCannotExpressIsAnInternalError) {
+  google::protobuf::Timestamp fine;
+  fine.set_seconds(1727316000);
+  std::string json;
+  ASSERT_TRUE(ToApiJson(fine, &json).ok());
+  EXPECT_EQ(json, "\"2024-09-26T02:00:00Z\"");
+  google::protobuf::Timestamp bad;
+  bad.set_seconds(1727316000);
+  bad.set_nanos(-1);
+  grpc::Status status = ToApiJson(bad, &json);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(json.empty());
+  nlohmann::json body = nlohmann::json::parse(ErrorBodyFromGrpc(status));
+  EXPECT_EQ(body["error"]["code"], "INTERNAL");
+  EXPECT_EQ(HttpStatusFor(status.error_code()), 500);
 }
 
 }  // namespace

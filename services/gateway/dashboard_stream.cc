@@ -1,5 +1,7 @@
 #include "services/gateway/dashboard_stream.h"
 
+#include <glog/logging.h>
+
 #include "absl/strings/str_cat.h"
 #include "services/gateway/api_errors.h"
 
@@ -21,7 +23,13 @@ std::shared_ptr<DashboardStream> DashboardStream::Start(
 void DashboardStream::OnReadDone(bool ok) {
   if (!ok) return;  // The stream is over; OnDone follows with the status.
   // Converted here, on the gRPC thread, so that the message buffer can be reused at once.
-  std::string json = ToApiJson(incoming_);
+  std::string json;
+  if (grpc::Status converted = ToApiJson(incoming_, &json); !converted.ok()) {
+    // The page keeps the figures it has rather than draw an empty dashboard.
+    LOG(ERROR) << "dashboard snapshot dropped: " << converted.error_message();
+    StartRead(&incoming_);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     latest_json_ = std::move(json);

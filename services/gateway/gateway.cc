@@ -40,7 +40,13 @@ void Reply(httplib::Response& response, const grpc::Status& status,
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
   }
-  SendJson(response, 200, ToApiJson(message));
+  std::string json;
+  if (grpc::Status converted = ToApiJson(message, &json); !converted.ok()) {
+    LOG(ERROR) << converted.error_message();
+    SendJson(response, 500, ErrorBodyFromGrpc(converted));
+    return;
+  }
+  SendJson(response, 200, json);
 }
 
 void InvalidField(httplib::Response& response, absl::string_view field,
