@@ -174,7 +174,7 @@ Gateway::Gateway(GatewayOptions options, std::shared_ptr<grpc::Channel> kb,
       metrics_(mv1::MetricsService::NewStub(metrics)),
       channels_{kb, ticket, metrics} {}
 
-std::string Gateway::TokenOf(const httplib::Request& request) const {
+std::string Gateway::PresentedTokenOf(const httplib::Request& request) const {
   // A script's explicit header wins over a cookie the same client may also carry.
   std::string authorization = request.get_header_value("Authorization");
   if (!authorization.empty()) {
@@ -182,7 +182,7 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
     if (value.size() > 7 && absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       return std::string(absl::StripAsciiWhitespace(value.substr(7)));
     }
-    return "";
+    return std::string(value);  // Not a bearer token: presented, and refused as malformed.
   }
   for (size_t i = 0; i < request.get_header_value_count("Cookie"); ++i) {
     for (absl::string_view cookie :
@@ -196,10 +196,20 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
   return "";
 }
 
+std::string Gateway::TokenOf(const httplib::Request& request) const {
+  // Only a token of the characters tokens are made of may become gRPC metadata: gRPC aborts
+  // the whole process on a metadata value with a control or non-ASCII byte.
+  std::string token = PresentedTokenOf(request);
+  return IsPlausibleToken(token) ? token : std::string();
+}
+
 std::unique_ptr<grpc::ClientContext> Gateway::ContextFor(const std::string& token) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  // TokenOf() lets only plausible tokens through; this is the last fence before gRPC, which
+  // would abort the process on a bad byte. An empty bearer is refused upstream.
+  context->AddMetadata("authorization",
+                       absl::StrCat("Bearer ", IsPlausibleToken(token) ? token : ""));
   return context;
 }
 
@@ -246,9 +256,14 @@ bool Gateway::Register(httplib::Server* server) {
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         // One check for the whole API instead of one per handler: no token, no upstream call.
-        if (absl::StartsWith(request.path, "/api/") && request.path != "/api/session" &&
-            request.path != "/api/logout" && TokenOf(request).empty()) {
-          SendJson(response, 401, MissingTokenBody());
+        if (!absl::StartsWith(request.path, "/api/") || request.path == "/api/logout" ||
+            (request.path == "/api/session" && request.method == "POST")) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        if (TokenOf(request).empty()) {
+          // The presented value is never echoed or logged: it may be most of a real token.
+          SendJson(response, 401,
+                   PresentedTokenOf(request).empty() ? MissingTokenBody() : MalformedTokenBody());
           return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
@@ -434,21 +449,37 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
     return d;
   }();
 
+  const std::string token = TokenOf(request);
   std::shared_ptr<DashboardStream> stream;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    grpc::Status refusal;
     if (shutting_down_) {
-      SendJson(response, 503, ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                                             "gateway is shutting down")));
+      refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway is shutting down");
+    } else if (streams_per_token_[token] >= options_.max_streams_per_user) {
+      refusal = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             absl::StrCat("this user already has ", options_.max_streams_per_user,
+                                          " live dashboards open; close one first"));
+    } else if (static_cast<int>(streams_.size()) >= options_.max_streams) {
+      refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "too many live dashboards open; the page refreshes on its own");
+    }
+    if (!refusal.ok()) {
+      if (streams_per_token_[token] == 0) streams_per_token_.erase(token);
+      SendJson(response, HttpStatusFor(refusal.error_code()), ErrorBodyFromGrpc(refusal));
       return;
     }
-    stream = DashboardStream::Start(metrics_.get(), TokenOf(request), upstream);
+    stream = DashboardStream::Start(metrics_.get(), token, upstream);
     streams_[stream.get()] = stream;
+    ++streams_per_token_[token];
   }
-  auto forget = [this, stream] {
+  auto forget = [this, stream, token, forgotten = std::make_shared<std::once_flag>()] {
     stream->Cancel();
-    std::lock_guard<std::mutex> lock(mu_);
-    streams_.erase(stream.get());
+    std::call_once(*forgotten, [&] {
+      std::lock_guard<std::mutex> lock(mu_);
+      streams_.erase(stream.get());
+      if (--streams_per_token_[token] <= 0) streams_per_token_.erase(token);
+    });
   };
 
   // The first snapshot (or the refusal) decides the HTTP status: a bad token or a forbidden

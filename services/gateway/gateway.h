@@ -39,6 +39,12 @@ struct GatewayOptions {
   int overdue_preview_size = 20;
   // Adds `Secure` to the session cookie; set it whenever the gateway is behind HTTPS.
   bool secure_cookie = false;
+  // Live dashboards each hold an HTTP worker thread while open. One user (token) may keep
+  // this many open (tabs, screens on a wall); beyond it they get 429.
+  int max_streams_per_user = 8;
+  // All users together; keep it below the HTTP worker threads so that pages and the API
+  // always have threads left. Beyond it: 503.
+  int max_streams = 48;
 };
 
 class Gateway {
@@ -56,8 +62,11 @@ class Gateway {
   int open_dashboard_streams();
 
  private:
-  // The caller's token, or empty.
+  // The caller's token if it is well formed (IsPlausibleToken), or empty.
   std::string TokenOf(const httplib::Request& request) const;
+  // Whatever the caller presented as a token, well formed or not; only to tell "no token"
+  // from "a malformed one". Never log it or pass it on.
+  std::string PresentedTokenOf(const httplib::Request& request) const;
   std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) const;
 
   void Healthz(const httplib::Request& request, httplib::Response& response);
@@ -88,6 +97,7 @@ class Gateway {
   std::mutex mu_;
   bool shutting_down_ = false;                                  // Guarded by mu_.
   std::map<DashboardStream*, std::weak_ptr<DashboardStream>> streams_;  // Guarded by mu_.
+  std::map<std::string, int> streams_per_token_;                       // Guarded by mu_.
 };
 
 }  // namespace hotline::gateway

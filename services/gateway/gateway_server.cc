@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/program.h"
+#include "services/gateway/gated_server.h"
 #include "services/gateway/gateway.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080",
@@ -32,7 +34,17 @@ ABSL_FLAG(absl::Duration, sse_heartbeat, absl::Seconds(15),
 ABSL_FLAG(absl::Duration, dashboard_min_interval, absl::Seconds(1),
           "at most one dashboard update per this interval (WatchDashboard min_interval)");
 ABSL_FLAG(int, http_threads, 64,
-          "HTTP worker threads; each open dashboard holds one for as long as it is open");
+          "HTTP worker threads; each open dashboard holds one for as long as it is open. "
+          "Connections waiting for a request hold none");
+ABSL_FLAG(int, max_connections, 4096,
+          "open HTTP connections at most; when full, the one idle longest is closed");
+ABSL_FLAG(absl::Duration, request_timeout, absl::Seconds(10),
+          "a request (head and body) must arrive within this long of its first byte");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(5),
+          "a kept-alive connection without a new request is closed after this long");
+ABSL_FLAG(int, max_streams_per_user, 8, "live dashboards one token may keep open");
+ABSL_FLAG(int, max_streams, -1,
+          "live dashboards open at most, for all users; -1: three quarters of --http_threads");
 ABSL_FLAG(bool, secure_cookie, false,
           "mark the session cookie Secure (set it when browsers reach the gateway over HTTPS)");
 
@@ -47,6 +59,16 @@ std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address,
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = root_certificates;
   return grpc::CreateChannel(address, grpc::SslCredentials(ssl));
+}
+
+// Every connection is a descriptor, and the gateway is meant to hold thousands: the soft
+// limit (often 1024) is raised to the hard one.
+void RaiseOpenFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 bool WritePortFile(const std::string& path, int port) {
@@ -97,15 +119,22 @@ int Main(int argc, char** argv) {
   options.sse_heartbeat = absl::GetFlag(FLAGS_sse_heartbeat);
   options.dashboard_min_interval = absl::GetFlag(FLAGS_dashboard_min_interval);
   options.secure_cookie = absl::GetFlag(FLAGS_secure_cookie);
+  const int threads = std::max(4, absl::GetFlag(FLAGS_http_threads));
+  options.max_streams_per_user = std::max(1, absl::GetFlag(FLAGS_max_streams_per_user));
+  options.max_streams = absl::GetFlag(FLAGS_max_streams) >= 0 ? absl::GetFlag(FLAGS_max_streams)
+                                                                : threads * 3 / 4;
   Gateway gateway(options, ChannelTo(absl::GetFlag(FLAGS_kb), root_certificates),
                   ChannelTo(absl::GetFlag(FLAGS_ticket), root_certificates),
                   ChannelTo(absl::GetFlag(FLAGS_metrics), root_certificates));
 
-  httplib::Server server;
-  const int threads = std::max(4, absl::GetFlag(FLAGS_http_threads));
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_payload_max_length(1 << 20);
-  server.set_keep_alive_timeout(2);
+  RaiseOpenFileLimit();
+  GatedServerOptions gate;
+  gate.worker_threads = threads;
+  gate.max_connections = absl::GetFlag(FLAGS_max_connections);
+  gate.request_timeout = absl::GetFlag(FLAGS_request_timeout);
+  gate.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  GatedServer server(gate);
+  server.set_payload_max_length(gate.max_body_bytes);
   server.set_logger([](const httplib::Request& request, const httplib::Response& response) {
     VLOG(1) << request.method << " " << request.path << " " << response.status;
   });
@@ -122,6 +151,7 @@ int Main(int argc, char** argv) {
     LOG(ERROR) << "cannot listen on " << listen;
     return 1;
   }
+  server.WidenBacklog(1024);
   std::thread serving([&server] { server.listen_after_bind(); });
   // stop() is a no-op until the accept loop runs, so a signal arriving this early must not be
   // allowed to find it not yet started. Connections queue on the bound socket meanwhile.
@@ -131,6 +161,7 @@ int Main(int argc, char** argv) {
     gateway.BeginShutdown();
     server.stop();
     serving.join();
+    server.StopGate();
     return 1;
   }
   LOG(INFO) << "dashboard at http://" << host << ":" << port << "/";
@@ -142,6 +173,7 @@ int Main(int argc, char** argv) {
   gateway.BeginShutdown();
   server.stop();
   serving.join();
+  server.StopGate();
   return 0;
 }
 
