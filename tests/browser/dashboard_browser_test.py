@@ -382,6 +382,24 @@ class DashboardBrowserTest(unittest.TestCase):
         wait_for(lambda: self.open_watch_streams() == 0, 20,
                  "the gateway to close WatchDashboard once the page is gone")
 
+    def test_9_login_never_sends_the_user_to_another_site(self):
+        # Addresses a browser reads as another origin although they start with one "/".
+        for next_page in ("/%5Cevil.example:9/x", "/%09/evil.example:9/x", "/\\/evil.example:9/",
+                          "//evil.example:9/", "/%5C%5Cevil.example:9/"):
+            self.browser.delete_all_cookies()
+            self.page("/login.html?next=" + next_page)
+            self.by_id("token").send_keys(self.stack.tokens["supervisor"], Keys.ENTER)
+            wait_for(lambda: "/login.html" not in self.browser.current_url, 15,
+                     "the page after login for next=" + next_page)
+            self.assertTrue(self.browser.current_url.startswith(self.stack.gateway_url + "/"),
+                            (next_page, self.browser.current_url))
+        # A page of this site is still honoured, with its query.
+        self.browser.delete_all_cookies()
+        self.page("/login.html?next=" + "/search.html%3Fq%3D1")
+        self.by_id("token").send_keys(self.stack.tokens["supervisor"], Keys.ENTER)
+        wait_for(lambda: self.browser.current_url == self.stack.gateway_url + "/search.html?q=1",
+                 15, "the requested page of this site")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -8,13 +8,21 @@ document.addEventListener("DOMContentLoaded", function () {
   var submit = document.getElementById("login-submit");
   input.focus();
 
-  // Only same-site paths: the login page must not be usable to send users elsewhere.
+  // Only pages of this site: the login page must not be usable to send users elsewhere.
+  // Browsers read "/\\host", "/\t/host" and the like as another origin, so the address is
+  // resolved as the browser would and its origin compared, rather than its first characters.
   function nextPage(supervisor) {
+    var fallback = supervisor ? "/overview.html" : "/search.html";
     var next = new URLSearchParams(location.search).get("next");
-    if (next && next.charAt(0) === "/" && next.charAt(1) !== "/" && next.indexOf("/login.html") !== 0) {
-      return next;
+    if (!next || next.charAt(0) !== "/" || /[\\\u0000-\u001f\u007f]/.test(next)) return fallback;
+    var target;
+    try {
+      target = new URL(next, location.origin);
+    } catch (e) {
+      return fallback;
     }
-    return supervisor ? "/overview.html" : "/search.html";
+    if (target.origin !== location.origin || target.pathname === "/login.html") return fallback;
+    return target.pathname + target.search + target.hash;
   }
 
   form.addEventListener("submit", function (event) {
