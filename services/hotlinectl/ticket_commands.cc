@@ -65,6 +65,10 @@ ABSL_FLAG(bool, confidential, false,
 ABSL_FLAG(std::string, address, "", "create: where the matter is, as the caller said it");
 ABSL_FLAG(std::string, district, "", "create: 6-digit district code (行政区划代码)");
 ABSL_FLAG(std::string, point, "", "create: map position LAT,LNG (WGS-84)");
+ABSL_FLAG(std::string, answer, "", "answer: what the agent told the caller");
+ABSL_FLAG(std::vector<std::string>, cite, {},
+          "answer: knowledge-base passages the answer came from, comma-separated, each "
+          "ENTRY, ENTRY#ORDINAL or ENTRY@VERSION#ORDINAL (as kb search --json shows them)");
 
 // Dispatch and re-routing.
 ABSL_FLAG(std::string, into, "", "merge: the ticket of the same matter, which remains");
@@ -229,6 +233,7 @@ constexpr EnumName kEventTypeNames[] = {
     {api::EVENT_TYPE_CALLBACK_RECORDED, "callback", "回访"},
     {api::EVENT_TYPE_TICKET_CLOSED, "closed", "办结"},
     {api::EVENT_TYPE_TICKET_REOPENED, "reopened", "重办"},
+    {api::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY, "answered-directly", "当场答复"},
 };
 
 constexpr EnumTable kTicketStates{"TICKET_STATE_", kTicketStateNames};
@@ -444,6 +449,15 @@ void PrintIndented(std::ostream& out, absl::string_view text, absl::string_view 
   }
 }
 
+// "kb-123#4 第十二条 《...》 (湘政发〔2024〕1号)": what an answer on the spot quoted.
+std::string CitationText(const api::KnowledgeCitation& c) {
+  std::string text = absl::StrCat(c.entry_id(), "#", c.passage_ordinal());
+  if (!c.passage_label().empty()) absl::StrAppend(&text, " ", c.passage_label());
+  if (!c.title().empty()) absl::StrAppend(&text, " 《", c.title(), "》");
+  if (!c.doc_number().empty()) absl::StrAppend(&text, " (", c.doc_number(), ")");
+  return text;
+}
+
 // The typed details of an event, on one line.
 std::string EventDetails(const api::TicketEvent& e) {
   switch (e.details_case()) {
@@ -519,6 +533,13 @@ std::string EventDetails(const api::TicketEvent& e) {
       const auto& d = e.reopened();
       return absl::StrCat("cycle ", d.previous_cycle(), " → ", d.new_cycle(),
                           d.automatic() ? " (dissatisfied callback)" : "");
+    }
+    case api::TicketEvent::kAnsweredDirectly: {
+      const auto& d = e.answered_directly();
+      std::vector<std::string> cited;
+      for (const api::KnowledgeCitation& c : d.citations()) cited.push_back(CitationText(c));
+      return absl::StrCat(OneLine(d.answer_text()),
+                          cited.empty() ? "" : "; cites " + absl::StrJoin(cited, ", "));
     }
     case api::TicketEvent::DETAILS_NOT_SET:
       break;
@@ -633,8 +654,18 @@ void PrintTicket(std::ostream& out, const api::Ticket& t, bool with_events) {
   if (!t.state_reason().empty()) field("reason", OneLine(t.state_reason()));
   if (!t.merged_into_ticket_id().empty()) field("merged to", t.merged_into_ticket_id());
   if (t.merged_ticket_ids_size() > 0) field("merged in", absl::StrJoin(t.merged_ticket_ids(), " "));
+  if (!t.suspected_duplicate_of().empty()) field("duplicate?", t.suspected_duplicate_of());
   out << "  content\n";
   PrintIndented(out, t.content(), "    ");
+  if (t.has_direct_answer()) {
+    const api::DirectAnswer& a = t.direct_answer();
+    out << "  answered on the spot (当场答复) " << FormatTimestamp(a.answer_time()) << " by "
+        << ActorText(a.answered_by()) << "\n";
+    PrintIndented(out, a.answer_text(), "    ");
+    for (const api::KnowledgeCitation& c : a.citations()) {
+      out << "    cites " << CitationText(c) << "\n";
+    }
+  }
   if (t.work_orders_size() > 0) {
     out << "Work orders\n";
     for (const api::WorkOrder& w : t.work_orders()) PrintWorkOrder(out, w);
@@ -1098,13 +1129,49 @@ std::vector<Update> Updates() {
 
 // ---- The commands that are not updates.
 
-int RunCreate(const std::string&) {
-  auto usage = [](absl::string_view message) {
-    return ReportUsageError(absl::StrCat("ticket create: ", message), "ticket help create");
+// "ENTRY", "ENTRY#ORDINAL" or "ENTRY@VERSION#ORDINAL", as `kb search --json` shows a hit.
+absl::StatusOr<api::KnowledgeCitation> ParseCitation(absl::string_view text) {
+  api::KnowledgeCitation c;
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cite: '", text, "' is not ENTRY, ENTRY#ORDINAL or ENTRY@VERSION#ORDINAL"));
+  };
+  absl::string_view rest = text;
+  if (size_t hash = rest.find('#'); hash != absl::string_view::npos) {
+    int ordinal = 0;
+    if (!absl::SimpleAtoi(rest.substr(hash + 1), &ordinal) || ordinal < 0) return bad();
+    c.set_passage_ordinal(ordinal);
+    rest = rest.substr(0, hash);
+  }
+  if (size_t at = rest.find('@'); at != absl::string_view::npos) {
+    int64_t version = 0;
+    if (!absl::SimpleAtoi(rest.substr(at + 1), &version) || version < 0) return bad();
+    c.set_entry_version(version);
+    rest = rest.substr(0, at);
+  }
+  if (rest.empty()) return bad();
+  c.set_entry_id(std::string(rest));
+  return c;
+}
+
+// `create`, and `answer` (created and closed at once: answered on the spot).
+int RunCreateOrAnswer(bool answered) {
+  const char* command = answered ? "answer" : "create";
+  auto usage = [command](absl::string_view message) {
+    return ReportUsageError(absl::StrCat("ticket ", command, ": ", message),
+                            absl::StrCat("ticket help ", command));
   };
   api::CreateTicketRequest request;
   api::Ticket* t = request.mutable_ticket();
   absl::Status built = [&]() -> absl::Status {
+    if (answered) {
+      RETURN_IF_ERROR(Required("answer", absl::GetFlag(FLAGS_answer)));
+      api::DirectAnswer* a = request.mutable_direct_answer();
+      a->set_answer_text(absl::GetFlag(FLAGS_answer));
+      for (const std::string& cite : absl::GetFlag(FLAGS_cite)) {
+        ASSIGN_OR_RETURN(*a->add_citations(), ParseCitation(cite));
+      }
+    }
     RETURN_IF_ERROR(Required("kind", absl::GetFlag(FLAGS_kind)));
     RETURN_IF_ERROR(Required("channel", absl::GetFlag(FLAGS_channel)));
     RETURN_IF_ERROR(Required("content", absl::GetFlag(FLAGS_content)));
@@ -1157,6 +1224,9 @@ int RunCreate(const std::string&) {
   PrintResult(ticket, /*with_events=*/false);
   return kExitOk;
 }
+
+int RunCreate(const std::string&) { return RunCreateOrAnswer(false); }
+int RunAnswer(const std::string&) { return RunCreateOrAnswer(true); }
 
 int RunGet(const std::string& ticket_id) {
   bool with_events = absl::GetFlag(FLAGS_events);
@@ -1327,6 +1397,19 @@ const std::vector<Command>& Commands() {
           Flags("kind", "channel", "urgency", "content", "caller_name", "caller_phone",
                 "confidential", "category", "address", "district", "point", "request_id")},
          RunCreate});
+    all->push_back(
+        {{"answer",
+          "--kind=K --channel=C --content=TEXT --answer=TEXT [--cite=ENTRY[@V]#N,...] "
+          "[--urgency=U] [--caller_name=NAME] [--caller_phone=PHONE] [--category=A/B] "
+          "[--address=TEXT] [--district=CODE] [--request_id=ID]",
+          "answer the caller on the spot (当场答复/直接办结): the ticket is created closed, "
+          "with the answer and the knowledge-base passages cited (kinds: consultation, "
+          "help-request)",
+          "agent, reviewer, supervisor", Section::kIntake, false,
+          Flags("kind", "channel", "urgency", "content", "caller_name", "caller_phone",
+                "confidential", "category", "address", "district", "answer", "cite",
+                "request_id")},
+         RunAnswer});
     for (Update& update : Updates()) {
       const UpdateSpec& u = update.spec;
       CommandSpec spec{u.name, u.synopsis, u.summary, u.roles, u.section, true, u.flags};

@@ -44,6 +44,7 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
       case v1::EVENT_TYPE_TICKET_REJECTED: t.state = v1::TICKET_STATE_REJECTED; break;
       case v1::EVENT_TYPE_TICKET_MERGED: t.state = v1::TICKET_STATE_MERGED; break;
       case v1::EVENT_TYPE_TICKET_CLOSED: t.state = v1::TICKET_STATE_CLOSED; break;
+      case v1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY: t.state = v1::TICKET_STATE_CLOSED; break;
       case v1::EVENT_TYPE_TICKET_REOPENED:
         t.cycle = e.reopened().new_cycle();
         t.state = v1::TICKET_STATE_IN_PROGRESS;

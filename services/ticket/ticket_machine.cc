@@ -353,7 +353,41 @@ bool IsValidRequestId(absl::string_view id) {
 
 // ---- Intake and review -------------------------------------------------------------------
 
-absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::TicketConfig&) {
+bool MayBeAnsweredDirectly(v1::TicketKind kind) {
+  return kind == v1::TICKET_KIND_CONSULTATION || kind == v1::TICKET_KIND_HELP_REQUEST;
+}
+
+namespace {
+
+absl::Status ValidateDirectAnswer(const v1::DirectAnswer& a, v1::TicketKind kind) {
+  if (!MayBeAnsweredDirectly(kind)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "direct_answer: a ", v1::TicketKind_Name(kind),
+        " must be dispatched to a department; only consultations and help requests can be "
+        "answered directly"));
+  }
+  RETURN_IF_ERROR(RequireText(a.answer_text(), "direct_answer.answer_text", 4000));
+  if (a.citations_size() > 5) {
+    return absl::InvalidArgumentError("direct_answer.citations: at most 5");
+  }
+  for (int i = 0; i < a.citations_size(); ++i) {
+    const v1::KnowledgeCitation& c = a.citations(i);
+    const std::string field = absl::StrCat("direct_answer.citations[", i, "]");
+    RETURN_IF_ERROR(RequireText(c.entry_id(), field + ".entry_id", 128));
+    if (c.entry_version() < 0 || c.passage_ordinal() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": entry_version and passage_ordinal must not be negative"));
+    }
+    RETURN_IF_ERROR(LimitText(c.passage_label(), field + ".passage_label", 100));
+    RETURN_IF_ERROR(LimitText(c.title(), field + ".title", 500));
+    RETURN_IF_ERROR(LimitText(c.doc_number(), field + ".doc_number", 200));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::TicketConfig& config) {
   if (!IsValidRequestId(r.request_id())) {
     return absl::InvalidArgumentError(
         "request_id: must be set: 1 to 64 letters, digits, '-' or '_'");
@@ -388,6 +422,26 @@ absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::Tick
     }
   }
   RETURN_IF_ERROR(LimitText(t.location().address(), "ticket.location.address", 500));
+  if (!t.location().district_code().empty()) {
+    const std::string& code = t.location().district_code();
+    bool known = config.districts_size() == 0;  // Without a list, any 6-digit code.
+    for (const v1::District& d : config.districts()) known = known || d.code() == code;
+    if (code.size() != 6 || code.find_first_not_of("0123456789") != std::string::npos || !known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ticket.location.district_code: '", code, "' is not a configured district"));
+    }
+  }
+  if (!t.suspected_duplicate_of().empty()) {
+    if (t.suspected_duplicate_of().size() > 64) {
+      return absl::InvalidArgumentError("ticket.suspected_duplicate_of: not a ticket id");
+    }
+    if (r.has_direct_answer()) {
+      return absl::InvalidArgumentError(
+          "ticket.suspected_duplicate_of: a ticket answered on the spot is not a duplicate to "
+          "merge; leave it empty or do not answer directly");
+    }
+  }
+  if (r.has_direct_answer()) RETURN_IF_ERROR(ValidateDirectAnswer(r.direct_answer(), t.kind()));
   if (t.location().has_point()) {
     const v1::GeoPoint& p = t.location().point();
     if (!(p.latitude() >= -90 && p.latitude() <= 90)) {
@@ -429,6 +483,17 @@ absl::StatusOr<TicketChange> TicketMachine::Create(const v1::CreateTicketRequest
   d->set_urgency(t.urgency());
   d->set_category_path(t.category_path());
   d->set_district_code(t.location().district_code());
+  t.set_suspected_duplicate_of(r.ticket().suspected_duplicate_of());
+  if (r.has_direct_answer()) {
+    // Answered on the spot: closed in the same commit, so no reviewer ever sees it pending.
+    v1::DirectAnswer* answer = t.mutable_direct_answer();
+    *answer = r.direct_answer();
+    *answer->mutable_answer_time() = ToProtoTime(env_.now);
+    *answer->mutable_answered_by() = actor_;
+    t.set_state(v1::TICKET_STATE_CLOSED);
+    *t.mutable_close_time() = ToProtoTime(env_.now);
+    *tx.Add(v1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY).mutable_answered_directly() = *answer;
+  }
   return tx.Finish();
 }
 

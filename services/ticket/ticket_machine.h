@@ -48,6 +48,11 @@ bool IsValidRequestId(absl::string_view id);
 absl::Status ValidateCreate(const v1::CreateTicketRequest& request,
                             const config::TicketConfig& config);
 
+// The kinds an agent may answer on the spot (CreateTicket.direct_answer): questions and
+// requests for help the knowledge base can settle. Complaints, reports, suggestions and
+// unresolved matters need a department.
+bool MayBeAnsweredDirectly(v1::TicketKind kind);
+
 class TicketMachine {
  public:
   TicketMachine(MachineEnv env, v1::Actor actor, std::string request_id);

@@ -33,17 +33,6 @@ class ConfigErrors : public google::protobuf::io::ErrorCollector {
   std::string first;
 };
 
-v1::Role ToProtoRole(Role role) {
-  switch (role) {
-    case Role::kAgent: return v1::ROLE_AGENT;
-    case Role::kReviewer: return v1::ROLE_REVIEWER;
-    case Role::kDepartment: return v1::ROLE_DEPARTMENT;
-    case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
-    case Role::kEditor: return v1::ROLE_EDITOR;
-    case Role::kAdmin: return v1::ROLE_ADMIN;
-  }
-  return v1::ROLE_UNSPECIFIED;
-}
 
 bool HeldBy(const v1::Ticket& t, const std::string& department) {
   for (const v1::WorkOrder& w : t.work_orders()) {
@@ -61,6 +50,7 @@ bool AddressedTo(const v1::TicketEvent& e, const std::string& department) {
 // confidential tickets, and only the events addressed to them.
 void PresentFor(const Principal& p, v1::Ticket* t) {
   if (p.role != Role::kDepartment) return;
+  t->clear_suspected_duplicate_of();
   if (t->confidential()) {
     t->clear_caller_name();
     t->clear_caller_phone();
@@ -106,7 +96,58 @@ absl::StatusOr<int64_t> DecodeCursor(const std::string& cursor, const std::strin
   return sequence;
 }
 
+bool IsFinal(v1::TicketState state) {
+  return state == v1::TICKET_STATE_CLOSED || state == v1::TICKET_STATE_REJECTED ||
+         state == v1::TICKET_STATE_MERGED;
+}
+
+// What the similar-ticket index keeps of a ticket: its words, where and when, and for a closed
+// ticket who replied to it and who returned it as misrouted (a return the dispatcher accepted).
+TicketDoc DocFor(const v1::Ticket& t) {
+  TicketDoc doc;
+  doc.id = t.id();
+  doc.content = t.content();
+  doc.district_code = t.location().district_code();
+  doc.create_time = FromProtoTime(t.create_time());
+  doc.open = !IsFinal(t.state());
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (w.state() == v1::WORK_ORDER_STATE_REPLIED) {
+      // The lead first: it is the department that owned the matter.
+      if (w.role() == v1::WORK_ORDER_ROLE_LEAD) {
+        doc.handled_by.insert(doc.handled_by.begin(), w.department_id());
+      } else {
+        doc.handled_by.push_back(w.department_id());
+      }
+    } else if (w.has_return_time() && !w.return_refused() &&
+               (w.state() == v1::WORK_ORDER_STATE_REDISPATCHED ||
+                w.state() == v1::WORK_ORDER_STATE_CANCELLED)) {
+      doc.returned_by.push_back(w.department_id());
+    }
+  }
+  return doc;
+}
+
+std::vector<CategoryRouteRule> RoutesOf(const config::TicketConfig& config) {
+  std::vector<CategoryRouteRule> routes;
+  for (const v1::CategoryRoute& r : config.category_routes()) {
+    routes.push_back({r.category_prefix(), {r.department_ids().begin(), r.department_ids().end()}});
+  }
+  return routes;
+}
+
 }  // namespace
+
+v1::Role ToProtoRole(Role role) {
+  switch (role) {
+    case Role::kAgent: return v1::ROLE_AGENT;
+    case Role::kReviewer: return v1::ROLE_REVIEWER;
+    case Role::kDepartment: return v1::ROLE_DEPARTMENT;
+    case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
+    case Role::kEditor: return v1::ROLE_EDITOR;
+    case Role::kAdmin: return v1::ROLE_ADMIN;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
 
 absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) {
   config::TicketConfig config;
@@ -135,6 +176,38 @@ absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) 
   if (config.departments_size() == 0) {
     return absl::InvalidArgumentError("ticket configuration: no departments");
   }
+  std::set<std::string> departments;
+  for (const config::Department& d : config.departments()) departments.insert(d.id());
+  for (int i = 0; i < config.category_routes_size(); ++i) {
+    const v1::CategoryRoute& route = config.category_routes(i);
+    const std::string where = absl::StrCat("ticket configuration: category_routes[", i, "]");
+    if (route.category_prefix().empty() || route.department_ids_size() == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": needs a category_prefix and at least one department_ids"));
+    }
+    for (const std::string& id : route.department_ids()) {
+      if (departments.count(id) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": unknown department '", id, "'"));
+      }
+    }
+  }
+  std::set<std::string> codes;
+  for (int i = 0; i < config.districts_size(); ++i) {
+    const v1::District& d = config.districts(i);
+    if (d.code().size() != 6 || d.code().find_first_not_of("0123456789") != std::string::npos ||
+        d.name().empty() || !codes.insert(d.code()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ticket configuration: districts[", i, "]: needs a unique 6-digit code and a name"));
+    }
+  }
+  if (config.repeat_call_window_days() < 0 || config.duplicate_window_days() < 0) {
+    return absl::InvalidArgumentError(
+        "ticket configuration: repeat_call_window_days and duplicate_window_days must not be "
+        "negative");
+  }
+  if (config.repeat_call_window_days() == 0) config.set_repeat_call_window_days(30);
+  if (config.duplicate_window_days() == 0) config.set_duplicate_window_days(7);
   if (config.stream_key().empty()) config.set_stream_key("hotline:ticket:events");
   return config;
 }
@@ -267,13 +340,30 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
   std::vector<std::pair<std::string, std::string>> records;
   if (!record_key.empty()) records.emplace_back(record_key, spec.rpc);
   RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
+  IndexChanges(changes);
   *response = std::move(changes.front().after);
   PresentFor(principal, response);
   return absl::OkStatus();
 }
 
+void TicketService::IndexChanges(const std::vector<TicketChange>& changes) {
+  for (const TicketChange& change : changes) similar_.Upsert(DocFor(change.after));
+}
+
+std::string TicketService::DepartmentName(const std::string& id) const {
+  for (const config::Department& d : options_.config.departments()) {
+    if (d.id() == id) return d.name();
+  }
+  return id;
+}
+
 absl::Status TicketService::Init() {
   RETURN_IF_ERROR(store_.Init());
+  RETURN_IF_ERROR(store_.ScanTickets([this](const v1::Ticket& t) {
+    similar_.Upsert(DocFor(t));
+    return true;
+  }));
+  suggester_ = std::make_unique<DepartmentSuggester>(&similar_, RoutesOf(options_.config));
   listener_id_ = store_.AddCommitListener([this](int64_t) { WakeStreams(); });
   return absl::OkStatus();
 }
@@ -326,7 +416,20 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
                                               {Role::kAgent, Role::kReviewer, Role::kSupervisor}, *request));
     RETURN_IF_ERROR(ValidateCreate(*request, options_.config));
     const std::string record_key = "r/" + request->request_id();
-    const std::string fingerprint = Sha256Hex(request->ticket().SerializeAsString());
+    // The answer is part of what the request_id stands for (without one, the fingerprint is
+    // what it always was, so records written before answers existed still match).
+    std::string fingerprinted = request->ticket().SerializeAsString();
+    if (request->has_direct_answer()) {
+      absl::StrAppend(&fingerprinted, "\n", request->direct_answer().SerializeAsString());
+    }
+    const std::string fingerprint = Sha256Hex(fingerprinted);
+    if (const std::string& other = request->ticket().suspected_duplicate_of(); !other.empty()) {
+      ASSIGN_OR_RETURN(std::optional<StoredTicket> earlier, store_.Load(other));
+      if (!earlier.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ticket.suspected_duplicate_of: ticket ", other, " not found"));
+      }
+    }
     absl::MutexLock lock(&LockFor(record_key));
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
     if (earlier.has_value()) {
@@ -347,6 +450,7 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
     std::vector<TicketChange> changes;
     changes.push_back(std::move(change));
     RETURN_IF_ERROR(store_.Commit(&changes, {{record_key, absl::StrCat(id, "\n", fingerprint)}}));
+    IndexChanges(changes);
     *response = std::move(changes.front().after);
     return absl::OkStatus();
   });
@@ -407,6 +511,7 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
     std::vector<std::pair<std::string, std::string>> records;
     if (!record_key.empty()) records.emplace_back(record_key, "MergeTicket");
     RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
+    IndexChanges(changes);
     *response = std::move(changes.front().after);
     return absl::OkStatus();
   });

@@ -17,6 +17,7 @@
 #include "common/worker_pool.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
 #include "services/ticket/ticket_machine.h"
+#include "services/ticket/similar_tickets.h"
 #include "services/ticket/ticket_store.h"
 #include "services/ticket/working_calendar.h"
 #include "ticket_config.pb.h"
@@ -33,6 +34,9 @@ struct TicketServiceOptions {
   absl::Duration heartbeat_interval = absl::Seconds(30);
   int max_watch_streams = 1000;
 };
+
+// The contract's name for an authenticated role.
+v1::Role ToProtoRole(Role role);
 
 // Parses a TicketConfig in protobuf text format; errors name the line.
 absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text);
@@ -87,6 +91,9 @@ class TicketService final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
   grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* WatchWorkOrders(
       grpc::CallbackServerContext*, const v1::WatchWorkOrdersRequest*) override;
+  grpc::ServerUnaryReactor* GetIntakeSettings(grpc::CallbackServerContext*, const v1::GetIntakeSettingsRequest*, v1::IntakeSettings*) override;
+  grpc::ServerUnaryReactor* FindSimilarTickets(grpc::CallbackServerContext*, const v1::FindSimilarTicketsRequest*, v1::FindSimilarTicketsResponse*) override;
+  grpc::ServerUnaryReactor* SuggestDepartments(grpc::CallbackServerContext*, const v1::SuggestDepartmentsRequest*, v1::SuggestDepartmentsResponse*) override;
 
  private:
   class WatchReactor;
@@ -98,6 +105,10 @@ class TicketService final : public v1::TicketService::CallbackService {
                       const Apply& apply, v1::Ticket* response);
 
   void WakeStreams();
+  // Keeps the similar-ticket index in step with committed changes; call after each commit,
+  // under the ticket's stripe lock, so that the index sees a ticket's versions in order.
+  void IndexChanges(const std::vector<TicketChange>& changes);
+  std::string DepartmentName(const std::string& id) const;
   TicketMachine MachineFor(const Principal& principal, const std::string& request_id) const;
   TicketMachine SystemMachine() const;
   absl::Mutex& LockFor(const std::string& key);
@@ -109,6 +120,11 @@ class TicketService final : public v1::TicketService::CallbackService {
   std::shared_ptr<const WorkingCalendar> calendar_ ABSL_GUARDED_BY(calendar_mu_);
   TicketStore store_;
   absl::Mutex stripes_[256];
+
+  // Contents of every ticket, for possible duplicates and department suggestions; built from
+  // the store at Init and kept current by IndexChanges.
+  SimilarTicketIndex similar_;
+  std::unique_ptr<DepartmentSuggester> suggester_;
 
   absl::Mutex watch_mu_;
   std::set<WatchReactor*> watches_ ABSL_GUARDED_BY(watch_mu_);

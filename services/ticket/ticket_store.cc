@@ -93,6 +93,21 @@ absl::StatusOr<std::optional<StoredTicket>> TicketStore::Load(const std::string&
   return std::optional<StoredTicket>(std::move(stored));
 }
 
+absl::Status TicketStore::ScanTickets(
+    const std::function<bool(const v1::Ticket&)>& visit) const {
+  // Ticket ids start with "T"; the family's other keys ("q/<id>") do not.
+  absl::Status corrupt;
+  RETURN_IF_ERROR(db_->ScanPrefix(tickets_, "T", [&](absl::string_view key, absl::string_view value) {
+    v1::Ticket ticket;
+    if (!ticket.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      corrupt = Corrupt(std::string(key));
+      return false;
+    }
+    return visit(ticket);
+  }));
+  return corrupt;
+}
+
 absl::StatusOr<std::optional<std::string>> TicketStore::GetRecord(const std::string& key) const {
   return db_->Get(index_, key);
 }

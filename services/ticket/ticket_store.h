@@ -63,6 +63,9 @@ class TicketStore {
   int AddCommitListener(std::function<void(int64_t)> listener);
   void RemoveCommitListener(int id);
 
+  // Every ticket as stored, in id order, until `visit` returns false (start-up projections).
+  absl::Status ScanTickets(const std::function<bool(const v1::Ticket&)>& visit) const;
+
   // Events of one ticket with sequence > after, in order, until `visit` returns false.
   absl::Status ScanTicketEvents(const std::string& ticket_id, int64_t after,
                                 const std::function<bool(const v1::TicketEvent&)>& visit) const;

@@ -107,6 +107,41 @@ class HotlinectlTest(unittest.TestCase):
             self.assertIn(expected, types)
         self.assertEqual(full["callerPhone"], "13812345678")
 
+    def test_an_answer_on_the_spot_from_the_command_line(self):
+        t = self.ctl("agent", "answer", "--kind=consultation", "--channel=hotline",
+                     "--content=租房提取公积金要什么材料", "--caller_phone=13812345678",
+                     "--answer=需提供租赁合同和完税证明，可在线办理",
+                     "--cite=kb-fund-rent@3#2,kb-fund-guide", "--request_id=cli-answer-1")
+        self.assertEqual(t["state"], "TICKET_STATE_CLOSED")
+        citations = t["directAnswer"]["citations"]
+        self.assertEqual([(c["entryId"], c.get("entryVersion"), c.get("passageOrdinal", 0))
+                          for c in citations],
+                         [("kb-fund-rent", "3", 2), ("kb-fund-guide", None, 0)])
+        # Retried with the same request id: the same ticket, nothing new.
+        again = self.ctl("agent", "answer", "--kind=consultation", "--channel=hotline",
+                         "--content=租房提取公积金要什么材料", "--caller_phone=13812345678",
+                         "--answer=需提供租赁合同和完税证明，可在线办理",
+                         "--cite=kb-fund-rent@3#2,kb-fund-guide", "--request_id=cli-answer-1")
+        self.assertEqual(again["id"], t["id"])
+        # Readable output names the answer and what it cites.
+        env = dict(os.environ, HOTLINE_TOKEN=self.tokens["supervisor"])
+        text = subprocess.run([CTL, "--ticket=" + self.address, "ticket", "get", t["id"],
+                               "--events"], capture_output=True, text=True, env=env,
+                              timeout=30).stdout
+        self.assertIn("answered on the spot (当场答复)", text)
+        self.assertIn("cites kb-fund-rent#2", text)
+        self.assertIn("answered-directly", text)
+        # A complaint needs a department; a missing answer is a usage error.
+        refused = self.ctl("agent", "answer", "--kind=complaint", "--channel=hotline",
+                           "--content=噪音扰民", "--answer=已解释", expect=1)
+        self.assertIn("direct_answer", refused.stderr)
+        usage = self.ctl("agent", "answer", "--kind=consultation", "--channel=hotline",
+                         "--content=问题", expect=2)
+        self.assertIn("--answer", usage.stderr)
+        bad_cite = self.ctl("agent", "answer", "--kind=consultation", "--channel=hotline",
+                            "--content=问题", "--answer=答复", "--cite=kb#x", expect=2)
+        self.assertIn("--cite", bad_cite.stderr)
+
     def test_a_department_watches_its_work_orders_until_ctrl_c(self):
         env = dict(os.environ, HOTLINE_TOKEN=self.tokens["water"])
         with subprocess.Popen([CTL, "--ticket=" + self.address, "--json", "ticket", "watch"],

@@ -98,6 +98,7 @@ var Hotline = (function () {
       EVENT_TYPE_CALLBACK_RECORDED: "回访",
       EVENT_TYPE_TICKET_CLOSED: "办结归档",
       EVENT_TYPE_TICKET_REOPENED: "重办",
+      EVENT_TYPE_TICKET_ANSWERED_DIRECTLY: "当场答复（直接办结）",
     },
     entryKind: {
       ENTRY_KIND_POLICY_DOCUMENT: "政策文件",
