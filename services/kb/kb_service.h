@@ -141,6 +141,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
                                   const v1::StatsRequest* request,
                                   v1::StatsResponse* response) override;
+  grpc::ServerUnaryReactor* ClassifyText(grpc::CallbackServerContext* context,
+                                         const v1::ClassifyTextRequest* request,
+                                         v1::ClassifyTextResponse* response) override;
 
  private:
   friend class ImportReactor;

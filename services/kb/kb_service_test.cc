@@ -366,6 +366,30 @@ TEST_F(KnowledgeBaseServiceTest, BadRequestsNameTheField) {
   EXPECT_NE(s.error_message().find("entry.policy_document.effective_date"), std::string::npos);
 }
 
+// The intake form's category suggestion: the import pipeline's taxonomy classifier on the
+// caller's words.
+TEST_F(KnowledgeBaseServiceTest, ClassifyTextSuggestsATaxonomyCategoryForTheCallersWords) {
+  v1::ClassifyTextRequest r;
+  r.set_text("我想问一下租房提取住房公积金需要准备什么材料，一年能提几次");
+  v1::ClassifyTextResponse out;
+  grpc::Status s = stub_->ClassifyText(ContextWithToken("agent").get(), r, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.category_path(), "住房保障/住房公积金");
+  EXPECT_GT(out.score(), 0);
+  ASSERT_GE(out.alternatives_size(), 1);
+  EXPECT_EQ(out.alternatives(0).category_path(), "住房保障");
+  // Nothing the taxonomy knows: no suggestion rather than the fallback.
+  r.set_text("你好");
+  ASSERT_TRUE(stub_->ClassifyText(ContextWithToken("agent").get(), r, &out).ok());
+  EXPECT_EQ(out.category_path(), "");
+  r.set_text(" ");
+  s = stub_->ClassifyText(ContextWithToken("agent").get(), r, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "text: required");
+  EXPECT_EQ(stub_->ClassifyText(ContextWithToken("").get(), r, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(KnowledgeBaseServiceTest, ApplicableRegionKeepsEntriesOfTheRegionsAbove) {
   AddPolicy();  // 湖南/长沙
   v1::UpsertEntryRequest other = PolicyRequest("policy-zz");

@@ -140,7 +140,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
                                                         const v1::SuggestRequest* request,
                                                         v1::SuggestResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders).status());
+    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request).status());
     const v1::SuggestRequest& r = *request;
     if (CodePoints(r.prefix()) > kMaxPrefixCodePoints) {
       return absl::InvalidArgumentError(
