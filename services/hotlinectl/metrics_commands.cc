@@ -228,6 +228,7 @@ void PrintFigures(std::ostream& out, const m::Figures& f) {
   line("及时签收率", f.timely_signing_rate(), "按时签收 / 应签收");
   line("退单率", f.return_rate(), "退单改派 / 派出工作单");
   line("重办率", f.reopen_rate(), "重办 / 已答复");
+  line("直接办结率", f.first_contact_resolution_rate(), "当场答复 / 受理工单");
   const m::WorkingHoursAverage& h = f.average_handling_time();
   out << "  " << PadRight("平均办理时长", 14)
       << (h.has_average() ? absl::StrFormat("%.1f 工作小时（%.1f 个工作日），%d 件",

@@ -74,7 +74,7 @@ bool IsZero(const Counters& c) {
 }
 
 void AddBacklog(const Counters& from, Counters* to, int sign = 1) {
-  for (int f = kBacklogAwaitingSign; f < kFieldCount; ++f) (*to)[f] += sign * from[f];
+  for (int f = kFirstBacklogField; f <= kLastBacklogField; ++f) (*to)[f] += sign * from[f];
 }
 
 std::string TruncateCategory(const std::string& category, int depth) {
@@ -441,7 +441,8 @@ void Aggregates::SetRowLocked(int32_t day, int group, const Counters& value) {
     ++bucket_rows_;
   }
   BacklogChanges changes;
-  std::copy(value.begin() + kBacklogAwaitingSign, value.end(), changes.begin());
+  std::copy(value.begin() + kFirstBacklogField, value.begin() + kLastBacklogField + 1,
+            changes.begin());
   auto& backlog = backlog_changes_[day];
   if (std::all_of(changes.begin(), changes.end(), [](int64_t v) { return v == 0; })) {
     backlog.erase(group);
@@ -565,7 +566,7 @@ std::vector<WindowTally> Aggregates::Compute(const Selection& selection,
       for (const auto& [g, c] : it->second) {
         int row = row_of(g);
         if (row < 0) continue;
-        for (size_t f = 0; f < c.size(); ++f) later[row][kBacklogAwaitingSign + f] += c[f];
+        for (size_t f = 0; f < c.size(); ++f) later[row][kFirstBacklogField + f] += c[f];
       }
     }
     summed_from = std::min(summed_from, from_day);
@@ -587,8 +588,8 @@ std::vector<WindowTally> Aggregates::Compute(const Selection& selection,
       for (const auto& [g, c] : rows) {
         int row = row_of(g);
         if (row < 0) continue;
-        for (int f = 0; f < kBacklogAwaitingSign; ++f) {
-          if (!opens && IsOpenField(f)) continue;
+        for (int f = 0; f < kFieldCount; ++f) {
+          if (IsBacklogField(f) || (!opens && IsOpenField(f))) continue;
           acc[row][f] += c[f];
         }
       }

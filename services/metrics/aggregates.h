@@ -179,7 +179,7 @@ class Aggregates {
   // The backlog changes of the rows that have any, by day: the backlog at the end of a past
   // period sums the changes after it, and most rows after today only hold deadlines, so this
   // keeps that sum short.
-  using BacklogChanges = std::array<int64_t, kFieldCount - kBacklogAwaitingSign>;
+  using BacklogChanges = std::array<int64_t, kBacklogFieldCount>;
   std::map<int32_t, absl::flat_hash_map<int, BacklogChanges>> backlog_changes_ ABSL_GUARDED_BY(mu_);
   // The backlog now per group: the sum of every backlog change ever applied.
   absl::flat_hash_map<int, Counters> current_ ABSL_GUARDED_BY(mu_);

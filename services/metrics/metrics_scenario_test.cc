@@ -214,10 +214,20 @@ TEST_F(MetricsScenarioTest, HandComputedRatesWithAnExtensionAnUnreachableCallbac
   // By department; rows add up to the totals.
   mv1::GetSummaryResponse by_department =
       Summary(mv1::PERIOD_KIND_MONTH, Shanghai(2024, 10, 25, 12), mv1::DIMENSION_DEPARTMENT);
-  ASSERT_EQ(by_department.rows_size(), 3);
-  const mv1::SummaryRow& housing = by_department.rows(0);
-  const mv1::SummaryRow& hrss = by_department.rows(1);
-  const mv1::SummaryRow& water = by_department.rows(2);
+  // The hotline's own row (department "") comes first: the intake, for first-contact
+  // resolution; none of these tickets was answered on the spot.
+  ASSERT_EQ(by_department.rows_size(), 4);
+  const mv1::SummaryRow& hotline = by_department.rows(0);
+  EXPECT_EQ(hotline.key().department_id(), "");
+  EXPECT_EQ(hotline.display_name(), "12345热线");
+  ExpectRate(hotline.figures().first_contact_resolution_rate(), 0,
+             by_department.totals().first_contact_resolution_rate().denominator(),
+             "nothing answered on the spot");
+  EXPECT_GT(hotline.figures().first_contact_resolution_rate().denominator(), 0);
+  EXPECT_FALSE(hotline.figures().on_time_completion_rate().has_value());
+  const mv1::SummaryRow& housing = by_department.rows(1);
+  const mv1::SummaryRow& hrss = by_department.rows(2);
+  const mv1::SummaryRow& water = by_department.rows(3);
   EXPECT_EQ(housing.key().department_id(), "housing");
   EXPECT_EQ(hrss.key().department_id(), "hrss");
   EXPECT_EQ(water.key().department_id(), "water");
@@ -262,6 +272,75 @@ TEST_F(MetricsScenarioTest, HandComputedRatesWithAnExtensionAnUnreachableCallbac
   EXPECT_NEAR(item.overdue_working_hours(), 108, 1e-6);
   EXPECT_EQ(Overdue("water").items_size(), 1);
   EXPECT_EQ(Overdue("housing").items_size(), 0);
+}
+
+// First-contact resolution (直接办结率): answered on the spot / created, by creation day,
+// counted for the hotline itself, whatever happens to the tickets later.
+TEST_F(MetricsScenarioTest, FirstContactResolutionCountsAnswersOnTheSpotAmongTicketsCreated) {
+  // Monday 14: three consultations, two of them answered during the call.
+  At(14, 9);
+  tv1::Ticket answered, answered_too, dispatched;
+  ASSERT_TRUE(world_.Create(&answered, tv1::TICKET_KIND_CONSULTATION, tv1::CHANNEL_HOTLINE,
+                            "住房保障/住房公积金", tv1::URGENCY_NORMAL, "13812345678",
+                            /*answer_on_the_spot=*/true)
+                  .ok());
+  EXPECT_EQ(answered.state(), tv1::TICKET_STATE_CLOSED);
+  ASSERT_TRUE(world_.Create(&answered_too, tv1::TICKET_KIND_HELP_REQUEST, tv1::CHANNEL_WEB,
+                            "社会保障/养老保险", tv1::URGENCY_NORMAL, "13812345678", true)
+                  .ok());
+  dispatched = Dispatched(tv1::CHANNEL_HOTLINE, "城乡建设/供水", "water");
+  // Tuesday 15: one complaint, dispatched.
+  At(15, 10);
+  Dispatched(tv1::CHANNEL_HOTLINE, "城乡建设/供水", "water");
+  At(15, 18);
+  Sync();
+
+  mv1::GetSummaryResponse monday = Summary(mv1::PERIOD_KIND_DAY, Shanghai(2024, 10, 14, 12));
+  ExpectRate(monday.totals().first_contact_resolution_rate(), 2, 3, "Monday: 2 of 3 answered");
+  mv1::GetSummaryResponse week = Summary(mv1::PERIOD_KIND_WEEK, Shanghai(2024, 10, 15, 12));
+  ExpectRate(week.totals().first_contact_resolution_rate(), 2, 4, "week 42: 2 of 4");
+  // By channel the rows add up to the totals: hotline 1 of 3, web 1 of 1.
+  mv1::GetSummaryResponse by_channel =
+      Summary(mv1::PERIOD_KIND_WEEK, Shanghai(2024, 10, 15, 12), mv1::DIMENSION_CHANNEL);
+  ASSERT_EQ(by_channel.rows_size(), 2);
+  for (const mv1::SummaryRow& row : by_channel.rows()) {
+    if (row.key().channel() == mv1::CHANNEL_HOTLINE) {
+      ExpectRate(row.figures().first_contact_resolution_rate(), 1, 3, "hotline channel");
+    } else {
+      ExpectRate(row.figures().first_contact_resolution_rate(), 1, 1, "web channel");
+    }
+  }
+  // By department: the hotline's row holds it; the water bureau's own view has none.
+  mv1::GetSummaryResponse by_department =
+      Summary(mv1::PERIOD_KIND_WEEK, Shanghai(2024, 10, 15, 12), mv1::DIMENSION_DEPARTMENT);
+  ASSERT_EQ(by_department.rows_size(), 2);
+  EXPECT_EQ(by_department.rows(0).key().department_id(), "");
+  ExpectRate(by_department.rows(0).figures().first_contact_resolution_rate(), 2, 4, "hotline row");
+  ExpectRate(by_department.rows(1).figures().first_contact_resolution_rate(), 0, 0, "water row");
+  mv1::GetSummaryResponse water = Summary(mv1::PERIOD_KIND_WEEK, Shanghai(2024, 10, 15, 12),
+                                          mv1::DIMENSION_UNSPECIFIED, "water");
+  ExpectRate(water.totals().first_contact_resolution_rate(), 0, 0, "a department's own view");
+
+  // The daily trend: Monday 2/3, Tuesday 0/1.
+  mv1::GetTrendRequest trend;
+  trend.set_period_kind(mv1::PERIOD_KIND_DAY);
+  trend.set_period_count(2);
+  *trend.mutable_end_at() = Proto(clock_.Now());
+  mv1::GetTrendResponse points;
+  ASSERT_TRUE(
+      metrics_.stub().GetTrend(ContextWithToken("supervisor").get(), trend, &points).ok());
+  ASSERT_EQ(points.points_size(), 2);
+  ExpectRate(points.points(0).figures().first_contact_resolution_rate(), 2, 3, "trend Monday");
+  ExpectRate(points.points(1).figures().first_contact_resolution_rate(), 0, 1, "trend Tuesday");
+
+  // A later reopen of an answered ticket does not change the day it was answered.
+  At(16, 9);
+  ASSERT_TRUE(world_.Reopen(&answered, "water").ok());
+  Sync();
+  ExpectRate(Summary(mv1::PERIOD_KIND_DAY, Shanghai(2024, 10, 14, 12))
+                 .totals()
+                 .first_contact_resolution_rate(),
+             2, 3, "Monday after the reopen");
 }
 
 TEST_F(MetricsScenarioTest, DashboardSendsInitialChangedHeartbeatAndRolloverSnapshots) {
@@ -355,7 +434,7 @@ TEST_F(MetricsScenarioTest, ErrorsFollowTheContract) {
   invalid(r, "range.start is in the future");
   r = month;
   r.mutable_filter()->add_channels(mv1::CHANNEL_UNSPECIFIED);
-  invalid(r, "filter.channels[0] must not be CHANNEL_UNSPECIFIED");
+  invalid(r, "filter.channels[0]: must not be CHANNEL_UNSPECIFIED");
   r = month;
   r.mutable_filter()->add_department_ids("water");
   r.mutable_filter()->add_department_ids("");
@@ -409,7 +488,7 @@ TEST_F(MetricsScenarioTest, ErrorsFollowTheContract) {
   list.set_page_size(0);
   list.add_warning_levels(mv1::WARNING_LEVEL_UNSPECIFIED);
   s = metrics_.stub().ListOverdue(ContextWithToken("supervisor").get(), list, &list_response);
-  EXPECT_EQ(s.error_message(), "warning_levels[0] must not be WARNING_LEVEL_UNSPECIFIED");
+  EXPECT_EQ(s.error_message(), "warning_levels[0]: must not be WARNING_LEVEL_UNSPECIFIED");
   list.clear_warning_levels();
   list.set_page_token("forged");
   s = metrics_.stub().ListOverdue(ContextWithToken("supervisor").get(), list, &list_response);

@@ -55,7 +55,7 @@ absl::StatusOr<Selection> SelectionFor(const Principal& principal, const v1::Met
   for (int i = 0; i < f.channels_size(); ++i) {
     if (f.channels(i) == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(f.channels(i))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("filter.channels[", i, "] must not be CHANNEL_UNSPECIFIED"));
+          absl::StrCat("filter.channels[", i, "]: must not be CHANNEL_UNSPECIFIED"));
     }
     s.channels.push_back(f.channels(i));
   }
@@ -316,6 +316,7 @@ int MetricsService::open_watch_streams() const {
 std::string MetricsService::DisplayName(v1::Dimension dimension, const RowKey& key) const {
   switch (dimension) {
     case v1::DIMENSION_DEPARTMENT: {
+      if (key.text.empty()) return "12345热线";  // Intake and answers on the spot.
       auto it = options_.department_names.find(key.text);
       return it == options_.department_names.end() ? "" : it->second;
     }
@@ -359,6 +360,7 @@ v1::Figures MetricsService::ToFigures(const Counters& c, absl::Time as_of) const
   b->set_yellow_count(c[kBacklogYellow]);
   b->set_red_count(c[kBacklogRed]);
   f.set_callbacks_unreachable(c[kCallbackUnreachable]);
+  *f.mutable_first_contact_resolution_rate() = MakeRate(c[kAnsweredDirectly], c[kIntake]);
   return f;
 }
 
@@ -540,7 +542,7 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
           break;
         default:
           return absl::InvalidArgumentError(
-              absl::StrCat("warning_levels[", i, "] must not be WARNING_LEVEL_UNSPECIFIED"));
+              absl::StrCat("warning_levels[", i, "]: must not be WARNING_LEVEL_UNSPECIFIED"));
       }
     }
     std::sort(levels.begin(), levels.end());

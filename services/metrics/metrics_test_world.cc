@@ -165,9 +165,16 @@ std::string DepartmentOf(const tv1::Ticket& t, const std::string& work_order) {
 
 grpc::Status TicketWorld::Create(tv1::Ticket* t, tv1::TicketKind kind, tv1::Channel channel,
                                  const std::string& category, tv1::Urgency urgency,
-                                 const std::string& phone) {
+                                 const std::string& phone, bool answer_on_the_spot) {
   tv1::CreateTicketRequest r;
   r.set_request_id(NextRequestId());
+  if (answer_on_the_spot) {
+    tv1::DirectAnswer* answer = r.mutable_direct_answer();
+    answer->set_answer_text("已按政策向来电人解释清楚，来电人表示满意。");
+    tv1::KnowledgeCitation* cite = answer->add_citations();
+    cite->set_entry_id("kb-entry-1");
+    cite->set_passage_ordinal(2);
+  }
   tv1::Ticket* in = r.mutable_ticket();
   in->set_kind(kind);
   in->set_channel(channel);
@@ -465,8 +472,12 @@ void HistoryDriver::Act(Active* a, uint64_t) {
       urgency = tv1::URGENCY_URGENT;
     }
     auto channel = static_cast<tv1::Channel>(1 + rng() % 4);
+    // A share of the questions is answered during the call (直接办结).
+    const bool on_the_spot = (kind == tv1::TICKET_KIND_CONSULTATION ||
+                              kind == tv1::TICKET_KIND_HELP_REQUEST) &&
+                             chance(0.3);
     grpc::Status s = world_->Create(&t, kind, channel, pick(Categories()), urgency,
-                                    chance(0.1) ? "" : "13812345678");
+                                    chance(0.1) ? "" : "13812345678", on_the_spot);
     ++calls_;
     CHECK(s.ok()) << s.error_message();
     return;
@@ -616,11 +627,12 @@ struct Tally {
   int64_t good = 0, rated = 0, unreachable = 0;
   int64_t backlog[6] = {0, 0, 0, 0, 0, 0};
   int64_t yellow = 0, red = 0;
+  int64_t received = 0, answered_directly = 0;
 
   bool Any() const {
     bool any = on_time || due || completed || signed_in_time || sign_due || dispatched ||
                returned || replied || reopened || handling_us || good || rated || unreachable ||
-               yellow || red;
+               yellow || red || received || answered_directly;
     for (int64_t b : backlog) any = any || b;
     return any;
   }
@@ -641,6 +653,8 @@ struct Tally {
     for (int i = 0; i < 6; ++i) backlog[i] += o.backlog[i];
     yellow += o.yellow;
     red += o.red;
+    received += o.received;
+    answered_directly += o.answered_directly;
   }
 };
 
@@ -680,6 +694,7 @@ mv1::Figures ToFigures(const Tally& t, absl::Time as_of) {
   b->set_yellow_count(t.yellow);
   b->set_red_count(t.red);
   f.set_callbacks_unreachable(t.unreachable);
+  *f.mutable_first_contact_resolution_rate() = Rate(t.answered_directly, t.received);
   return f;
 }
 
@@ -745,6 +760,12 @@ DirectResult DirectCount(const std::vector<tv1::Ticket>& tickets,
   for (const tv1::Ticket& t : tickets) {
     const std::string& category = t.category_path();
     const int channel = t.channel();
+    // Intake and answers on the spot count for the hotline itself (no department).
+    if (matches("", category, channel) && in_window(T(t.create_time()))) {
+      Tally& r = rows[key_of("", category, channel)];
+      ++r.received;
+      if (t.has_direct_answer()) ++r.answered_directly;
+    }
     for (const tv1::WorkOrder& w : t.work_orders()) {
       if (!matches(w.department_id(), category, channel)) continue;
       Tally& r = rows[key_of(w.department_id(), category, channel)];
@@ -911,6 +932,8 @@ std::string FiguresDiff(const mv1::Figures& e, const mv1::Figures& a) {
   rate("timely_signing_rate", e.timely_signing_rate(), a.timely_signing_rate());
   rate("return_rate", e.return_rate(), a.return_rate());
   rate("reopen_rate", e.reopen_rate(), a.reopen_rate());
+  rate("first_contact_resolution_rate", e.first_contact_resolution_rate(),
+       a.first_contact_resolution_rate());
   const auto& eh = e.average_handling_time();
   const auto& ah = a.average_handling_time();
   if (eh.count() != ah.count() ||

@@ -62,7 +62,7 @@ class TicketWorld {
   // One call each, as the role that makes it; on success `*t` becomes the returned ticket.
   grpc::Status Create(tv1::Ticket* t, tv1::TicketKind kind, tv1::Channel channel,
                       const std::string& category, tv1::Urgency urgency = tv1::URGENCY_NORMAL,
-                      const std::string& phone = "13812345678");
+                      const std::string& phone = "13812345678", bool answer_on_the_spot = false);
   grpc::Status Confirm(tv1::Ticket* t, const std::string& category = "");
   grpc::Status Dispatch(tv1::Ticket* t, const std::string& lead,
                         const std::vector<std::string>& assists = {}, int working_days = 0);

@@ -81,6 +81,7 @@ absl::Status ApplyEvent(const tv1::TicketEvent& e, const ticket::WorkingCalendar
     fact->set_id(e.ticket_id());
     fact->set_channel(e.created().channel());
     fact->set_category(e.created().category_path());
+    fact->set_create_us(t);
   } else if (fact->id().empty()) {
     return Mismatch(e, "no TICKET_CREATED before it");
   }
@@ -101,6 +102,9 @@ absl::Status ApplyEvent(const tv1::TicketEvent& e, const ticket::WorkingCalendar
   switch (e.type()) {
     case tv1::EVENT_TYPE_TICKET_CONFIRMED:
       fact->set_category(e.confirmed().category_path());
+      break;
+    case tv1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY:
+      fact->set_answered_directly(true);
       break;
     case tv1::EVENT_TYPE_WORK_ORDER_DISPATCHED: {
       const tv1::WorkOrderDispatchedDetails& d = e.dispatched();
@@ -211,7 +215,14 @@ absl::Status ApplyEvent(const tv1::TicketEvent& e, const ticket::WorkingCalendar
 }
 
 std::vector<Contribution> Contributions(const internal::TicketFact& fact) {
+  static const std::string* const kNoDepartment = new std::string();
   std::vector<Contribution> out;
+  if (fact.create_us() > 0) {
+    out.push_back(Contribution{fact.create_us(), kNoDepartment, kIntake, 1});
+    if (fact.answered_directly()) {
+      out.push_back(Contribution{fact.create_us(), kNoDepartment, kAnsweredDirectly, 1});
+    }
+  }
   for (const internal::WorkOrderFact& w : fact.work_orders()) {
     const std::string* d = &w.department_id();
     auto add = [&](int64_t time, Field field, int64_t value = 1) {

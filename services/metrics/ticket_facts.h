@@ -78,10 +78,21 @@ enum Field : int {
   kBacklogAwaitingCallback,
   kBacklogYellow,
   kBacklogRed,
+  // First-contact resolution (直接办结率), by creation time, counted for no department (the
+  // hotline itself answers; department "" in the stored rows).
+  kIntake,            // tickets created (受理)
+  kAnsweredDirectly,  // of them, answered on the spot at creation
+  // New counters go here, at the end: rows are stored by position (older rows read the
+  // fields they lack as zero), and the backlog fields are a fixed range, not "the rest".
   kFieldCount
 };
+constexpr int kFirstBacklogField = kBacklogAwaitingSign;
+constexpr int kLastBacklogField = kBacklogRed;
+constexpr int kBacklogFieldCount = kLastBacklogField - kFirstBacklogField + 1;
 using Counters = std::array<int64_t, kFieldCount>;
-inline bool IsBacklogField(int field) { return field >= kBacklogAwaitingSign; }
+inline bool IsBacklogField(int field) {
+  return field >= kFirstBacklogField && field <= kLastBacklogField;
+}
 // Counts that depend on "now": an open item counts once its deadline has passed.
 inline bool IsOpenField(int field) { return field == kOpenByDeadline || field == kSignOpen; }
 Field BacklogField(int backlog_state);  // kBacklogAwaitingSign.. for states 1..5

@@ -159,8 +159,12 @@ class HotlinectlMetricsTest(unittest.TestCase):
         self.assertEqual((count(rate, "numerator"), count(rate, "denominator")), (1, 1), deadline)
         self.assertTrue(rate["hasValue"])
         rows = window["rows"]
-        self.assertEqual([r["key"]["departmentId"] for r in rows], ["hrss"])
-        self.assertEqual(rows[0]["displayName"], "市人力资源和社会保障局")
+        # The hotline's own row (department "") holds the intake, for first-contact resolution.
+        self.assertEqual([r["key"].get("departmentId", "") for r in rows], ["", "hrss"])
+        self.assertEqual(rows[0]["displayName"], "12345热线")
+        fcr = rows[0]["figures"]["firstContactResolutionRate"]
+        self.assertEqual((count(fcr, "numerator"), count(fcr, "denominator")), (0, 1))
+        self.assertEqual(rows[1]["displayName"], "市人力资源和社会保障局")
 
         text = self.run_ctl("supervisor", "metrics", "summary", "--start=" + start,
                             "--end=" + end).stdout

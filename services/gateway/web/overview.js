@@ -16,6 +16,7 @@
     ["timely_signing_rate", "signing"],
     ["return_rate", "return"],
     ["reopen_rate", "reopen"],
+    ["first_contact_resolution_rate", "first-contact"],
   ];
 
   function setText(id, text) {
