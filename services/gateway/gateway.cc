@@ -14,6 +14,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/gateway/api_errors.h"
+#include "services/gateway/api_helpers.h"
+#include "services/gateway/roles.h"
 
 namespace hotline::gateway {
 namespace {
@@ -23,36 +25,9 @@ namespace mv1 = ::hotline::metrics::v1;
 namespace tv1 = ::hotline::ticket::v1;
 
 constexpr char kSessionCookie[] = "hotline_session";
-constexpr char kJson[] = "application/json; charset=utf-8";
 // Pages of a ticket's history (1000 events each) the drill-down fetches; a longer history is
 // cut, and says so, rather than slowing the page down.
 constexpr int kMaxEventPages = 20;
-
-void SendJson(httplib::Response& response, int status, const std::string& body) {
-  response.status = status;
-  response.set_content(body, kJson);
-}
-
-// Sends the message, or the call's failure in the API's error shape.
-void Reply(httplib::Response& response, const grpc::Status& status,
-           const google::protobuf::Message& message) {
-  if (!status.ok()) {
-    SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
-    return;
-  }
-  std::string json;
-  if (grpc::Status converted = ToApiJson(message, &json); !converted.ok()) {
-    LOG(ERROR) << converted.error_message();
-    SendJson(response, 500, ErrorBodyFromGrpc(converted));
-    return;
-  }
-  SendJson(response, 200, json);
-}
-
-void InvalidField(httplib::Response& response, absl::string_view field,
-                  absl::string_view problem) {
-  SendJson(response, 400, InvalidFieldBody(field, problem));
-}
 
 // Tokens become a cookie value, which cannot hold spaces, quotes, commas or semicolons;
 // the tokens the project issues are base64url text, well inside this set.
@@ -74,85 +49,6 @@ std::optional<mv1::PeriodKind> ParsePeriod(const httplib::Request& request) {
   if (period == "week") return mv1::PERIOD_KIND_WEEK;
   if (period == "month") return mv1::PERIOD_KIND_MONTH;
   return std::nullopt;
-}
-
-// An optional non-negative integer query parameter; false (and a 400 sent) when malformed.
-bool IntParam(const httplib::Request& request, httplib::Response& response, const char* name,
-              int min, int max, int* value) {
-  if (!request.has_param(name)) return true;
-  int parsed = 0;
-  if (!absl::SimpleAtoi(request.get_param_value(name), &parsed) || parsed < min ||
-      parsed > max) {
-    InvalidField(response, name, absl::StrCat("必须是 ", min, " 到 ", max, " 之间的整数"));
-    return false;
-  }
-  *value = parsed;
-  return true;
-}
-
-// Parses a JSON object body; false (and a 400 sent) when it is not one.
-bool ParseBody(const httplib::Request& request, httplib::Response& response,
-               nlohmann::json* body) {
-  *body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body->is_discarded() || !body->is_object()) {
-    InvalidField(response, "body", "请求体必须是 JSON 对象");
-    return false;
-  }
-  return true;
-}
-
-bool StringField(const nlohmann::json& body, httplib::Response& response, const char* name,
-                 bool required, std::string* value) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) InvalidField(response, name, "必须填写");
-    return !required;
-  }
-  if (!it->is_string()) {
-    InvalidField(response, name, "必须是字符串");
-    return false;
-  }
-  *value = it->get<std::string>();
-  if (required && value->empty()) {
-    InvalidField(response, name, "必须填写");
-    return false;
-  }
-  return true;
-}
-
-// Every mutation the pages send carries the version the user saw (optimistic concurrency)
-// and an idempotency key generated once per intended operation, reused on retry.
-bool VersionAndRequestId(const nlohmann::json& body, httplib::Response& response,
-                         int64_t* expected_version, std::string* request_id) {
-  auto it = body.find("expected_version");
-  if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) {
-    InvalidField(response, "expected_version", "必须是正整数（页面上看到的工单版本）");
-    return false;
-  }
-  *expected_version = it->get<int64_t>();
-  if (!StringField(body, response, "request_id", true, request_id)) return false;
-  if (request_id->size() > 128) {
-    InvalidField(response, "request_id", "不能超过 128 个字符");
-    return false;
-  }
-  return true;
-}
-
-// Mutations authenticated by the cookie must come from our own pages: SameSite=Strict keeps
-// other sites' requests from carrying the cookie, and requiring a JSON body (which a
-// cross-site form cannot send without a CORS preflight we never grant) is a second fence.
-bool RequireJsonContent(const httplib::Request& request, httplib::Response& response) {
-  if (absl::StartsWith(absl::AsciiStrToLower(request.get_header_value("Content-Type")),
-                       "application/json")) {
-    return true;
-  }
-  SendJson(response, 415,
-           nlohmann::json{{"error",
-                           {{"code", "INVALID_ARGUMENT"},
-                            {"message", "Content-Type: 请求体必须是 application/json"},
-                            {"field", "Content-Type"}}}}
-               .dump());
-  return false;
 }
 
 std::string SseEvent(absl::string_view name, absl::string_view data) {
@@ -213,14 +109,12 @@ std::unique_ptr<grpc::ClientContext> Gateway::ContextFor(const std::string& toke
   return context;
 }
 
-grpc::Status Gateway::CheckToken(const std::string& token, bool* supervisor) {
-  // GetStatus is cheap, answers while the metrics service is still catching up, and tells a
-  // supervisor (OK) from any other valid token (PERMISSION_DENIED).
-  mv1::GetStatusResponse status_response;
-  grpc::Status status =
-      metrics_->GetStatus(ContextFor(token).get(), mv1::GetStatusRequest(), &status_response);
-  *supervisor = status.ok();
-  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) return grpc::Status::OK;
+grpc::Status Gateway::WhoIs(const std::string& token, tv1::CallerIdentity* caller) {
+  // Every valid token may read the intake settings, which name the caller's role.
+  tv1::IntakeSettings settings;
+  grpc::Status status = ticket_->GetIntakeSettings(ContextFor(token).get(),
+                                                   tv1::GetIntakeSettingsRequest(), &settings);
+  if (status.ok()) *caller = settings.caller();
   return status;
 }
 
@@ -252,6 +146,7 @@ bool Gateway::Register(httplib::Server* server) {
   server->Post(R"(/api/tickets/([^/]+)/urge)", bind(&Gateway::Urge));
   server->Post(R"(/api/tickets/([^/]+)/extension-decision)", bind(&Gateway::DecideExtension));
   server->Get("/api/search", bind(&Gateway::Search));
+  RegisterConsoleApi(server);
 
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -345,8 +240,8 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
     InvalidField(response, "token", "令牌格式不正确（应为一串字母、数字和 -_ 等符号，不含空格）");
     return;
   }
-  bool supervisor = false;
-  grpc::Status status = CheckToken(token, &supervisor);
+  tv1::CallerIdentity caller;
+  grpc::Status status = WhoIs(token, &caller);
   if (!status.ok()) {
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
@@ -357,7 +252,7 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
                       absl::StrCat(kSessionCookie, "=", token,
                                    "; Path=/; HttpOnly; SameSite=Strict",
                                    options_.secure_cookie ? "; Secure" : ""));
-  SendJson(response, 200, nlohmann::json{{"supervisor", supervisor}}.dump());
+  SendJson(response, 200, SessionBody(caller));
 }
 
 void Gateway::Logout(const httplib::Request&, httplib::Response& response) {
@@ -373,13 +268,13 @@ void Gateway::Session(const httplib::Request& request, httplib::Response& respon
     SendJson(response, 401, MissingTokenBody());
     return;
   }
-  bool supervisor = false;
-  grpc::Status status = CheckToken(token, &supervisor);
+  tv1::CallerIdentity caller;
+  grpc::Status status = WhoIs(token, &caller);
   if (!status.ok()) {
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
   }
-  SendJson(response, 200, nlohmann::json{{"supervisor", supervisor}}.dump());
+  SendJson(response, 200, SessionBody(caller));
 }
 
 void Gateway::Summary(const httplib::Request& request, httplib::Response& response) {

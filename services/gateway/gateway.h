@@ -84,9 +84,24 @@ class Gateway {
   void DecideExtension(const httplib::Request& request, httplib::Response& response);
   void Search(const httplib::Request& request, httplib::Response& response);
 
-  // Who the token belongs to, as far as the gateway needs to know: whether it is valid at all
-  // and whether it may supervise (metrics GetStatus answers supervisors and admins only).
-  grpc::Status CheckToken(const std::string& token, bool* supervisor);
+  // The agents' and reviewers' consoles (console_api.cc).
+  void RegisterConsoleApi(httplib::Server* server);
+  void IntakeSettings(const httplib::Request& request, httplib::Response& response);
+  void CallerTickets(const httplib::Request& request, httplib::Response& response);
+  void Classify(const httplib::Request& request, httplib::Response& response);
+  void Similar(const httplib::Request& request, httplib::Response& response);
+  void CreateTicket(const httplib::Request& request, httplib::Response& response);
+  void Queues(const httplib::Request& request, httplib::Response& response);
+  void TicketSimilar(const httplib::Request& request, httplib::Response& response);
+  void TicketSuggestions(const httplib::Request& request, httplib::Response& response);
+  // POST /api/tickets/{id}/<action>: the body is the upstream request in proto JSON.
+  template <typename Request>
+  void TicketAction(const httplib::Request& request, httplib::Response& response,
+                    grpc::Status (ticket::v1::TicketService::Stub::*rpc)(
+                        grpc::ClientContext*, const Request&, ticket::v1::Ticket*));
+
+  // Who the token belongs to (the ticket service's view of it), or why not.
+  grpc::Status WhoIs(const std::string& token, ticket::v1::CallerIdentity* caller);
 
   GatewayOptions options_;
   std::unique_ptr<kb::v1::KnowledgeBaseService::Stub> kb_;

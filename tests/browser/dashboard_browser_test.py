@@ -19,37 +19,20 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from browser import check_browser_installed, screenshot, start_browser  # noqa: E402
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 ARTIFACTS = os.path.join(BUILD, "test-artifacts", "browser")
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
-from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
-
-def start_browser(profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 "--user-data-dir=" + profile, "--window-size=1400,1000", "--lang=zh-CN"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
 class DashboardBrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for path in (CHROMIUM, CHROMEDRIVER):
-            if not os.access(path, os.X_OK):
-                raise RuntimeError(path + " is missing: scripts/test.sh installs chromium and "
-                                   "chromium-driver (scripts/lib.sh)")
+        check_browser_installed()
         os.makedirs(ARTIFACTS, exist_ok=True)
         # A one-second heartbeat makes the gateway notice a closed page quickly.
         cls.stack = HotlineStack(BUILD, gateway_flags=["--sse_heartbeat=1s",
@@ -82,14 +65,7 @@ class DashboardBrowserTest(unittest.TestCase):
     # ---- helpers ---------------------------------------------------------------------------
 
     def screenshot(self, name):
-        """Saves the whole page: the window is stretched to the page's height for the shot."""
-        path = os.path.join(ARTIFACTS, name + ".png")
-        size = self.browser.get_window_size()
-        height = self.browser.execute_script("return document.documentElement.scrollHeight")
-        self.browser.set_window_size(size["width"], min(max(height, size["height"]), 6000))
-        self.browser.save_screenshot(path)
-        self.browser.set_window_size(size["width"], size["height"])
-        print("screenshot:", path, flush=True)
+        screenshot(self.browser, ARTIFACTS, name)
 
     def page(self, path):
         self.browser.get(self.stack.gateway_url + path)

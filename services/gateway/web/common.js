@@ -106,6 +106,10 @@ var Hotline = (function () {
       ENTRY_KIND_SERVICE_GUIDE: "办事指南",
       ENTRY_KIND_HOT_TOPIC: "热点",
     },
+    roleName: {
+      agent: "话务员", reviewer: "审核派单员", department: "承办单位", supervisor: "督办",
+      editor: "知识库编辑", admin: "管理员",
+    },
     entryStatus: {
       ENTRY_STATUS_IN_FORCE: "现行有效",
       ENTRY_STATUS_AMENDED: "已修改",
@@ -162,6 +166,8 @@ var Hotline = (function () {
   function api(path, options) {
     options = options || {};
     var init = { method: options.method || "GET", credentials: "same-origin", headers: {} };
+    // An AbortController's signal cancels a request that has gone stale (typing moved on).
+    if (options.signal) init.signal = options.signal;
     if (options.body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -173,7 +179,8 @@ var Hotline = (function () {
         if (response.status === 401 && !options.noLoginRedirect) goToLogin();
         return { ok: response.ok, status: response.status, body: body };
       });
-    }, function () {
+    }, function (error) {
+      if (error && error.name === "AbortError") return { ok: false, aborted: true, status: 0, body: null };
       return { ok: false, status: 0, body: { error: { code: "UNAVAILABLE", message: "无法连接网关，请检查网络后重试。" } } };
     });
   }
@@ -223,10 +230,39 @@ var Hotline = (function () {
     }
   }
 
+  // Who is signed in, once per page: {role, principal, landing, pages, supervisor}.
+  var sessionPromise = null;
+  function session() {
+    if (!sessionPromise) sessionPromise = api("/api/session");
+    return sessionPromise;
+  }
+
+  // Every signed-in page: the navigation offers only the consoles of the user's role, and a
+  // page the role does not work in sends the user to their own console rather than show an
+  // empty shell.
+  function applyRole() {
+    if (location.pathname === "/login.html") return;
+    session().then(function (result) {
+      if (!result.ok || !result.body) return;
+      var pages = result.body.pages || [];
+      document.querySelectorAll("header.site nav li").forEach(function (item) {
+        var link = item.querySelector("a");
+        item.hidden = !!link && pages.indexOf(link.getAttribute("href")) < 0;
+      });
+      if (pages.length && pages.indexOf(location.pathname) < 0 && result.body.landing) {
+        location.replace(result.body.landing);
+        return;
+      }
+      var who = document.getElementById("who");
+      if (who) who.textContent = result.body.principal + "（" + zh("roleName", result.body.role) + "）";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", setupDisplayToggles);
+  document.addEventListener("DOMContentLoaded", applyRole);
 
   return {
     zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
-    errorMessage: errorMessage, el: el, goToLogin: goToLogin,
+    errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session,
   };
 })();

@@ -11,8 +11,8 @@ document.addEventListener("DOMContentLoaded", function () {
   // Only pages of this site: the login page must not be usable to send users elsewhere.
   // Browsers read "/\\host", "/\t/host" and the like as another origin, so the address is
   // resolved as the browser would and its origin compared, rather than its first characters.
-  function nextPage(supervisor) {
-    var fallback = supervisor ? "/overview.html" : "/search.html";
+  function nextPage(session) {
+    var fallback = (session && session.landing) || "/search.html";
     var next = new URLSearchParams(location.search).get("next");
     if (!next || next.charAt(0) !== "/" || /[\\\u0000-\u001f\u007f]/.test(next)) return fallback;
     var target;
@@ -40,7 +40,7 @@ document.addEventListener("DOMContentLoaded", function () {
       .then(function (result) {
         submit.disabled = false;
         if (result.ok) {
-          location.href = nextPage(result.body && result.body.supervisor);
+          location.href = nextPage(result.body);
           return;
         }
         input.setAttribute("aria-invalid", "true");

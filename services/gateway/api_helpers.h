@@ -1,0 +1,48 @@
+// What every handler of the gateway's JSON API shares: answering in the API's shape (see
+// api_errors.h) and reading the query and JSON body, with a 400 naming the field when they are
+// malformed.
+#ifndef HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_
+#define HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <string>
+
+#include <google/protobuf/message.h>
+#include <grpcpp/support/status.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/string_view.h"
+
+namespace hotline::gateway {
+
+inline constexpr char kJson[] = "application/json; charset=utf-8";
+
+void SendJson(httplib::Response& response, int status, const std::string& body);
+// Sends the message, or the call's failure in the API's error shape.
+void Reply(httplib::Response& response, const grpc::Status& status,
+           const google::protobuf::Message& message);
+void InvalidField(httplib::Response& response, absl::string_view field, absl::string_view problem);
+
+// An optional integer query parameter in [min, max]; false (and a 400 sent) when malformed.
+bool IntParam(const httplib::Request& request, httplib::Response& response, const char* name,
+              int min, int max, int* value);
+// Parses a JSON object body; false (and a 400 sent) when it is not one.
+bool ParseBody(const httplib::Request& request, httplib::Response& response, nlohmann::json* body);
+bool StringField(const nlohmann::json& body, httplib::Response& response, const char* name,
+                 bool required, std::string* value);
+// Every mutation the pages send carries the version the user saw (optimistic concurrency)
+// and an idempotency key generated once per intended operation, reused on retry.
+bool VersionAndRequestId(const nlohmann::json& body, httplib::Response& response,
+                         int64_t* expected_version, std::string* request_id);
+// Mutations must come with a JSON body (a second fence against cross-site forms, see the .cc).
+bool RequireJsonContent(const httplib::Request& request, httplib::Response& response);
+// The body as the upstream request message in proto JSON (field names as in the .proto, enums
+// by name); unknown fields are refused. False (and a 400 naming the problem) otherwise.
+bool BodyAsProto(const httplib::Request& request, httplib::Response& response,
+                 google::protobuf::Message* message);
+
+}  // namespace hotline::gateway
+
+#endif  // HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_

@@ -1,0 +1,316 @@
+// The JSON API of the agents' intake console and the reviewers' dispatch console. Each call
+// goes upstream with the user's own token, so the services keep deciding who may do what;
+// bodies of the ticket actions are the upstream request in proto JSON, so the contract's
+// field names and checks are the API's too.
+#include <glog/logging.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/proto_time.h"
+#include "services/gateway/api_errors.h"
+#include "services/gateway/api_helpers.h"
+#include "services/gateway/gateway.h"
+
+namespace hotline::gateway {
+namespace {
+
+namespace kbv1 = ::hotline::kb::v1;
+namespace tv1 = ::hotline::ticket::v1;
+
+// Longest caller's words the knowledge base takes as a feedback query (kb.v1 RecordFeedback).
+constexpr size_t kMaxFeedbackQueryCodePoints = 256;
+// Tickets per console queue; the counts say when there are more.
+constexpr int kQueuePageSize = 50;
+// Extension requests are found among the open tickets nearest their deadlines (no index
+// holds the extension state): this many pages of them.
+constexpr int kExtensionScanPages = 4;
+
+// The JSON of a message as a value to embed in a larger answer.
+bool JsonValue(const google::protobuf::Message& message, httplib::Response& response,
+               nlohmann::json* value) {
+  std::string text;
+  if (grpc::Status converted = ToApiJson(message, &text); !converted.ok()) {
+    LOG(ERROR) << converted.error_message();
+    SendJson(response, 500, ErrorBodyFromGrpc(converted));
+    return false;
+  }
+  *value = nlohmann::json::parse(text);
+  return true;
+}
+
+bool Failed(httplib::Response& response, const grpc::Status& status) {
+  if (status.ok()) return false;
+  SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+  return true;
+}
+
+std::string FirstCodePoints(const std::string& text, size_t n) {
+  size_t i = 0, count = 0;
+  while (i < text.size() && count < n) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    ++count;
+  }
+  return text.substr(0, std::min(i, text.size()));
+}
+
+bool IsPhone(absl::string_view phone) {
+  if (!phone.empty() && phone[0] == '+') phone.remove_prefix(1);
+  return phone.size() >= 3 && phone.size() <= 20 &&
+         phone.find_first_not_of("0123456789") == absl::string_view::npos;
+}
+
+}  // namespace
+
+void Gateway::RegisterConsoleApi(httplib::Server* server) {
+  using Handler = void (Gateway::*)(const httplib::Request&, httplib::Response&);
+  auto bind = [this](Handler handler) {
+    return [this, handler](const httplib::Request& request, httplib::Response& response) {
+      (this->*handler)(request, response);
+    };
+  };
+  auto action = [this](auto rpc) {
+    return [this, rpc](const httplib::Request& request, httplib::Response& response) {
+      TicketAction(request, response, rpc);
+    };
+  };
+  using Stub = tv1::TicketService::Stub;
+  server->Get("/api/intake/settings", bind(&Gateway::IntakeSettings));
+  server->Get(R"(/api/callers/([^/]+)/tickets)", bind(&Gateway::CallerTickets));
+  server->Get("/api/classify", bind(&Gateway::Classify));
+  server->Get("/api/similar", bind(&Gateway::Similar));
+  server->Post("/api/tickets", bind(&Gateway::CreateTicket));
+  server->Get("/api/queues", bind(&Gateway::Queues));
+  server->Get(R"(/api/tickets/([^/]+)/similar)", bind(&Gateway::TicketSimilar));
+  server->Get(R"(/api/tickets/([^/]+)/suggestions)", bind(&Gateway::TicketSuggestions));
+  server->Post(R"(/api/tickets/([^/]+)/confirm)", action(&Stub::ConfirmTicket));
+  server->Post(R"(/api/tickets/([^/]+)/reject)", action(&Stub::RejectTicket));
+  server->Post(R"(/api/tickets/([^/]+)/merge)", action(&Stub::MergeTicket));
+  server->Post(R"(/api/tickets/([^/]+)/dispatch)", action(&Stub::DispatchTicket));
+  server->Post(R"(/api/tickets/([^/]+)/redispatch)", action(&Stub::RedispatchWorkOrder));
+  server->Post(R"(/api/tickets/([^/]+)/refuse-return)", action(&Stub::RefuseReturn));
+}
+
+void Gateway::IntakeSettings(const httplib::Request& request, httplib::Response& response) {
+  tv1::IntakeSettings reply;
+  Reply(response,
+        ticket_->GetIntakeSettings(ContextFor(TokenOf(request)).get(),
+                                   tv1::GetIntakeSettingsRequest(), &reply),
+        reply);
+}
+
+// The screen pop: a caller's earlier tickets, newest first, and whether this call repeats a
+// matter raised within the configured window (重复来电).
+void Gateway::CallerTickets(const httplib::Request& request, httplib::Response& response) {
+  const std::string phone = request.matches[1];
+  if (!IsPhone(phone)) {
+    return InvalidField(response, "caller_phone", "必须是 3 到 20 位数字，可以 + 开头");
+  }
+  const std::string token = TokenOf(request);
+  tv1::IntakeSettings settings;
+  if (Failed(response, ticket_->GetIntakeSettings(ContextFor(token).get(),
+                                                  tv1::GetIntakeSettingsRequest(), &settings))) {
+    return;
+  }
+  tv1::ListTicketsRequest upstream;
+  upstream.set_caller_phone(phone);
+  upstream.set_order_by("create_time desc");
+  upstream.set_page_size(20);
+  tv1::ListTicketsResponse reply;
+  if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) return;
+  const absl::Time window_start =
+      absl::Now() - absl::Hours(24 * settings.repeat_call_window_days());
+  nlohmann::json tickets = nlohmann::json::array();
+  nlohmann::json within = nlohmann::json::array();
+  std::string last_name;
+  for (const tv1::Ticket& t : reply.tickets()) {
+    nlohmann::json value;
+    if (!JsonValue(t, response, &value)) return;
+    const bool recent = FromProtoTime(t.create_time()) >= window_start;
+    value["within_repeat_window"] = recent;
+    if (recent) within.push_back(t.id());
+    if (last_name.empty()) last_name = t.caller_name();
+    tickets.push_back(std::move(value));
+  }
+  SendJson(response, 200,
+           nlohmann::json{{"tickets", tickets},
+                          {"more", !reply.next_page_token().empty()},
+                          {"repeat_call", !within.empty()},
+                          {"repeat_of", within},
+                          {"repeat_call_window_days", settings.repeat_call_window_days()},
+                          {"last_caller_name", last_name}}
+               .dump());
+}
+
+void Gateway::Classify(const httplib::Request& request, httplib::Response& response) {
+  kbv1::ClassifyTextRequest upstream;
+  upstream.set_text(request.get_param_value("text"));
+  kbv1::ClassifyTextResponse reply;
+  Reply(response, kb_->ClassifyText(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+}
+
+void Gateway::Similar(const httplib::Request& request, httplib::Response& response) {
+  tv1::FindSimilarTicketsRequest upstream;
+  upstream.set_content(request.get_param_value("content"));
+  upstream.set_district_code(request.get_param_value("district_code"));
+  upstream.set_open_only(request.get_param_value("open_only") == "1");
+  upstream.set_exclude_ticket_id(request.get_param_value("exclude"));
+  int days = 0, page_size = 5;
+  if (!IntParam(request, response, "within_days", 0, 366, &days)) return;
+  if (!IntParam(request, response, "page_size", 1, 50, &page_size)) return;
+  upstream.set_within_days(days);
+  upstream.set_page_size(page_size);
+  tv1::FindSimilarTicketsResponse reply;
+  Reply(response, ticket_->FindSimilarTickets(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+// Creates a ticket; one answered on the spot is also the knowledge base's feedback: each
+// passage cited answered this question (ANSWERED), so that the knowledge base learns.
+void Gateway::CreateTicket(const httplib::Request& request, httplib::Response& response) {
+  tv1::CreateTicketRequest upstream;
+  if (!BodyAsProto(request, response, &upstream)) return;
+  const std::string token = TokenOf(request);
+  tv1::Ticket ticket;
+  if (Failed(response, ticket_->CreateTicket(ContextFor(token).get(), upstream, &ticket))) return;
+  nlohmann::json body;
+  if (!JsonValue(ticket, response, &body["ticket"])) return;
+  int recorded = 0;
+  std::string feedback_error;
+  std::string query = std::string(absl::StripAsciiWhitespace(request.get_param_value("query")));
+  if (query.empty()) query = ticket.content();
+  query = FirstCodePoints(query, kMaxFeedbackQueryCodePoints);
+  const tv1::DirectAnswer& answer = ticket.direct_answer();
+  for (int i = 0; i < answer.citations_size(); ++i) {
+    const tv1::KnowledgeCitation& c = answer.citations(i);
+    kbv1::RecordFeedbackRequest feedback;
+    // Derived from the ticket's own key, so a retried create records nothing twice.
+    feedback.set_request_id(absl::StrCat(upstream.request_id().substr(0, 48), "-fb", i));
+    feedback.set_search_id(request.get_param_value("search_id"));
+    feedback.set_query(query);
+    feedback.set_type(kbv1::FEEDBACK_TYPE_ANSWERED);
+    feedback.set_entry_id(c.entry_id());
+    feedback.set_entry_version(c.entry_version());
+    feedback.set_passage_ordinal(c.passage_ordinal());
+    feedback.set_passage_label(c.passage_label());
+    feedback.set_rank(i + 1);
+    feedback.set_ticket_id(ticket.id());
+    kbv1::RecordFeedbackResponse ignored;
+    grpc::Status status = kb_->RecordFeedback(ContextFor(token).get(), feedback, &ignored);
+    if (status.ok()) {
+      ++recorded;
+    } else if (feedback_error.empty()) {
+      // The ticket stands; the page says the knowledge base did not take the feedback.
+      feedback_error = absl::StrCat(CodeName(status.error_code()), ": ", status.error_message());
+    }
+  }
+  body["feedback_recorded"] = recorded;
+  if (!feedback_error.empty()) body["feedback_error"] = feedback_error;
+  SendJson(response, 200, body.dump());
+}
+
+// The dispatch console's queues, oldest first: to review, to dispatch, returned work orders to
+// re-route, and extension requests awaiting a decision.
+void Gateway::Queues(const httplib::Request& request, httplib::Response& response) {
+  const std::string token = TokenOf(request);
+  nlohmann::json body;
+  auto queue = [&](const char* name, tv1::TicketState state) {
+    tv1::ListTicketsRequest upstream;
+    upstream.add_states(state);
+    upstream.set_order_by("create_time");
+    upstream.set_page_size(kQueuePageSize);
+    tv1::ListTicketsResponse reply;
+    if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) {
+      return false;
+    }
+    nlohmann::json tickets = nlohmann::json::array();
+    for (const tv1::Ticket& t : reply.tickets()) {
+      nlohmann::json value;
+      if (!JsonValue(t, response, &value)) return false;
+      tickets.push_back(std::move(value));
+    }
+    body[name] = {{"tickets", tickets}, {"more", !reply.next_page_token().empty()}};
+    return true;
+  };
+  if (!queue("pending_review", tv1::TICKET_STATE_PENDING_REVIEW) ||
+      !queue("pending_dispatch", tv1::TICKET_STATE_PENDING_DISPATCH) ||
+      !queue("pending_redispatch", tv1::TICKET_STATE_PENDING_REDISPATCH)) {
+    return;
+  }
+  tv1::ListTicketsRequest upstream;
+  upstream.add_states(tv1::TICKET_STATE_IN_PROGRESS);
+  upstream.add_states(tv1::TICKET_STATE_PENDING_REDISPATCH);
+  upstream.add_work_order_states(tv1::WORK_ORDER_STATE_SIGNED);
+  upstream.set_order_by("deadline");
+  upstream.set_page_size(100);
+  nlohmann::json extensions = nlohmann::json::array();
+  bool more = false;
+  for (int page = 0; page < kExtensionScanPages; ++page) {
+    tv1::ListTicketsResponse reply;
+    if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) return;
+    for (const tv1::Ticket& t : reply.tickets()) {
+      bool requested = false;
+      for (const tv1::WorkOrder& w : t.work_orders()) {
+        requested |= w.cycle() == t.cycle() &&
+                     w.extension().state() == tv1::EXTENSION_STATE_REQUESTED;
+      }
+      if (!requested) continue;
+      nlohmann::json value;
+      if (!JsonValue(t, response, &value)) return;
+      extensions.push_back(std::move(value));
+    }
+    more = !reply.next_page_token().empty();
+    if (!more) break;
+    upstream.set_page_token(reply.next_page_token());
+  }
+  body["extension_requests"] = {{"tickets", extensions}, {"more", more}};
+  SendJson(response, 200, body.dump());
+}
+
+// Merge targets: open tickets like this one (itself left out).
+void Gateway::TicketSimilar(const httplib::Request& request, httplib::Response& response) {
+  const std::string token = TokenOf(request);
+  tv1::GetTicketRequest get;
+  get.set_ticket_id(request.matches[1]);
+  get.set_view(tv1::TICKET_VIEW_BASIC);
+  tv1::Ticket ticket;
+  if (Failed(response, ticket_->GetTicket(ContextFor(token).get(), get, &ticket))) return;
+  tv1::FindSimilarTicketsRequest upstream;
+  upstream.set_content(ticket.content());
+  upstream.set_open_only(true);
+  upstream.set_exclude_ticket_id(ticket.id());
+  upstream.set_page_size(5);
+  tv1::FindSimilarTicketsResponse reply;
+  Reply(response, ticket_->FindSimilarTickets(ContextFor(token).get(), upstream, &reply), reply);
+}
+
+void Gateway::TicketSuggestions(const httplib::Request& request, httplib::Response& response) {
+  tv1::SuggestDepartmentsRequest upstream;
+  upstream.set_ticket_id(request.matches[1]);
+  upstream.set_category_path(request.get_param_value("category_path"));
+  tv1::SuggestDepartmentsResponse reply;
+  Reply(response,
+        ticket_->SuggestDepartments(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+}
+
+template <typename Request>
+void Gateway::TicketAction(const httplib::Request& request, httplib::Response& response,
+                           grpc::Status (tv1::TicketService::Stub::*rpc)(grpc::ClientContext*,
+                                                                         const Request&,
+                                                                         tv1::Ticket*)) {
+  Request upstream;
+  if (!BodyAsProto(request, response, &upstream)) return;
+  const std::string id = request.matches[1];
+  if (!upstream.ticket_id().empty() && upstream.ticket_id() != id) {
+    return InvalidField(response, "ticket_id", "与地址中的工单号不一致");
+  }
+  upstream.set_ticket_id(id);
+  tv1::Ticket reply;
+  Reply(response, (ticket_.get()->*rpc)(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
+}
+
+}  // namespace hotline::gateway

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""The agent's intake console and the reviewer's dispatch console in real browsers (two
+headless Chromiums, one per person) against the real services and gateway. Every step under
+test is done on the pages as a person would; gRPC is used only to set the scene (a caller's
+earlier tickets, a history of closed tickets, a returned work order) and to check afterwards
+what the services hold.
+
+  - login lands each role on its own console, with only its pages in the navigation;
+  - a screen-pop address shows the caller's earlier tickets and flags a repeat call;
+  - the agent answers a consultation on the spot from a knowledge-base hit: the ticket is
+    closed with the cited passage and the knowledge base has the feedback;
+  - she creates a complaint the page flags as a possible duplicate of an open ticket;
+  - the reviewer sees it arrive without a reload, confirms it, dispatches it to the top
+    suggested department (learnt from the closed history), merges the duplicate, and re-routes
+    a returned work order.
+Screenshots of both consoles are saved under BUILD_DIR/test-artifacts/browser/.
+
+Usage: consoles_browser_test.py BUILD_DIR
+"""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from browser import check_browser_installed, screenshot, start_browser  # noqa: E402
+from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+ARTIFACTS = os.path.join(BUILD, "test-artifacts", "browser")
+
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+CALLER = "13812345678"
+YUELU = "430104"
+
+
+class ConsolesBrowserTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        check_browser_installed()
+        cls.stack = HotlineStack(BUILD)
+        cls.stack.start()
+        cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
+        try:
+            cls.agent = start_browser(cls.profiles[0])
+            cls.reviewer = start_browser(cls.profiles[1])
+        except Exception:
+            cls.stack.kill()
+            raise
+        cls.driver = TicketDriver(cls.stack)
+        cls.pb = cls.driver.pb
+        pb = cls.pb
+        # The caller's history: a closed matter and one still open, both within the window.
+        cls.earlier_closed = cls.driver.close_satisfied(cls.driver.dispatched("楼下商铺空调外机噪音扰民"))
+        cls.earlier_open = cls.create("小区门口路灯坏了一个多月没人修", kind=pb.TICKET_KIND_COMPLAINT,
+                                      name="王女士")
+        # Closed history the suggestions learn from: water supply matters replied by the water
+        # bureau (no category on them, so only the history can tell).
+        for content in ("岳麓区望月湖小区停水两天，一直没有恢复供水，也没有通知",
+                        "观沙岭江景苑小区停水，至今没有恢复供水，家里老人做饭都困难",
+                        "梅溪湖梅岭花园停水一整天了，没有接到任何停水通知"):
+            t = cls.create(content, phone="13900000001", district=YUELU)
+            t = cls.driver.update("ConfirmTicket", "reviewer", t.id, lambda v: pb.ConfirmTicketRequest(
+                ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id()))
+            t = cls.driver.update("DispatchTicket", "reviewer", t.id, lambda v: pb.DispatchTicketRequest(
+                ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id(),
+                lead=pb.DepartmentAssignment(department_id="water")))
+            cls.driver.close_satisfied(t)
+        # An open matter another caller reported: the duplicate the agent will spot.
+        cls.open_duplicate = cls.create("望月湖小区三栋又停水了，到现在还没有恢复供水",
+                                        phone="13900000002", district=YUELU)
+        # A work order returned as misrouted, waiting to be re-routed.
+        t = cls.create("小区楼道供水管爆裂漏水，整栋楼停水", phone="13900000004")
+        t = cls.driver.update("ConfirmTicket", "reviewer", t.id, lambda v: pb.ConfirmTicketRequest(
+            ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id()))
+        cls.returned = cls.driver.update("DispatchTicket", "reviewer", t.id, lambda v: pb.DispatchTicketRequest(
+            ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id(),
+            lead=pb.DepartmentAssignment(department_id="hrss")))
+        order = [w for w in cls.returned.work_orders if w.department_id == "hrss"][-1]
+        cls.driver.update("ReturnWorkOrder", "hrss", cls.returned.id,
+                          lambda v: pb.ReturnWorkOrderRequest(
+                              ticket_id=cls.returned.id, work_order_id=order.id,
+                              expected_version=v, request_id=cls.driver.request_id(),
+                              reason="供水管网不属于人社部门职责，请改派水务部门"))
+
+    @classmethod
+    def tearDownClass(cls):
+        for browser in (cls.agent, cls.reviewer):
+            browser.quit()
+        cls.stack.kill()
+        for profile in cls.profiles:
+            shutil.rmtree(profile, ignore_errors=True)
+
+    @classmethod
+    def create(cls, content, kind=None, phone=CALLER, name="", district=""):
+        pb = cls.pb
+        ticket = pb.Ticket(kind=kind or pb.TICKET_KIND_COMPLAINT, channel=pb.CHANNEL_HOTLINE,
+                           content=content, caller_phone=phone, caller_name=name)
+        if district:
+            ticket.location.district_code = district
+        return cls.driver._call("CreateTicket", "agent", pb.CreateTicketRequest(
+            request_id=cls.driver.request_id(), ticket=ticket))
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def login(self, browser, role):
+        browser.delete_all_cookies()
+        browser.get(self.stack.gateway_url + "/login.html")
+        browser.find_element(By.ID, "token").send_keys(self.stack.tokens[role], Keys.ENTER)
+        wait_for(lambda: "/login.html" not in browser.current_url, 15, role + " logged in")
+
+    def nav(self, browser):
+        wait_for(lambda: browser.execute_script(
+            "return document.querySelectorAll('header.site nav li[hidden]').length") > 0,
+            15, "the navigation to follow the role")
+        return [a.get_attribute("href").split("/")[-1] for a in
+                browser.find_elements(By.CSS_SELECTOR, "header.site nav li:not([hidden]) a")]
+
+    def ticket(self, ticket_id):
+        return self.driver.current(ticket_id)
+
+    def queue_ids(self, queue):
+        # Read in one script: the queues are redrawn every few seconds, so elements found in
+        # one call may be gone by the next.
+        return self.reviewer.execute_script(
+            "return Array.from(document.querySelectorAll('#queue-' + arguments[0] + ' .queue-item'))"
+            ".map(function (b) { return b.getAttribute('data-ticket-id'); });", queue)
+
+    def lead(self):
+        return self.reviewer.execute_script("return document.getElementById('lead').value")
+
+    def suggestions(self):
+        """[(department id, text)] of the suggested departments, read in one script."""
+        return [tuple(x) for x in self.reviewer.execute_script(
+            "return Array.from(document.querySelectorAll('#suggestions li[data-department-id]'))"
+            ".map(function (li) { return [li.getAttribute('data-department-id'), li.textContent]; });")]
+
+    def showing(self, ticket_id):
+        return self.reviewer.execute_script(
+            "var w = document.getElementById('work-ticket');"
+            "return !w.hidden && w.getAttribute('data-ticket-id') === arguments[0];", ticket_id)
+
+    def pick(self, queue, ticket_id):
+        wait_for(lambda: ticket_id in self.queue_ids(queue), 15,
+                 "%s in the %s queue" % (ticket_id, queue))
+        if self.showing(ticket_id):
+            return  # Still open after the last action, as a person would carry on.
+        self.reviewer.execute_script(
+            "document.querySelector('#queue-' + arguments[0] + ' .queue-item[data-ticket-id=\"' +"
+            " arguments[1] + '\"]').click();", queue, ticket_id)
+        wait_for(lambda: self.showing(ticket_id), 15, "the ticket to open")
+
+    # ---- the test --------------------------------------------------------------------------
+
+    def test_agent_and_reviewer_work_the_loop_in_their_consoles(self):
+        agent, reviewer = self.agent, self.reviewer
+        pb = self.pb
+
+        # Each role lands on its own console, and sees only its pages.
+        self.login(agent, "agent")
+        wait_for(lambda: agent.current_url.endswith("/intake.html"), 15, "the agent's console")
+        self.assertEqual(self.nav(agent), ["intake.html", "ticket.html", "search.html"])
+        self.login(reviewer, "reviewer")
+        wait_for(lambda: reviewer.current_url.endswith("/dispatch.html"), 15, "the dispatch console")
+        self.assertEqual(self.nav(reviewer), ["dispatch.html", "ticket.html", "search.html"])
+        # A page outside the role sends the user to their own console, not to an empty shell.
+        agent.get(self.stack.gateway_url + "/overview.html")
+        wait_for(lambda: agent.current_url.endswith("/intake.html"), 15, "the agent sent back")
+
+        # Screen pop: the caller's earlier tickets, newest first, the open one flagged.
+        agent.get(self.stack.gateway_url + "/intake.html?caller=" + CALLER)
+        history = lambda: [li.get_attribute("data-ticket-id") for li in
+                           agent.find_elements(By.CSS_SELECTOR, "#caller-history li")]
+        wait_for(lambda: len(history()) >= 2, 15, "the caller's earlier tickets")
+        self.assertEqual(history()[:2], [self.earlier_open.id, self.earlier_closed.id])
+        first = agent.find_element(By.CSS_SELECTOR, "#caller-history li")
+        self.assertIn("open", first.get_attribute("class"))
+        self.assertIn("未办结", first.text)
+        repeat = agent.find_element(By.ID, "repeat-call")
+        self.assertTrue(repeat.is_displayed())
+        self.assertIn("重复来电", repeat.text)
+        self.assertEqual(agent.find_element(By.ID, "caller-name").get_attribute("value"), "王女士")
+
+        # A consultation, answered on the spot from a knowledge-base hit.
+        Select(agent.find_element(By.ID, "kind")).select_by_value("TICKET_KIND_CONSULTATION")
+        agent.find_element(By.ID, "content").send_keys("租房提取住房公积金需要什么材料")
+        wait_for(lambda: agent.find_elements(By.CSS_SELECTOR, "#kb-hits .hit"), 15,
+                 "knowledge-base hits beside the form")
+        hit = agent.find_element(By.CSS_SELECTOR, "#kb-hits .hit")
+        entry_id = hit.get_attribute("data-entry-id")
+        ordinal = int(hit.get_attribute("data-passage-ordinal"))
+        search_id = agent.find_element(By.ID, "kb-hits").get_attribute("data-search-id")
+        wait_for(lambda: agent.find_element(By.ID, "category").get_attribute("value"), 15,
+                 "the category suggested from the caller's words")
+        self.assertTrue(agent.find_element(By.ID, "category").get_attribute("value")
+                        .startswith("住房保障"))
+        screenshot(agent, ARTIFACTS, "intake-01-screen-pop-and-knowledge")
+        hit.find_element(By.CSS_SELECTOR, ".hit-action").click()
+        answer = agent.find_element(By.ID, "answer-text")
+        wait_for(answer.is_displayed, 5, "the answer box")
+        self.assertTrue(answer.get_attribute("value"), "the passage offered as the answer")
+        ActionChains(agent).key_down(Keys.ALT).send_keys("a").key_up(Keys.ALT).perform()
+        wait_for(lambda: agent.find_element(By.ID, "intake-result").get_attribute("data-ticket-id"),
+                 15, "the ticket answered on the spot")
+        result = agent.find_element(By.ID, "intake-result")
+        self.assertIn("已当场答复并办结", result.text)
+        answered = self.ticket(result.get_attribute("data-ticket-id"))
+        self.assertEqual(answered.state, pb.TICKET_STATE_CLOSED)
+        self.assertEqual(answered.caller_phone, CALLER)
+        self.assertEqual(answered.direct_answer.citations[0].entry_id, entry_id)
+        self.assertEqual(answered.direct_answer.citations[0].passage_ordinal, ordinal)
+        self.assertEqual(len(answered.work_orders), 0)
+        # The knowledge base took the feedback: the same judgement again replaces it.
+        from hotline.kb.v1 import kb_pb2
+        again = self.stack.stub("kb").RecordFeedback(kb_pb2.RecordFeedbackRequest(
+            request_id=self.driver.request_id(), search_id=search_id,
+            query="租房提取住房公积金需要什么材料", type=kb_pb2.FEEDBACK_TYPE_ANSWERED,
+            entry_id=entry_id, passage_ordinal=ordinal,
+            passage_label=answered.direct_answer.citations[0].passage_label),
+            metadata=self.stack.auth("agent"), timeout=10)
+        self.assertTrue(again.replaced_previous, "the gateway recorded the ANSWERED feedback")
+        # The form is ready for the next call.
+        self.assertEqual(agent.find_element(By.ID, "content").get_attribute("value"), "")
+
+        # The reviewer's queues before the complaint arrives.
+        wait_for(lambda: self.open_duplicate.id in self.queue_ids("pending_review"), 15,
+                 "the review queue")
+        before = len(self.queue_ids("pending_review"))
+
+        # A complaint the page flags as a possible duplicate of an open ticket.
+        Select(agent.find_element(By.ID, "kind")).select_by_value("TICKET_KIND_COMPLAINT")
+        Select(agent.find_element(By.ID, "district")).select_by_value(YUELU)
+        agent.find_element(By.ID, "caller-phone").send_keys("13700000003")
+        agent.find_element(By.ID, "content").send_keys("望月湖小区停水了，到现在都没有恢复供水")
+        duplicate_box = '#duplicates input[data-ticket-id="%s"]' % self.open_duplicate.id
+        wait_for(lambda: agent.find_elements(By.CSS_SELECTOR, duplicate_box), 15,
+                 "the open ticket offered as a possible duplicate")
+        agent.find_element(By.CSS_SELECTOR, duplicate_box).click()
+        ActionChains(agent).key_down(Keys.ALT).send_keys("s").key_up(Keys.ALT).perform()
+        wait_for(lambda: agent.find_element(By.ID, "intake-result").get_attribute("data-ticket-id")
+                 not in ("", None, answered.id), 15, "the complaint created")
+        complaint_id = agent.find_element(By.ID, "intake-result").get_attribute("data-ticket-id")
+        complaint = self.ticket(complaint_id)
+        self.assertEqual(complaint.state, pb.TICKET_STATE_PENDING_REVIEW)
+        self.assertEqual(complaint.suspected_duplicate_of, self.open_duplicate.id)
+        self.assertEqual(complaint.location.district_code, YUELU)
+
+        # It arrives in the reviewer's queue without a reload.
+        wait_for(lambda: complaint_id in self.queue_ids("pending_review"), 10,
+                 "the complaint in the review queue, live")
+        self.assertEqual(len(self.queue_ids("pending_review")), before + 1)
+        count = reviewer.find_element(By.ID, "count-pending_review").text
+        self.assertEqual(count, str(before + 1))
+
+        # Confirm it.
+        self.pick("pending_review", complaint_id)
+        self.assertIn(self.open_duplicate.id,
+                      reviewer.find_element(By.ID, "work-duplicate-flag").text)
+        reviewer.find_element(By.ID, "confirm-ticket").click()
+        wait_for(lambda: self.ticket(complaint_id).state == pb.TICKET_STATE_PENDING_DISPATCH, 15,
+                 "the complaint confirmed")
+
+        # Dispatch it to the top suggestion, learnt from who replied to similar tickets.
+        self.pick("pending_dispatch", complaint_id)
+        wait_for(self.suggestions, 15, "suggested departments")
+        department, text = self.suggestions()[0]
+        self.assertEqual(department, "water")
+        self.assertIn("类似工单", text)
+        self.assertIn("市水务局", text)
+        # The top suggestion is preselected as the lead.
+        self.assertEqual(self.lead(), "water")
+        screenshot(reviewer, ARTIFACTS, "dispatch-01-suggested-departments")
+        reviewer.find_element(By.ID, "dispatch-ticket").click()
+        wait_for(lambda: self.ticket(complaint_id).state == pb.TICKET_STATE_IN_PROGRESS, 15,
+                 "the complaint dispatched")
+        leads = [w.department_id for w in self.ticket(complaint_id).work_orders
+                 if w.role == pb.WORK_ORDER_ROLE_LEAD]
+        self.assertEqual(leads, ["water"])
+
+        # Merge the duplicate into it.
+        self.pick("pending_review", self.open_duplicate.id)
+        merge = '#merge-targets button[data-target-id="%s"]' % complaint_id
+        wait_for(lambda: reviewer.find_elements(By.CSS_SELECTOR, merge), 15,
+                 "the complaint offered as the merge target")
+        reviewer.find_element(By.CSS_SELECTOR, merge).click()
+        wait_for(lambda: self.ticket(self.open_duplicate.id).state == pb.TICKET_STATE_MERGED, 15,
+                 "the duplicate merged")
+        self.assertEqual(self.ticket(self.open_duplicate.id).merged_into_ticket_id, complaint_id)
+        wait_for(lambda: self.open_duplicate.id not in self.queue_ids("pending_review"), 10,
+                 "the merged ticket gone from the queue")
+
+        # Re-route the returned work order to a suggested alternative.
+        self.pick("pending_redispatch", self.returned.id)
+        self.assertIn("不属于人社部门职责", reviewer.find_element(By.ID, "return-info").text)
+        wait_for(self.suggestions, 15, "alternatives")
+        alternatives = [department for department, _ in self.suggestions()]
+        self.assertEqual(self.lead(), alternatives[0])
+        self.assertNotIn("hrss", alternatives)
+        self.assertEqual(alternatives[0], "water")
+        screenshot(reviewer, ARTIFACTS, "dispatch-02-redispatch")
+        reviewer.find_element(By.ID, "redispatch-ticket").click()
+        wait_for(lambda: self.ticket(self.returned.id).state == pb.TICKET_STATE_IN_PROGRESS, 15,
+                 "the returned work order re-routed")
+        active = [w.department_id for w in self.ticket(self.returned.id).work_orders
+                  if w.state == pb.WORK_ORDER_STATE_PENDING_SIGN]
+        self.assertEqual(active, ["water"])
+        screenshot(agent, ARTIFACTS, "intake-02-after-submit")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,41 @@
+"""Headless Chromium for the browser tests (Debian's chromium and chromedriver through
+python3-selenium): the flags this machine needs (no sandbox as root, no background
+networking on a closed network) and full-page screenshots saved as test artifacts."""
+import os
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def check_browser_installed():
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            raise RuntimeError(path + " is missing: scripts/test.sh installs chromium and "
+                               "chromium-driver (scripts/lib.sh)")
+
+
+def start_browser(profile):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 "--user-data-dir=" + profile, "--window-size=1400,1000", "--lang=zh-CN"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+def screenshot(browser, directory, name):
+    """Saves the whole page: the window is stretched to the page's height for the shot."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name + ".png")
+    size = browser.get_window_size()
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(size["width"], min(max(height, size["height"]), 6000))
+    browser.save_screenshot(path)
+    browser.set_window_size(size["width"], size["height"])
+    print("screenshot:", path, flush=True)
+    return path
