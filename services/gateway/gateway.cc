@@ -150,6 +150,14 @@ bool Gateway::Register(httplib::Server* server) {
 
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
+        // A control byte in the decoded path (%00 above all) would cut the file name short
+        // on its way to the file system: /common.js%00.html was served as HTML.
+        for (char c : request.path) {
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            SendJson(response, 400, InvalidFieldBody("path", "地址中含有控制字符"));
+            return httplib::Server::HandlerResponse::Handled;
+          }
+        }
         // One check for the whole API instead of one per handler: no token, no upstream call.
         if (!absl::StartsWith(request.path, "/api/") || request.path == "/api/logout" ||
             (request.path == "/api/session" && request.method == "POST")) {

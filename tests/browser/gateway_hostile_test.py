@@ -101,6 +101,14 @@ class GatewayHostileTest(unittest.TestCase):
         status, _ = self.get("/api/summary", self.stack.tokens["supervisor"])
         self.assertEqual(status, 200)
 
+    def test_1b_a_nul_in_a_path_is_refused_not_served_as_another_type(self):
+        for path in (b"/common.js%00.html", b"/login.html%00", b"/%01overview.html"):
+            status, body = self.raw_request([b"GET " + path + b" HTTP/1.1", b"Host: 127.0.0.1"])
+            self.assertEqual(status, 400, path)
+            self.assertEqual(json.loads(body)["error"]["field"], "path")
+        status, _ = self.raw_request([b"GET /common.js HTTP/1.1", b"Host: 127.0.0.1"])
+        self.assertEqual(status, 200)
+
     def test_2_a_malformed_deadline_is_refused_and_ticket_pages_keep_rendering(self):
         import grpc
         pb = self.driver.pb
