@@ -310,6 +310,9 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
     candidate.mutable_raw_content()->set_format(v1::CONTENT_FORMAT_MARKDOWN);
     candidate.mutable_raw_content()->set_text(*std::move(text));
   }
+  if (absl::Status url = CheckWebAddress(item.source_url(), "source_url"); !url.ok()) {
+    return reject(v1::REJECTION_REASON_INVALID_FIELD, "source_url", std::string(url.message()));
+  }
   // The same checks as UpsertEntry; the field is the part of the message before ':'.
   if (absl::Status valid = ValidateUpsert(candidate); !valid.ok()) {
     const std::string message(valid.message());

@@ -364,6 +364,45 @@ TEST_F(KnowledgeBaseServiceTest, BadRequestsNameTheField) {
   s = Upsert(bad, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("entry.policy_document.effective_date"), std::string::npos);
+
+  // Filters with values the contract does not define.
+  v1::SearchRequest kinds;
+  kinds.set_query("住院");
+  kinds.mutable_filter()->add_kinds(static_cast<v1::EntryKind>(99));
+  s = Search(kinds, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "filter.kinds[0]: 99 is not a value of EntryKind");
+  kinds.mutable_filter()->set_kinds(0, v1::ENTRY_KIND_UNSPECIFIED);
+  s = Search(kinds, &found);
+  EXPECT_EQ(s.error_message(), "filter.kinds[0]: must not be ENTRY_KIND_UNSPECIFIED");
+}
+
+// A service guide's links become buttons on the agents' pages: only web addresses.
+TEST_F(KnowledgeBaseServiceTest, LinksThatAreNotWebAddressesAreRefused) {
+  v1::UpsertEntryRequest r;
+  v1::Entry* e = r.mutable_entry();
+  e->set_kind(v1::ENTRY_KIND_SERVICE_GUIDE);
+  e->set_title("异地就医备案办事指南");
+  v1::ServiceGuide* g = e->mutable_service_guide();
+  g->set_matter_name("异地就医备案");
+  v1::UpsertEntryResponse out;
+  for (const char* url : {"javascript:alert(document.cookie)", "JavaScript:alert(1)",
+                          "data:text/html,<script>alert(1)</script>", " https://a.invalid",
+                          "https://a.invalid/x\ny"}) {
+    g->set_online_service_url(url);
+    grpc::Status s = Upsert(r, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_EQ(s.error_message().rfind("entry.service_guide.online_service_url: ", 0), 0u)
+        << s.error_message();
+  }
+  g->set_online_service_url("https://zwfw.example.invalid/ydjy");
+  g->add_materials()->set_template_url("javascript:void(0)");
+  grpc::Status s = Upsert(r, &out);
+  EXPECT_EQ(s.error_message().rfind("entry.service_guide.materials[0].template_url", 0), 0u)
+      << s.error_message();
+  g->mutable_materials(0)->set_template_url("HTTPS://zwfw.example.invalid/form.docx");
+  s = Upsert(r, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 // The intake form's category suggestion: the import pipeline's taxonomy classifier on the

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -347,6 +348,23 @@ std::optional<ingest::DedupDocument> DedupInput(const v1::Entry& e) {
   return d;
 }
 
+absl::Status CheckWebAddress(absl::string_view url, absl::string_view field) {
+  if (url.empty()) return absl::OkStatus();
+  const std::string lower = absl::AsciiStrToLower(url.substr(0, 8));
+  if (!absl::StartsWith(lower, "https://") && !absl::StartsWith(lower, "http://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be an http:// or https:// address"));
+  }
+  if (url.size() > 2000) return absl::InvalidArgumentError(absl::StrCat(field, ": too long"));
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must not contain spaces or control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
   RETURN_IF_ERROR(CheckRequestId(r.request_id()));
   if (r.expected_version() < 0) {
@@ -387,6 +405,19 @@ absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
     if (e.qa_pair().answer().empty()) {
       return absl::InvalidArgumentError("entry.qa_pair.answer: required");
     }
+  }
+  if (e.has_service_guide()) {
+    const v1::ServiceGuide& g = e.service_guide();
+    RETURN_IF_ERROR(
+        CheckWebAddress(g.online_service_url(), "entry.service_guide.online_service_url"));
+    for (int i = 0; i < g.materials_size(); ++i) {
+      RETURN_IF_ERROR(CheckWebAddress(
+          g.materials(i).template_url(),
+          absl::StrCat("entry.service_guide.materials[", i, "].template_url")));
+    }
+  }
+  for (int i = 0; i < e.sources_size(); ++i) {
+    RETURN_IF_ERROR(CheckWebAddress(e.sources(i).url(), absl::StrCat("entry.sources[", i, "].url")));
   }
   if (e.has_hot_topic()) {
     RETURN_IF_ERROR(CheckDate(e.hot_topic().valid_from(), "entry.hot_topic.valid_from"));

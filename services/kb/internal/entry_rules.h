@@ -36,6 +36,11 @@ int CodePoints(absl::string_view s);
 std::string Today(const Clock& clock);
 // A real calendar day written YYYY-MM-DD ("2023-02-30" is not).
 bool IsDate(absl::string_view s);
+// OK for an empty value or an http(s) address without spaces or control characters, else
+// INVALID_ARGUMENT naming `field`: the consoles show these as links, and "javascript:" or
+// "data:" addresses would run in the agent's page (the Content-Security-Policy is the second
+// fence).
+absl::Status CheckWebAddress(absl::string_view url, absl::string_view field);
 // OK for an empty value or a valid date, else INVALID_ARGUMENT naming `field`.
 absl::Status CheckDate(absl::string_view value, absl::string_view field);
 // OK for an empty value or "/"-separated non-empty segments, else INVALID_ARGUMENT.
