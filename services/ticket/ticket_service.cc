@@ -316,29 +316,49 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
     }
   }
   std::string record_key;
+  // What the request id stands for: the rpc and the whole request, so that reusing an id for
+  // another request (approve, then refuse under the same id) is an error, not a silent replay
+  // of the first answer.
+  const std::string fingerprint =
+      absl::StrCat(spec.rpc, "\n", Sha256Hex(spec.request.SerializeAsString()));
   if (!spec.request_id.empty()) {
     record_key = absl::StrCat("u/", spec.ticket_id, "/", spec.request_id);
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
     if (earlier.has_value()) {
-      if (*earlier != spec.rpc) {
-        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", *earlier,
+      // Records written before fingerprints hold the rpc's name alone.
+      const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
+      if (earlier_rpc != spec.rpc) {
+        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", earlier_rpc,
                                                      " on ticket ", spec.ticket_id));
+      }
+      if (*earlier != spec.rpc && *earlier != fingerprint) {
+        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for another ",
+                                                     spec.rpc, " request on ticket ",
+                                                     spec.ticket_id));
       }
       *response = stored->ticket;  // Applied before: answer as now, apply nothing.
       PresentFor(principal, response);
       return absl::OkStatus();
     }
   }
+  // The machine is pure, so it runs before the version check: the contract reports a
+  // malformed request or an unknown work order before a stale version.
+  absl::StatusOr<TicketChange> applied = apply(MachineFor(principal, spec.request_id), *stored);
+  if (!applied.ok() && (applied.status().code() == absl::StatusCode::kInvalidArgument ||
+                        applied.status().code() == absl::StatusCode::kNotFound)) {
+    return applied.status();
+  }
   if (stored->ticket.version() != spec.expected_version) {
     return absl::AbortedError(absl::StrCat("ticket ", spec.ticket_id, " is at version ",
                                            stored->ticket.version(), ", request expected ",
                                            spec.expected_version));
   }
-  ASSIGN_OR_RETURN(TicketChange change, apply(MachineFor(principal, spec.request_id), *stored));
+  RETURN_IF_ERROR(applied.status());
+  TicketChange change = *std::move(applied);
   std::vector<TicketChange> changes;
   changes.push_back(std::move(change));
   std::vector<std::pair<std::string, std::string>> records;
-  if (!record_key.empty()) records.emplace_back(record_key, spec.rpc);
+  if (!record_key.empty()) records.emplace_back(record_key, fingerprint);
   RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
   IndexChanges(changes);
   *response = std::move(changes.front().after);
@@ -490,12 +510,18 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
       return absl::NotFoundError(absl::StrCat("target ticket ", r.target_ticket_id(), " not found"));
     }
     std::string record_key;
+    const std::string fingerprint = absl::StrCat("MergeTicket\n", Sha256Hex(r.SerializeAsString()));
     if (!r.request_id().empty()) {
       record_key = absl::StrCat("u/", r.ticket_id(), "/", r.request_id());
       ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
       if (earlier.has_value()) {
-        if (*earlier != "MergeTicket") {
-          return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", *earlier));
+        const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
+        if (earlier_rpc != "MergeTicket") {
+          return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", earlier_rpc));
+        }
+        if (*earlier != "MergeTicket" && *earlier != fingerprint) {
+          return absl::AlreadyExistsError(
+              "request_id: already used for another MergeTicket request");
         }
         *response = duplicate->ticket;
         return absl::OkStatus();
@@ -509,7 +535,7 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(std::vector<TicketChange> changes,
                      MachineFor(principal, r.request_id()).Merge(*duplicate, *target, r));
     std::vector<std::pair<std::string, std::string>> records;
-    if (!record_key.empty()) records.emplace_back(record_key, "MergeTicket");
+    if (!record_key.empty()) records.emplace_back(record_key, fingerprint);
     RETURN_IF_ERROR(store_.Commit(&changes, std::move(records)));
     IndexChanges(changes);
     *response = std::move(changes.front().after);

@@ -426,6 +426,67 @@ TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
   ASSERT_TRUE(stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &retried).ok());
   EXPECT_EQ(retried.version(), confirmed.version());
   EXPECT_EQ(Get(first.id()).events_size(), 2);
+  // The same id with another body is another request: an error, not the first answer again.
+  confirm.set_category_path("住房保障/住房公积金");
+  grpc::Status s = stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &retried);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(Get(first.id()).events_size(), 2);
+}
+
+// Approve an extension, then refuse it under the same request id: refused, not replayed.
+TEST_F(TicketServiceTest, ARequestIdReusedForAnotherDecisionIsRefused) {
+  v1::Ticket t = Confirm(Create());
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
+  t = Sign(t, "water");
+  auto ext = WorkOrderRequest<v1::RequestExtensionRequest>(t, "water");
+  ext.mutable_extension()->set_working_days(3);
+  ext.set_reason("需协调管网施工");
+  ASSERT_TRUE(stub_->RequestExtension(ContextWithToken("water").get(), ext, &t).ok());
+  v1::DecideExtensionRequest decide;
+  decide.set_ticket_id(t.id());
+  decide.set_work_order_id(Order(t, "water").id());
+  decide.set_expected_version(t.version());
+  decide.set_request_id("decision-1");
+  decide.set_decision(v1::EXTENSION_DECISION_APPROVE);
+  v1::Ticket approved, out;
+  ASSERT_TRUE(stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &approved).ok());
+  decide.set_decision(v1::EXTENSION_DECISION_REFUSE);
+  decide.set_reason("期限内可以完成");
+  grpc::Status s = stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(Order(Get(t.id()), "water").extension().state(), v1::EXTENSION_STATE_APPROVED);
+}
+
+// The contract's order of errors: a malformed request or an unknown work order is reported
+// before a stale version.
+TEST_F(TicketServiceTest, FieldErrorsAndUnknownWorkOrdersComeBeforeAStaleVersion) {
+  v1::Ticket t = Confirm(Create());
+  v1::RejectTicketRequest reject;
+  reject.set_ticket_id(t.id());
+  reject.set_expected_version(t.version() + 5);  // Stale.
+  v1::Ticket out;
+  grpc::Status s = stub_->RejectTicket(ContextWithToken("reviewer").get(), reject, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "reason: must not be empty");
+  ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
+  v1::SignWorkOrderRequest sign;
+  sign.set_ticket_id(t.id());
+  sign.set_work_order_id("W-no-such");
+  sign.set_expected_version(t.version() + 5);
+  s = stub_->SignWorkOrder(ContextWithToken("reviewer").get(), sign, &out);
+  // Reviewers do not sign: the role is checked first of all.
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::RedispatchWorkOrderRequest re;
+  re.set_ticket_id(t.id());
+  re.set_work_order_id("W-no-such");
+  re.set_expected_version(t.version() + 5);
+  re.mutable_assignment()->set_department_id("hrss");
+  s = stub_->RedispatchWorkOrder(ContextWithToken("reviewer").get(), re, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  // A well-formed request on a stale version is ABORTED.
+  reject.set_reason("不属于政府职能范围");
+  EXPECT_EQ(stub_->RejectTicket(ContextWithToken("reviewer").get(), reject, &out).error_code(),
+            grpc::StatusCode::ABORTED);
 }
 
 TEST_F(TicketServiceTest, YellowThenRedWarningsOnTheWorkingCalendar) {
