@@ -476,6 +476,10 @@ TEST_F(MetricsScenarioTest, ErrorsFollowTheContract) {
   trend.set_period_count(0);
   *trend.mutable_end_at() = Proto(clock_.Now() + absl::Hours(1));
   EXPECT_EQ(trend_error(trend).error_message(), "end_at is in the future");
+  // Far outside what a Timestamp may hold: refused rather than given a nonsense label.
+  trend.mutable_end_at()->set_seconds(-1000000000000000);
+  EXPECT_EQ(trend_error(trend).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(trend_error(trend).error_message().rfind("end_at: seconds must be within", 0), 0u);
   trend.clear_end_at();
   ASSERT_TRUE(trend_error(trend).ok());
   EXPECT_EQ(trend_response.points_size(), 30);  // The default for days.
