@@ -156,7 +156,13 @@ var Hotline = (function () {
     return "web-" + hex;
   }
 
+  // Several calls of one page may learn at once that the session is gone: the first sends the
+  // user to the login page, the others must not start the navigation again (a second load of
+  // the login page would swallow what the user began to type).
+  var leaving = false;
   function goToLogin() {
+    if (leaving) return;
+    leaving = true;
     var next = location.pathname + location.search;
     location.href = "/login.html?next=" + encodeURIComponent(next);
   }
@@ -249,7 +255,8 @@ var Hotline = (function () {
         var link = item.querySelector("a");
         item.hidden = !!link && pages.indexOf(link.getAttribute("href")) < 0;
       });
-      if (pages.length && pages.indexOf(location.pathname) < 0 && result.body.landing) {
+      if (pages.length && pages.indexOf(location.pathname) < 0 && result.body.landing && !leaving) {
+        leaving = true;
         location.replace(result.body.landing);
         return;
       }
