@@ -133,6 +133,11 @@ grpc::ServerUnaryReactor* TicketService::SuggestDepartments(
         reason->set_source(v1::SuggestionReason::SOURCE_CATEGORY_ROUTE);
         reason->set_text(absl::StrCat("分类“", s.route_prefix, "”配置的承办单位"));
       }
+      if (s.from_remit) {
+        v1::SuggestionReason* reason = out->add_reasons();
+        reason->set_source(v1::SuggestionReason::SOURCE_REMIT);
+        reason->set_text(absl::StrCat("诉求与 ", name, " 职责清单相符"));
+      }
       if (s.similar_handled > 0 || s.similar_returned > 0) {
         v1::SuggestionReason* reason = out->add_reasons();
         reason->set_source(v1::SuggestionReason::SOURCE_SIMILAR_TICKETS);

@@ -473,6 +473,25 @@ DepartmentSuggester::DepartmentSuggester(const SimilarTicketIndex* index,
                                          DepartmentSuggesterOptions options)
     : index_(index), routes_(std::move(routes)), options_(options) {}
 
+DepartmentSuggester::DepartmentSuggester(const SimilarTicketIndex* index,
+                                         std::vector<CategoryRouteRule> routes,
+                                         const std::vector<DepartmentRemit>& remits,
+                                         DepartmentSuggesterOptions options)
+    : DepartmentSuggester(index, std::move(routes), options) {
+  // A dozen documents: searched exactly (no common-bigram shortcut), all of them at once.
+  SimilarTicketIndexOptions remit_options;
+  remit_options.common_min_docs = std::numeric_limits<size_t>::max();
+  remits_ = std::make_unique<SimilarTicketIndex>(remit_options);
+  for (const DepartmentRemit& r : remits) {
+    if (r.text.empty()) continue;
+    TicketDoc doc;
+    doc.id = r.department_id;
+    doc.content = r.text;
+    doc.open = false;
+    remits_->Upsert(std::move(doc));
+  }
+}
+
 const CategoryRouteRule* DepartmentSuggester::RouteFor(absl::string_view category_path) const {
   const absl::string_view path = TrimPath(category_path);
   if (path.empty()) return nullptr;
@@ -500,6 +519,7 @@ std::vector<DepartmentSuggestion> DepartmentSuggester::Suggest(absl::string_view
     votes = index_->Vote(content, options_.neighbours);
   }
   const CategoryRouteRule* route = RouteFor(category_path);
+  const double scale = std::max(votes.mass, options_.min_vote_scale);
 
   struct Entry {
     DepartmentSuggestion suggestion;
@@ -523,7 +543,6 @@ std::vector<DepartmentSuggestion> DepartmentSuggester::Suggest(absl::string_view
     e.suggestion.similar_returned = v.returned;
   }
   if (route != nullptr) {
-    const double scale = std::max(votes.mass, options_.min_vote_scale);
     for (size_t i = 0; i < route->department_ids.size(); ++i) {
       Entry& e = entry(route->department_ids[i]);
       if (e.suggestion.from_route) continue;  // listed twice in the route
@@ -531,6 +550,19 @@ std::vector<DepartmentSuggestion> DepartmentSuggester::Suggest(absl::string_view
       e.suggestion.from_route = true;
       e.suggestion.route_prefix = route->category_prefix;
       e.route_rank = static_cast<int>(i);
+    }
+  }
+  if (remits_ != nullptr && remits_->size() > 0 && !absl::StripAsciiWhitespace(content).empty()) {
+    SimilarTicketIndex::Query query;
+    query.content = std::string(content);
+    query.limit = options_.remit_candidates;
+    query.min_similarity = options_.remit_min_similarity;
+    const std::vector<SimilarTicketIndex::Match> matches = remits_->Find(query);
+    for (const SimilarTicketIndex::Match& m : matches) {
+      Entry& e = entry(m.id);
+      e.suggestion.score += options_.remit_share * scale * (m.similarity / matches[0].similarity);
+      e.suggestion.from_remit = true;
+      e.suggestion.remit_similarity = m.similarity;
     }
   }
   std::vector<Entry> kept;

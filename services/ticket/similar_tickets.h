@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -185,12 +186,21 @@ struct CategoryRouteRule {
   std::string category_prefix;
   std::vector<std::string> department_ids;  // the first leads
 };
+// A department's remit (职责清单) in the words callers use: what the configuration says it
+// handles. The third source of suggestions, for matters no closed ticket resembles yet.
+struct DepartmentRemit {
+  std::string department_id;
+  std::string text;
+};
 struct DepartmentSuggestion {
   std::string department_id;
   double score;
   bool from_route = false;   // a configured route for the category names it
   std::string route_prefix;  // the matching prefix
   int similar_handled = 0, similar_returned = 0;
+  // The caller's words match the department's remit; the cosine of the match.
+  bool from_remit = false;
+  double remit_similarity = 0;
 };
 
 struct DepartmentSuggesterOptions {
@@ -203,12 +213,20 @@ struct DepartmentSuggesterOptions {
   // The vote scale never falls below this vote mass (four tickets clearly about the same
   // matter), so that thin or weak history does not outvote a route.
   double min_vote_scale = 2.0;
+  // The remits most like the caller's words (at least remit_min_similarity) add, each, its
+  // similarity relative to the best one's, times remit_share x scale.
+  int remit_candidates = 3;
+  double remit_min_similarity = 0.02;
+  double remit_share = 0.4;
 };
 
 class DepartmentSuggester {
  public:
   // `index` must outlive the suggester.
   DepartmentSuggester(const SimilarTicketIndex* index, std::vector<CategoryRouteRule> routes,
+                      DepartmentSuggesterOptions options = {});
+  DepartmentSuggester(const SimilarTicketIndex* index, std::vector<CategoryRouteRule> routes,
+                      const std::vector<DepartmentRemit>& remits,
                       DepartmentSuggesterOptions options = {});
 
   // Longest matching prefix of category_path wins (segment-wise: "城乡建设/供水" matches
@@ -222,6 +240,9 @@ class DepartmentSuggester {
   // scale. So with a route and no history the route decides; a department of the route keeps
   // first place unless another one handled clearly more of the similar tickets (with the
   // defaults, over three quarters of the vote mass against none for the route's lead).
+  // The remits most like the caller's words add remit_share x scale for the best and in
+  // proportion to their similarity for the next ones: enough to name the department of a
+  // matter without history or category, less than a route or consistent history.
   // Departments named only by votes are listed when their score is positive. Best first; ties
   // go to the route's order, then to the department id.
   std::vector<DepartmentSuggestion> Suggest(absl::string_view content,
@@ -234,6 +255,8 @@ class DepartmentSuggester {
   const SimilarTicketIndex* index_;
   std::vector<CategoryRouteRule> routes_;
   DepartmentSuggesterOptions options_;
+  // The remits as documents of their own (their bigrams weighted by rarity among remits).
+  std::unique_ptr<SimilarTicketIndex> remits_;
 };
 
 }  // namespace hotline::ticket

@@ -337,6 +337,43 @@ TEST(DepartmentSuggesterTest, ConsistentHistoryOutranksARouteAndWeakHistoryDoesN
   EXPECT_EQ(s[0].similar_handled, 6);
 }
 
+// Remits (职责清单) name a department for a matter no closed ticket resembles, and give way to a
+// route and to consistent history.
+TEST(DepartmentSuggesterTest, RemitsNameTheDepartmentWithoutHistoryAndYieldToRoutesAndHistory) {
+  SimilarTicketIndex index;
+  AddBackground(index);
+  const std::vector<DepartmentRemit> remits = {
+      {"water", "城市供水、停水、水压不足、水质、水费水表、排水管网、窨井、内涝积水"},
+      {"urban-management", "市容环境、占道经营、违章搭建、户外广告招牌、生活垃圾清运、路灯"},
+      {"education", "义务教育入学、学位、学校收费、校外培训机构管理、学生资助"},
+  };
+  DepartmentSuggester suggester(&index, {{"市场监管", {"market-regulation"}}}, remits);
+  auto s = suggester.Suggest("小区门口的路灯坏了一个星期，晚上很黑", "", 5);
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s[0].department_id, "urban-management");
+  EXPECT_TRUE(s[0].from_remit);
+  EXPECT_GT(s[0].remit_similarity, 0);
+  EXPECT_EQ(suggester.Suggest("家里停水两天了，水压也不足", "", 5)[0].department_id, "water");
+  // Words no remit holds: nothing from them.
+  EXPECT_TRUE(suggester.Suggest("你好请问一下", "", 5).empty());
+
+  // A route outranks a remit that matches better.
+  s = suggester.Suggest("校外培训机构突然停课，要求退还课时费", "市场监管/消费维权", 5);
+  ASSERT_GE(s.size(), 2u);
+  EXPECT_EQ(s[0].department_id, "market-regulation");
+  EXPECT_EQ(s[1].department_id, "education");
+  EXPECT_TRUE(s[1].from_remit);
+
+  // Consistent history outranks the remit.
+  for (int i = 0; i < 10; ++i) {
+    index.Upsert(Closed(absl::StrCat("l", i), absl::StrCat("小区路灯坏了一个星期，晚上很黑", i),
+                        {"water"}));
+  }
+  s = suggester.Suggest("小区门口的路灯坏了一个星期，晚上很黑", "", 5);
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s[0].department_id, "water");
+}
+
 TEST(SimilarTicketIndexTest, CommonBigramsAreSkippedWithoutChangingTheCosine) {
   // The same two tickets in a small index (searched exactly) and in one large enough for
   // "来电人反映" to count as common: the ranking and the reported cosine agree.

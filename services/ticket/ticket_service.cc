@@ -383,7 +383,11 @@ absl::Status TicketService::Init() {
     similar_.Upsert(DocFor(t));
     return true;
   }));
-  suggester_ = std::make_unique<DepartmentSuggester>(&similar_, RoutesOf(options_.config));
+  std::vector<DepartmentRemit> remits;
+  for (const config::Department& d : options_.config.departments()) {
+    remits.push_back({d.id(), d.remit()});
+  }
+  suggester_ = std::make_unique<DepartmentSuggester>(&similar_, RoutesOf(options_.config), remits);
   listener_id_ = store_.AddCommitListener([this](int64_t) { WakeStreams(); });
   return absl::OkStatus();
 }
