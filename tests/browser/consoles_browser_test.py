@@ -228,6 +228,18 @@ class ConsolesBrowserTest(unittest.TestCase):
         # The form is ready for the next call.
         self.assertEqual(agent.find_element(By.ID, "content").get_attribute("value"), "")
 
+        # Departments never see a caller's history, confidential or not.
+        import json
+        import urllib.error
+        import urllib.request
+        request = urllib.request.Request(
+            self.stack.gateway_url + "/api/callers/" + CALLER + "/tickets",
+            headers={"Authorization": "Bearer " + self.stack.tokens["water"]})
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        self.assertIn(refused.exception.code, (400, 403))
+        self.assertNotIn(self.earlier_open.id, refused.exception.read().decode())
+
         # The reviewer's queues before the complaint arrives.
         wait_for(lambda: self.open_duplicate.id in self.queue_ids("pending_review"), 15,
                  "the review queue")
@@ -236,12 +248,27 @@ class ConsolesBrowserTest(unittest.TestCase):
         # A complaint the page flags as a possible duplicate of an open ticket.
         Select(agent.find_element(By.ID, "kind")).select_by_value("TICKET_KIND_COMPLAINT")
         Select(agent.find_element(By.ID, "district")).select_by_value(YUELU)
-        agent.find_element(By.ID, "caller-phone").send_keys("13700000003")
-        agent.find_element(By.ID, "content").send_keys("望月湖小区停水了，到现在都没有恢复供水")
+        words = "望月湖小区停水了，到现在都没有恢复供水"
+        agent.find_element(By.ID, "caller-phone").send_keys("1370000000x")  # mistyped
+        agent.find_element(By.ID, "content").send_keys(words)
         duplicate_box = '#duplicates input[data-ticket-id="%s"]' % self.open_duplicate.id
         wait_for(lambda: agent.find_elements(By.CSS_SELECTOR, duplicate_box), 15,
                  "the open ticket offered as a possible duplicate")
         agent.find_element(By.CSS_SELECTOR, duplicate_box).click()
+        # A refused submit names the field and keeps the caller's words, even across a reload.
+        ActionChains(agent).key_down(Keys.ALT).send_keys("s").key_up(Keys.ALT).perform()
+        wait_for(lambda: "caller_phone" in agent.find_element(By.ID, "intake-error").text, 15,
+                 "the refusal naming the phone field")
+        self.assertEqual(agent.find_element(By.ID, "content").get_attribute("value"), words)
+        agent.refresh()
+        wait_for(lambda: agent.find_element(By.ID, "content").get_attribute("value") == words, 15,
+                 "the caller's words restored after a reload")
+        wait_for(lambda: agent.execute_script(
+            "var box = document.querySelector(arguments[0]); return !!box && box.checked;",
+            duplicate_box), 15, "the duplicate mark restored")
+        phone = agent.find_element(By.ID, "caller-phone")
+        phone.clear()
+        phone.send_keys("13700000003")
         ActionChains(agent).key_down(Keys.ALT).send_keys("s").key_up(Keys.ALT).perform()
         wait_for(lambda: agent.find_element(By.ID, "intake-result").get_attribute("data-ticket-id")
                  not in ("", None, answered.id), 15, "the complaint created")
