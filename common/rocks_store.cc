@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const RocksStoreOpt
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.IncreaseParallelism(2);
   // Services keep few, small values per key; a shared block cache bounds read memory.
   rocksdb::BlockBasedTableOptions table;

@@ -58,7 +58,10 @@ class TicketServiceTest : public ::testing::Test {
   void TearDown() override { Stop(); }
 
   void Start() {
-    auto db = RocksStore::Open({.path = dir_.Sub("db"), .column_families = TicketStore::Families()});
+    auto db = RocksStore::Open({.path = dir_.Sub("db"),
+                                .column_families = TicketStore::Families(),
+                                .sync_writes = sync_writes_,
+                                .env = env_});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     TicketServiceOptions options;
@@ -174,6 +177,10 @@ class TicketServiceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  // The store's file system (null: the real disk) and whether it syncs: the power-loss tests
+  // set them before Start().
+  rocksdb::Env* env_ = nullptr;
+  bool sync_writes_ = true;
   ManualClock clock_;
   std::shared_ptr<const TokenRegistry> tokens_;
   std::shared_ptr<const WorkingCalendar> calendar_;
