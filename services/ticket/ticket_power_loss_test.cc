@@ -141,5 +141,51 @@ TEST_F(TicketPowerLossTest, WithoutSyncingAcknowledgedWritesAreLost) {
   EXPECT_GT(LostAfterPowerCut(/*target_acknowledged=*/60), 0);
 }
 
+// A disk that refuses writes or syncs: the caller gets an error, never OK, and nothing of the
+// refused change is visible. RocksDB takes a failed log write as fatal for the open database
+// (records after a torn one would be lost at recovery), so the service comes back with a
+// restart of the process on the healthy disk, with everything it acknowledged.
+TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDiskRecovers) {
+  v1::Ticket before = Confirm(Create());
+  int round = 0;
+  for (const auto& [writes, syncs] : {std::pair{true, false}, std::pair{false, true}}) {
+    fs_->SetFailing(writes, syncs);
+    v1::Ticket out;
+    grpc::Status s = Dispatch(before, "water", {}, &out);
+    EXPECT_FALSE(s.ok());
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::INTERNAL ||
+                s.error_code() == grpc::StatusCode::UNAVAILABLE)
+        << s.error_code() << " " << s.error_message();
+    v1::CreateTicketRequest create;
+    create.set_request_id(absl::StrCat("while-failing-", round++));
+    create.mutable_ticket()->set_kind(v1::TICKET_KIND_CONSULTATION);
+    create.mutable_ticket()->set_channel(v1::CHANNEL_HOTLINE);
+    create.mutable_ticket()->set_content("磁盘故障时受理的工单");
+    EXPECT_FALSE(stub_->CreateTicket(ContextWithToken("agent").get(), create, &out).ok());
+    // Nothing half-applied, before and after a power cut and restart on the healthy disk.
+    v1::Ticket now = Get(before.id());
+    EXPECT_EQ(now.version(), before.version());
+    EXPECT_EQ(now.events_size(), 2);
+    Stop();
+    fs_->SetFailing(false, false);
+    fs_->PowerCut();
+    Start();
+    now = Get(before.id());
+    EXPECT_EQ(now.version(), before.version());
+    EXPECT_EQ(now.state(), v1::TICKET_STATE_PENDING_DISPATCH);
+    EXPECT_EQ(now.events_size(), 2);
+  }
+  // The same requests now succeed, and stay.
+  v1::Ticket out;
+  grpc::Status s = Dispatch(before, "water", {}, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.state(), v1::TICKET_STATE_IN_PROGRESS);
+  EXPECT_EQ(Create().state(), v1::TICKET_STATE_PENDING_REVIEW);
+  Stop();
+  fs_->PowerCut();
+  Start();
+  EXPECT_EQ(Get(before.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
+}
+
 }  // namespace
 }  // namespace hotline::ticket
