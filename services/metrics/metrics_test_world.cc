@@ -355,8 +355,9 @@ grpc::Status TicketWorld::Refresh(tv1::Ticket* t) {
 MetricsNode::MetricsNode(const std::string& directory, Clock* clock,
                          std::shared_ptr<const ticket::WorkingCalendar> calendar,
                          const ticket::config::TicketConfig& config,
-                         const std::string& redis_address, int batch_size) {
-  auto db = RocksStore::Open({.path = directory, .column_families = Aggregates::Families()});
+                         const std::string& redis_address, int batch_size, rocksdb::Env* env) {
+  auto db = RocksStore::Open(
+      {.path = directory, .column_families = Aggregates::Families(), .env = env});
   CHECK(db.ok()) << db.status();
   db_ = std::move(*db);
   aggregates_ = std::make_unique<Aggregates>(db_.get(), std::move(calendar));

@@ -120,7 +120,7 @@ class MetricsNode {
   MetricsNode(const std::string& directory, Clock* clock,
               std::shared_ptr<const ticket::WorkingCalendar> calendar,
               const ticket::config::TicketConfig& config, const std::string& redis_address = "",
-              int batch_size = 64);
+              int batch_size = 64, rocksdb::Env* env = nullptr);
   ~MetricsNode();
 
   Aggregates& aggregates() { return *aggregates_; }
