@@ -242,12 +242,15 @@ absl::Status Aggregates::Load() {
 
 absl::Status Aggregates::Clear() {
   absl::MutexLock apply_lock(&apply_mu_);
-  rocksdb::WriteOptions options;
-  options.sync = true;
+  // One synced batch: a crash or a failing disk leaves the store as it was or empty, never
+  // counters cleared under a sequence that says they hold events (the consumer would resume
+  // after them and never count them again).
+  rocksdb::WriteBatch batch;
   for (rocksdb::ColumnFamilyHandle* family : {buckets_family_, facts_family_, meta_family_}) {
-    RETURN_IF_ERROR(FromRocksStatus(db_->db()->DeleteRange(options, family, "", "\xff\xff\xff"),
+    RETURN_IF_ERROR(FromRocksStatus(batch.DeleteRange(family, "", "\xff\xff\xff"),
                                     "clearing the metrics store"));
   }
+  RETURN_IF_ERROR(db_->Write(&batch));
   absl::MutexLock lock(&mu_);
   last_applied_ = 0;
   last_event_time_us_ = 0;

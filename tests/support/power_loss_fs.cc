@@ -42,21 +42,21 @@ class PowerLossFileSystem::File : public rocksdb::FSWritableFileOwnerWrapper {
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    if (fs_->failing_writes()) return RefuseWrite();
+    if (!fs_->TakeWrite()) return RefuseWrite();
     rocksdb::IOStatus s = target()->Append(data, options, dbg);
     return s.ok() ? Grow(size_ + data.size()) : s;
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info,
                            rocksdb::IODebugContext* dbg) override {
-    if (fs_->failing_writes()) return RefuseWrite();
+    if (!fs_->TakeWrite()) return RefuseWrite();
     rocksdb::IOStatus s = target()->Append(data, options, info, dbg);
     return s.ok() ? Grow(size_ + data.size()) : s;
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* dbg) override {
-    if (fs_->failing_writes()) return RefuseWrite();
+    if (!fs_->TakeWrite()) return RefuseWrite();
     rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, dbg);
     return s.ok() ? Grow(std::max(size_, offset + data.size())) : s;
   }
@@ -64,13 +64,13 @@ class PowerLossFileSystem::File : public rocksdb::FSWritableFileOwnerWrapper {
                                      const rocksdb::IOOptions& options,
                                      const rocksdb::DataVerificationInfo& info,
                                      rocksdb::IODebugContext* dbg) override {
-    if (fs_->failing_writes()) return RefuseWrite();
+    if (!fs_->TakeWrite()) return RefuseWrite();
     rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, info, dbg);
     return s.ok() ? Grow(std::max(size_, offset + data.size())) : s;
   }
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-    if (fs_->failing_writes()) return RefuseWrite();
+    if (!fs_->TakeWrite()) return RefuseWrite();
     rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
     if (s.ok()) size_ = size;
     return s.ok() ? fs_->Appended(path_, size) : s;

@@ -37,6 +37,9 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
 
   // While set, appends (writes) and syncs fail with an I/O error and change nothing.
   void SetFailing(bool writes, bool syncs);
+  // The next `n` appends succeed and every one after fails, as a disk dying in the middle of
+  // a multi-step change would; negative: no limit.
+  void FailWritesAfter(int n) { writes_left_.store(n); }
 
   // Drops what was not durable (see above). Call with every file of the database closed.
   // Returns how many bytes and files it dropped.
@@ -88,12 +91,23 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus Synced(const std::string& path);
   void DirectorySynced(const std::string& directory);
   bool failing_writes() const { return failing_writes_.load(); }
+  // For an append: false when it must fail (failing, or the allowance of appends is spent).
+  bool TakeWrite() {
+    if (failing_writes()) return false;
+    int left = writes_left_.load();
+    while (left >= 0) {
+      if (left == 0) return false;
+      if (writes_left_.compare_exchange_weak(left, left - 1)) return true;
+    }
+    return true;
+  }
   bool failing_syncs() const { return failing_syncs_.load(); }
   void CountRefusedWrite() { refused_writes_.fetch_add(1); }
   void CountRefusedSync() { refused_syncs_.fetch_add(1); }
 
   std::atomic<bool> failing_writes_{false};
   std::atomic<bool> failing_syncs_{false};
+  std::atomic<int> writes_left_{-1};
   std::atomic<int> refused_writes_{0};
   std::atomic<int> refused_syncs_{0};
   absl::Mutex mu_;
