@@ -499,9 +499,9 @@ Aggregates::Resolution Aggregates::ResolveLocked(const Selection& s) const {
   return r;
 }
 
-void Aggregates::AddFromFactsLocked(const Resolution& r, absl::Time from, absl::Time to,
-                                    absl::Time now, bool backlog,
-                                    std::vector<Counters>* rows) const {
+absl::Status Aggregates::AddFromFactsLocked(const Resolution& r, absl::Time from, absl::Time to,
+                                            absl::Time now, bool backlog,
+                                            std::vector<Counters>* rows) const {
   const std::string prefix = TouchPrefix(DayOf(from));
   const int64_t from_us = absl::ToUnixMicros(from);
   const int64_t to_us = absl::ToUnixMicros(to);
@@ -512,9 +512,12 @@ void Aggregates::AddFromFactsLocked(const Resolution& r, absl::Time from, absl::
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string id = it->key().ToString().substr(prefix.size());
     absl::StatusOr<std::optional<internal::TicketFact>> fact = ReadFact(id, snapshot_.get());
-    if (!fact.ok() || !fact->has_value()) {
-      LOG(ERROR) << "facts of ticket " << id << " unreadable: " << fact.status();
-      continue;
+    if (!fact.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("facts of ticket ", id, " unreadable: ", fact.status().message()));
+    }
+    if (!fact->has_value()) {
+      return absl::DataLossError(absl::StrCat("facts of ticket ", id, " missing from the store"));
     }
     const internal::TicketFact& f = **fact;
     for (const Contribution& c : Contributions(f)) {
@@ -527,12 +530,12 @@ void Aggregates::AddFromFactsLocked(const Resolution& r, absl::Time from, absl::
       if (row >= 0) (*rows)[row][c.field] += c.value;
     }
   }
-  LOG_IF(ERROR, !it->status().ok()) << "scanning day index: " << it->status().ToString();
+  if (!it->status().ok()) return FromRocksStatus(it->status(), "scanning the day index");
+  return absl::OkStatus();
 }
 
-std::vector<WindowTally> Aggregates::Compute(const Selection& selection,
-                                             const std::vector<TimeWindow>& windows,
-                                             absl::Time now) const {
+absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(
+    const Selection& selection, const std::vector<TimeWindow>& windows, absl::Time now) const {
   absl::ReaderMutexLock lock(&mu_);
   const Resolution r = ResolveLocked(selection);
   const size_t n = r.rows.size();
@@ -577,7 +580,8 @@ std::vector<WindowTally> Aggregates::Compute(const Selection& selection,
     for (size_t row = 0; row < n; ++row) AddBacklog(later[row], &at_end[row], -1);
     if (!aligned) {
       std::vector<Counters> partial(n, Counters{});
-      AddFromFactsLocked(r, end, DayStart(day + 1), now, /*backlog=*/true, &partial);
+      RETURN_IF_ERROR(AddFromFactsLocked(r, end, DayStart(day + 1), now, /*backlog=*/true,
+                                         &partial));
       for (size_t row = 0; row < n; ++row) AddBacklog(partial[row], &at_end[row], -1);
     }
     backlog_at_end[i] = std::move(at_end);
@@ -612,7 +616,7 @@ std::vector<WindowTally> Aggregates::Compute(const Selection& selection,
         const absl::Time from = std::max(w.start, day_start);
         const absl::Time to = std::min(w.end, day_end);
         if (from != day_start || to != day_end) {
-          AddFromFactsLocked(r, from, to, now, /*backlog=*/false, &acc);
+          RETURN_IF_ERROR(AddFromFactsLocked(r, from, to, now, /*backlog=*/false, &acc));
           continue;
         }
         auto bucket = buckets_.find(day);

@@ -105,9 +105,12 @@ class Aggregates {
   int AddApplyListener(std::function<void(int64_t)> listener);
   void RemoveApplyListener(int id);
 
-  // The counts of each window (any number, any order) at `now`.
-  std::vector<WindowTally> Compute(const Selection& selection,
-                                   const std::vector<TimeWindow>& windows, absl::Time now) const;
+  // The counts of each window (any number, any order) at `now`. DATA_LOSS when a stored fact
+  // the windows need cannot be read, or the store's iterator fails: figures short of an item
+  // are never reported as if complete.
+  absl::StatusOr<std::vector<WindowTally>> Compute(const Selection& selection,
+                                                   const std::vector<TimeWindow>& windows,
+                                                   absl::Time now) const;
 
   // Open work orders with a yellow or red card (`levels`, ticket.v1 numbering), by deadline
   // then work order id, strictly after `after` when set; at most `limit` of them, and how many
@@ -155,8 +158,8 @@ class Aggregates {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds the items of the tickets with items on the day of [from, to) (same day) whose time
   // lies in it: backlog changes only, or everything but them (open items only before `now`).
-  void AddFromFactsLocked(const Resolution& r, absl::Time from, absl::Time to, absl::Time now,
-                          bool backlog, std::vector<Counters>* rows) const
+  absl::Status AddFromFactsLocked(const Resolution& r, absl::Time from, absl::Time to,
+                                  absl::Time now, bool backlog, std::vector<Counters>* rows) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<internal::TicketFact>> ReadFact(const std::string& ticket_id,
                                                                const rocksdb::Snapshot* at) const;

@@ -149,5 +149,38 @@ TEST(MetricsPowerLossTest, AClearCutShortByTheDiskLeavesTheStoreWholeOrEmpty) {
   EXPECT_EQ(FiguresDiff(expected, summary()), "");
 }
 
+// A stored fact that cannot be read is an error of the figures that need it, not an item
+// quietly left out of them.
+TEST(MetricsPowerLossTest, AnUnreadableFactMakesTheFiguresAnErrorNotAShortCount) {
+  hotline::testing::TempDir dir;
+  ManualClock clock(Shanghai(2024, 10, 14, 9));
+  TicketWorld world(dir.Sub("tickets"), &clock);
+  auto node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
+                                            world.config());
+  tv1::Ticket t;
+  ASSERT_TRUE(world.Create(&t, tv1::TICKET_KIND_COMPLAINT, tv1::CHANNEL_HOTLINE, "城乡建设/供水").ok());
+  ASSERT_TRUE(world.Confirm(&t).ok());
+  ASSERT_TRUE(world.Dispatch(&t, "water").ok());
+  clock.Set(Shanghai(2024, 10, 14, 18));
+  ApplyAll(world, *node);
+  // A window that cuts the day is counted from the facts themselves.
+  mv1::GetSummaryRequest part;
+  *part.mutable_range()->mutable_start() = MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 8)));
+  *part.mutable_range()->mutable_end() = MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 12)));
+  mv1::GetSummaryResponse summary;
+  ASSERT_TRUE(node->stub().GetSummary(ContextWithToken("supervisor").get(), part, &summary).ok());
+  EXPECT_EQ(summary.totals().return_rate().denominator(), 1);
+
+  ASSERT_TRUE(node->store()
+                  .Put(node->store().Family(Aggregates::kFacts), "f/" + t.id(), "not a fact")
+                  .ok());
+  node.reset();  // Restarted: the figures are read from the store as it is now.
+  node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
+                                       world.config());
+  grpc::Status s = node->stub().GetSummary(ContextWithToken("supervisor").get(), part, &summary);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  EXPECT_NE(s.error_message().find(t.id()), std::string::npos) << s.error_message();
+}
+
 }  // namespace
 }  // namespace hotline::metrics::testing

@@ -166,7 +166,14 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     const bool stale = reason != v1::SNAPSHOT_REASON_UNSPECIFIED ||
                        sequence != computed_sequence_ || now - computed_at_ >= min_interval_;
     if (!stale && now - last_sent_ < heartbeat_) return;
-    v1::DashboardSnapshot snapshot = service_->Snapshot(selection_, period, preview_, now);
+    absl::StatusOr<v1::DashboardSnapshot> computed =
+        service_->Snapshot(selection_, period, preview_, now);
+    if (!computed.ok()) {
+      // The figures cannot be complete: the stream ends with why, and the page says so.
+      FinishLocked(ToGrpcStatus(computed.status()));
+      return;
+    }
+    v1::DashboardSnapshot snapshot = *std::move(computed);
     computed_sequence_ = snapshot.data_version().last_applied_sequence();
     computed_at_ = now;
     std::string content = Comparable(snapshot);
@@ -391,10 +398,11 @@ v1::OverdueItem MetricsService::ToOverdueItem(const internal::LiveWorkOrder& w,
   return item;
 }
 
-v1::GetSummaryResponse MetricsService::Summarize(const Selection& selection, const Window& window,
-                                                 absl::Time now) const {
-  std::vector<WindowTally> tallies =
-      aggregates_->Compute(selection, {TimeWindow{window.start, window.end}}, now);
+absl::StatusOr<v1::GetSummaryResponse> MetricsService::Summarize(const Selection& selection,
+                                                                 const Window& window,
+                                                                 absl::Time now) const {
+  ASSIGN_OR_RETURN(std::vector<WindowTally> tallies,
+                   aggregates_->Compute(selection, {TimeWindow{window.start, window.end}}, now));
   const WindowTally& t = tallies.front();
   v1::GetSummaryResponse response;
   *response.mutable_period() = ToProto(window, now);
@@ -420,9 +428,10 @@ v1::GetSummaryResponse MetricsService::Summarize(const Selection& selection, con
   return response;
 }
 
-v1::DashboardSnapshot MetricsService::Snapshot(const Selection& selection, const Window& window,
-                                               int preview, absl::Time now) const {
-  v1::GetSummaryResponse summary = Summarize(selection, window, now);
+absl::StatusOr<v1::DashboardSnapshot> MetricsService::Snapshot(const Selection& selection,
+                                                               const Window& window, int preview,
+                                                               absl::Time now) const {
+  ASSIGN_OR_RETURN(v1::GetSummaryResponse summary, Summarize(selection, window, now));
   v1::DashboardSnapshot s;
   *s.mutable_period() = std::move(*summary.mutable_period());
   *s.mutable_totals() = std::move(*summary.mutable_totals());
@@ -475,7 +484,7 @@ grpc::ServerUnaryReactor* MetricsService::GetSummary(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(
         Selection selection,
         SelectionFor(principal, request->filter(), request->group_by(), request->category_depth()));
-    *response = Summarize(selection, window, now);
+    ASSIGN_OR_RETURN(*response, Summarize(selection, window, now));
     return absl::OkStatus();
   });
 }
@@ -509,7 +518,8 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
     std::reverse(periods.begin(), periods.end());
     std::vector<TimeWindow> windows;
     for (const Window& p : periods) windows.push_back(TimeWindow{p.start, p.end});
-    std::vector<WindowTally> tallies = aggregates_->Compute(selection, windows, now);
+    ASSIGN_OR_RETURN(std::vector<WindowTally> tallies,
+                     aggregates_->Compute(selection, windows, now));
     for (size_t i = 0; i < periods.size(); ++i) {
       v1::TrendPoint* point = response->add_points();
       *point->mutable_period() = ToProto(periods[i], now);

@@ -127,6 +127,7 @@ class MetricsNode {
   MetricsService& service() { return *service_; }
   EventConsumer* consumer() { return consumer_.get(); }
   mv1::MetricsService::Stub& stub() { return *stub_; }
+  RocksStore& store() { return *db_; }
 
  private:
   std::unique_ptr<RocksStore> db_;
