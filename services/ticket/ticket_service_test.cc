@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/service_host.h"
 #include "services/ticket/outbox_relay.h"
 #include "services/ticket/replay.h"
@@ -590,6 +591,40 @@ TEST_F(TicketServiceTest, ListTicketsFiltersAndPages) {
   bad_order.set_order_by("priority");
   s = stub_->ListTickets(ContextWithToken("supervisor").get(), bad_order, &page);
   EXPECT_NE(s.error_message().find("order_by"), std::string::npos);
+}
+
+// Once RemoveCommitListener returns, its listener is not running and is not called again, so
+// its owner may go away (the committer called listeners it had copied before the removal).
+TEST_F(TicketServiceTest, ARemovedCommitListenerIsNotRunningAndNotCalledAgain) {
+  absl::Notification entered, release;
+  std::atomic<bool> inside{false};
+  std::atomic<int> calls{0};
+  const int id = service_->store().AddCommitListener([&](int64_t) {
+    ++calls;
+    inside = true;
+    if (!entered.HasBeenNotified()) entered.Notify();
+    release.WaitForNotification();  // The first call holds the committer until released.
+    inside = false;
+  });
+  std::thread writer([&] { Create(); });
+  entered.WaitForNotification();
+  std::atomic<bool> removed{false}, inside_at_return{false};
+  std::thread remover([&] {
+    service_->store().RemoveCommitListener(id);
+    inside_at_return = inside.load();
+    removed = true;
+  });
+  // The removal must wait for the call in progress: give an early return every chance.
+  const bool returned_early =
+      hotline::testing::WaitFor([&] { return removed.load(); }, absl::Milliseconds(500));
+  release.Notify();
+  remover.join();
+  writer.join();
+  EXPECT_FALSE(returned_early) << "RemoveCommitListener returned while its listener ran";
+  EXPECT_FALSE(inside_at_return.load());
+  const int before = calls.load();
+  Create();
+  EXPECT_EQ(calls.load(), before);
 }
 
 TEST_F(TicketServiceTest, DepartmentStreamResumesFromItsCursorWithoutGaps) {

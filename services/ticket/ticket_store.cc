@@ -118,13 +118,13 @@ int64_t TicketStore::committed_sequence() const {
 }
 
 int TicketStore::AddCommitListener(std::function<void(int64_t)> listener) {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&listeners_mu_);
   listeners_.emplace_back(++next_listener_, std::move(listener));
   return next_listener_;
 }
 
 void TicketStore::RemoveCommitListener(int id) {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&listeners_mu_);
   for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
     if (it->first == id) {
       listeners_.erase(it);
@@ -181,7 +181,6 @@ void TicketStore::CommitterLoop() {
       }
     }
     absl::Status status = WriteGroup(group);
-    std::vector<std::function<void(int64_t)>> listeners;
     int64_t committed;
     {
       absl::MutexLock lock(&mu_);
@@ -190,10 +189,12 @@ void TicketStore::CommitterLoop() {
         p->done = true;
       }
       committed = committed_;
-      for (auto& [id, listener] : listeners_) listeners.push_back(listener);
     }
     if (status.ok()) {
-      for (auto& listener : listeners) listener(committed);
+      // Under listeners_mu_ (not mu_: the writers just woken need it), so that a listener
+      // being removed is either called to the end or not at all.
+      absl::MutexLock lock(&listeners_mu_);
+      for (auto& [id, listener] : listeners_) listener(committed);
     }
   }
 }

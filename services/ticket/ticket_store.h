@@ -59,8 +59,10 @@ class TicketStore {
   // Highest global sequence whose write is durable; everything at or below it is readable.
   int64_t committed_sequence() const;
   // Called (from the committer thread) after every commit with the new committed sequence.
-  // Listeners must not block.
+  // Listeners must not block, nor add or remove listeners.
   int AddCommitListener(std::function<void(int64_t)> listener);
+  // Once it returns, the listener is not running and will not be called again (it may be
+  // destroyed): it waits for a call in progress to end.
   void RemoveCommitListener(int id);
 
   // Every ticket as stored, in id order, until `visit` returns false (start-up projections).
@@ -115,8 +117,12 @@ class TicketStore {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t ticket_counter_ ABSL_GUARDED_BY(mu_) = 0;
-  int next_listener_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::pair<int, std::function<void(int64_t)>>> listeners_ ABSL_GUARDED_BY(mu_);
+  // Held while listeners are called, so that removing one waits for its call to end; taken
+  // before mu_ where both are held.
+  absl::Mutex listeners_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  int next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
+  std::vector<std::pair<int, std::function<void(int64_t)>>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
   std::thread committer_;
 };
 
