@@ -1156,8 +1156,15 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   }
   if (!r.exclude_from_statistics() && offset == 0 && !r.query().empty()) {
     if (result->total_passages == 0) {
-      RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_NO_HITS,
-                              response->search_id(), "", ""));
+      // Written by a worker: a search runs on gRPC's own thread and must neither wait for a
+      // synced write nor fail with the disk. The gap is the knowledge base's bookkeeping, not
+      // a write the agent asked for; a crash in between loses this one occurrence.
+      workers_->Schedule([this, query = r.query(), principal = principal.name,
+                          search = response->search_id(), now = options_.clock->Now()] {
+        absl::Status noted = NoteGap(query, principal, v1::GAP_REASON_NO_HITS, search, "", "", now);
+        LOG_IF(WARNING, !noted.ok()) << "the gap of search " << search << " was not recorded: "
+                                     << noted;
+      });
     } else {
       NoteQuery(r.query(), principal.name);
     }
@@ -1222,12 +1229,11 @@ std::map<std::pair<std::string, int>, double> KnowledgeBaseService::FeedbackLift
 absl::Status KnowledgeBaseService::NoteGap(const std::string& query, const std::string& principal,
                                            v1::GapReason reason, const std::string& occurrence,
                                            const std::string& entry_id,
-                                           const std::string& passage_label) {
+                                           const std::string& passage_label, absl::Time now) {
   const std::string normalized = NormalizeQuery(query);
   if (normalized.empty()) return absl::OkStatus();
   absl::MutexLock lock(&gaps_mu_);
   rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
-  const absl::Time now = options_.clock->Now();
   ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->Get(family, GapKey(normalized)));
   v1::Gap gap;
   if (stored.has_value() && !gap.ParseFromString(*stored)) {
@@ -1362,7 +1368,7 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
   switch (r.type()) {
     case v1::FEEDBACK_TYPE_NO_ANSWER:
       RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_REPORTED_NO_ANSWER,
-                              occurrence, "", ""));
+                              occurrence, "", "", options_.clock->Now()));
       break;
     case v1::FEEDBACK_TYPE_NOT_HELPFUL: {
       // A search in which some hit was confirmed is not a gap, whatever else was unhelpful.
@@ -1379,7 +1385,8 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
       }
       if (!answered) {
         RETURN_IF_ERROR(NoteGap(r.query(), principal.name, v1::GAP_REASON_ONLY_UNHELPFUL,
-                                occurrence, r.entry_id(), r.passage_label()));
+                                occurrence, r.entry_id(), r.passage_label(),
+                                options_.clock->Now()));
       }
       break;
     }

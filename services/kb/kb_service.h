@@ -215,10 +215,12 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // Look-ask-do groups for a hit on `entry`.
   absl::Status FillLookAskDo(const v1::Entry& entry, int max_per_group, v1::LookAskDo* out) const;
   // Records one occurrence of a gap: `occurrence` identifies the search (or report) it belongs
-  // to, so that one search counts once however much is said about it.
+  // to, so that one search counts once however much is said about it. `now` is when it
+  // happened (a search's gap is written later, by a worker).
   absl::Status NoteGap(const std::string& query, const std::string& principal,
                        v1::GapReason reason, const std::string& occurrence,
-                       const std::string& entry_id, const std::string& passage_label);
+                       const std::string& entry_id, const std::string& passage_label,
+                       absl::Time now);
   // An answer was confirmed for `query` on search `occurrence`: that search is no longer a
   // gap, and the question's gap is resolved by `entry_id`.
   absl::Status ResolveGap(const std::string& query, const std::string& occurrence,

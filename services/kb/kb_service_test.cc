@@ -143,6 +143,19 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
     return stub_->Search(ContextWithToken(token).get(), r, out);
   }
 
+  // A search's gap is written by a worker after the search answers: waits (polling, with a
+  // deadline) until `question` has been counted `count` times.
+  void AwaitGap(const std::string& question, int count) {
+    EXPECT_TRUE(hotline::testing::WaitFor([&] {
+      v1::ListGapsResponse gaps;
+      if (!stub_->ListGaps(ContextWithToken("editor").get(), {}, &gaps).ok()) return false;
+      for (const v1::Gap& g : gaps.gaps()) {
+        if (g.question() == question && g.count() >= count) return true;
+      }
+      return false;
+    })) << question << " counted " << count << " times";
+  }
+
   v1::SearchResponse MustSearch(const std::string& query, bool include_inactive = false) {
     v1::SearchRequest r;
     r.set_query(query);
@@ -513,6 +526,7 @@ TEST_F(KnowledgeBaseServiceTest, QueriesWithoutAnswerShowUpInListGaps) {
   v1::SearchResponse none = MustSearch("宠物狗办证");
   EXPECT_EQ(none.hits_size(), 0);
   MustSearch("宠物狗办证");
+  AwaitGap("宠物狗办证", 2);
 
   v1::RecordFeedbackRequest feedback;
   feedback.set_query("住院报销比例");
@@ -565,7 +579,8 @@ TEST_F(KnowledgeBasePowerLossTest, AcknowledgedEntriesFeedbackAndGapsSurviveAPow
   v1::Entry updated = MustUpsert(update);
   ASSERT_GT(updated.version(), policy.version());
   AddQa("qa-1", "policy-1");
-  EXPECT_EQ(MustSearch("宠物狗办证").hits_size(), 0);  // A gap, recorded as the search answers.
+  EXPECT_EQ(MustSearch("宠物狗办证").hits_size(), 0);  // A gap, recorded after the search.
+  AwaitGap("宠物狗办证", 1);
   v1::RecordFeedbackRequest feedback;
   feedback.set_request_id("fb-power-1");
   feedback.set_query("住院报销比例");
@@ -608,6 +623,24 @@ TEST_F(KnowledgeBasePowerLossTest, AcknowledgedEntriesFeedbackAndGapsSurviveAPow
   ASSERT_TRUE(
       stub_->RecordFeedback(ContextWithToken("agent").get(), feedback, &recorded).ok());
   EXPECT_TRUE(recorded.replaced_previous());
+}
+
+// A disk that fails takes the gap bookkeeping with it, not the agent's search: the search runs
+// on gRPC's thread and answers; the gap is written afterwards by a worker.
+TEST_F(KnowledgeBasePowerLossTest, AFailingDiskDoesNotFailASearch) {
+  AddPolicy();
+  fs_->SetFailing(true, true);
+  v1::SearchRequest r;
+  r.set_query("火星移民安家补贴");
+  v1::SearchResponse found;
+  grpc::Status s = Search(r, &found);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(found.hits_size(), 0);
+  r.set_query("住院报销比例");
+  s = Search(r, &found);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_GT(found.hits_size(), 0);
+  fs_->SetFailing(false, false);
 }
 
 // The control: without syncing, the same edits are gone after the cut.
@@ -1178,6 +1211,7 @@ TEST_F(KnowledgeBaseServiceTest, GapsAreCountedInTheirWindowAndResolvedByAConfir
   second_agent.set_query("宠物狗办证");
   v1::SearchResponse ignored;
   ASSERT_TRUE(Search(second_agent, &ignored, "agent2").ok());
+  AwaitGap("宠物狗办证", 3);
 
   auto list = [&](v1::ListGapsRequest r) {
     v1::ListGapsResponse out;
@@ -1484,6 +1518,7 @@ TEST_F(KnowledgeBaseServiceTest, OldRequestIdsAndGapOccurrencesArePrunedAfterThe
   create.set_request_id("create-policy-1");
   MustUpsert(create);
   MustSearch("宠物狗办证");  // A gap occurrence.
+  AwaitGap("宠物狗办证", 1);
 
   v1::UpsertEntryRequest other = PolicyRequest("policy-2");
   other.set_request_id("create-policy-1");
