@@ -8,7 +8,11 @@
 // (23:59:59.999999) of its last day.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "services/metrics/metrics_test_world.h"
 #include "services/metrics/ticket_facts.h"
 #include "tests/support/test_util.h"
@@ -341,6 +345,51 @@ TEST_F(MetricsScenarioTest, FirstContactResolutionCountsAnswersOnTheSpotAmongTic
                  .totals()
                  .first_contact_resolution_rate(),
              2, 3, "Monday after the reopen");
+}
+
+// A dashboard snapshot reads the store; while one is being computed, streams still open and
+// are counted: the hub computes outside the lock that registers them.
+TEST(MetricsHubTest, StreamsOpenWhileASnapshotIsBeingComputed) {
+  hotline::testing::TempDir dir;
+  ManualClock clock(Shanghai(2024, 10, 14, 9));
+  TicketWorld world(dir.Sub("tickets"), &clock);
+  absl::Notification computing, release;
+  std::atomic<bool> hold{true};
+  MetricsNode node(dir.Sub("metrics"), &clock, world.calendar(), world.config(), "", 64, nullptr,
+                   [&](MetricsServiceOptions* options) {
+                     options->before_dashboard_snapshot = [&] {
+                       if (!hold.load()) return;
+                       if (!computing.HasBeenNotified()) computing.Notify();
+                       release.WaitForNotification();
+                     };
+                   });
+  mv1::WatchDashboardRequest request;
+  request.set_period_kind(mv1::PERIOD_KIND_DAY);
+  auto first_context = ContextWithToken("supervisor");
+  auto first = node.stub().WatchDashboard(first_context.get(), request);
+  computing.WaitForNotification();  // The hub is inside the first stream's snapshot.
+  auto second_context = ContextWithToken("supervisor");
+  std::atomic<bool> counted{false};
+  std::thread second([&] {
+    auto stream = node.stub().WatchDashboard(second_context.get(), request);
+    counted = hotline::testing::WaitFor([&] { return node.service().open_watch_streams() == 2; });
+    second_context->TryCancel();
+    mv1::DashboardSnapshot ignored;
+    while (stream->Read(&ignored)) {
+    }
+    (void)stream->Finish();
+  });
+  const bool counted_while_computing =
+      hotline::testing::WaitFor([&] { return counted.load(); }, absl::Seconds(5));
+  hold = false;
+  release.Notify();
+  second.join();
+  EXPECT_TRUE(counted_while_computing) << "a new stream waited for another's snapshot";
+  first_context->TryCancel();
+  mv1::DashboardSnapshot snapshot;
+  while (first->Read(&snapshot)) {
+  }
+  (void)first->Finish();
 }
 
 TEST_F(MetricsScenarioTest, DashboardSendsInitialChangedHeartbeatAndRolloverSnapshots) {

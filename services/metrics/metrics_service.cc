@@ -166,6 +166,7 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     const bool stale = reason != v1::SNAPSHOT_REASON_UNSPECIFIED ||
                        sequence != computed_sequence_ || now - computed_at_ >= min_interval_;
     if (!stale && now - last_sent_ < heartbeat_) return;
+    if (service_->options_.before_dashboard_snapshot) service_->options_.before_dashboard_snapshot();
     absl::StatusOr<v1::DashboardSnapshot> computed =
         service_->Snapshot(selection_, period, preview_, now);
     if (!computed.ok()) {
@@ -219,9 +220,17 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     {
       absl::MutexLock lock(&service_->watch_mu_);
       service_->watches_.erase(this);
+      done_ = true;
+      if (pins_ > 0) return;  // The hub is evaluating it, and deletes it when it is done.
     }
     delete this;
   }
+
+  // The hub evaluates reactors outside watch_mu_ (a snapshot reads the store): it pins them
+  // first, so that one that ends meanwhile stays alive until the hub lets go. Under watch_mu_.
+  void PinLocked() { ++pins_; }
+  // True when the reactor ended while pinned: the caller deletes it.
+  bool UnpinLocked() { return --pins_ == 0 && done_; }
 
  private:
   // What "a figure changed" compares: everything but the instants that move with the clock.
@@ -260,6 +269,9 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
   int64_t computed_sequence_ ABSL_GUARDED_BY(mu_) = -1;
   std::string last_content_ ABSL_GUARDED_BY(mu_);
   v1::DashboardSnapshot message_;
+  // Guarded by service_->watch_mu_.
+  int pins_ = 0;
+  bool done_ = false;
 };
 
 MetricsService::MetricsService(std::shared_ptr<const TokenRegistry> tokens, Aggregates* aggregates,
@@ -300,11 +312,28 @@ void MetricsService::HubLoop() {
       if (stopping_) return;
       woken_ = false;
     }
-    absl::MutexLock lock(&watch_mu_);
-    if (watches_.empty()) continue;
+    // Snapshots read the store: computed outside watch_mu_, so that streams opening and
+    // ending (and open_watch_streams) never wait for them.
+    std::vector<WatchReactor*> pinned;
+    {
+      absl::MutexLock lock(&watch_mu_);
+      for (WatchReactor* w : watches_) {
+        w->PinLocked();
+        pinned.push_back(w);
+      }
+    }
+    if (pinned.empty()) continue;
     const absl::Time now = options_.clock->Now();
     const int64_t sequence = aggregates_->last_applied_sequence();
-    for (WatchReactor* w : watches_) w->Evaluate(now, sequence);
+    for (WatchReactor* w : pinned) w->Evaluate(now, sequence);
+    std::vector<WatchReactor*> ended;
+    {
+      absl::MutexLock lock(&watch_mu_);
+      for (WatchReactor* w : pinned) {
+        if (w->UnpinLocked()) ended.push_back(w);
+      }
+    }
+    for (WatchReactor* w : ended) delete w;
   }
 }
 

@@ -7,6 +7,7 @@
 #ifndef HOTLINE_SERVICES_METRICS_METRICS_SERVICE_H_
 #define HOTLINE_SERVICES_METRICS_METRICS_SERVICE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -33,6 +34,8 @@ struct MetricsServiceOptions {
   int worker_threads = 4;
   // How often dashboards are re-evaluated when no event arrives.
   absl::Duration dashboard_tick = absl::Milliseconds(100);
+  // Tests only: called on the hub thread before each dashboard snapshot is computed.
+  std::function<void()> before_dashboard_snapshot;
 };
 
 class MetricsService final : public v1::MetricsService::CallbackService {

@@ -355,7 +355,8 @@ grpc::Status TicketWorld::Refresh(tv1::Ticket* t) {
 MetricsNode::MetricsNode(const std::string& directory, Clock* clock,
                          std::shared_ptr<const ticket::WorkingCalendar> calendar,
                          const ticket::config::TicketConfig& config,
-                         const std::string& redis_address, int batch_size, rocksdb::Env* env) {
+                         const std::string& redis_address, int batch_size, rocksdb::Env* env,
+                         std::function<void(MetricsServiceOptions*)> adjust) {
   auto db = RocksStore::Open(
       {.path = directory, .column_families = Aggregates::Families(), .env = env});
   CHECK(db.ok()) << db.status();
@@ -375,6 +376,7 @@ MetricsNode::MetricsNode(const std::string& directory, Clock* clock,
   options.clock = clock;
   options.dashboard_tick = absl::Milliseconds(20);
   for (const auto& d : config.departments()) options.department_names[d.id()] = d.name();
+  if (adjust) adjust(&options);
   service_ =
       std::make_unique<MetricsService>(Tokens(config), aggregates_.get(), consumer_.get(), options);
   host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});

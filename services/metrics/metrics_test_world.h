@@ -120,7 +120,8 @@ class MetricsNode {
   MetricsNode(const std::string& directory, Clock* clock,
               std::shared_ptr<const ticket::WorkingCalendar> calendar,
               const ticket::config::TicketConfig& config, const std::string& redis_address = "",
-              int batch_size = 64, rocksdb::Env* env = nullptr);
+              int batch_size = 64, rocksdb::Env* env = nullptr,
+              std::function<void(MetricsServiceOptions*)> adjust = nullptr);
   ~MetricsNode();
 
   Aggregates& aggregates() { return *aggregates_; }
