@@ -25,7 +25,8 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import check_browser_installed, screenshot, start_browser  # noqa: E402
+from browser import (check_browser_installed, screenshot, start_browser, tab_to,  # noqa: E402
+                     unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -55,39 +56,48 @@ class ConsolesBrowserTest(unittest.TestCase):
             raise
         cls.driver = TicketDriver(cls.stack)
         cls.pb = cls.driver.pb
-        pb = cls.pb
-        # The caller's history: a closed matter and one still open, both within the window.
-        cls.earlier_closed = cls.driver.close_satisfied(cls.driver.dispatched("楼下商铺空调外机噪音扰民"))
-        cls.earlier_open = cls.create("小区门口路灯坏了一个多月没人修", kind=pb.TICKET_KIND_COMPLAINT,
-                                      name="王女士")
+        pb, driver = cls.pb, cls.driver
+        # The caller's history: a closed matter, a confidential report, and one still open.
+        cls.earlier_closed = driver.close_satisfied(driver.dispatched("楼下商铺空调外机噪音扰民"))
+        cls.earlier_confidential = driver.create("举报小区旁小作坊夜间违规生产",
+                                                 kind=pb.TICKET_KIND_REPORT, confidential=True)
+        cls.earlier_open = driver.create("小区门口路灯坏了一个多月没人修",
+                                         kind=pb.TICKET_KIND_COMPLAINT, name="王女士")
         # Closed history the suggestions learn from: water supply matters replied by the water
-        # bureau (no category on them, so only the history can tell).
+        # bureau (no category on them, so only the history and the remits can tell).
         for content in ("岳麓区望月湖小区停水两天，一直没有恢复供水，也没有通知",
                         "观沙岭江景苑小区停水，至今没有恢复供水，家里老人做饭都困难",
                         "梅溪湖梅岭花园停水一整天了，没有接到任何停水通知"):
-            t = cls.create(content, phone="13900000001", district=YUELU)
-            t = cls.driver.update("ConfirmTicket", "reviewer", t.id, lambda v: pb.ConfirmTicketRequest(
-                ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id()))
-            t = cls.driver.update("DispatchTicket", "reviewer", t.id, lambda v: pb.DispatchTicketRequest(
-                ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id(),
-                lead=pb.DepartmentAssignment(department_id="water")))
-            cls.driver.close_satisfied(t)
+            driver.close_satisfied(driver.dispatched(content, hours=48, phone="13900000001",
+                                                     district=YUELU))
         # An open matter another caller reported: the duplicate the agent will spot.
-        cls.open_duplicate = cls.create("望月湖小区三栋又停水了，到现在还没有恢复供水",
-                                        phone="13900000002", district=YUELU)
+        cls.open_duplicate = driver.create("望月湖小区三栋又停水了，到现在还没有恢复供水",
+                                           kind=pb.TICKET_KIND_COMPLAINT, phone="13900000002",
+                                           district=YUELU)
         # A work order returned as misrouted, waiting to be re-routed.
-        t = cls.create("小区楼道供水管爆裂漏水，整栋楼停水", phone="13900000004")
-        t = cls.driver.update("ConfirmTicket", "reviewer", t.id, lambda v: pb.ConfirmTicketRequest(
-            ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id()))
-        cls.returned = cls.driver.update("DispatchTicket", "reviewer", t.id, lambda v: pb.DispatchTicketRequest(
-            ticket_id=t.id, expected_version=v, request_id=cls.driver.request_id(),
-            lead=pb.DepartmentAssignment(department_id="hrss")))
+        cls.returned = driver.dispatched("小区楼道供水管爆裂漏水，整栋楼停水", department="hrss",
+                                         hours=48, phone="13900000004")
         order = [w for w in cls.returned.work_orders if w.department_id == "hrss"][-1]
-        cls.driver.update("ReturnWorkOrder", "hrss", cls.returned.id,
-                          lambda v: pb.ReturnWorkOrderRequest(
-                              ticket_id=cls.returned.id, work_order_id=order.id,
-                              expected_version=v, request_id=cls.driver.request_id(),
-                              reason="供水管网不属于人社部门职责，请改派水务部门"))
+        driver.update("ReturnWorkOrder", "hrss", cls.returned.id,
+                      lambda v: pb.ReturnWorkOrderRequest(
+                          ticket_id=cls.returned.id, work_order_id=order.id, expected_version=v,
+                          request_id=driver.request_id(),
+                          reason="供水管网不属于人社部门职责，请改派水务部门"))
+        # A work order whose department asks for more time.
+        cls.extended = driver.dispatched("小区排水管网改造工程拖延，雨天积水", hours=200,
+                                         phone="13900000005")
+        order = [w for w in cls.extended.work_orders if w.department_id == "water"][-1]
+        driver.update("SignWorkOrder", "water", cls.extended.id, lambda v: pb.SignWorkOrderRequest(
+            ticket_id=cls.extended.id, work_order_id=order.id, expected_version=v,
+            request_id=driver.request_id()))
+        driver.update("RequestExtension", "water", cls.extended.id,
+                      lambda v: pb.RequestExtensionRequest(
+                          ticket_id=cls.extended.id, work_order_id=order.id, expected_version=v,
+                          request_id=driver.request_id(), reason="需协调管网施工",
+                          extension=pb.TimeLimit(working_days=3)))
+        # A question outside the government's remit, for the reviewer to reject.
+        cls.out_of_remit = driver.create("想咨询哪家装修公司比较靠谱",
+                                         kind=pb.TICKET_KIND_CONSULTATION, phone="13900000006")
 
     @classmethod
     def tearDownClass(cls):
@@ -96,16 +106,6 @@ class ConsolesBrowserTest(unittest.TestCase):
         cls.stack.kill()
         for profile in cls.profiles:
             shutil.rmtree(profile, ignore_errors=True)
-
-    @classmethod
-    def create(cls, content, kind=None, phone=CALLER, name="", district=""):
-        pb = cls.pb
-        ticket = pb.Ticket(kind=kind or pb.TICKET_KIND_COMPLAINT, channel=pb.CHANNEL_HOTLINE,
-                           content=content, caller_phone=phone, caller_name=name)
-        if district:
-            ticket.location.district_code = district
-        return cls.driver._call("CreateTicket", "agent", pb.CreateTicketRequest(
-            request_id=cls.driver.request_id(), ticket=ticket))
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -121,6 +121,30 @@ class ConsolesBrowserTest(unittest.TestCase):
             15, "the navigation to follow the role")
         return [a.get_attribute("href").split("/")[-1] for a in
                 browser.find_elements(By.CSS_SELECTOR, "header.site nav li:not([hidden]) a")]
+
+    def display_modes(self, browser, name):
+        """The page from the keyboard in large font, then high contrast: a screenshot of each,
+        then back to normal."""
+        for toggle, css in (("toggle-large-font", "large-font"),
+                            ("toggle-high-contrast", "high-contrast")):
+            browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+            tab_to(browser, toggle).send_keys(Keys.ENTER)
+            wait_for(lambda: css in browser.find_element(By.TAG_NAME, "html").get_attribute("class"),
+                     5, css)
+            screenshot(browser, ARTIFACTS, "%s-%s" % (name, css))
+            browser.switch_to.active_element.send_keys(Keys.ENTER)
+            wait_for(lambda: css not in browser.find_element(By.TAG_NAME, "html")
+                     .get_attribute("class"), 5, css + " off")
+
+    def tab_to_queue_item(self, ticket_id, limit=80):
+        """Tabs to the queue button of `ticket_id`, as a keyboard user goes down the queues."""
+        self.reviewer.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+        for _ in range(limit):
+            if self.reviewer.execute_script(
+                    "return document.activeElement.getAttribute('data-ticket-id')") == ticket_id:
+                return self.reviewer.switch_to.active_element
+            self.reviewer.switch_to.active_element.send_keys(Keys.TAB)
+        self.fail("Tab never reached the queue item of " + ticket_id)
 
     def ticket(self, ticket_id):
         return self.driver.current(ticket_id)
@@ -177,8 +201,13 @@ class ConsolesBrowserTest(unittest.TestCase):
         agent.get(self.stack.gateway_url + "/intake.html?caller=" + CALLER)
         history = lambda: [li.get_attribute("data-ticket-id") for li in
                            agent.find_elements(By.CSS_SELECTOR, "#caller-history li")]
-        wait_for(lambda: len(history()) >= 2, 15, "the caller's earlier tickets")
-        self.assertEqual(history()[:2], [self.earlier_open.id, self.earlier_closed.id])
+        wait_for(lambda: len(history()) >= 3, 15, "the caller's earlier tickets")
+        self.assertEqual(history()[:3], [self.earlier_open.id, self.earlier_confidential.id,
+                                         self.earlier_closed.id])
+        # A confidential caller's tickets are shown to the agent, marked.
+        self.assertIn("保密", agent.find_element(
+            By.CSS_SELECTOR, '#caller-history li[data-ticket-id="%s"]'
+            % self.earlier_confidential.id).text)
         first = agent.find_element(By.CSS_SELECTOR, "#caller-history li")
         self.assertIn("open", first.get_attribute("class"))
         self.assertIn("未办结", first.text)
@@ -201,6 +230,8 @@ class ConsolesBrowserTest(unittest.TestCase):
         self.assertTrue(agent.find_element(By.ID, "category").get_attribute("value")
                         .startswith("住房保障"))
         screenshot(agent, ARTIFACTS, "intake-01-screen-pop-and-knowledge")
+        self.assertEqual(unlabelled_controls(agent), [])
+        self.display_modes(agent, "intake-01")
         hit.find_element(By.CSS_SELECTOR, ".hit-action").click()
         answer = agent.find_element(By.ID, "answer-text")
         wait_for(answer.is_displayed, 5, "the answer box")
@@ -255,6 +286,12 @@ class ConsolesBrowserTest(unittest.TestCase):
         wait_for(lambda: agent.find_elements(By.CSS_SELECTOR, duplicate_box), 15,
                  "the open ticket offered as a possible duplicate")
         agent.find_element(By.CSS_SELECTOR, duplicate_box).click()
+        # The agent prefers her own category to the suggested one.
+        wait_for(lambda: agent.find_element(By.ID, "category-suggestion").text, 15,
+                 "a category suggested for the complaint")
+        category = agent.find_element(By.ID, "category")
+        category.clear()
+        category.send_keys("城乡建设/供水")
         # A refused submit names the field and keeps the caller's words, even across a reload.
         ActionChains(agent).key_down(Keys.ALT).send_keys("s").key_up(Keys.ALT).perform()
         wait_for(lambda: "caller_phone" in agent.find_element(By.ID, "intake-error").text, 15,
@@ -277,6 +314,7 @@ class ConsolesBrowserTest(unittest.TestCase):
         self.assertEqual(complaint.state, pb.TICKET_STATE_PENDING_REVIEW)
         self.assertEqual(complaint.suspected_duplicate_of, self.open_duplicate.id)
         self.assertEqual(complaint.location.district_code, YUELU)
+        self.assertEqual(complaint.category_path, "城乡建设/供水")
 
         # It arrives in the reviewer's queue without a reload.
         wait_for(lambda: complaint_id in self.queue_ids("pending_review"), 10,
@@ -289,9 +327,17 @@ class ConsolesBrowserTest(unittest.TestCase):
         self.pick("pending_review", complaint_id)
         self.assertIn(self.open_duplicate.id,
                       reviewer.find_element(By.ID, "work-duplicate-flag").text)
+        # Confirmed with corrections to urgency and category.
+        Select(reviewer.find_element(By.ID, "review-urgency")).select_by_value("URGENCY_URGENT")
+        review_category = reviewer.find_element(By.ID, "review-category")
+        review_category.clear()
+        review_category.send_keys("城乡建设/供水/停水")
         reviewer.find_element(By.ID, "confirm-ticket").click()
         wait_for(lambda: self.ticket(complaint_id).state == pb.TICKET_STATE_PENDING_DISPATCH, 15,
                  "the complaint confirmed")
+        confirmed = self.ticket(complaint_id)
+        self.assertEqual(confirmed.urgency, pb.URGENCY_URGENT)
+        self.assertEqual(confirmed.category_path, "城乡建设/供水/停水")
 
         # Dispatch it to the top suggestion, learnt from who replied to similar tickets.
         self.pick("pending_dispatch", complaint_id)
@@ -303,12 +349,18 @@ class ConsolesBrowserTest(unittest.TestCase):
         # The top suggestion is preselected as the lead.
         self.assertEqual(self.lead(), "water")
         screenshot(reviewer, ARTIFACTS, "dispatch-01-suggested-departments")
+        self.assertEqual(unlabelled_controls(reviewer), [])
+        self.display_modes(reviewer, "dispatch-01")
+        # With an assisting department and a time limit of the reviewer's own.
+        reviewer.find_element(By.ID, "assist-urban-management").click()
+        reviewer.find_element(By.ID, "lead-days").send_keys("5")
         reviewer.find_element(By.ID, "dispatch-ticket").click()
         wait_for(lambda: self.ticket(complaint_id).state == pb.TICKET_STATE_IN_PROGRESS, 15,
                  "the complaint dispatched")
-        leads = [w.department_id for w in self.ticket(complaint_id).work_orders
-                 if w.role == pb.WORK_ORDER_ROLE_LEAD]
-        self.assertEqual(leads, ["water"])
+        orders = {w.department_id: w for w in self.ticket(complaint_id).work_orders}
+        self.assertEqual(orders["water"].role, pb.WORK_ORDER_ROLE_LEAD)
+        self.assertEqual(orders["water"].time_limit.working_days, 5)
+        self.assertEqual(orders["urban-management"].role, pb.WORK_ORDER_ROLE_ASSIST)
 
         # Merge the duplicate into it.
         self.pick("pending_review", self.open_duplicate.id)
@@ -337,6 +389,22 @@ class ConsolesBrowserTest(unittest.TestCase):
         active = [w.department_id for w in self.ticket(self.returned.id).work_orders
                   if w.state == pb.WORK_ORDER_STATE_PENDING_SIGN]
         self.assertEqual(active, ["water"])
+        # With the keyboard alone: down the queues to the out-of-remit question, open it, give
+        # the reason and reject it.
+        self.tab_to_queue_item(self.out_of_remit.id).send_keys(Keys.ENTER)
+        wait_for(lambda: self.showing(self.out_of_remit.id), 15, "the question opened")
+        tab_to(reviewer, "reject-reason").send_keys("不属于政府职能范围，建议咨询行业协会")
+        tab_to(reviewer, "reject-ticket").send_keys(Keys.ENTER)
+        wait_for(lambda: self.ticket(self.out_of_remit.id).state == pb.TICKET_STATE_REJECTED, 15,
+                 "the question rejected from the keyboard")
+        self.assertEqual(self.ticket(self.out_of_remit.id).state_reason,
+                         "不属于政府职能范围，建议咨询行业协会")
+
+        # The extension request waits in its own queue, with the department's reason.
+        self.pick("extension_requests", self.extended.id)
+        wait_for(lambda: "申请延期" in reviewer.find_element(By.ID, "extension-info").text, 15,
+                 "the extension request shown")
+        self.assertIn("需协调管网施工", reviewer.find_element(By.ID, "extension-info").text)
         screenshot(agent, ARTIFACTS, "intake-02-after-submit")
 
 

@@ -19,7 +19,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import check_browser_installed, screenshot, start_browser  # noqa: E402
+from browser import active_id, check_browser_installed, screenshot, start_browser, tab_to  # noqa: E402
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -133,15 +133,10 @@ class DashboardBrowserTest(unittest.TestCase):
             timeout=10).open_watch_streams
 
     def active_id(self):
-        return self.browser.switch_to.active_element.get_attribute("id")
+        return active_id(self.browser)
 
     def tab_to(self, element_id, limit=30):
-        """Presses Tab until `element_id` has the focus, as a keyboard user would."""
-        for _ in range(limit):
-            if self.active_id() == element_id:
-                return self.browser.switch_to.active_element
-            self.browser.switch_to.active_element.send_keys(Keys.TAB)
-        self.fail("Tab never reached #" + element_id + "; stopped at #" + str(self.active_id()))
+        return tab_to(self.browser, element_id, limit)
 
     # ---- the tests, in order ---------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import os
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.keys import Keys
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -39,3 +40,31 @@ def screenshot(browser, directory, name):
     browser.set_window_size(size["width"], size["height"])
     print("screenshot:", path, flush=True)
     return path
+
+
+def active_id(browser):
+    return browser.execute_script("return document.activeElement && document.activeElement.id")
+
+
+def tab_to(browser, element_id, limit=40):
+    """Presses Tab until `element_id` has the focus, as a keyboard user would; returns it, or
+    raises AssertionError naming where the focus stopped."""
+    for _ in range(limit):
+        if active_id(browser) == element_id:
+            return browser.switch_to.active_element
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    raise AssertionError("Tab never reached #%s; stopped at #%s" % (element_id, active_id(browser)))
+
+
+def unlabelled_controls(browser):
+    """The visible form controls of the page without an accessible name (a <label for>, an
+    aria-label, or a button's text): what a screen-reader user could not tell apart."""
+    return browser.execute_script("""
+      return Array.from(document.querySelectorAll('input, select, textarea, button'))
+        .filter(function (c) { return c.offsetParent !== null && c.type !== 'hidden'; })
+        .filter(function (c) {
+          if (c.getAttribute('aria-label')) return false;
+          if (c.tagName === 'BUTTON') return !c.textContent.trim();
+          return !(c.id && document.querySelector('label[for="' + c.id + '"]'));
+        })
+        .map(function (c) { return c.id || c.outerHTML.slice(0, 80); });""")

@@ -221,20 +221,24 @@ class TicketDriver:
     def request_id():
         return "test-" + os.urandom(12).hex()
 
-    def create(self, content, kind=None):
+    def create(self, content, kind=None, phone="13812345678", name="", district="",
+               confidential=False):
         pb = self.pb
         ticket = pb.Ticket(kind=kind or pb.TICKET_KIND_UNRESOLVED_MATTER,
                            channel=pb.CHANNEL_HOTLINE, content=content,
-                           caller_phone="13812345678")
+                           caller_phone=phone, caller_name=name, confidential=confidential)
+        if district:
+            ticket.location.district_code = district
         return self._call("CreateTicket", "agent",
                           pb.CreateTicketRequest(request_id=self.request_id(), ticket=ticket))
 
-    def dispatched(self, content, department="water", hours=2):
+    def dispatched(self, content, department="water", hours=2, **create):
         """A ticket confirmed and dispatched to `department` with a limit of `hours`: a short
         limit puts it inside the yellow-card window (4 hours) at once, and its deadline inside
-        the current month (so this month's on-time figures count it once it is replied)."""
+        the current month (so this month's on-time figures count it once it is replied).
+        `create` goes to create()."""
         pb = self.pb
-        t = self.create(content)
+        t = self.create(content, **create)
         t = self._call("ConfirmTicket", "reviewer", pb.ConfirmTicketRequest(
             ticket_id=t.id, expected_version=t.version, request_id=self.request_id()))
         lead = pb.DepartmentAssignment(department_id=department,

@@ -56,8 +56,20 @@
       QUEUES.forEach(function (name) {
         var q = result.body[name] || { tickets: [] };
         $("count-" + name).textContent = q.tickets.length + (q.more ? "+" : "");
+        // A queue is redrawn only when it changed: redrawing every few seconds would take the
+        // keyboard focus away from the ticket a reviewer is about to open.
+        var key = q.tickets.map(function (t) { return t.id + "@" + t.version; }).join(",") +
+          "|" + (selected ? selected.id : "");
         var list = $("queue-" + name);
+        if (list.getAttribute("data-key") === key) return;
+        list.setAttribute("data-key", key);
+        var focused = document.activeElement && list.contains(document.activeElement) ?
+          document.activeElement.getAttribute("data-ticket-id") : null;
         list.replaceChildren.apply(list, q.tickets.map(function (t) { return queueItem(t, name); }));
+        if (focused) {
+          var again = list.querySelector('.queue-item[data-ticket-id="' + focused + '"]');
+          if (again) again.focus();
+        }
       });
       $("queues-status").textContent = "队列更新于 " + H.time(new Date().toISOString());
     });

@@ -27,9 +27,9 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // The error region is role=alert: screen readers announce it; the focus stays where it was.
   function showError(message) {
     $("intake-error").textContent = message || "";
-    if (message) $("intake-error").focus && $("intake-error").setAttribute("tabindex", "-1");
   }
 
   // ---- Draft: the caller's words survive a failed submit and a reload ------------------------
