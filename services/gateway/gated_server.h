@@ -59,7 +59,6 @@ class GatedServer : public httplib::Server {
   // finishes the request it is answering). Idempotent.
   void StopGate();
 
-  int open_connections() const { return open_connections_.load(); }
 
  private:
   struct Connection;

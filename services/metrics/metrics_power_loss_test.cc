@@ -33,33 +33,60 @@ void ApplyAll(TicketWorld& world, MetricsNode& node) {
   }
 }
 
-TEST(MetricsPowerLossTest, AppliedEventsSurviveAPowerCutAndTheConsumerResumesExactly) {
+// A ticket service on the real disk and a metrics node whose store goes through the power-loss
+// file system, with a random history driven through the tickets.
+struct PowerLossWorld {
+  explicit PowerLossWorld(HistoryOptions options)
+      : clock(Shanghai(2024, 9, 2, 9)),
+        begin(clock.Now()),
+        world(dir.Sub("tickets"), &clock),
+        fs(std::make_shared<hotline::testing::PowerLossFileSystem>()),
+        env(rocksdb::NewCompositeEnv(fs)),
+        driver(&world, options) {
+    Open();
+  }
+  void Open() {
+    node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
+                                         world.config(), "", 64, env.get());
+  }
+  // The power goes with the store open; then the node starts again on what the disk kept.
+  void PowerCutAndRestart() {
+    fs->SetFailing(true, true);
+    node.reset();
+    fs->FailWritesAfter(-1);
+    fs->PowerCut();
+    fs->SetFailing(false, false);
+    Open();
+  }
+
   hotline::testing::TempDir dir;
-  ManualClock clock(Shanghai(2024, 9, 2, 9));
-  const absl::Time begin = clock.Now();
-  TicketWorld world(dir.Sub("tickets"), &clock);
-  auto fs = std::make_shared<hotline::testing::PowerLossFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  auto node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                            world.config(), "", 64, env.get());
+  ManualClock clock;
+  const absl::Time begin;
+  TicketWorld world;
+  std::shared_ptr<hotline::testing::PowerLossFileSystem> fs;
+  std::unique_ptr<rocksdb::Env> env;
+  HistoryDriver driver;
+  std::unique_ptr<MetricsNode> node;
+};
+
+TEST(MetricsPowerLossTest, AppliedEventsSurviveAPowerCutAndTheConsumerResumesExactly) {
   HistoryOptions options;
   options.tickets = 200;
   options.rounds = 60;
   options.threads = 4;
   options.seed = 20241202;
-  HistoryDriver driver(&world, options);
+  PowerLossWorld w(options);
+  TicketWorld& world = w.world;
+  HistoryDriver& driver = w.driver;
+  ManualClock& clock = w.clock;
+  const absl::Time begin = w.begin;
   driver.Run(0, 30);
-  ApplyAll(world, *node);
-  const int64_t applied = node->aggregates().last_applied_sequence();
+  ApplyAll(world, *w.node);
+  const int64_t applied = w.node->aggregates().last_applied_sequence();
   ASSERT_GT(applied, 100);
 
-  // The power goes, with the store open.
-  fs->SetFailing(true, true);
-  node.reset();
-  fs->PowerCut();
-  fs->SetFailing(false, false);
-  node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                       world.config(), "", 64, env.get());
+  w.PowerCutAndRestart();
+  auto& node = w.node;
   EXPECT_EQ(node->aggregates().last_applied_sequence(), applied);
 
   // The consumer resumes where it was, and the figures are exact.
@@ -93,34 +120,25 @@ TEST(MetricsPowerLossTest, AppliedEventsSurviveAPowerCutAndTheConsumerResumesExa
 // either as it was or empty, never figures without the facts and sequence behind them (which
 // left a consumer that resumed from the old sequence over empty counters).
 TEST(MetricsPowerLossTest, AClearCutShortByTheDiskLeavesTheStoreWholeOrEmpty) {
-  hotline::testing::TempDir dir;
-  ManualClock clock(Shanghai(2024, 9, 2, 9));
-  const absl::Time begin = clock.Now();
-  TicketWorld world(dir.Sub("tickets"), &clock);
-  auto fs = std::make_shared<hotline::testing::PowerLossFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  auto node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                            world.config(), "", 64, env.get());
   HistoryOptions options;
   options.tickets = 80;
   options.rounds = 30;
   options.threads = 4;
   options.seed = 7;
-  HistoryDriver driver(&world, options);
+  PowerLossWorld w(options);
+  TicketWorld& world = w.world;
+  HistoryDriver& driver = w.driver;
+  ManualClock& clock = w.clock;
+  const absl::Time begin = w.begin;
+  auto& node = w.node;
   driver.Run(0, driver.rounds());
   ApplyAll(world, *node);
   const int64_t applied = node->aggregates().last_applied_sequence();
   ASSERT_GT(applied, 50);
 
-  fs->FailWritesAfter(1);  // The disk takes one more write, then dies.
+  w.fs->FailWritesAfter(1);  // The disk takes one more write, then dies.
   (void)node->aggregates().Clear();
-  fs->SetFailing(true, true);
-  node.reset();
-  fs->FailWritesAfter(-1);
-  fs->PowerCut();
-  fs->SetFailing(false, false);
-  node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                       world.config(), "", 64, env.get());
+  w.PowerCutAndRestart();
   const int64_t after = node->aggregates().last_applied_sequence();
   EXPECT_TRUE(after == 0 || after == applied) << after;
 

@@ -58,12 +58,7 @@ grpc::ServerUnaryReactor* TicketService::FindSimilarTickets(
                                              *request)
                         .status());
     const v1::FindSimilarTicketsRequest& r = *request;
-    if (r.content().find_first_not_of(" \t\r\n") == std::string::npos) {
-      return absl::InvalidArgumentError("content: must not be empty");
-    }
-    if (r.content().size() > kMaxContent * 4) {
-      return absl::InvalidArgumentError("content: longer than 10000 characters");
-    }
+    RETURN_IF_ERROR(RequireText(r.content(), "content", kMaxContent));
     if (r.within_days() < 0 || r.within_days() > 366) {
       return absl::InvalidArgumentError("within_days: must be 0 to 366");
     }
@@ -115,11 +110,8 @@ grpc::ServerUnaryReactor* TicketService::SuggestDepartments(
       }
       content = stored->ticket.content();
       if (category.empty()) category = stored->ticket.category_path();
-    } else if (content.find_first_not_of(" \t\r\n") == std::string::npos) {
-      return absl::InvalidArgumentError("content: must not be empty");
-    }
-    if (content.size() > kMaxContent * 4) {
-      return absl::InvalidArgumentError("content: longer than 10000 characters");
+    } else {
+      RETURN_IF_ERROR(RequireText(content, "content", kMaxContent));
     }
     const int limit = r.page_size() > 0 ? r.page_size() : 5;
     for (const DepartmentSuggestion& s : suggester_->Suggest(content, category, limit)) {

@@ -22,16 +22,6 @@ size_t CodePoints(absl::string_view s) {
   return n;
 }
 
-absl::Status RequireText(absl::string_view value, absl::string_view field, size_t max) {
-  if (absl::StripAsciiWhitespace(value).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  }
-  if (CodePoints(value) > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status LimitText(absl::string_view value, absl::string_view field, size_t max) {
   if (CodePoints(value) > max) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
@@ -56,10 +46,6 @@ absl::Status WrongWorkOrderState(const v1::WorkOrder& w, absl::string_view rpc,
                                                     " requires ", required));
 }
 
-bool IsFinal(TicketState s) {
-  return s == v1::TICKET_STATE_CLOSED || s == v1::TICKET_STATE_REJECTED ||
-         s == v1::TICKET_STATE_MERGED;
-}
 
 v1::TimeLimit FromConfig(const config::Limit& limit) {
   v1::TimeLimit out;
@@ -76,6 +62,21 @@ std::string FormatShanghai(absl::Time t) {
 }
 
 }  // namespace
+
+absl::Status RequireText(absl::string_view value, absl::string_view field, size_t max) {
+  if (absl::StripAsciiWhitespace(value).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  if (CodePoints(value) > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsFinal(v1::TicketState s) {
+  return s == v1::TICKET_STATE_CLOSED || s == v1::TICKET_STATE_REJECTED ||
+         s == v1::TICKET_STATE_MERGED;
+}
 
 bool IsOpen(const v1::WorkOrder& w) {
   return w.state() == v1::WORK_ORDER_STATE_PENDING_SIGN ||

@@ -120,6 +120,11 @@ class TicketMachine {
 };
 
 // Helpers shared with the store and the service.
+// CLOSED, REJECTED or MERGED.
+bool IsFinal(v1::TicketState state);
+// OK, or INVALID_ARGUMENT "field: must not be empty" / "field: longer than N characters"
+// (counted in code points).
+absl::Status RequireText(absl::string_view value, absl::string_view field, size_t max);
 bool IsOpen(const v1::WorkOrder& work_order);
 bool IsActive(const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
 // Departments holding an active work order of the ticket's current cycle.

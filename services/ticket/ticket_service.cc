@@ -96,11 +96,6 @@ absl::StatusOr<int64_t> DecodeCursor(const std::string& cursor, const std::strin
   return sequence;
 }
 
-bool IsFinal(v1::TicketState state) {
-  return state == v1::TICKET_STATE_CLOSED || state == v1::TICKET_STATE_REJECTED ||
-         state == v1::TICKET_STATE_MERGED;
-}
-
 // What the similar-ticket index keeps of a ticket: its words, where and when, and for a closed
 // ticket who replied to it and who returned it as misrouted (a return the dispatcher accepted).
 TicketDoc DocFor(const v1::Ticket& t) {
@@ -319,9 +314,9 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
   // What the request id stands for: the rpc and the whole request, so that reusing an id for
   // another request (approve, then refuse under the same id) is an error, not a silent replay
   // of the first answer.
-  const std::string fingerprint =
-      absl::StrCat(spec.rpc, "\n", Sha256Hex(spec.request.SerializeAsString()));
+  std::string fingerprint;
   if (!spec.request_id.empty()) {
+    fingerprint = absl::StrCat(spec.rpc, "\n", Sha256Hex(spec.request.SerializeAsString()));
     record_key = absl::StrCat("u/", spec.ticket_id, "/", spec.request_id);
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
     if (earlier.has_value()) {
