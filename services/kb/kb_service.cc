@@ -1239,15 +1239,22 @@ absl::Status KnowledgeBaseService::NoteGap(const std::string& query, const std::
   if (stored.has_value() && !gap.ParseFromString(*stored)) {
     return absl::DataLossError(absl::StrCat("gap '", normalized, "' is corrupt"));
   }
+  // Occurrences may be written out of order (a search's gap is written later, by a worker):
+  // the first-seen time is the earliest, and only an occurrence after the gap was resolved
+  // reopens it.
   if (!stored.has_value()) {
     gap.set_id(Sha256Hex(normalized).substr(0, 16));
     gap.set_normalized_question(normalized);
     SetTime(now, gap.mutable_first_seen_time());
+  } else if (now < FromProtoTime(gap.first_seen_time())) {
+    SetTime(now, gap.mutable_first_seen_time());
   }
-  // A new occurrence after an answer was confirmed: the answer did not settle it after all.
-  gap.set_resolved(false);
-  gap.clear_resolve_time();
-  gap.clear_resolved_by_entry_id();
+  if (!gap.resolved() || now > FromProtoTime(gap.resolve_time())) {
+    // A new occurrence after an answer was confirmed: the answer did not settle it after all.
+    gap.set_resolved(false);
+    gap.clear_resolve_time();
+    gap.clear_resolved_by_entry_id();
+  }
 
   const std::string key = OccurrencePrefix(normalized) + occurrence;
   ASSIGN_OR_RETURN(std::optional<std::string> seen, store_->Get(family, key));
