@@ -1,5 +1,6 @@
 #include "common/auth.h"
 
+#include "common/credentials.h"
 #include "common/proto_checks.h"
 
 #include <fstream>
@@ -26,17 +27,19 @@ absl::string_view RoleName(Role role) {
     case Role::kSupervisor: return "supervisor";
     case Role::kEditor: return "editor";
     case Role::kAdmin: return "admin";
+    case Role::kCallback: return "callback";
   }
   return "unknown";
 }
 
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
   for (Role r : {Role::kAgent, Role::kReviewer, Role::kDepartment, Role::kSupervisor,
-                 Role::kEditor, Role::kAdmin}) {
+                 Role::kEditor, Role::kAdmin, Role::kCallback}) {
     if (RoleName(r) == name) return r;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown role '", name, "' (expected agent, reviewer, department, supervisor, editor or admin)"));
+      "unknown role '", name,
+      "' (expected agent, reviewer, department, supervisor, editor, callback or admin)"));
 }
 
 std::string HashToken(absl::string_view token) { return Sha256Hex(token); }
@@ -64,7 +67,7 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::Parse(
     }
     absl::StatusOr<Role> role = ParseRole(fields[2]);
     if (!role.ok()) return bad(role.status().message());
-    Principal principal{std::string(fields[1]), *role, ""};
+    Principal principal{std::string(fields[1]), *role, "", ""};
     if (*role == Role::kDepartment) {
       if (fields.size() != 4) return bad("a department token needs a department_id");
       principal.department_id = std::string(fields[3]);
@@ -90,7 +93,34 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::LoadFile(
   return registry;
 }
 
+absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::LoadFile(
+    const std::string& path, const std::string& credential_key_file) {
+  absl::StatusOr<std::shared_ptr<const TokenRegistry>> registry = LoadFile(path);
+  if (!registry.ok() || credential_key_file.empty()) return registry;
+  absl::StatusOr<CredentialVerifier> verifier = CredentialVerifier::FromFile(credential_key_file);
+  if (!verifier.ok()) return verifier.status();
+  return (*registry)->WithCredentials(
+      std::make_shared<const CredentialVerifier>(std::move(*verifier)));
+}
+
+std::shared_ptr<const TokenRegistry> TokenRegistry::WithCredentials(
+    std::shared_ptr<const CredentialVerifier> verifier) const {
+  auto copy = std::make_shared<TokenRegistry>(*this);
+  copy->credentials_ = std::move(verifier);
+  return copy;
+}
+
 absl::StatusOr<Principal> TokenRegistry::AuthenticateToken(absl::string_view token) const {
+  if (LooksLikeCredential(token)) {
+    if (credentials_ == nullptr) {
+      return absl::UnauthenticatedError("this service does not accept signed credentials");
+    }
+    absl::StatusOr<CredentialClaims> claims = credentials_->Verify(token, absl::Now());
+    if (!claims.ok()) return claims.status();
+    Principal principal = claims->principal;
+    principal.session_tag = claims->session_tag;
+    return principal;
+  }
   // Lookup by hash: the time taken depends on the hash, not on how much of the token matched.
   auto it = by_hash_.find(HashToken(token));
   if (it == by_hash_.end()) return absl::UnauthenticatedError("unknown bearer token");

@@ -7,7 +7,11 @@
 //   9f86d081...  agent-zhang  agent
 //   2c26b46b...  water-bureau  department  water-bureau
 //
-// Roles: agent, reviewer, department (needs a department id), supervisor, editor, admin.
+// Roles: agent, reviewer, department (needs a department id), supervisor, editor, callback,
+// admin.
+//
+// People signed in on the web present a short-lived signed credential instead (see
+// common/credentials.h); a registry given the identity service's public key accepts those.
 #ifndef HOTLINE_COMMON_AUTH_H_
 #define HOTLINE_COMMON_AUTH_H_
 
@@ -25,7 +29,10 @@
 
 namespace hotline {
 
-enum class Role : uint8_t { kAgent, kReviewer, kDepartment, kSupervisor, kEditor, kAdmin };
+enum class Role : uint8_t {
+  kAgent, kReviewer, kDepartment, kSupervisor, kEditor, kAdmin,
+  kCallback,  // Callback staff (回访员): call citizens back and record their rating.
+};
 
 absl::string_view RoleName(Role role);
 absl::StatusOr<Role> ParseRole(absl::string_view name);
@@ -34,18 +41,31 @@ struct Principal {
   std::string name;
   Role role = Role::kAgent;
   std::string department_id;  // Set for department principals only.
+  // For people signed in on the web: names their session (common/credentials.h); empty for
+  // API tokens.
+  std::string session_tag;
 };
 
 // Lowercase hex SHA-256 of the token, as stored in token files.
 std::string HashToken(absl::string_view token);
+
+class CredentialVerifier;
 
 class TokenRegistry {
  public:
   // Parses token-file contents; errors name the offending line.
   static absl::StatusOr<std::shared_ptr<const TokenRegistry>> Parse(absl::string_view contents);
   static absl::StatusOr<std::shared_ptr<const TokenRegistry>> LoadFile(const std::string& path);
+  // The same, also accepting credentials signed with the key whose public half is in
+  // `credential_key_file` (none when empty).
+  static absl::StatusOr<std::shared_ptr<const TokenRegistry>> LoadFile(
+      const std::string& path, const std::string& credential_key_file);
+  // A copy that also accepts credentials `verifier` checks.
+  std::shared_ptr<const TokenRegistry> WithCredentials(
+      std::shared_ptr<const CredentialVerifier> verifier) const;
 
-  // UNAUTHENTICATED when the token is unknown.
+  // UNAUTHENTICATED when the token is unknown, or is a credential that is forged, expired or
+  // not accepted here.
   absl::StatusOr<Principal> AuthenticateToken(absl::string_view token) const;
 
   // Reads the bearer token from the call's metadata. UNAUTHENTICATED when it is missing,
@@ -56,6 +76,7 @@ class TokenRegistry {
 
  private:
   absl::flat_hash_map<std::string, Principal> by_hash_;
+  std::shared_ptr<const CredentialVerifier> credentials_;
 };
 
 // OK when the principal's role is one of `allowed`; admin is always allowed. Otherwise

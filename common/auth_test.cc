@@ -63,8 +63,8 @@ TEST(TokenRegistryTest, RejectsMalformedLinesNamingTheLine) {
 }
 
 TEST(AuthorizeTest, RolesAndAdmin) {
-  Principal agent{"zhang", Role::kAgent, ""};
-  Principal admin{"root", Role::kAdmin, ""};
+  Principal agent{"zhang", Role::kAgent, "", ""};
+  Principal admin{"root", Role::kAdmin, "", ""};
   EXPECT_TRUE(Authorize(agent, {Role::kAgent, Role::kSupervisor}).ok());
   absl::Status denied = Authorize(agent, {Role::kEditor});
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
@@ -73,8 +73,8 @@ TEST(AuthorizeTest, RolesAndAdmin) {
 }
 
 TEST(AuthorizeTest, DepartmentsOnlyReachTheirOwnWork) {
-  Principal water{"water-system", Role::kDepartment, "water"};
-  Principal supervisor{"li", Role::kSupervisor, ""};
+  Principal water{"water-system", Role::kDepartment, "water", ""};
+  Principal supervisor{"li", Role::kSupervisor, "", ""};
   EXPECT_TRUE(AuthorizeDepartment(water, "water").ok());
   EXPECT_EQ(AuthorizeDepartment(water, "housing").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(AuthorizeDepartment(supervisor, "housing").ok());

@@ -12,4 +12,7 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after SIGTERM before they are cancelled");
 ABSL_FLAG(std::string, token_file, "",
           "bearer-token file: 'sha256-hex principal role [department_id]' a line (required)");
+ABSL_FLAG(std::string, credential_key_file, "",
+          "file with the identity service's public key (hex); people signed in on the web are "
+          "then accepted by the credentials it signs (common/credentials.h)");
 ABSL_FLAG(std::string, data_dir, "", "directory of this service's RocksDB database (required)");

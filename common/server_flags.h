@@ -16,6 +16,7 @@ ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(int, max_request_bytes);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
 ABSL_DECLARE_FLAG(std::string, token_file);
+ABSL_DECLARE_FLAG(std::string, credential_key_file);
 ABSL_DECLARE_FLAG(std::string, data_dir);
 
 #endif  // HOTLINE_COMMON_SERVER_FLAGS_H_

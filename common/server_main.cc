@@ -27,7 +27,7 @@ int RunServerMain(int argc, char** argv, absl::string_view usage,
     return 2;
   }
   absl::StatusOr<std::shared_ptr<const TokenRegistry>> tokens =
-      TokenRegistry::LoadFile(token_file);
+      TokenRegistry::LoadFile(token_file, absl::GetFlag(FLAGS_credential_key_file));
   if (!tokens.ok()) {
     LOG(ERROR) << tokens.status();
     return 2;

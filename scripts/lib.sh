@@ -12,7 +12,7 @@ HOTLINE_PACKAGES=(
   libicu-dev zlib1g-dev nlohmann-json3-dev openssl
   redis-server
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jieba
-  libcpp-httplib-dev
+  libcpp-httplib-dev libsodium-dev libxlsxwriter-dev
   chromium chromium-driver python3-selenium fonts-wqy-microhei
 )
 

@@ -915,7 +915,7 @@ TEST_F(ImportTest, TheDemoKnowledgeBaseLoadsWithLinks) {
   v1::ImportHeader header;
   header.set_source_name(kDemoSourceName);
   absl::StatusOr<v1::ImportResponse> imported =
-      service_->ImportItems(Principal{"demo-loader", Role::kAdmin, ""}, header, *items);
+      service_->ImportItems(Principal{"demo-loader", Role::kAdmin, "", ""}, header, *items);
   ASSERT_TRUE(imported.ok()) << imported.status();
   for (const v1::ImportItemResult& r : imported->results()) {
     EXPECT_NE(r.outcome(), v1::IMPORT_OUTCOME_REJECTED) << r.source_id() << ": " << r.message();
