@@ -25,6 +25,9 @@
 namespace hotline {
 
 inline constexpr absl::string_view kCredentialPrefix = "hlc1.";
+// Session ids the identity service issues start with this: a secret for the gateway's cookie,
+// never a credential.
+inline constexpr absl::string_view kSessionIdPrefix = "hls1.";
 
 struct CredentialClaims {
   Principal principal;

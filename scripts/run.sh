@@ -15,10 +15,12 @@ REDIS_PORT="${HOTLINE_REDIS_PORT:-6380}"
 KB_ADDR="127.0.0.1:${HOTLINE_KB_GRPC_PORT:-50051}"
 TICKET_ADDR="127.0.0.1:${HOTLINE_TICKET_GRPC_PORT:-50052}"
 METRICS_ADDR="127.0.0.1:${HOTLINE_METRICS_GRPC_PORT:-50053}"
+IDENTITY_ADDR="127.0.0.1:${HOTLINE_IDENTITY_GRPC_PORT:-50054}"
 # Prometheus text metrics of each server.
 KB_PROM="${HOTLINE_KB_PROMETHEUS_PORT:-9101}"
 TICKET_PROM="${HOTLINE_TICKET_PROMETHEUS_PORT:-9102}"
 METRICS_PROM="${HOTLINE_METRICS_PROMETHEUS_PORT:-9103}"
+IDENTITY_PROM="${HOTLINE_IDENTITY_PROMETHEUS_PORT:-9104}"
 # The supervisors' web dashboard (HTTP).
 GATEWAY_PORT="${HOTLINE_GATEWAY_PORT:-8080}"
 BIN="$HOTLINE_BUILD/services"
@@ -33,7 +35,7 @@ if [ -z "$(ls -A "$DATA/ticket" 2>/dev/null)" ] && ((DEMO_HISTORY_DAYS > 0)) &&
   [ "${HOTLINE_SIMULATOR:-1}" != 0 ]; then
   ticket_demo=(--demo_history_working_days="$DEMO_HISTORY_DAYS" --demo_catch_up=45s --tick=250ms)
 fi
-mkdir -p "$DATA"/{redis,kb,ticket,metrics,logs}
+mkdir -p "$DATA"/{redis,kb,ticket,metrics,identity,logs}
 
 # Demo principals, one per role plus a few departments. The services only ever see hashes;
 # the plain tokens are for you, in demo-tokens.env (readable by you alone).
@@ -92,21 +94,59 @@ start_service() {
     --token_file="$DATA/tokens" "$@" 2>>"$DATA/logs/$name.log" &
   pids+=($!)
 }
+# People sign in to the identity service, which signs the short-lived credentials every other
+# service checks with its public key (written at its first start, with a new key pair).
+start_service identity "$IDENTITY_ADDR" --metrics_port="$IDENTITY_PROM" \
+  --signing_key_file="$DATA/identity/credential.key" --public_key_file="$DATA/credential.pub"
+for _ in $(seq 100); do [ -s "$DATA/credential.pub" ] && break; sleep 0.1; done
+[ -s "$DATA/credential.pub" ] || { echo "the identity service did not start; see $DATA/logs/identity.log" >&2; exit 1; }
 # The demo knowledge base is imported on the first start (into an empty store) only. The
 # knowledge base's heap on transparent huge pages: see deploy/config/kb.env.
 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 start_service kb "$KB_ADDR" --metrics_port="$KB_PROM" \
+  --credential_key_file="$DATA/credential.pub" \
   --demo_data="$HOTLINE_ROOT/services/kb/demo/knowledge_base.jsonl"
 start_service ticket "$TICKET_ADDR" --metrics_port="$TICKET_PROM" --redis="127.0.0.1:$REDIS_PORT" \
+  --credential_key_file="$DATA/credential.pub" \
   --config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn" "${ticket_demo[@]}"
 start_service metrics "$METRICS_ADDR" --metrics_port="$METRICS_PROM" --redis="127.0.0.1:$REDIS_PORT" \
+  --credential_key_file="$DATA/credential.pub" \
   --ticket_config="$HOTLINE_ROOT/deploy/config/ticket.textproto" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn"
 
-ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR")
+ctl=("$BIN/hotlinectl/hotlinectl" --kb="$KB_ADDR" --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR"
+  --identity="$IDENTITY_ADDR")
 if ! "${ctl[@]}" --wait=60s health; then
   echo "a service did not become SERVING; logs are in $DATA/logs" >&2
   exit 1
+fi
+
+# Demo accounts, one person per role (and two departments), created once with the admin token
+# through the CLI, passwords in demo-accounts.txt (readable by you alone).
+if [ ! -f "$DATA/demo-accounts.txt" ]; then
+  log "creating demo accounts in $DATA/demo-accounts.txt"
+  admin_token="$(sed -n 's/^export ADMIN_TOKEN=//p' "$DATA/demo-tokens.env")"
+  umask 077
+  : >"$DATA/demo-accounts.txt.tmp"
+  while read -r user role department name; do
+    [ "$department" = - ] && department=""
+    password="$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')"
+    printf '%s\n' "$password" | HOTLINE_TOKEN="$admin_token" "${ctl[@]}" \
+      --display_name="$name" account create "$user" "$role" ${department:+"$department"} >/dev/null 2>>"$DATA/logs/accounts.log" ||
+      { echo "creating demo account $user failed; see $DATA/logs/accounts.log" >&2; exit 1; }
+    printf '%-16s %-12s %s\n' "$user" "$password" "$role${department:+ ($department)}" >>"$DATA/demo-accounts.txt.tmp"
+  done <<'ACCOUNTS'
+zhang.agent agent - 张话务
+li.reviewer reviewer - 李审核
+wang.water department water 王水务
+zhao.housing department housing 赵住建
+chen.callback callback - 陈回访
+liu.supervisor supervisor - 刘督办
+sun.editor editor - 孙编辑
+admin admin - 系统管理员
+ACCOUNTS
+  mv "$DATA/demo-accounts.txt.tmp" "$DATA/demo-accounts.txt"
+  umask 022
 fi
 
 # The demo scenario: agents, reviewers, departments and supervisors at work, through the
@@ -120,7 +160,8 @@ fi
 
 # The web dashboard calls the three services with each user's own token.
 "$BIN/gateway/gateway_server" --listen="127.0.0.1:$GATEWAY_PORT" --kb="$KB_ADDR" \
-  --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR" \
+  --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR" --identity="$IDENTITY_ADDR" \
+  --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn" \
   --web_root="$HOTLINE_ROOT/services/gateway/web" 2>>"$DATA/logs/gateway.log" &
 pids+=($!)
 wait_for_port "$GATEWAY_PORT" 20 || { echo "the gateway did not start; see $DATA/logs/gateway.log" >&2; exit 1; }
@@ -134,8 +175,10 @@ The 12345 hotline is running:
   metrics         $METRICS_ADDR
   redis           127.0.0.1:$REDIS_PORT
   Prometheus      http://127.0.0.1:$KB_PROM/metrics (kb), :$TICKET_PROM (tickets), :$METRICS_PROM (metrics)
-  dashboard       http://127.0.0.1:$GATEWAY_PORT/  (log in with the demo supervisor token:
-                  $supervisor_token )
+  identity        $IDENTITY_ADDR
+  web consoles    http://127.0.0.1:$GATEWAY_PORT/  sign in with a demo account:
+$(sed 's/^/                  /' "$DATA/demo-accounts.txt")
+                  (systems and scripts: the demo supervisor token $supervisor_token )
 Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 
 Try, in another terminal:

@@ -131,6 +131,10 @@ std::string InvalidFieldBody(absl::string_view field, absl::string_view problem)
   return Body("INVALID_ARGUMENT", absl::StrCat(field, ": ", problem), "", field);
 }
 
+std::string SessionEndedBody() {
+  return Body("UNAUTHENTICATED", "会话已结束（已退出、超时未操作或账号已变更），请重新登录。", "", "");
+}
+
 std::string MissingTokenBody() {
   return Body("UNAUTHENTICATED", "请先登录：缺少访问令牌（Cookie 或 Authorization: Bearer 请求头）。",
               "", "");

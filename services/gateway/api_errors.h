@@ -44,6 +44,8 @@ std::string MissingTokenBody();
 // The body of a 401 for a token holding characters no token has (a control byte, a space,
 // non-ASCII text); the token itself is not repeated.
 std::string MalformedTokenBody();
+// 401 for a signed-in person whose session has ended (logout, idle, disabled, new password).
+std::string SessionEndedBody();
 
 }  // namespace hotline::gateway
 

@@ -129,4 +129,45 @@ bool BodyAsProto(const httplib::Request& request, httplib::Response& response,
   return true;
 }
 
+// The JSON of a message as a value to embed in a larger answer.
+bool JsonValue(const google::protobuf::Message& message, httplib::Response& response,
+               nlohmann::json* value) {
+  std::string text;
+  if (grpc::Status converted = ToApiJson(message, &text); !converted.ok()) {
+    LOG(ERROR) << converted.error_message();
+    SendJson(response, 500, ErrorBodyFromGrpc(converted));
+    return false;
+  }
+  *value = nlohmann::json::parse(text);
+  return true;
+}
+
+bool Failed(httplib::Response& response, const grpc::Status& status) {
+  if (status.ok()) return false;
+  SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+  return true;
+}
+
+std::string MaskedPhone(const std::string& phone) {
+  size_t digits = 0;
+  for (char c : phone) digits += c >= '0' && c <= '9';
+  std::string masked = phone;
+  size_t seen = 0;
+  for (char& c : masked) {
+    if (c < '0' || c > '9') continue;
+    ++seen;
+    if (digits < 8 || (seen > 3 && seen <= digits - 4)) c = '*';
+  }
+  return masked;
+}
+
+void MaskCallerPhone(ticket::v1::Ticket* ticket) {
+  ticket->set_caller_phone(MaskedPhone(ticket->caller_phone()));
+}
+
+const char* PhoneVisibility(const std::string& phone) {
+  if (phone.empty()) return "none";
+  return phone.find('*') == std::string::npos ? "unmasked" : "masked";
+}
+
 }  // namespace hotline::gateway

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/string_view.h"
+#include "hotline/ticket/v1/ticket.pb.h"
 
 namespace hotline::gateway {
 
@@ -42,6 +43,20 @@ bool RequireJsonContent(const httplib::Request& request, httplib::Response& resp
 // by name); unknown fields are refused. False (and a 400 naming the problem) otherwise.
 bool BodyAsProto(const httplib::Request& request, httplib::Response& response,
                  google::protobuf::Message* message);
+
+// The JSON of a message as a value to embed in a larger answer; false (and a 500 sent) when
+// it cannot be converted.
+bool JsonValue(const google::protobuf::Message& message, httplib::Response& response,
+               nlohmann::json* value);
+// True (and the failure sent) when `status` is not OK.
+bool Failed(httplib::Response& response, const grpc::Status& status);
+
+// What the consoles' lists show of a caller's number: the first 3 and last 4 digits, as the
+// ticket service shows it to departments (shorter numbers entirely masked).
+std::string MaskedPhone(const std::string& phone);
+void MaskCallerPhone(ticket::v1::Ticket* ticket);
+// For the audit trail: "unmasked", "masked" or "none".
+const char* PhoneVisibility(const std::string& phone);
 
 }  // namespace hotline::gateway
 

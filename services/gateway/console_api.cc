@@ -28,25 +28,6 @@ constexpr int kQueuePageSize = 50;
 // holds the extension state): this many pages of them.
 constexpr int kExtensionScanPages = 4;
 
-// The JSON of a message as a value to embed in a larger answer.
-bool JsonValue(const google::protobuf::Message& message, httplib::Response& response,
-               nlohmann::json* value) {
-  std::string text;
-  if (grpc::Status converted = ToApiJson(message, &text); !converted.ok()) {
-    LOG(ERROR) << converted.error_message();
-    SendJson(response, 500, ErrorBodyFromGrpc(converted));
-    return false;
-  }
-  *value = nlohmann::json::parse(text);
-  return true;
-}
-
-bool Failed(httplib::Response& response, const grpc::Status& status) {
-  if (status.ok()) return false;
-  SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
-  return true;
-}
-
 std::string FirstCodePoints(const std::string& text, size_t n) {
   size_t i = 0, count = 0;
   while (i < text.size() && count < n) {
@@ -92,6 +73,13 @@ void Gateway::RegisterConsoleApi(httplib::Server* server) {
   server->Post(R"(/api/tickets/([^/]+)/dispatch)", action(&Stub::DispatchTicket));
   server->Post(R"(/api/tickets/([^/]+)/redispatch)", action(&Stub::RedispatchWorkOrder));
   server->Post(R"(/api/tickets/([^/]+)/refuse-return)", action(&Stub::RefuseReturn));
+  // The department portal's and the callback console's actions.
+  server->Post(R"(/api/tickets/([^/]+)/sign)", action(&Stub::SignWorkOrder));
+  server->Post(R"(/api/tickets/([^/]+)/return)", action(&Stub::ReturnWorkOrder));
+  server->Post(R"(/api/tickets/([^/]+)/note)", action(&Stub::AddProgressNote));
+  server->Post(R"(/api/tickets/([^/]+)/extension)", action(&Stub::RequestExtension));
+  server->Post(R"(/api/tickets/([^/]+)/reply)", action(&Stub::ReplyWorkOrder));
+  server->Post(R"(/api/tickets/([^/]+)/callback)", action(&Stub::RecordCallback));
 }
 
 void Gateway::IntakeSettings(const httplib::Request& request, httplib::Response& response) {
@@ -121,6 +109,13 @@ void Gateway::CallerTickets(const httplib::Request& request, httplib::Response& 
   upstream.set_page_size(20);
   tv1::ListTicketsResponse reply;
   if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) return;
+  std::string shown;
+  for (const tv1::Ticket& t : reply.tickets()) absl::StrAppend(&shown, shown.empty() ? "" : " ", t.id());
+  // The agent typed the number; what the trail keeps is which of the caller's tickets she saw.
+  if (!reply.tickets().empty() &&
+      !AuditView(request, response, "view_caller_tickets", reply.tickets(0).id(), shown)) {
+    return;
+  }
   const absl::Time window_start =
       absl::Now() - absl::Hours(24 * settings.repeat_call_window_days());
   nlohmann::json tickets = nlohmann::json::array();
@@ -227,7 +222,8 @@ void Gateway::Queues(const httplib::Request& request, httplib::Response& respons
       return false;
     }
     nlohmann::json tickets = nlohmann::json::array();
-    for (const tv1::Ticket& t : reply.tickets()) {
+    for (tv1::Ticket& t : *reply.mutable_tickets()) {
+      MaskCallerPhone(&t);
       nlohmann::json value;
       if (!JsonValue(t, response, &value)) return false;
       tickets.push_back(std::move(value));
@@ -251,7 +247,8 @@ void Gateway::Queues(const httplib::Request& request, httplib::Response& respons
   for (int page = 0; page < kExtensionScanPages; ++page) {
     tv1::ListTicketsResponse reply;
     if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) return;
-    for (const tv1::Ticket& t : reply.tickets()) {
+    for (tv1::Ticket& t : *reply.mutable_tickets()) {
+      MaskCallerPhone(&t);
       bool requested = false;
       for (const tv1::WorkOrder& w : t.work_orders()) {
         requested |= w.cycle() == t.cycle() &&

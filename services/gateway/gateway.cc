@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/credentials.h"
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
 #include "services/gateway/roles.h"
@@ -63,12 +64,14 @@ bool IsDirectory(const std::string& path) {
 }  // namespace
 
 Gateway::Gateway(GatewayOptions options, std::shared_ptr<grpc::Channel> kb,
-                 std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics)
+                 std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics,
+                 std::shared_ptr<grpc::Channel> identity)
     : options_(std::move(options)),
       kb_(kbv1::KnowledgeBaseService::NewStub(kb)),
       ticket_(tv1::TicketService::NewStub(ticket)),
       metrics_(mv1::MetricsService::NewStub(metrics)),
-      channels_{kb, ticket, metrics} {}
+      channels_{kb, ticket, metrics},
+      sessions_(identity, options_.session_refresh, options_.call_timeout) {}
 
 std::string Gateway::PresentedTokenOf(const httplib::Request& request) const {
   // A script's explicit header wins over a cookie the same client may also carry.
@@ -96,7 +99,85 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
   // Only a token of the characters tokens are made of may become gRPC metadata: gRPC aborts
   // the whole process on a metadata value with a control or non-ASCII byte.
   std::string token = PresentedTokenOf(request);
-  return IsPlausibleToken(token) ? token : std::string();
+  if (!IsPlausibleToken(token)) return "";
+  if (request.has_header("Authorization") || !absl::StartsWith(token, kSessionIdPrefix)) {
+    return token;
+  }
+  // A person's session: what goes upstream is its current credential, never the session id.
+  WebSession session;
+  if (!const_cast<WebSessions&>(sessions_).Get(token, false, &session).ok()) return "";
+  return session.credential;
+}
+
+std::string Gateway::SessionIdOf(const httplib::Request& request) const {
+  if (request.has_header("Authorization")) return "";
+  std::string token = PresentedTokenOf(request);
+  return IsPlausibleToken(token) && absl::StartsWith(token, kSessionIdPrefix) ? token : "";
+}
+
+bool Gateway::AuditView(const httplib::Request& request, httplib::Response& response,
+                        const std::string& action, const std::string& ticket_id,
+                        const std::string& detail) {
+  if (!sessions_.enabled()) return true;
+  identity::v1::RecordAuditRequest audit;
+  identity::v1::AuditEntry* entry = audit.add_entries();
+  entry->set_action(action);
+  entry->set_ticket_id(ticket_id);
+  entry->set_client_address(request.remote_addr);
+  entry->set_detail(detail);
+  identity::v1::RecordAuditResponse recorded;
+  grpc::Status status =
+      sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
+  if (status.ok()) return true;
+  LOG(ERROR) << "audit of " << action << " " << ticket_id << " not recorded: "
+             << status.error_message();
+  SendJson(response, 503,
+           ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                          "审计记录暂时无法写入，为保护个人信息，暂不显示详情，请稍后重试。")));
+  return false;
+}
+
+void Gateway::AuditChange(const httplib::Request& request, const httplib::Response& response) {
+  if (!sessions_.enabled() || request.method != "POST" || response.status >= 300 ||
+      !absl::StartsWith(request.path, "/api/") || absl::StartsWith(request.path, "/api/admin/") ||
+      request.path == "/api/session" || request.path == "/api/logout" ||
+      request.path == "/api/password") {
+    return;  // Sign-in and account changes are recorded by the identity service itself.
+  }
+  std::string action = "create_ticket", ticket_id;
+  absl::string_view rest = request.path;
+  if (absl::ConsumePrefix(&rest, "/api/tickets/")) {
+    std::vector<std::string> parts = absl::StrSplit(rest, '/');
+    ticket_id = parts[0];
+    action = parts.size() > 1 ? parts[1] : "change";
+  } else if (request.path != "/api/tickets") {
+    action = std::string(request.path.substr(5));
+  }
+  // The ticket service keeps the change itself in the ticket's history, with its actor; the
+  // trail adds where it came from. A trail that cannot be written is logged, not undone.
+  identity::v1::RecordAuditRequest audit;
+  identity::v1::AuditEntry* entry = audit.add_entries();
+  entry->set_action(action);
+  entry->set_ticket_id(ticket_id.substr(0, 64));
+  entry->set_client_address(request.remote_addr);
+  identity::v1::RecordAuditResponse recorded;
+  grpc::Status status =
+      sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
+  if (!status.ok()) LOG(ERROR) << "audit of " << action << " not recorded: " << status.error_message();
+}
+
+void Gateway::EndStreamsOf(const std::string& session_id) {
+  std::vector<std::shared_ptr<DashboardStream>> ending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, session] : stream_sessions_) {
+      if (session != session_id) continue;
+      if (auto it = streams_.find(raw); it != streams_.end()) {
+        if (auto stream = it->second.lock()) ending.push_back(std::move(stream));
+      }
+    }
+  }
+  for (auto& stream : ending) stream->Cancel();
 }
 
 std::unique_ptr<grpc::ClientContext> Gateway::ContextFor(const std::string& token) const {
@@ -146,7 +227,11 @@ bool Gateway::Register(httplib::Server* server) {
   server->Post(R"(/api/tickets/([^/]+)/urge)", bind(&Gateway::Urge));
   server->Post(R"(/api/tickets/([^/]+)/extension-decision)", bind(&Gateway::DecideExtension));
   server->Get("/api/search", bind(&Gateway::Search));
+  server->Post("/api/password", bind(&Gateway::ChangePassword));
   RegisterConsoleApi(server);
+  RegisterPortalApi(server);
+  RegisterRankingApi(server);
+  RegisterAdminApi(server);
 
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -166,7 +251,9 @@ bool Gateway::Register(httplib::Server* server) {
         if (TokenOf(request).empty()) {
           // The presented value is never echoed or logged: it may be most of a real token.
           SendJson(response, 401,
-                   PresentedTokenOf(request).empty() ? MissingTokenBody() : MalformedTokenBody());
+                   !SessionIdOf(request).empty()       ? SessionEndedBody()
+                   : PresentedTokenOf(request).empty() ? MissingTokenBody()
+                                                       : MalformedTokenBody());
           return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
@@ -180,7 +267,8 @@ bool Gateway::Register(httplib::Server* server) {
     }
   });
   server->set_post_routing_handler(
-      [](const httplib::Request& request, httplib::Response& response) {
+      [this](const httplib::Request& request, httplib::Response& response) {
+        AuditChange(request, response);
         // The pages need nothing from elsewhere: no inline script, no other origin.
         response.set_header("Content-Security-Policy",
                             "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -241,6 +329,32 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
   if (!RequireJsonContent(request, response)) return;
   nlohmann::json body;
   if (!ParseBody(request, response, &body)) return;
+  if (body.contains("username")) {
+    std::string username, password;
+    if (!StringField(body, response, "username", true, &username)) return;
+    if (!StringField(body, response, "password", true, &password)) return;
+    std::string session_id;
+    WebSession session;
+    grpc::Status status = sessions_.Login(std::string(absl::StripAsciiWhitespace(username)),
+                                          password, request.remote_addr, &session_id, &session);
+    if (!status.ok()) {
+      SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+      return;
+    }
+    tv1::CallerIdentity caller;
+    if (grpc::Status who = WhoIs(session.credential, &caller); !who.ok()) {
+      SendJson(response, HttpStatusFor(who.error_code()), ErrorBodyFromGrpc(who));
+      return;
+    }
+    // No Max-Age: the cookie ends with the browser; the session ends on the server (logout,
+    // idle, lifetime) whatever the browser keeps.
+    response.set_header("Set-Cookie",
+                        absl::StrCat(kSessionCookie, "=", session_id,
+                                     "; Path=/; HttpOnly; SameSite=Strict",
+                                     options_.secure_cookie ? "; Secure" : ""));
+    SendJson(response, 200, SessionBody(caller, session.account.display_name()));
+    return;
+  }
   std::string token;
   if (!StringField(body, response, "token", true, &token)) return;
   token = std::string(absl::StripAsciiWhitespace(token));
@@ -263,7 +377,14 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
   SendJson(response, 200, SessionBody(caller));
 }
 
-void Gateway::Logout(const httplib::Request&, httplib::Response& response) {
+void Gateway::Logout(const httplib::Request& request, httplib::Response& response) {
+  if (std::string session_id = SessionIdOf(request); !session_id.empty()) {
+    EndStreamsOf(session_id);
+    if (grpc::Status ended = sessions_.Logout(session_id); !ended.ok()) {
+      // The cookie is cleared anyway; the session ends at the latest when idle.
+      LOG(WARNING) << "logout not confirmed by the identity service: " << ended.error_message();
+    }
+  }
   response.set_header("Set-Cookie",
                       absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
                                    options_.secure_cookie ? "; Secure" : ""));
@@ -282,7 +403,31 @@ void Gateway::Session(const httplib::Request& request, httplib::Response& respon
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
   }
-  SendJson(response, 200, SessionBody(caller));
+  WebSession session;
+  std::string session_id = SessionIdOf(request);
+  if (!session_id.empty()) sessions_.Get(session_id, false, &session);
+  SendJson(response, 200, SessionBody(caller, session.account.display_name()));
+}
+
+void Gateway::ChangePassword(const httplib::Request& request, httplib::Response& response) {
+  if (!RequireJsonContent(request, response)) return;
+  nlohmann::json body;
+  if (!ParseBody(request, response, &body)) return;
+  std::string old_password, new_password;
+  if (!StringField(body, response, "old_password", true, &old_password)) return;
+  if (!StringField(body, response, "new_password", true, &new_password)) return;
+  std::string session_id = SessionIdOf(request);
+  if (session_id.empty()) {
+    return InvalidField(response, "session", "只有用密码登录的用户可以修改密码");
+  }
+  identity::v1::ChangePasswordRequest upstream;
+  upstream.set_session_id(session_id);
+  upstream.set_old_password(old_password);
+  upstream.set_new_password(new_password);
+  identity::v1::ChangePasswordResponse reply;
+  grpc::Status status = sessions_.stub()->ChangePassword(ContextFor("").get(), upstream, &reply);
+  if (status.ok()) EndStreamsOf(session_id);
+  Reply(response, status, reply);
 }
 
 void Gateway::Summary(const httplib::Request& request, httplib::Response& response) {
@@ -353,6 +498,9 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
   }();
 
   const std::string token = TokenOf(request);
+  // A person's stream ends with their session: at logout at once, otherwise (disabled,
+  // password changed, idle) at the next renewal of the credential.
+  const std::string session_id = SessionIdOf(request);
   std::shared_ptr<DashboardStream> stream;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -375,12 +523,14 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
     stream = DashboardStream::Start(metrics_.get(), token, upstream);
     streams_[stream.get()] = stream;
     ++streams_per_token_[token];
+    if (!session_id.empty()) stream_sessions_[stream.get()] = session_id;
   }
   auto forget = [this, stream, token, forgotten = std::make_shared<std::once_flag>()] {
     stream->Cancel();
     std::call_once(*forgotten, [&] {
       std::lock_guard<std::mutex> lock(mu_);
       streams_.erase(stream.get());
+      stream_sessions_.erase(stream.get());
       if (--streams_per_token_[token] <= 0) streams_per_token_.erase(token);
     });
   };
@@ -402,10 +552,13 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
 
   // Proxies (nginx) must pass events through at once rather than buffer them.
   response.set_header("X-Accel-Buffering", "no");
-  const absl::Duration heartbeat = options_.sse_heartbeat;
+  const absl::Duration heartbeat =
+      session_id.empty() ? options_.sse_heartbeat
+                         : std::min(options_.sse_heartbeat, options_.session_refresh);
   response.set_chunked_content_provider(
       "text/event-stream",
-      [stream, heartbeat, first = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+      [this, stream, heartbeat, session_id, first = std::move(first)](
+          size_t, httplib::DataSink& sink) mutable {
         if (!first.empty()) {
           // How long the browser waits before reconnecting after the stream ends.
           std::string opening = absl::StrCat("retry: 3000\n\n", SseEvent("snapshot", first));
@@ -415,7 +568,14 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
         std::string json;
         grpc::Status status;
         std::string out;
-        switch (stream->Wait(heartbeat, &json, &status)) {
+        DashboardStream::Next next = stream->Wait(heartbeat, &json, &status);
+        WebSession session;
+        if (!session_id.empty() && next != DashboardStream::Next::kEnded &&
+            !sessions_.Get(session_id, /*background=*/true, &session).ok()) {
+          next = DashboardStream::Next::kEnded;
+          status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "会话已结束，请重新登录");
+        }
+        switch (next) {
           case DashboardStream::Next::kSnapshot:
             out = SseEvent("snapshot", json);
             break;
@@ -446,8 +606,11 @@ void Gateway::ListTickets(const httplib::Request& request, httplib::Response& re
   upstream.set_page_token(request.get_param_value("page_token"));
   upstream.set_order_by("update_time desc");
   tv1::ListTicketsResponse reply;
-  Reply(response, ticket_->ListTickets(ContextFor(TokenOf(request)).get(), upstream, &reply),
-        reply);
+  grpc::Status status = ticket_->ListTickets(ContextFor(TokenOf(request)).get(), upstream, &reply);
+  // Lists show callers' numbers masked; the number itself comes with a ticket's details,
+  // whose every view is recorded.
+  for (tv1::Ticket& t : *reply.mutable_tickets()) MaskCallerPhone(&t);
+  Reply(response, status, reply);
 }
 
 void Gateway::GetTicket(const httplib::Request& request, httplib::Response& response) {
@@ -455,7 +618,13 @@ void Gateway::GetTicket(const httplib::Request& request, httplib::Response& resp
   upstream.set_ticket_id(request.matches[1]);
   upstream.set_view(tv1::TICKET_VIEW_BASIC);
   tv1::Ticket reply;
-  Reply(response, ticket_->GetTicket(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+  grpc::Status status = ticket_->GetTicket(ContextFor(TokenOf(request)).get(), upstream, &reply);
+  if (status.ok() &&
+      !AuditView(request, response, "view_ticket", reply.id(),
+                 absl::StrCat("caller_phone ", PhoneVisibility(reply.caller_phone())))) {
+    return;
+  }
+  Reply(response, status, reply);
 }
 
 void Gateway::ListEvents(const httplib::Request& request, httplib::Response& response) {
@@ -475,6 +644,7 @@ void Gateway::ListEvents(const httplib::Request& request, httplib::Response& res
     if (reply.next_page_token().empty()) break;
     upstream.set_page_token(reply.next_page_token());
   }
+  if (!AuditView(request, response, "view_ticket_history", upstream.ticket_id(), "")) return;
   Reply(response, grpc::Status::OK, all);
 }
 

@@ -3,8 +3,13 @@
 //
 // Every upstream call carries the browser user's own token as `authorization: Bearer ...`,
 // so the services decide what each user may see and do; the gateway holds no credentials of
-// its own. The token comes from the `Authorization: Bearer` header (scripts) or from the
-// HttpOnly session cookie set at login (pages; EventSource cannot send headers).
+// its own. The token comes from the `Authorization: Bearer` header (scripts and systems), or
+// from the HttpOnly session cookie set at login (pages; EventSource cannot send headers):
+// for a person signed in with a password the cookie holds the session id, exchanged for the
+// identity service's short-lived credential (web_sessions.h); for a token login, the token.
+//
+// What people see of callers and what they change is written to the identity service's audit
+// trail: a ticket's details only after their view is recorded (no record, no details).
 #ifndef HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
 #define HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
 
@@ -21,7 +26,10 @@
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "hotline/metrics/v1/metrics.grpc.pb.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
+#include "hotline/identity/v1/identity.grpc.pb.h"
 #include "services/gateway/dashboard_stream.h"
+#include "services/gateway/web_sessions.h"
+#include "services/ticket/working_calendar.h"
 
 namespace hotline::gateway {
 
@@ -45,12 +53,19 @@ struct GatewayOptions {
   // All users together; keep it below the HTTP worker threads so that pages and the API
   // always have threads left. Beyond it: 503.
   int max_streams = 48;
+  // The official working calendar, for showing departments the working time left before a
+  // deadline; null: calendar time only.
+  std::shared_ptr<const ticket::WorkingCalendar> calendar;
+  // How often a signed-in person's credential is renewed (see web_sessions.h).
+  absl::Duration session_refresh = absl::Seconds(15);
 };
 
 class Gateway {
  public:
+  // `identity` may be null: no password sign-in, no audit trail (token sign-in only).
   Gateway(GatewayOptions options, std::shared_ptr<grpc::Channel> kb,
-          std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics);
+          std::shared_ptr<grpc::Channel> ticket, std::shared_ptr<grpc::Channel> metrics,
+          std::shared_ptr<grpc::Channel> identity = nullptr);
 
   // Adds the routes and the static pages to `server`. Fails if web_root is not a directory.
   bool Register(httplib::Server* server);
@@ -68,6 +83,19 @@ class Gateway {
   // from "a malformed one". Never log it or pass it on.
   std::string PresentedTokenOf(const httplib::Request& request) const;
   std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) const;
+  // The session id in the cookie, when the caller signed in with a password; else empty.
+  std::string SessionIdOf(const httplib::Request& request) const;
+
+  // Records, before the data goes out, that the caller saw `what` of `ticket_id`. False (and
+  // a 503 sent) when the trail cannot be written: then nothing is shown. Without an identity
+  // service there is no trail and this is a no-op.
+  bool AuditView(const httplib::Request& request, httplib::Response& response,
+                 const std::string& action, const std::string& ticket_id,
+                 const std::string& detail);
+  // After a change went through: which change, by whom (from the credential), from where.
+  void AuditChange(const httplib::Request& request, const httplib::Response& response);
+  // Ends the live streams of a session that ended (logout).
+  void EndStreamsOf(const std::string& session_id);
 
   void Healthz(const httplib::Request& request, httplib::Response& response);
   void Login(const httplib::Request& request, httplib::Response& response);
@@ -83,6 +111,28 @@ class Gateway {
   void Urge(const httplib::Request& request, httplib::Response& response);
   void DecideExtension(const httplib::Request& request, httplib::Response& response);
   void Search(const httplib::Request& request, httplib::Response& response);
+  void ChangePassword(const httplib::Request& request, httplib::Response& response);
+
+  // The department portal and the callback console (portal_api.cc).
+  void RegisterPortalApi(httplib::Server* server);
+  void DepartmentOrders(const httplib::Request& request, httplib::Response& response);
+  void CallbackQueue(const httplib::Request& request, httplib::Response& response);
+
+  // The monthly ranking and its exports (ranking_api.cc).
+  void RegisterRankingApi(httplib::Server* server);
+  void Ranking(const httplib::Request& request, httplib::Response& response);
+  void RankingCsv(const httplib::Request& request, httplib::Response& response);
+  void RankingXlsx(const httplib::Request& request, httplib::Response& response);
+  bool RankingFigures(const httplib::Request& request, httplib::Response& response,
+                      metrics::v1::GetSummaryResponse* month,
+                      metrics::v1::GetSummaryResponse* previous);
+
+  // Accounts and the audit trail for admins (admin_api.cc).
+  void RegisterAdminApi(httplib::Server* server);
+  void ListAccounts(const httplib::Request& request, httplib::Response& response);
+  void CreateAccount(const httplib::Request& request, httplib::Response& response);
+  void AccountAction(const httplib::Request& request, httplib::Response& response);
+  void ListAudit(const httplib::Request& request, httplib::Response& response);
 
   // The agents' and reviewers' consoles (console_api.cc).
   void RegisterConsoleApi(httplib::Server* server);
@@ -108,11 +158,13 @@ class Gateway {
   std::unique_ptr<ticket::v1::TicketService::Stub> ticket_;
   std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
   std::shared_ptr<grpc::Channel> channels_[3];
+  WebSessions sessions_;
 
   std::mutex mu_;
   bool shutting_down_ = false;                                  // Guarded by mu_.
   std::map<DashboardStream*, std::weak_ptr<DashboardStream>> streams_;  // Guarded by mu_.
   std::map<std::string, int> streams_per_token_;                       // Guarded by mu_.
+  std::map<DashboardStream*, std::string> stream_sessions_;            // Guarded by mu_.
 };
 
 }  // namespace hotline::gateway

@@ -26,6 +26,15 @@ ABSL_FLAG(std::string, web_root, HOTLINE_GATEWAY_DEFAULT_WEB_ROOT,
 ABSL_FLAG(std::string, kb, "127.0.0.1:50051", "address of the knowledge-base service");
 ABSL_FLAG(std::string, ticket, "127.0.0.1:50052", "address of the ticket service");
 ABSL_FLAG(std::string, metrics, "127.0.0.1:50053", "address of the metrics service");
+ABSL_FLAG(std::string, identity, "",
+          "address of the identity service; people then sign in with a user name and password "
+          "(empty: token sign-in only)");
+ABSL_FLAG(absl::Duration, session_refresh, absl::Seconds(15),
+          "how often a signed-in person's credential is renewed: also how soon a session ended "
+          "elsewhere (account disabled, password changed) stops working here");
+ABSL_FLAG(std::string, calendar_dir, "",
+          "the official working calendar (holiday-cn YYYY.json files): departments then see the "
+          "working time left before each deadline");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM root certificates file; enables TLS on the connections to the services");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(5), "deadline of each upstream call");
@@ -119,13 +128,25 @@ int Main(int argc, char** argv) {
   options.sse_heartbeat = absl::GetFlag(FLAGS_sse_heartbeat);
   options.dashboard_min_interval = absl::GetFlag(FLAGS_dashboard_min_interval);
   options.secure_cookie = absl::GetFlag(FLAGS_secure_cookie);
+  options.session_refresh = absl::GetFlag(FLAGS_session_refresh);
+  if (std::string dir = absl::GetFlag(FLAGS_calendar_dir); !dir.empty()) {
+    auto calendar = hotline::ticket::WorkingCalendar::LoadDirectory(dir);
+    if (!calendar.ok()) {
+      LOG(ERROR) << calendar.status();
+      return 2;
+    }
+    options.calendar = *calendar;
+  }
   const int threads = std::max(4, absl::GetFlag(FLAGS_http_threads));
   options.max_streams_per_user = std::max(1, absl::GetFlag(FLAGS_max_streams_per_user));
   options.max_streams = absl::GetFlag(FLAGS_max_streams) >= 0 ? absl::GetFlag(FLAGS_max_streams)
                                                                 : threads * 3 / 4;
   Gateway gateway(options, ChannelTo(absl::GetFlag(FLAGS_kb), root_certificates),
                   ChannelTo(absl::GetFlag(FLAGS_ticket), root_certificates),
-                  ChannelTo(absl::GetFlag(FLAGS_metrics), root_certificates));
+                  ChannelTo(absl::GetFlag(FLAGS_metrics), root_certificates),
+                  absl::GetFlag(FLAGS_identity).empty()
+                      ? nullptr
+                      : ChannelTo(absl::GetFlag(FLAGS_identity), root_certificates));
 
   RaiseOpenFileLimit();
   GatedServerOptions gate;

@@ -19,21 +19,25 @@ const std::vector<RolePages>& Table() {
   static const auto* table = new std::vector<RolePages>{
       {tv1::ROLE_AGENT, "agent", {"/intake.html", "/ticket.html", "/search.html"}},
       {tv1::ROLE_REVIEWER, "reviewer", {"/dispatch.html", "/ticket.html", "/search.html"}},
-      {tv1::ROLE_SUPERVISOR, "supervisor", {"/overview.html", "/ticket.html", "/search.html"}},
+      {tv1::ROLE_SUPERVISOR,
+       "supervisor",
+       {"/overview.html", "/ranking.html", "/ticket.html", "/search.html"}},
+      {tv1::ROLE_CALLBACK, "callback", {"/callback.html", "/ticket.html", "/search.html"}},
+      {tv1::ROLE_DEPARTMENT, "department", {"/department.html", "/search.html"}},
       {tv1::ROLE_ADMIN,
        "admin",
-       {"/overview.html", "/intake.html", "/dispatch.html", "/ticket.html", "/search.html"}},
-      // Their own consoles (department portal, editing) come with the next pages; until then
-      // the knowledge base is what the gateway offers them.
+       {"/overview.html", "/ranking.html", "/intake.html", "/dispatch.html", "/callback.html",
+        "/admin.html", "/ticket.html", "/search.html"}},
+      // The editors' own console comes later; until then the knowledge base is what the
+      // gateway offers them.
       {tv1::ROLE_EDITOR, "editor", {"/search.html"}},
-      {tv1::ROLE_DEPARTMENT, "department", {"/search.html"}},
   };
   return *table;
 }
 
 }  // namespace
 
-std::string SessionBody(const tv1::CallerIdentity& caller) {
+std::string SessionBody(const tv1::CallerIdentity& caller, const std::string& display_name) {
   nlohmann::json pages = nlohmann::json::array();
   std::string name = "unknown";
   for (const RolePages& r : Table()) {
@@ -44,6 +48,7 @@ std::string SessionBody(const tv1::CallerIdentity& caller) {
   if (pages.empty()) pages.push_back("/search.html");
   return nlohmann::json{{"role", name},
                         {"principal", caller.principal()},
+                        {"display_name", display_name.empty() ? caller.principal() : display_name},
                         {"department_id", caller.department_id()},
                         {"supervisor", caller.role() == tv1::ROLE_SUPERVISOR ||
                                            caller.role() == tv1::ROLE_ADMIN},

@@ -11,9 +11,12 @@
 namespace hotline::gateway {
 
 // The body of GET/POST /api/session for the caller:
-//   {"role": "agent", "principal": "...", "department_id": "", "supervisor": false,
+//   {"role": "agent", "principal": "...", "display_name": "...", "department_id": "",
+//    "supervisor": false,
 //    "landing": "/intake.html", "pages": ["/intake.html", "/ticket.html", "/search.html"]}
-std::string SessionBody(const ticket::v1::CallerIdentity& caller);
+// `display_name`: the person's name from their account (empty for token logins).
+std::string SessionBody(const ticket::v1::CallerIdentity& caller,
+                        const std::string& display_name = "");
 
 }  // namespace hotline::gateway
 

@@ -4,6 +4,8 @@
 //   hotlinectl [flags] ticket COMMAND ...      the ticket service (hotlinectl ticket help)
 //   hotlinectl [flags] kb COMMAND ...          the knowledge base (hotlinectl kb help; also kbctl)
 //   hotlinectl [flags] metrics COMMAND ...     rates, backlog, overdue (hotlinectl metrics help)
+//   hotlinectl [flags] account COMMAND ...     people's accounts (admin)
+//   hotlinectl [flags] audit list              the audit trail (admin)
 //
 // Flags can also come from the environment (HOTLINE_TOKEN, HOTLINE_TICKET, ...).
 #include <grpcpp/grpcpp.h>
@@ -20,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "common/program.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/hotlinectl/account_commands.h"
 #include "services/hotlinectl/client_util.h"
 #include "services/hotlinectl/kb_commands.h"
 #include "services/hotlinectl/metrics_commands.h"
@@ -125,7 +128,8 @@ int main(int argc, char** argv) {
                    "  kb help [COMMAND]        the knowledge-base commands with their arguments "
                    "and flags\n",
                    cli::MetricsCommandSummary(),
-                   "  metrics help [COMMAND]   the metrics commands with their flags and values\n"));
+                   "  metrics help [COMMAND]   the metrics commands with their flags and values\n",
+                   cli::AccountCommandSummary()));
   if (args.size() < 2) {
     return cli::ReportUsageError("a COMMAND is missing (health, ticket, kb, metrics)", "--help");
   }
@@ -133,6 +137,8 @@ int main(int argc, char** argv) {
   if (command == "ticket") return cli::RunTicketCommand({args.begin() + 2, args.end()});
   if (command == "kb") return cli::RunKbCommand({args.begin() + 2, args.end()}, "hotlinectl kb");
   if (command == "metrics") return cli::RunMetricsCommand({args.begin() + 2, args.end()});
+  if (command == "account") return cli::RunAccountCommand({args.begin() + 2, args.end()});
+  if (command == "audit") return cli::RunAuditCommand({args.begin() + 2, args.end()});
   if (command == "health") {
     if (args.size() != 2) return cli::ReportUsageError("health takes no arguments", "--help");
     return cli::Health();

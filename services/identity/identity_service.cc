@@ -185,8 +185,10 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoLogin(const v1::LoginRequest
 
   unsigned char random[32];
   randombytes_buf(random, sizeof(random));
-  std::string session_id = absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
+  // The prefix tells the gateway's cookie of a session from one holding an API token.
+  std::string session_id = absl::StrCat(
+      kSessionIdPrefix,
+      absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(random), sizeof(random))));
   store::StoredSession session;
   session.set_username(account->account().username());
   session.set_account_generation(account->generation());

@@ -102,7 +102,8 @@ TEST_F(IdentityTest, LoginIssuesACredentialTheOtherServicesAccept) {
   CreateAccount("li.water", v1::ROLE_DEPARTMENT, "water");
   v1::SessionGrant grant;
   ASSERT_TRUE(Login("li.water", kPassword, &grant).ok());
-  EXPECT_EQ(grant.session_id().size(), 43u);  // 32 random bytes, base64url.
+  EXPECT_EQ(grant.session_id().substr(0, 5), kSessionIdPrefix);
+  EXPECT_EQ(grant.session_id().size(), 5u + 43u);  // 32 random bytes, base64url.
   EXPECT_EQ(grant.account().department_id(), "water");
   // A service that knows only the public key and its token file.
   std::shared_ptr<const TokenRegistry> other_service =

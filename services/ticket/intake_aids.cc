@@ -24,7 +24,7 @@ grpc::ServerUnaryReactor* TicketService::GetIntakeSettings(
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor, Role::kEditor},
+                                               Role::kSupervisor, Role::kEditor, Role::kCallback},
                                               *request));
     const config::TicketConfig& config = options_.config;
     for (const config::Department& d : config.departments()) {

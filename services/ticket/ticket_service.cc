@@ -140,6 +140,7 @@ v1::Role ToProtoRole(Role role) {
     case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
     case Role::kEditor: return v1::ROLE_EDITOR;
     case Role::kAdmin: return v1::ROLE_ADMIN;
+    case Role::kCallback: return v1::ROLE_CALLBACK;
   }
   return v1::ROLE_UNSPECIFIED;
 }
@@ -420,7 +421,7 @@ HOTLINE_TICKET_UPDATE(DecideExtension, DecideExtensionRequest, DecideExtension, 
                       Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(UrgeTicket, UrgeTicketRequest, Urge, nullptr, Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(RecordCallback, RecordCallbackRequest, RecordCallback, nullptr,
-                      Role::kAgent, Role::kSupervisor)
+                      Role::kAgent, Role::kCallback, Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(CloseTicket, CloseTicketRequest, Close, nullptr, Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(ReopenTicket, ReopenTicketRequest, Reopen, nullptr, Role::kSupervisor)
 #undef WO
@@ -551,7 +552,7 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}, *request));
+                                               Role::kSupervisor, Role::kCallback}, *request));
     if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     // Writers hold the stripe through their commit: reading under it gives the ticket and
     // its events as of one commit, never a mix.
@@ -581,7 +582,7 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}, *request));
+                                               Role::kSupervisor, Role::kCallback}, *request));
     const v1::ListEventsRequest& r = *request;
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
@@ -696,7 +697,7 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor}, *request));
+                                               Role::kSupervisor, Role::kCallback}, *request));
     v1::ListTicketsRequest r = *request;
     if (principal.role == Role::kDepartment) {
       if (!r.department_id().empty() && r.department_id() != principal.department_id) {

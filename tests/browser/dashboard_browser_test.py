@@ -146,6 +146,7 @@ class DashboardBrowserTest(unittest.TestCase):
         wait_for(lambda: "/login.html" in self.browser.current_url, 15, "the login page")
         self.assertEqual(self.browser.find_element(By.TAG_NAME, "html").get_attribute("lang"),
                          "zh-CN")
+        self.browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
         token = self.by_id("token")
         self.assertEqual(self.browser.find_element(By.CSS_SELECTOR, "label[for=token]").text,
                          "访问令牌")

@@ -32,6 +32,7 @@ PRINCIPALS = {
     "editor": "editor-test editor",
     "water": "water-system department water",
     "hrss": "hrss-system department hrss",
+    "admin": "admin-test admin",
 }
 
 
@@ -69,7 +70,7 @@ def generate_protos(work):
     os.makedirs(gen, exist_ok=True)
     from grpc_tools import protoc
     protos = ["hotline/kb/v1/kb.proto", "hotline/ticket/v1/ticket.proto",
-              "hotline/metrics/v1/metrics.proto"]
+              "hotline/metrics/v1/metrics.proto", "hotline/identity/v1/identity.proto"]
     args = ["protoc", "-I/usr/include", "-I" + os.path.join(ROOT, "proto"),
             "--python_out=" + gen, "--grpc_python_out=" + gen] + protos
     if protoc.main(args) != 0:
@@ -80,12 +81,14 @@ def generate_protos(work):
 
 
 class HotlineStack:
-    def __init__(self, build, gateway_flags=()):
+    def __init__(self, build, gateway_flags=(), identity_flags=()):
         self.build = build
         self.work = tempfile.mkdtemp(prefix="hotline-stack-")
         self.token_file = os.path.join(self.work, "tokens")
         self.tokens = write_token_file(self.token_file, PRINCIPALS)
         self.gateway_flags = list(gateway_flags)
+        self.identity_flags = list(identity_flags)
+        self.public_key_file = os.path.join(self.work, "credential.pub")
         self.processes = {}
         self.ports = {}
         self.channels = {}
@@ -134,12 +137,19 @@ class HotlineStack:
                               "--daemonize", "no"])
         self.ports["redis"] = redis_port
         redis = "--redis=127.0.0.1:%d" % redis_port
+        # The identity service first: it writes the public key the others check credentials
+        # with before it writes its port file.
+        identity_port = self._server("identity", "services/identity/identity_server", [
+            "--signing_key_file=" + os.path.join(self.work, "credential.key"),
+            "--public_key_file=" + self.public_key_file] + self.identity_flags)
+        self._port_from("identity", identity_port)
+        keyed = "--credential_key_file=" + self.public_key_file
         port_files = {
-            "kb": self._server("kb", "services/kb/kb_server", [
+            "kb": self._server("kb", "services/kb/kb_server", [keyed,
                 "--demo_data=" + os.path.join(ROOT, "services/kb/demo/knowledge_base.jsonl")]),
-            "ticket": self._server("ticket", "services/ticket/ticket_server", [
+            "ticket": self._server("ticket", "services/ticket/ticket_server", [keyed,
                 redis, "--config=" + TICKET_CONFIG, "--calendar_dir=" + CALENDARS]),
-            "metrics": self._server("metrics", "services/metrics/metrics_server", [
+            "metrics": self._server("metrics", "services/metrics/metrics_server", [keyed,
                 redis, "--ticket_config=" + TICKET_CONFIG, "--calendar_dir=" + CALENDARS]),
         }
         for name, port_file in port_files.items():
@@ -150,14 +160,16 @@ class HotlineStack:
             "--port_file=" + gateway_port_file,
             "--kb=127.0.0.1:%d" % self.ports["kb"],
             "--ticket=127.0.0.1:%d" % self.ports["ticket"],
-            "--metrics=127.0.0.1:%d" % self.ports["metrics"]] + self.gateway_flags)
+            "--metrics=127.0.0.1:%d" % self.ports["metrics"],
+            "--identity=127.0.0.1:%d" % self.ports["identity"],
+            "--calendar_dir=" + CALENDARS] + self.gateway_flags)
         self._port_from("gateway", gateway_port_file)
         self.gateway_url = "http://127.0.0.1:%d" % self.ports["gateway"]
         import grpc
-        for name in ("kb", "ticket", "metrics"):
+        for name in ("kb", "ticket", "metrics", "identity"):
             self.channels[name] = grpc.insecure_channel("127.0.0.1:%d" % self.ports[name])
         # Every service answers health before the tests begin (the kb loads its demo data).
-        for name in ("kb", "ticket", "metrics"):
+        for name in ("kb", "ticket", "metrics", "identity"):
             grpc.channel_ready_future(self.channels[name]).result(timeout=60)
         wait_for(self._gateway_healthy, 30, "the gateway's /healthz")
 
@@ -175,10 +187,21 @@ class HotlineStack:
         from hotline.kb.v1 import kb_pb2_grpc
         from hotline.metrics.v1 import metrics_pb2_grpc
         from hotline.ticket.v1 import ticket_pb2_grpc
+        from hotline.identity.v1 import identity_pb2_grpc
         factory = {"kb": kb_pb2_grpc.KnowledgeBaseServiceStub,
                    "ticket": ticket_pb2_grpc.TicketServiceStub,
-                   "metrics": metrics_pb2_grpc.MetricsServiceStub}[name]
+                   "metrics": metrics_pb2_grpc.MetricsServiceStub,
+                   "identity": identity_pb2_grpc.IdentityServiceStub}[name]
         return factory(self.channels[name])
+
+    def create_account(self, username, role, password, department="", display_name=""):
+        """A person's account, created by the test's admin token over gRPC."""
+        from hotline.identity.v1 import identity_pb2 as pb
+        account = pb.Account(username=username, role=pb.Role.Value("ROLE_" + role.upper()),
+                             department_id=department, display_name=display_name)
+        return self.stub("identity").CreateAccount(
+            pb.CreateAccountRequest(account=account, password=password),
+            metadata=self.auth("admin"), timeout=10)
 
     def stop(self):
         """Stops the gateway first, then the services, then Redis, each with SIGTERM; returns
@@ -186,7 +209,7 @@ class HotlineStack:
         for channel in self.channels.values():
             channel.close()
         codes = {}
-        for name in ("gateway", "metrics", "ticket", "kb", "redis"):
+        for name in ("gateway", "metrics", "ticket", "kb", "identity", "redis"):
             process = self.processes.get(name)
             if process is None:
                 continue

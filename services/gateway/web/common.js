@@ -58,6 +58,7 @@ var Hotline = (function () {
     role: {
       ROLE_AGENT: "话务员", ROLE_REVIEWER: "审核派单员", ROLE_DEPARTMENT: "承办单位",
       ROLE_SUPERVISOR: "督办", ROLE_EDITOR: "知识库编辑", ROLE_ADMIN: "管理员", ROLE_SYSTEM: "系统",
+      ROLE_CALLBACK: "回访员",
     },
     workOrderRole: { WORK_ORDER_ROLE_LEAD: "主办", WORK_ORDER_ROLE_ASSIST: "协办" },
     extensionState: {
@@ -108,7 +109,7 @@ var Hotline = (function () {
     },
     roleName: {
       agent: "话务员", reviewer: "审核派单员", department: "承办单位", supervisor: "督办",
-      editor: "知识库编辑", admin: "管理员",
+      editor: "知识库编辑", admin: "管理员", callback: "回访员",
     },
     entryStatus: {
       ENTRY_STATUS_IN_FORCE: "现行有效",
@@ -226,6 +227,7 @@ var Hotline = (function () {
         try { localStorage.setItem(t[2], on ? "1" : "0"); } catch (e) { /* see above */ }
       });
     });
+    setupReadAloud();
     var logout = document.getElementById("logout");
     if (logout) {
       logout.addEventListener("click", function () {
@@ -234,6 +236,59 @@ var Hotline = (function () {
         });
       });
     }
+  }
+
+  // Voice reading (语音朗读): reads the selected text, or else the element that had the focus
+  // before the button was pressed (the button itself takes the focus when clicked), with the
+  // browser's own speech synthesis. Alt+R reads the focused element without leaving it.
+  var lastFocused = null;
+  function textToRead() {
+    var selection = window.getSelection ? String(window.getSelection()) : "";
+    if (selection.trim()) return selection.trim();
+    var node = lastFocused;
+    if (!node || !document.contains(node)) node = document.querySelector("main h1");
+    if (!node) return "";
+    var text = "";
+    if (node.tagName === "INPUT" || node.tagName === "TEXTAREA" || node.tagName === "SELECT") {
+      var label = node.labels && node.labels.length ? node.labels[0].textContent : "";
+      var value = node.tagName === "SELECT"
+        ? (node.selectedOptions[0] ? node.selectedOptions[0].textContent : "") : node.value;
+      text = (label ? label + "：" : "") + (value || "空");
+    } else {
+      text = node.getAttribute("aria-label") || node.innerText || node.textContent || "";
+    }
+    return text.replace(/\s+/g, " ").trim();
+  }
+  function readAloud() {
+    var text = textToRead();
+    var status = document.getElementById("read-aloud-status");
+    if (!window.speechSynthesis || !window.SpeechSynthesisUtterance) {
+      if (status) status.textContent = "此浏览器不支持语音朗读。";
+      return;
+    }
+    window.speechSynthesis.cancel();
+    if (!text) return;
+    var utterance = new SpeechSynthesisUtterance(text.slice(0, 4000));
+    utterance.lang = "zh-CN";
+    utterance.rate = 0.9;
+    window.speechSynthesis.speak(utterance);
+  }
+  function setupReadAloud() {
+    var button = document.getElementById("read-aloud");
+    document.addEventListener("focusin", function (event) {
+      if (event.target !== button) lastFocused = event.target;
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey && (event.key === "r" || event.key === "R")) {
+        event.preventDefault();
+        lastFocused = document.activeElement;
+        readAloud();
+      }
+    });
+    if (!button) return;
+    var status = el("p", { id: "read-aloud-status", className: "visually-hidden", role: "status" });
+    button.parentNode.appendChild(status);
+    button.addEventListener("click", readAloud);
   }
 
   // Who is signed in, once per page: {role, principal, landing, pages, supervisor}.
@@ -261,8 +316,22 @@ var Hotline = (function () {
         return;
       }
       var who = document.getElementById("who");
-      if (who) who.textContent = result.body.principal + "（" + zh("roleName", result.body.role) + "）";
+      if (who) who.textContent = (result.body.display_name || result.body.principal) + "（" + zh("roleName", result.body.role) + "）";
     });
+  }
+
+  // A deadline as the time left, for people who plan their day by it: "剩 2 天 3 小时",
+  // "剩 45 分钟", "已超期 1 天 2 小时"; level "red" when passed, "yellow" within `warnHours`.
+  function deadlineText(ts, warnHours, now) {
+    if (!ts) return { text: "—", level: "" };
+    var left = new Date(ts).getTime() - (now || Date.now());
+    var abs = Math.abs(left);
+    var days = Math.floor(abs / 86400000);
+    var hours = Math.floor((abs % 86400000) / 3600000);
+    var minutes = Math.floor((abs % 3600000) / 60000);
+    var span = days > 0 ? days + " 天 " + hours + " 小时" : hours > 0 ? hours + " 小时 " + minutes + " 分钟" : minutes + " 分钟";
+    if (left < 0) return { text: "已超期 " + span, level: "red" };
+    return { text: "剩 " + span, level: left <= (warnHours || 24) * 3600000 ? "yellow" : "" };
   }
 
   document.addEventListener("DOMContentLoaded", setupDisplayToggles);
@@ -271,5 +340,6 @@ var Hotline = (function () {
   return {
     zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
     errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session,
+    readAloud: readAloud, deadlineText: deadlineText,
   };
 })();

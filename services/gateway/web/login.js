@@ -6,7 +6,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var input = document.getElementById("token");
   var error = document.getElementById("login-error");
   var submit = document.getElementById("login-submit");
-  input.focus();
+  var username = document.getElementById("username");
+  var password = document.getElementById("password");
+  var passwordSubmit = document.getElementById("password-submit");
+  username.focus();
 
   // Only pages of this site: the login page must not be usable to send users elsewhere.
   // Browsers read "/\\host", "/\t/host" and the like as another origin, so the address is
@@ -24,6 +27,31 @@ document.addEventListener("DOMContentLoaded", function () {
     if (target.origin !== location.origin || target.pathname === "/login.html") return fallback;
     return target.pathname + target.search + target.hash;
   }
+
+  document.getElementById("password-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    error.textContent = "";
+    var name = username.value.trim();
+    if (!name || !password.value) {
+      error.textContent = "请输入用户名和密码。";
+      (name ? password : username).focus();
+      return;
+    }
+    passwordSubmit.disabled = true;
+    Hotline.api("/api/session", { method: "POST", body: { username: name, password: password.value }, noLoginRedirect: true })
+      .then(function (result) {
+        passwordSubmit.disabled = false;
+        if (result.ok) {
+          location.href = nextPage(result.body);
+          return;
+        }
+        password.value = "";
+        password.setAttribute("aria-invalid", "true");
+        // 401 never says whether the name exists; 429 says how long to wait.
+        error.textContent = result.status === 401 ? "用户名或密码错误。" : Hotline.errorMessage(result);
+        password.focus();
+      });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

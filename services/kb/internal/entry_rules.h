@@ -26,7 +26,8 @@ namespace hotline::kb {
 // Roles of the contract: who reads (search, get, suggest) and who changes content.
 inline const std::initializer_list<Role> kReaders = {Role::kAgent,      Role::kReviewer,
                                                      Role::kDepartment, Role::kSupervisor,
-                                                     Role::kEditor,     Role::kAdmin};
+                                                     Role::kEditor,     Role::kCallback,
+                                                     Role::kAdmin};
 inline const std::initializer_list<Role> kEditors = {Role::kEditor, Role::kAdmin};
 
 // Lengths in the API are counted in Unicode code points.
