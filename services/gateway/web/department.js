@@ -38,8 +38,11 @@
   // limits given in hours); "已超期" once passed.
   function timeLeft(entry, w) {
     var hours = entry.working_hours_left ? entry.working_hours_left[w.id] : undefined;
-    var limitInHours = w.time_limit && w.time_limit.hours;
-    if (hours === undefined || limitInHours) return H.deadlineText(w.deadline, 4);
+    // Limits in clock hours (emergencies) count in clock time, unless an extension in working
+    // days was granted since.
+    var clock = w.time_limit && w.time_limit.hours &&
+      !(w.extension && w.extension.state === "EXTENSION_STATE_APPROVED");
+    if (hours === undefined || clock) return H.deadlineText(w.deadline, 4);
     var abs = Math.abs(hours);
     var days = Math.floor(abs / 24);
     var rest = Math.floor(abs % 24);

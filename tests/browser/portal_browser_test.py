@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""The rest of the loop in Chromium, against the real services, everyone signed in with a
+password: a department user sees a new work order appear, signs it, answers an urge, adds a
+note, requests an extension and replies; the supervisor approves the extension; callback staff
+record "dissatisfied", the ticket reopens, and the second cycle ends satisfied; the
+supervisor's monthly ranking shows the department's figures, and its CSV and XLSX hold the
+same numbers as GetSummary; the admin creates and disables an account and reads the audit
+trail, which holds an entry for every view of unmasked data in the test. Voice reading reads
+the focused text. Screenshots (normal, large font, high contrast) are saved as artifacts.
+
+Usage: portal_browser_test.py BUILD_DIR
+"""
+import csv
+import http.client
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+import zipfile
+from xml.etree import ElementTree
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+from browser import check_browser_installed, screenshot, start_browser, unlabelled_controls  # noqa: E402
+from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+ARTIFACTS = os.path.join(BUILD, "test-artifacts", "browser")
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+PASSWORD = "portal test passphrase"
+RATES = ["on_time_completion_rate", "callback_satisfaction_rate", "timely_signing_rate",
+         "return_rate", "reopen_rate", "first_contact_resolution_rate"]
+LABELS = ["按期办结率", "回访满意率", "及时签收率", "退单率", "重办率", "直接办结率"]
+
+
+class PortalBrowserTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        check_browser_installed()
+        cls.stack = HotlineStack(BUILD)
+        cls.stack.start()
+        s = cls.stack
+        s.create_account("wang.water", "department", PASSWORD, "water", "王水务")
+        s.create_account("liu.super", "supervisor", PASSWORD, display_name="刘督办")
+        s.create_account("chen.callback", "callback", PASSWORD, display_name="陈回访")
+        s.create_account("root.admin", "admin", PASSWORD, display_name="系统管理员")
+        cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
+        try:
+            cls.department = start_browser(cls.profiles[0])
+            cls.office = start_browser(cls.profiles[1])  # supervisor, callback staff, admin
+        except Exception:
+            cls.stack.kill()
+            raise
+        cls.driver = TicketDriver(cls.stack)
+        cls.pb = cls.driver.pb
+        cls.views = []  # (principal, ticket) of every view of unmasked details in the test
+
+    @classmethod
+    def tearDownClass(cls):
+        for browser in (cls.department, cls.office):
+            browser.quit()
+        cls.stack.kill()
+        for profile in cls.profiles:
+            shutil.rmtree(profile, ignore_errors=True)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def login(self, browser, username, landing):
+        browser.delete_all_cookies()
+        browser.get(self.stack.gateway_url + "/login.html")
+        browser.find_element(By.ID, "username").send_keys(username)
+        browser.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+        wait_for(lambda: browser.current_url.endswith(landing), 15, username + " on " + landing)
+
+    def text(self, browser, element_id):
+        return browser.find_element(By.ID, element_id).text
+
+    def shot(self, browser, name):
+        screenshot(browser, ARTIFACTS, "portal-" + name)
+
+    def modes(self, browser, name):
+        """Screenshots in large font and high contrast; the modes are switched back off."""
+        for mode in ("toggle-large-font", "toggle-high-contrast"):
+            browser.find_element(By.ID, mode).click()
+            self.shot(browser, name + "-" + mode.replace("toggle-", ""))
+            browser.find_element(By.ID, mode).click()
+
+    def order_item(self, ticket_id):
+        items = self.department.find_elements(By.CSS_SELECTOR, '#orders [data-ticket-id="%s"]' % ticket_id)
+        return items[0] if items else None
+
+    def current(self, ticket_id):
+        return self.driver.current(ticket_id)
+
+    def http_get(self, browser, path):
+        cookie = browser.get_cookie("hotline_session")["value"]
+        connection = http.client.HTTPConnection("127.0.0.1", self.stack.ports["gateway"], timeout=15)
+        connection.request("GET", path, headers={"Cookie": "hotline_session=" + cookie})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, response.getheader("Content-Type"), body
+
+    def summary(self):
+        from hotline.metrics.v1 import metrics_pb2 as m
+        return self.stack.stub("metrics").GetSummary(m.GetSummaryRequest(
+            period=m.PeriodSelector(kind=m.PERIOD_KIND_MONTH), group_by=m.DIMENSION_DEPARTMENT),
+            metadata=self.stack.auth("supervisor"), timeout=10)
+
+    # ---- the tests, in order ---------------------------------------------------------------
+
+    def test_1_department_sees_a_new_order_arrive_and_handles_it(self):
+        b = self.department
+        self.login(b, "wang.water", "/department.html")
+        visible = ("return Array.from(document.querySelectorAll('header.site nav li'))"
+                   ".filter(function (li) { return !li.hidden; }).map(function (li) {"
+                   " return li.querySelector('a').getAttribute('href'); })")
+        # The navigation offers the department's own pages only.
+        wait_for(lambda: b.execute_script(visible) == ["/department.html", "/search.html"], 10,
+                 "the department's navigation")
+        self.assertIn("王水务", self.text(b, "who"))
+        # Dispatched while the page is open: it appears within 5 s, without a reload.
+        marker = b.execute_script("window.__notReloaded = true; return 1")
+        self.assertEqual(marker, 1)
+        t = self.driver.dispatched("小区二次供水水箱长期不清洗，水有异味", hours=3,
+                                   phone="13812345678", name="赵先生")
+        confidential = self.driver.dispatched("举报有人私接自来水管偷水", hours=3,
+                                              phone="13899990000", confidential=True)
+        started = time.monotonic()
+        wait_for(lambda: self.order_item(t.id), 5, "the new work order on the portal")
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertTrue(b.execute_script("return window.__notReloaded === true"))
+        item = self.order_item(t.id)
+        # Two hours left of three: inside the yellow window, counting down.
+        self.assertRegex(item.text, r"剩 \d+ 小时")
+        self.assertIn("yellow", item.find_element(By.CSS_SELECTOR, ".deadline").get_attribute("class"))
+        item.click()
+        facts = self.text(b, "order-facts")
+        self.assertIn("138****5678", facts)
+        self.assertNotIn("13812345678", facts)
+        self.assertIn("赵先生", facts)
+        wait_for(lambda: self.order_item(confidential.id), 5, "the confidential order")
+        self.order_item(confidential.id).click()
+        facts = self.text(b, "order-facts")
+        self.assertIn("保密", facts)
+        self.assertNotIn("9999", facts)
+        self.assertNotIn("138", facts)
+        self.order_item(t.id).click()
+        self.assertEqual(unlabelled_controls(b), [])
+        self.shot(b, "01-department-new-order")
+        self.modes(b, "01-department")
+
+        b.find_element(By.ID, "sign-order").click()
+        wait_for(lambda: "已签收" in self.text(b, "portal-result"), 10, "signed")
+        wait_for(lambda: not b.find_element(By.ID, "note-form").get_attribute("hidden"), 10, "the note form")
+        self.__class__.ticket = t
+
+        # A supervisor urges: the alert stays on top until the department answers with a note.
+        order = [w for w in t.work_orders if w.department_id == "water"][-1]
+        self.driver.update("UrgeTicket", "supervisor", t.id, lambda v: self.pb.UrgeTicketRequest(
+            ticket_id=t.id, expected_version=v, request_id=self.driver.request_id(),
+            message="市民再次来电反映，请今日内处理"))
+        wait_for(lambda: "请今日内处理" in self.text(b, "urge-alerts"), 10, "the urge alert")
+        self.assertIn("督办未回复", self.order_item(t.id).text)
+        self.shot(b, "02-department-urged")
+        b.find_element(By.CSS_SELECTOR, '#urge-alerts [data-ticket-id="%s"] button' % t.id).click()
+        self.assertEqual(b.switch_to.active_element.get_attribute("id"), "note-text")
+        b.switch_to.active_element.send_keys("已收到督办，已安排今天下午清洗水箱")
+        b.find_element(By.ID, "add-note").click()
+        wait_for(lambda: "已记录办理进展" in self.text(b, "portal-result"), 10, "the note")
+        wait_for(lambda: self.text(b, "urge-alerts") == "", 10, "the urge alert to go")
+
+        b.find_element(By.ID, "extension-days").send_keys("3")
+        b.find_element(By.ID, "extension-reason").send_keys("需要物业配合停水清洗")
+        b.find_element(By.ID, "request-extension").click()
+        wait_for(lambda: "已提交延期申请" in self.text(b, "portal-result"), 10, "the extension request")
+        current = self.current(t.id)
+        w = [x for x in current.work_orders if x.id == order.id][0]
+        self.assertEqual(w.extension.state, self.pb.EXTENSION_STATE_REQUESTED)
+        self.assertEqual(w.extension.reason, "需要物业配合停水清洗")
+        self.__class__.original_deadline = w.deadline.seconds
+
+    def test_2_supervisor_approves_the_extension(self):
+        b = self.office
+        t = self.ticket
+        self.login(b, "liu.super", "/overview.html")
+        b.get(self.stack.gateway_url + "/ticket.html?id=" + t.id)
+        self.views.append(("liu.super", t.id))
+        form = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "form.extension-decision"), 15,
+                        "the extension decision form")[0]
+        form.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
+        wait_for(lambda: [w for w in self.current(t.id).work_orders if w.department_id == "water"][-1]
+                 .extension.state == self.pb.EXTENSION_STATE_APPROVED, 10, "the approval")
+        w = [x for x in self.current(t.id).work_orders if x.department_id == "water"][-1]
+        self.assertGreater(w.deadline.seconds, self.original_deadline)
+
+    def test_3_department_replies(self):
+        b = self.department
+        t = self.ticket
+        # The portal shows the new deadline in working days now (three were added).
+        wait_for(lambda: "个工作日" in (self.order_item(t.id).text if self.order_item(t.id) else ""), 10,
+                 "the extended deadline counted in working days")
+        self.order_item(t.id).click()
+        b.find_element(By.ID, "reply-text").send_keys("已于今日下午完成水箱清洗消毒，水质检测合格")
+        b.find_element(By.ID, "reply-order").click()
+        wait_for(lambda: "已答复" in self.text(b, "portal-result"), 10, "the reply")
+        wait_for(lambda: self.order_item(t.id) is None, 10, "the replied order to leave the list")
+        self.assertEqual(self.current(t.id).state, self.pb.TICKET_STATE_PENDING_CALLBACK)
+
+    def callback(self, t, result_id, comment):
+        b = self.office
+        b.get(self.stack.gateway_url + "/callback.html")
+        item = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, '#callback-queue [data-ticket-id="%s"]' % t.id),
+                        15, "the ticket in the callback queue")[0]
+        item.click()
+        self.views.append(("chen.callback", t.id))
+        wait_for(lambda: "13812345678" in self.text(b, "callback-facts"), 10, "the caller's number")
+        self.assertIn("水箱长期不清洗", self.text(b, "citizen-words"))
+        replies = self.text(b, "department-replies")
+        return b, replies
+
+    def test_4_callback_dissatisfied_reopens_then_satisfied_closes(self):
+        t = self.ticket
+        self.login(self.office, "chen.callback", "/callback.html")
+        b, replies = self.callback(t, "cb-dissatisfied", "")
+        self.assertIn("已于今日下午完成水箱清洗消毒", replies)
+        self.assertEqual(unlabelled_controls(b), [])
+        self.shot(b, "03-callback")
+        self.modes(b, "03-callback")
+        b.find_element(By.ID, "cb-dissatisfied").click()
+        b.find_element(By.ID, "callback-comment").send_keys("市民说水仍有异味")
+        b.find_element(By.ID, "record-callback").click()
+        wait_for(lambda: "重新交办" in self.text(b, "callback-result"), 10, "the reopen")
+        reopened = self.current(t.id)
+        self.assertEqual(reopened.state, self.pb.TICKET_STATE_IN_PROGRESS)
+        self.assertEqual(reopened.cycle, 2)
+
+        # The second cycle on the portal: sign and reply again.
+        d = self.department
+        wait_for(lambda: self.order_item(t.id), 10, "the reopened order on the portal")
+        self.order_item(t.id).click()
+        wait_for(lambda: d.find_element(By.ID, "sign-order").is_displayed(), 10, "the sign button")
+        d.find_element(By.ID, "sign-order").click()
+        wait_for(lambda: d.find_element(By.ID, "reply-text").is_displayed(), 10, "the reply form")
+        d.find_element(By.ID, "reply-text").send_keys("已更换水箱滤芯并再次检测，水质正常")
+        d.find_element(By.ID, "reply-order").click()
+        wait_for(lambda: self.current(t.id).state == self.pb.TICKET_STATE_PENDING_CALLBACK, 10,
+                 "the second reply")
+
+        b, replies = self.callback(t, "cb-satisfied", "")
+        self.assertIn("已更换水箱滤芯", replies)
+        self.assertNotIn("已于今日下午完成水箱清洗消毒", replies)  # Only this cycle's replies.
+        b.find_element(By.ID, "cb-satisfied").click()
+        b.find_element(By.ID, "record-callback").click()
+        wait_for(lambda: "工单已办结" in self.text(b, "callback-result"), 10, "the closure")
+        self.assertEqual(self.current(t.id).state, self.pb.TICKET_STATE_CLOSED)
+
+    def test_5_voice_reading_reads_the_focused_text(self):
+        b = self.office
+        b.execute_script("window.__spoken = []; window.speechSynthesis.speak = function (u) {"
+                         " window.__spoken.push([u.text, u.lang]); };")
+        heading = b.find_element(By.ID, "callback-queue-heading")
+        b.execute_script("arguments[0].setAttribute('tabindex', '-1'); arguments[0].focus();", heading)
+        b.find_element(By.ID, "read-aloud").click()
+        spoken = b.execute_script("return window.__spoken")
+        self.assertEqual(len(spoken), 1)
+        self.assertIn("待回访", spoken[0][0])
+        self.assertEqual(spoken[0][1], "zh-CN")
+        # Alt+R reads the focused field with its label, without leaving it.
+        comment = b.find_element(By.ID, "callback-comment") if b.find_elements(By.ID, "callback-comment") else None
+        b.find_element(By.ID, "read-aloud").send_keys(Keys.ALT, "r")
+        self.assertEqual(len(b.execute_script("return window.__spoken")), 2)
+        self.assertIsNotNone(comment)
+
+    def test_6_ranking_shows_the_figures_of_get_summary_and_exports_them(self):
+        b = self.office
+        self.login(b, "liu.super", "/overview.html")
+        b.get(self.stack.gateway_url + "/ranking.html")
+        # The metrics service counts the events it is sent: wait until the page, fetched
+        # again, shows what GetSummary answers (both read the same consumer).
+        def page_row():
+            b.find_element(By.ID, "ranking-show").click()
+            rows = b.find_elements(By.CSS_SELECTOR, '#ranking-body tr[data-department-id="water"]')
+            return rows[0].text if rows else ""
+
+        def expected_row():
+            water = [r for r in self.summary().rows if r.key.department_id == "water"][0]
+            return water.figures
+
+        def matches():
+            text = page_row()
+            f = expected_row()
+            if f.callback_satisfaction_rate.denominator < 2:
+                return False
+            for key in RATES:
+                rate = getattr(f, key)
+                if "%d/%d" % (rate.numerator, rate.denominator) not in text:
+                    return False
+            return text
+        text = wait_for(matches, 30, "the ranking to show GetSummary's figures")
+        f = expected_row()
+        self.assertEqual(f.callback_satisfaction_rate.numerator, 1)   # satisfied once ...
+        self.assertEqual(f.callback_satisfaction_rate.denominator, 2)  # ... of two ratings
+        self.assertEqual(f.reopen_rate.numerator, 1)
+        self.assertIn("50.0%", text)
+        self.shot(b, "04-ranking")
+        self.modes(b, "04-ranking")
+
+        summary = self.summary()
+        by_department = {r.key.department_id: r.figures for r in summary.rows}
+        month = summary.period.label
+        # CSV: the same numbers.
+        status, content_type, body = self.http_get(b, "/api/ranking.csv?month=" + month)
+        self.assertEqual(status, 200)
+        self.assertTrue(content_type.startswith("text/csv"))
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        header = rows[0]
+        for row in rows[1:]:
+            figures = by_department[row[header.index("承办单位编号")]]
+            for key, label in zip(RATES, LABELS):
+                rate = getattr(figures, key)
+                self.assertEqual(int(row[header.index(label + "分子")]), rate.numerator, (row, key))
+                self.assertEqual(int(row[header.index(label + "分母")]), rate.denominator, (row, key))
+        self.assertIn("water", [r[header.index("承办单位编号")] for r in rows[1:]])
+        # XLSX: read as the spreadsheet it is (shared strings and cells), the same numbers.
+        status, content_type, body = self.http_get(b, "/api/ranking.xlsx?month=" + month)
+        self.assertEqual(status, 200)
+        self.assertIn("spreadsheetml", content_type)
+        sheet = self.read_xlsx(body)
+        header = sheet[0]
+        water = [r for r in sheet[1:] if r[header.index("承办单位编号")] == "water"][0]
+        for key, label in zip(RATES, LABELS):
+            rate = getattr(by_department["water"], key)
+            self.assertEqual(float(water[header.index(label + "分子")]), rate.numerator, key)
+            self.assertEqual(float(water[header.index(label + "分母")]), rate.denominator, key)
+            if rate.has_value:
+                self.assertAlmostEqual(float(water[header.index(label)]), rate.value, places=9)
+
+    @staticmethod
+    def read_xlsx(data):
+        ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            strings = [si.find("m:t", ns).text or "" for si in
+                       ElementTree.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", ns)]
+            root = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+        table = []
+        for row in root.find("m:sheetData", ns).findall("m:row", ns):
+            cells = {}
+            for c in row.findall("m:c", ns):
+                column = re.match(r"[A-Z]+", c.get("r")).group(0)
+                index = 0
+                for ch in column:
+                    index = index * 26 + ord(ch) - 64
+                v = c.find("m:v", ns)
+                value = v.text if v is not None else ""
+                cells[index - 1] = strings[int(value)] if c.get("t") == "s" else value
+            table.append([cells.get(i, "") for i in range(max(cells) + 1)])
+        return table
+
+    def test_7_admin_manages_accounts_and_reads_the_audit_trail(self):
+        b = self.office
+        self.login(b, "root.admin", "/overview.html")
+        b.get(self.stack.gateway_url + "/admin.html")
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, '#accounts tr[data-username="wang.water"]'), 15,
+                 "the accounts")
+        b.find_element(By.ID, "account-username").send_keys("temp.agent")
+        b.find_element(By.ID, "account-display-name").send_keys("临时话务")
+        b.find_element(By.ID, "account-password").send_keys("temporary passphrase")
+        b.find_element(By.ID, "create-account").click()
+        row = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, '#accounts tr[data-username="temp.agent"]'),
+                       10, "the new account")[0]
+        self.assertIn("话务员", row.text)
+        row.find_element(By.XPATH, ".//button[text()='停用']").click()
+        wait_for(lambda: "已停用" in b.find_element(By.CSS_SELECTOR, '#accounts tr[data-username="temp.agent"]').text,
+                 10, "the account disabled")
+        from hotline.identity.v1 import identity_pb2 as pb
+        accounts = {a.username: a for a in self.stack.stub("identity").ListAccounts(
+            pb.ListAccountsRequest(), metadata=self.stack.auth("admin"), timeout=10).accounts}
+        self.assertTrue(accounts["temp.agent"].disabled)
+
+        # The trail, filtered by the ticket: every view of its unmasked details in this test.
+        t = self.ticket
+        b.find_element(By.ID, "audit-ticket").send_keys(t.id)
+        b.find_element(By.ID, "audit-action").send_keys("view_ticket")
+        b.find_element(By.ID, "audit-search").click()
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#audit tr"), 10, "the audit entries")
+        self.assertEqual(unlabelled_controls(b), [])
+        self.shot(b, "05-admin")
+        entries = self.stack.stub("identity").ListAudit(pb.ListAuditRequest(
+            ticket_id=t.id, action="view_ticket", page_size=1000), metadata=self.stack.auth("admin"),
+            timeout=10).entries
+        recorded = sorted((e.principal, e.ticket_id) for e in entries if e.detail == "caller_phone unmasked")
+        for view in self.views:
+            self.assertIn(view, recorded)
+        self.assertEqual(len(b.find_elements(By.CSS_SELECTOR, "#audit tr")), len(entries))
+        # Every department view of the ticket was of the masked number.
+        self.assertTrue(all(e.detail != "caller_phone unmasked" for e in entries if e.principal == "wang.water"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
