@@ -52,7 +52,7 @@ void Gateway::CreateAccount(const httplib::Request& request, httplib::Response& 
   idv1::CreateAccountRequest upstream;
   if (!BodyAsProto(request, response, &upstream)) return;
   auto context = ContextFor(TokenOf(request));
-  context->AddMetadata("x-hotline-client-address", request.remote_addr);
+  context->AddMetadata("x-hotline-client-address", ClientAddressOf(request));
   idv1::Account reply;
   Reply(response, sessions_.stub()->CreateAccount(context.get(), upstream, &reply), reply);
 }
@@ -62,7 +62,7 @@ void Gateway::AccountAction(const httplib::Request& request, httplib::Response& 
   const std::string username = request.matches[1];
   const std::string action = request.matches[2];
   auto context = ContextFor(TokenOf(request));
-  context->AddMetadata("x-hotline-client-address", request.remote_addr);
+  context->AddMetadata("x-hotline-client-address", ClientAddressOf(request));
   idv1::Account reply;
   grpc::Status status;
   if (action == "reset-password") {

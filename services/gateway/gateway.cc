@@ -109,6 +109,16 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
   return session.credential;
 }
 
+std::string Gateway::ClientAddressOf(const httplib::Request& request) const {
+  if (!options_.client_address_header.empty()) {
+    std::string forwarded = request.get_header_value(options_.client_address_header.c_str());
+    bool printable = !forwarded.empty() && forwarded.size() <= 64;
+    for (char c : forwarded) printable = printable && c > 0x20 && c < 0x7f;
+    if (printable) return forwarded;
+  }
+  return request.remote_addr;
+}
+
 std::string Gateway::SessionIdOf(const httplib::Request& request) const {
   if (request.has_header("Authorization")) return "";
   std::string token = PresentedTokenOf(request);
@@ -123,7 +133,7 @@ bool Gateway::AuditView(const httplib::Request& request, httplib::Response& resp
   identity::v1::AuditEntry* entry = audit.add_entries();
   entry->set_action(action);
   entry->set_ticket_id(ticket_id);
-  entry->set_client_address(request.remote_addr);
+  entry->set_client_address(ClientAddressOf(request));
   entry->set_detail(detail);
   identity::v1::RecordAuditResponse recorded;
   grpc::Status status =
@@ -159,7 +169,7 @@ void Gateway::AuditChange(const httplib::Request& request, const httplib::Respon
   identity::v1::AuditEntry* entry = audit.add_entries();
   entry->set_action(action);
   entry->set_ticket_id(ticket_id.substr(0, 64));
-  entry->set_client_address(request.remote_addr);
+  entry->set_client_address(ClientAddressOf(request));
   identity::v1::RecordAuditResponse recorded;
   grpc::Status status =
       sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
@@ -336,7 +346,7 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
     std::string session_id;
     WebSession session;
     grpc::Status status = sessions_.Login(std::string(absl::StripAsciiWhitespace(username)),
-                                          password, request.remote_addr, &session_id, &session);
+                                          password, ClientAddressOf(request), &session_id, &session);
     if (!status.ok()) {
       SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
       return;

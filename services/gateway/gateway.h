@@ -56,6 +56,11 @@ struct GatewayOptions {
   // The official working calendar, for showing departments the working time left before a
   // deadline; null: calendar time only.
   std::shared_ptr<const ticket::WorkingCalendar> calendar;
+  // Behind a reverse proxy every browser comes from the proxy's address: name the header in
+  // which the proxy passes the client's own (e.g. X-Real-IP) for sign-in throttling and the
+  // audit trail. Empty: the connection's peer address. Set it only behind such a proxy, or
+  // clients could write what they like into the trail.
+  std::string client_address_header;
   // How often a signed-in person's credential is renewed (see web_sessions.h).
   absl::Duration session_refresh = absl::Seconds(15);
 };
@@ -83,6 +88,8 @@ class Gateway {
   // from "a malformed one". Never log it or pass it on.
   std::string PresentedTokenOf(const httplib::Request& request) const;
   std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) const;
+  // Where the request comes from (see GatewayOptions::client_address_header).
+  std::string ClientAddressOf(const httplib::Request& request) const;
   // The session id in the cookie, when the caller signed in with a password; else empty.
   std::string SessionIdOf(const httplib::Request& request) const;
 

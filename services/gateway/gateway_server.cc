@@ -35,6 +35,9 @@ ABSL_FLAG(absl::Duration, session_refresh, absl::Seconds(15),
 ABSL_FLAG(std::string, calendar_dir, "",
           "the official working calendar (holiday-cn YYYY.json files): departments then see the "
           "working time left before each deadline");
+ABSL_FLAG(std::string, client_address_header, "",
+          "behind a reverse proxy: the header that carries the browser's address (e.g. "
+          "X-Real-IP), for sign-in throttling and the audit trail; empty: the peer address");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM root certificates file; enables TLS on the connections to the services");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(5), "deadline of each upstream call");
@@ -129,6 +132,7 @@ int Main(int argc, char** argv) {
   options.dashboard_min_interval = absl::GetFlag(FLAGS_dashboard_min_interval);
   options.secure_cookie = absl::GetFlag(FLAGS_secure_cookie);
   options.session_refresh = absl::GetFlag(FLAGS_session_refresh);
+  options.client_address_header = absl::GetFlag(FLAGS_client_address_header);
   if (std::string dir = absl::GetFlag(FLAGS_calendar_dir); !dir.empty()) {
     auto calendar = hotline::ticket::WorkingCalendar::LoadDirectory(dir);
     if (!calendar.ok()) {
