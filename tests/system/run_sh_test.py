@@ -32,7 +32,8 @@ class RunScriptTest(unittest.TestCase):
             "HOTLINE_REDIS_PORT", "HOTLINE_KB_GRPC_PORT", "HOTLINE_TICKET_GRPC_PORT",
             "HOTLINE_METRICS_GRPC_PORT", "HOTLINE_KB_PROMETHEUS_PORT",
             "HOTLINE_TICKET_PROMETHEUS_PORT", "HOTLINE_METRICS_PROMETHEUS_PORT",
-            "HOTLINE_GATEWAY_PORT")}
+            "HOTLINE_GATEWAY_PORT", "HOTLINE_IDENTITY_GRPC_PORT",
+            "HOTLINE_IDENTITY_PROMETHEUS_PORT")}
         env = dict(os.environ, HOTLINE_DATA_DIR=data, HOTLINE_BUILD=BUILD,
                    **{k: str(v) for k, v in ports.items()})
         log_path = os.path.join(data, "run.out")
@@ -92,6 +93,24 @@ class RunScriptTest(unittest.TestCase):
                 self.assertEqual(r.status, 200)
             self.assertIn(gateway + "/", output())
             self.assertIn(tokens["SUPERVISOR_TOKEN"], output())
+            # The demo accounts are printed, and a person signs in with one.
+            with open(os.path.join(data, "demo-accounts.txt")) as f:
+                accounts = {line.split()[0]: line.split()[1] for line in f if line.strip()}
+            self.assertEqual(set(accounts), {"zhang.agent", "li.reviewer", "wang.water",
+                                             "zhao.housing", "chen.callback", "liu.supervisor",
+                                             "sun.editor", "admin"})
+            self.assertIn(accounts["liu.supervisor"], output())
+            login = urllib.request.Request(
+                gateway + "/api/session", method="POST",
+                data=json.dumps({"username": "liu.supervisor",
+                                 "password": accounts["liu.supervisor"]}).encode(),
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(login, timeout=10) as r:
+                self.assertEqual(json.loads(r.read().decode())["landing"], "/overview.html")
+                cookie = r.headers["Set-Cookie"].split(";")[0]
+            with urllib.request.urlopen(urllib.request.Request(
+                    gateway + "/api/summary", headers={"Cookie": cookie}), timeout=10) as r:
+                self.assertEqual(r.status, 200)
 
             # Within a minute of starting, the dashboard shows figures of the running services:
             # the replayed history has tickets answered (on time or late) and called back, in
@@ -134,7 +153,7 @@ class RunScriptTest(unittest.TestCase):
         for port in ports.values():
             with socket.socket() as s:
                 self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0, port)
-        for store in ("kb", "ticket", "metrics", "redis"):
+        for store in ("kb", "ticket", "metrics", "identity", "redis"):
             self.assertTrue(os.listdir(os.path.join(data, store)), store)
 
 
