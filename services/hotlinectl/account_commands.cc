@@ -78,9 +78,16 @@ int RunAccountCommand(const std::vector<std::string>& args) {
     if (args.size() < 3 || args.size() > 4) {
       return ReportUsageError("account create USER ROLE [DEPARTMENT]", "--help");
     }
+    idv1::Role role = RoleFromName(args[2]);
+    if (role == idv1::ROLE_UNSPECIFIED) {
+      return ReportUsageError(absl::StrCat("unknown role '", args[2],
+                                           "' (expected agent, reviewer, department, callback, "
+                                           "supervisor, editor or admin)"),
+                              "--help");
+    }
     idv1::CreateAccountRequest request;
     request.mutable_account()->set_username(args[1]);
-    request.mutable_account()->set_role(RoleFromName(args[2]));
+    request.mutable_account()->set_role(role);
     if (args.size() == 4) request.mutable_account()->set_department_id(args[3]);
     request.mutable_account()->set_display_name(absl::GetFlag(FLAGS_display_name));
     request.set_password(ReadPassword());
