@@ -35,6 +35,10 @@ std::optional<absl::CivilMonth> ParseMonth(const std::string& text) {
 
 }  // namespace
 
+static bool TableFor(const httplib::Request& request,
+                     httplib::Response& response, const mv1::GetSummaryResponse& month,
+                     const mv1::GetSummaryResponse& previous, RankingTable* table);
+
 void Gateway::RegisterRankingApi(httplib::Server* server) {
   server->Get("/api/ranking", [this](const httplib::Request& q, httplib::Response& r) {
     Ranking(q, r);
@@ -79,11 +83,13 @@ bool Gateway::RankingFigures(const httplib::Request& request, httplib::Response&
 
 void Gateway::Ranking(const httplib::Request& request, httplib::Response& response) {
   mv1::GetSummaryResponse month, previous;
-  if (!RankingFigures(request, response, &month, &previous)) return;
-  std::string rank_by = request.has_param("rank_by") ? request.get_param_value("rank_by")
-                                                     : "on_time_completion_rate";
-  absl::StatusOr<RankingTable> table = BuildRanking(month, previous, rank_by);
-  if (!table.ok()) return InvalidField(response, "rank_by", "不是可排名的指标");
+  RankingTable built;
+  if (!RankingFigures(request, response, &month, &previous) ||
+      !TableFor(request, response, month, previous, &built)) {
+    return;
+  }
+  const RankingTable* table = &built;
+  const std::string& rank_by = built.rank_by;
   nlohmann::json rates = nlohmann::json::array();
   for (const RateColumn& c : RankingRates()) {
     rates.push_back({{"key", c.key}, {"label", c.label}, {"higher_is_better", c.higher_is_better}});
@@ -116,32 +122,47 @@ void Gateway::Ranking(const httplib::Request& request, httplib::Response& respon
                .dump());
 }
 
-void Gateway::RankingCsv(const httplib::Request& request, httplib::Response& response) {
-  mv1::GetSummaryResponse month, previous;
-  if (!RankingFigures(request, response, &month, &previous)) return;
-  absl::StatusOr<RankingTable> table = BuildRanking(
+// The table for the request's month and rank_by, or false (and the error sent).
+static bool TableFor(const httplib::Request& request,
+                     httplib::Response& response, const mv1::GetSummaryResponse& month,
+                     const mv1::GetSummaryResponse& previous, RankingTable* table) {
+  absl::StatusOr<RankingTable> built = BuildRanking(
       month, previous,
       request.has_param("rank_by") ? request.get_param_value("rank_by") : "on_time_completion_rate");
-  if (!table.ok()) return InvalidField(response, "rank_by", "不是可排名的指标");
+  if (!built.ok()) {
+    InvalidField(response, "rank_by", "不是可排名的指标");
+    return false;
+  }
+  *table = std::move(*built);
+  return true;
+}
+
+void Gateway::RankingCsv(const httplib::Request& request, httplib::Response& response) {
+  mv1::GetSummaryResponse month, previous;
+  RankingTable table;
+  if (!RankingFigures(request, response, &month, &previous) ||
+      !TableFor(request, response, month, previous, &table)) {
+    return;
+  }
   response.set_header("Content-Disposition",
-                      absl::StrCat("attachment; filename=\"ranking-", table->month, ".csv\""));
-  response.set_content(gateway::RankingCsv(*table), "text/csv; charset=utf-8");
+                      absl::StrCat("attachment; filename=\"ranking-", table.month, ".csv\""));
+  response.set_content(gateway::RankingCsv(table), "text/csv; charset=utf-8");
 }
 
 void Gateway::RankingXlsx(const httplib::Request& request, httplib::Response& response) {
   mv1::GetSummaryResponse month, previous;
-  if (!RankingFigures(request, response, &month, &previous)) return;
-  absl::StatusOr<RankingTable> table = BuildRanking(
-      month, previous,
-      request.has_param("rank_by") ? request.get_param_value("rank_by") : "on_time_completion_rate");
-  if (!table.ok()) return InvalidField(response, "rank_by", "不是可排名的指标");
-  absl::StatusOr<std::string> bytes = gateway::RankingXlsx(*table);
+  RankingTable table;
+  if (!RankingFigures(request, response, &month, &previous) ||
+      !TableFor(request, response, month, previous, &table)) {
+    return;
+  }
+  absl::StatusOr<std::string> bytes = gateway::RankingXlsx(table);
   if (!bytes.ok()) {
     return Reply(response, grpc::Status(grpc::StatusCode::INTERNAL, std::string(bytes.status().message())),
                  mv1::GetSummaryResponse());
   }
   response.set_header("Content-Disposition",
-                      absl::StrCat("attachment; filename=\"ranking-", table->month, ".xlsx\""));
+                      absl::StrCat("attachment; filename=\"ranking-", table.month, ".xlsx\""));
   response.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
 }
 
