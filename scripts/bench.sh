@@ -14,7 +14,8 @@ source "$(dirname "$0")/lib.sh"
 # target:path-under-the-build-directory
 BENCHES=(ticket_bench:tests/ticket_bench kb_bench:services/kb/kb_bench
   kb_service_bench:services/kb/kb_service_bench metrics_bench:services/metrics/metrics_bench
-  department_suggest_bench:services/ticket/department_suggest_bench)
+  department_suggest_bench:services/ticket/department_suggest_bench
+  identity_bench:services/identity/identity_bench)
 
 install_dependencies
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/hotline-ccache}"
