@@ -93,7 +93,7 @@ absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
                        kb::ReadDemoKnowledgeBase(demo));
       hotline::kb::v1::ImportHeader header;
       header.set_source_name(kb::kDemoSourceName);
-      hotline::Principal loader{"demo-loader", hotline::Role::kAdmin, ""};
+      hotline::Principal loader{"demo-loader", hotline::Role::kAdmin, "", ""};
       ASSIGN_OR_RETURN(hotline::kb::v1::ImportResponse imported,
                        service->ImportItems(loader, header, items));
       LOG(INFO) << "demo data " << demo << ": " << imported.totals().ShortDebugString();
