@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/program.h"
+#include "services/kb/engine/answer_memory.h"
 #include "services/kb/engine/lawref.h"
 #include "services/kb/engine/search_index.h"
 #include "services/kb/kb_flags.h"
@@ -38,6 +39,24 @@ ABSL_FLAG(std::string, grid, "",
           "tuning: 'param=v1,v2;param2=...' evaluates each combination on the same index "
           "(params: see SetRankingParam) before the final line with the flag settings");
 ABSL_FLAG(bool, show, false, "print each query's rank of its first relevant passage");
+ABSL_FLAG(int, history_folds, 0,
+          "k-fold history: the queries are split into this many folds; each fold is evaluated "
+          "with the other folds' labelled answers fed to the memory of confirmed answers, as "
+          "agents would confirm them (no question ever meets its own answer). 0: off");
+ABSL_FLAG(double, history_fraction, 1.0,
+          "with --history_folds: the share of the other folds' questions fed as history "
+          "(a learning curve: 0.25, 0.5, 1)");
+ABSL_FLAG(std::string, history_queries, "",
+          "instead of folds: feed these questions (qid<TAB>question) with --history_qrels as "
+          "history, then evaluate --queries");
+ABSL_FLAG(std::string, history_qrels, "", "labels of --history_queries");
+ABSL_FLAG(int, history_copies, 1,
+          "remember every history question this many times under new ids (scale test: the "
+          "latency and memory of a large memory; the votes of copies agree)");
+ABSL_FLAG(int, max_voters, 20, "memory: similar past questions that may vote");
+ABSL_FLAG(double, min_similarity, 0.15, "memory: least similarity of a voter");
+ABSL_FLAG(double, similarity_power, 2.0, "memory: a voter weighs similarity^power");
+
 
 namespace hotline::kb {
 namespace {
@@ -115,6 +134,11 @@ int Main() {
   }
 
   const int k = absl::GetFlag(FLAGS_k);
+  // The memory of confirmed answers a query is searched with (none: cold).
+  std::function<const AnswerMemory*(const std::string& qid)> memory_for = [](const std::string&) {
+    return static_cast<const AnswerMemory*>(nullptr);
+  };
+  const absl::Time now = absl::Now();
   auto evaluate = [&]() {
     double recall = 0, mrr = 0, ndcg = 0;
     int judged = 0;
@@ -126,6 +150,12 @@ int Main() {
       q.text = question;
       q.limit = k;
       absl::Time t0 = absl::Now();
+      if (const AnswerMemory* memory = memory_for(qid); memory != nullptr) {
+        for (const PassageVote& v : memory->Votes(question, now)) {
+          q.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
+        }
+        q.passage_confirmations = memory->ConfirmationCounts();
+      }
       absl::StatusOr<SearchResult> result = index.Search(q);
       timings.emplace_back(absl::ToDoubleMilliseconds(absl::Now() - t0), qid);
       ++judged;
@@ -165,40 +195,147 @@ int Main() {
         index.passage_count());
   };
 
-  // Tuning: --grid="bigram=0.2,0.4;k1=0.9,1.2" evaluates every combination on this index.
-  std::vector<std::pair<std::string, std::vector<double>>> grid;
-  for (absl::string_view axis : absl::StrSplit(absl::GetFlag(FLAGS_grid), ';', absl::SkipEmpty())) {
-    std::vector<std::string> kv = absl::StrSplit(axis, '=');
-    if (kv.size() != 2) continue;
-    std::vector<double> values;
-    for (absl::string_view v : absl::StrSplit(kv[1], ',')) {
-      double x;
-      if (absl::SimpleAtod(v, &x)) values.push_back(x);
-    }
-    grid.emplace_back(kv[0], values);
-  }
-  if (!grid.empty()) {
-    std::vector<size_t> at(grid.size(), 0);
-    while (true) {
-      RankingParams p = RankingParamsFromFlags();
-      std::string label;
-      for (size_t a = 0; a < grid.size(); ++a) {
-        double v = grid[a].second[at[a]];
-        if (!SetRankingParam(grid[a].first, v, &p)) {
-          std::cerr << "unknown parameter " << grid[a].first << "\n";
-          return 2;
-        }
-        absl::StrAppend(&label, grid[a].first, "=", v, " ");
-      }
-      index.set_params(p);
-      std::cerr << label << evaluate() << "\n";
-      size_t a = 0;
-      while (a < grid.size() && ++at[a] == grid[a].second.size()) at[a++] = 0;
-      if (a == grid.size()) break;
-    }
-  }
   index.set_params(RankingParamsFromFlags());
-  std::cout << evaluate() << "\n";
+
+  // Tuning: --grid="bigram=0.2,0.4;k1=0.9,1.2" evaluates every combination on this index
+  // (with the history, when there is one).
+  auto run_grid = [&]() -> int {
+    std::vector<std::pair<std::string, std::vector<double>>> grid;
+    for (absl::string_view axis : absl::StrSplit(absl::GetFlag(FLAGS_grid), ';', absl::SkipEmpty())) {
+      std::vector<std::string> kv = absl::StrSplit(axis, '=');
+      if (kv.size() != 2) continue;
+      std::vector<double> values;
+      for (absl::string_view v : absl::StrSplit(kv[1], ',')) {
+        double x;
+        if (absl::SimpleAtod(v, &x)) values.push_back(x);
+      }
+      grid.emplace_back(kv[0], values);
+    }
+    if (!grid.empty()) {
+      std::vector<size_t> at(grid.size(), 0);
+      while (true) {
+        RankingParams p = RankingParamsFromFlags();
+        std::string label;
+        for (size_t a = 0; a < grid.size(); ++a) {
+          double v = grid[a].second[at[a]];
+          if (!SetRankingParam(grid[a].first, v, &p)) {
+            std::cerr << "unknown parameter " << grid[a].first << "\n";
+            return 2;
+          }
+          absl::StrAppend(&label, grid[a].first, "=", v, " ");
+        }
+        index.set_params(p);
+        std::cerr << label << evaluate() << "\n";
+        size_t a = 0;
+        while (a < grid.size() && ++at[a] == grid[a].second.size()) at[a++] = 0;
+        if (a == grid.size()) break;
+      }
+    }
+    index.set_params(RankingParamsFromFlags());
+    return 0;
+  };
+
+  // History: memories of confirmed answers, one per fold (or one from another set).
+  AnswerMemoryParams memory_params;
+  memory_params.max_voters = absl::GetFlag(FLAGS_max_voters);
+  memory_params.min_similarity = absl::GetFlag(FLAGS_min_similarity);
+  memory_params.similarity_power = absl::GetFlag(FLAGS_similarity_power);
+
+
+  std::vector<std::unique_ptr<AnswerMemory>> memories;
+  std::map<std::string, int> fold_of;
+  auto feed = [&](AnswerMemory* memory, const std::string& qid, const std::string& question,
+                  const std::set<std::pair<std::string, std::string>>& answers) {
+    for (int copy = 0; copy < absl::GetFlag(FLAGS_history_copies); ++copy) {
+      for (const auto& [entry, label] : answers) {
+        RememberedAnswer a{absl::StrCat(qid, "/", copy, "/", entry, "/", label),
+                           copy == 0 ? question : absl::StrCat(question, " ", copy), entry, label,
+                           +1, now};
+        if (absl::Status s = memory->Add(a); !s.ok()) LOG(WARNING) << qid << ": " << s;
+      }
+    }
+  };
+  const int folds = absl::GetFlag(FLAGS_history_folds);
+  if (folds > 1) {
+    // Folds by a hash of the query id: stable across runs, unrelated to the file's order.
+    std::vector<std::pair<std::string, std::string>> shuffled = queries;
+    std::sort(shuffled.begin(), shuffled.end(), [](const auto& a, const auto& b) {
+      return std::hash<std::string>()(a.first) < std::hash<std::string>()(b.first);
+    });
+    for (size_t i = 0; i < shuffled.size(); ++i) fold_of[shuffled[i].first] = i % folds;
+    for (int f = 0; f < folds; ++f) {
+      memories.push_back(std::make_unique<AnswerMemory>(*analyzer, memory_params));
+      std::vector<std::pair<std::string, std::string>> others;
+      for (const auto& q : shuffled) {
+        if (fold_of[q.first] != f) others.push_back(q);
+      }
+      const size_t take = static_cast<size_t>(
+          std::round(absl::GetFlag(FLAGS_history_fraction) * others.size()));
+      for (size_t i = 0; i < std::min(take, others.size()); ++i) {
+        feed(memories.back().get(), others[i].first, others[i].second, relevant[others[i].first]);
+      }
+    }
+  } else if (!absl::GetFlag(FLAGS_history_queries).empty()) {
+    std::map<std::string, std::set<std::pair<std::string, std::string>>> history_relevant;
+    absl::Status hr = ForEachLine(absl::GetFlag(FLAGS_history_qrels), [&](absl::string_view line) {
+      std::vector<std::string> f = absl::StrSplit(line, '\t');
+      if (f.size() >= 3) history_relevant[f[0]].emplace(f[1], f[2]);
+      return absl::OkStatus();
+    });
+    memories.push_back(std::make_unique<AnswerMemory>(*analyzer, memory_params));
+    absl::Status hq = ForEachLine(absl::GetFlag(FLAGS_history_queries), [&](absl::string_view line) {
+      std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+      if (f.size() == 2) feed(memories.back().get(), "h" + f[0], f[1], history_relevant[f[0]]);
+      return absl::OkStatus();
+    });
+    if (!hr.ok() || !hq.ok()) {
+      std::cerr << (hr.ok() ? hq : hr) << "\n";
+      return 1;
+    }
+  }
+  if (memories.empty()) {
+    if (int code = run_grid(); code != 0) return code;
+    std::cout << evaluate() << "\n";
+    return 0;
+  }
+  size_t remembered = 0, bytes = 0;
+  for (const auto& m : memories) {
+    remembered += m->size();
+    bytes += m->MemoryBytes();
+  }
+  std::cout << "cold    " << evaluate() << "\n";
+  memory_for = [&](const std::string& qid) -> const AnswerMemory* {
+    if (fold_of.empty()) return memories.front().get();
+    auto it = fold_of.find(qid);
+    return it == fold_of.end() ? nullptr : memories[it->second].get();
+  };
+  if (int code = run_grid(); code != 0) return code;
+  std::cout << absl::StrFormat("memory  %d judgements in %d memories, %.0f bytes each\n",
+                               remembered, memories.size(),
+                               static_cast<double>(bytes) / std::max<size_t>(1, remembered));
+  if (absl::GetFlag(FLAGS_show)) {
+    // How well the votes alone point at the answer: the share of questions whose best vote,
+    // or any vote, is a labelled answer.
+    int any = 0, top = 0, voted = 0, n = 0;
+    for (const auto& [qid, question] : queries) {
+      const AnswerMemory* memory = memory_for(qid);
+      if (memory == nullptr || relevant[qid].empty()) continue;
+      ++n;
+      std::vector<PassageVote> votes = memory->Votes(question, now);
+      if (!votes.empty()) ++voted;
+      bool hit = false;
+      for (size_t i = 0; i < votes.size(); ++i) {
+        if (relevant[qid].count({votes[i].entry_id, votes[i].passage_label})) {
+          hit = true;
+          if (i == 0) ++top;
+        }
+      }
+      any += hit;
+    }
+    std::cerr << absl::StrFormat("votes: %d of %d questions have votes; best vote right %d, "
+                                 "some vote right %d\n", voted, n, top, any);
+  }
+  std::cout << "history " << evaluate() << "\n";
   return 0;
 }
 

@@ -794,6 +794,62 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       score = it->second > 0 ? score + it->second * best : score * std::exp(it->second);
     }
   }
+  if (!query.passage_confirmations.empty() && P.confirmed_weight > 0 && !candidates.empty()) {
+    double best = 0;
+    for (const auto& c : candidates) best = std::max(best, c.first);
+    absl::flat_hash_map<uint32_t, int> confirmed;
+    for (const auto& [key, n] : query.passage_confirmations) {
+      auto it = I.doc_by_id.find(key.first);
+      if (it == I.doc_by_id.end()) continue;
+      for (uint32_t p : I.docs[it->second].passages) {
+        if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == key.second) {
+          confirmed[p] = n;
+          break;
+        }
+      }
+    }
+    for (auto& [score, p] : candidates) {
+      auto it = confirmed.find(p);
+      if (it != confirmed.end()) score += P.confirmed_weight * std::log2(1.0 + it->second) * best;
+    }
+  }
+  if (!query.passage_votes.empty()) {
+    // Similar questions' confirmed answers. The best text score sets the scale, so a strong
+    // vote competes with the best text match whatever the query's own score range.
+    double best = 0;
+    for (const auto& c : candidates) best = std::max(best, c.first);
+    if (best <= 0) best = 1.0;
+    absl::flat_hash_map<uint32_t, double> vote;
+    for (const auto& [key, value] : query.passage_votes) {
+      auto it = I.doc_by_id.find(key.first);
+      if (it == I.doc_by_id.end()) continue;
+      for (uint32_t p : I.docs[it->second].passages) {
+        if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == key.second) {
+          vote[p] = value;
+          break;
+        }
+      }
+    }
+    auto lift = [&](double v) {
+      return v > 0 ? P.vote_weight * v / (v + P.vote_saturation) * best : 0.0;
+    };
+    for (auto& [score, p] : candidates) {
+      auto it = vote.find(p);
+      if (it == vote.end()) continue;
+      if (it->second > 0) {
+        score += lift(it->second);
+      } else {
+        score *= std::exp(P.vote_weight * it->second);
+      }
+      it->second = 0;  // Counted.
+    }
+    // Confirmed passages the text did not find at all: callers' words and the law's differ.
+    for (const auto& [p, v] : vote) {
+      if (v <= 0) continue;
+      uint32_t d = I.passage_doc[p];
+      if (passes(d)) candidates.emplace_back(lift(v), p);
+    }
+  }
   scratch.touched.clear();
   for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;
   scratch.docs_seen.clear();

@@ -92,6 +92,14 @@ struct RankingParams {
   // regulation or ministry rule, and those more than a local regulation.
   double prior_national_regulation = 0.85;
   double prior_local = 0.6;
+  // Votes of similar confirmed questions (SearchQuery::passage_votes): a passage with vote v
+  // gains vote_weight x v / (v + vote_saturation) of this search's best score; one with no text
+  // match enters with that alone. A negative vote scales the score by e^(vote_weight x v).
+  double vote_weight = 1.0;
+  double vote_saturation = 0.5;
+  // Passages agents have confirmed for any question (SearchQuery::passage_confirmations): a
+  // matching passage confirmed n times gains confirmed_weight x log2(1 + n) of the best score.
+  double confirmed_weight = 0.0;
 };
 
 struct SearchFilterSpec {
@@ -129,6 +137,13 @@ struct SearchQuery {
   // score by e^lift. Applied before the re-rank window is cut, so a confirmed answer that the
   // text ranks low still gets in. Passages that do not match the query are not added.
   std::map<std::pair<std::string, int>, double> passage_lift;
+  // Votes of earlier, similar questions for passages by (entry id, passage label), from the
+  // memory of confirmed answers (answer_memory.h); blended as RankingParams::vote_weight says.
+  std::map<std::pair<std::string, std::string>, double> passage_votes;
+  // How many distinct questions confirmed each passage, whatever the question: a clause agents
+  // keep answering with is likelier an answer than one never used. Only passages the text
+  // matched gain.
+  std::map<std::pair<std::string, std::string>, int> passage_confirmations;
 };
 
 struct PassageHit {

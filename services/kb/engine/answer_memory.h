@@ -1,0 +1,120 @@
+// The knowledge base's memory of agents' confirmed answers (已确认答复): every question an
+// agent answered from a passage (ANSWERED), or marked a passage not helpful for (NOT_HELPFUL),
+// indexed with the corpus's own analysis. At search time the past questions most like the new
+// one vote for the passages they were answered with; the votes are weighed by how alike the
+// questions are and fade with age, and the search blends them with the text ranking
+// (SearchQuery::passage_votes).
+//
+// Callers word one matter in countless ways, so an exact repeat of a question is rare; a
+// similar one is not. Nothing here knows any law or question: similarity is BM25 over the
+// remembered questions' terms, with their own document frequencies.
+#ifndef HOTLINE_SERVICES_KB_ENGINE_ANSWER_MEMORY_H_
+#define HOTLINE_SERVICES_KB_ENGINE_ANSWER_MEMORY_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/kb/text/analyzer.h"
+
+namespace hotline::kb {
+
+struct AnswerMemoryParams {
+  // Past questions that may vote: the most similar ones, at least this similar to the query
+  // (similarity is relative to the query's own best possible score, in [0, 1]).
+  int max_voters = 20;
+  double min_similarity = 0.15;
+  // A voter's weight is similarity^power: near-paraphrases count, loose matches barely.
+  double similarity_power = 2.0;
+  // A vote halves in weight every half_life.
+  absl::Duration half_life = absl::Hours(24 * 180);
+  // BM25 over questions.
+  double k1 = 1.2;
+  double b = 0.5;
+};
+
+struct RememberedAnswer {
+  // Unique per judgement: a later Add with the same id replaces it (an agent changed her mind).
+  std::string id;
+  std::string question;
+  std::string entry_id;
+  std::string passage_label;
+  // +1: confirmed (ANSWERED); -1: not helpful.
+  int sign = 1;
+  absl::Time time;
+};
+
+// What the similar past questions say about one passage.
+struct PassageVote {
+  std::string entry_id;
+  std::string passage_label;
+  double weight = 0;       // Sum of signed, similarity- and age-weighted votes.
+  int confirmations = 0;   // Distinct similar questions that confirmed it.
+  int rejections = 0;      // ... that marked it not helpful.
+};
+
+class AnswerMemory {
+ public:
+  AnswerMemory(std::shared_ptr<const Analyzer> analyzer, AnswerMemoryParams params = {});
+
+  // Remembers (or, for a known id, replaces) one judgement. INVALID_ARGUMENT when the question
+  // cannot be analysed.
+  absl::Status Add(const RememberedAnswer& answer);
+  void Remove(const std::string& id);
+
+  // The votes of the past questions similar to `question` at `now`, strongest first.
+  std::vector<PassageVote> Votes(const std::string& question, absl::Time now) const;
+
+  // The remembered judgements of one passage, for the drafts of Q&A pairs.
+  std::vector<RememberedAnswer> AnswersFor(const std::string& entry_id,
+                                           const std::string& passage_label) const;
+  // Distinct questions that confirmed each passage (for SearchQuery::passage_confirmations).
+  // Kept up to date by Add and Remove; a copy.
+  std::map<std::pair<std::string, std::string>, int> ConfirmationCounts() const;
+  // Passages confirmed for at least `min_questions` distinct questions.
+  std::vector<std::pair<std::string, std::string>> PassagesConfirmedAtLeast(
+      int min_questions) const;
+  // How alike two questions are, in [0, 1]: the cosine of their terms.
+  double Similarity(const std::string& a, const std::string& b) const;
+
+  size_t size() const;
+  size_t MemoryBytes() const;
+  const AnswerMemoryParams& params() const { return params_; }
+  void set_params(const AnswerMemoryParams& params) { params_ = params; }
+
+ private:
+  // One distinct question (by its analysed terms' text) and every judgement made for it.
+  struct Question {
+    std::vector<std::pair<uint32_t, uint16_t>> terms;  // (term, count), sorted by term
+    uint32_t length = 0;
+    std::vector<RememberedAnswer> answers;
+  };
+  // Distinct term texts of `text` with their counts (words, sub-words and bigrams).
+  absl::StatusOr<std::map<std::string, int>> Terms(const std::string& text) const;
+  // Scores of the remembered questions against `terms`, with the query's own ideal score.
+  std::vector<std::pair<double, uint32_t>> Score(const std::map<std::string, int>& terms,
+                                                 double* ideal) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  std::shared_ptr<const Analyzer> analyzer_;
+  AnswerMemoryParams params_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, uint32_t> term_ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<uint32_t>> postings_ ABSL_GUARDED_BY(mu_);  // term -> questions
+  std::vector<Question> questions_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> by_id_ ABSL_GUARDED_BY(mu_);    // judgement
+  absl::flat_hash_map<std::string, uint32_t> by_text_ ABSL_GUARDED_BY(mu_);  // terms' key
+  uint64_t total_length_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t judgements_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace hotline::kb
+
+#endif  // HOTLINE_SERVICES_KB_ENGINE_ANSWER_MEMORY_H_
