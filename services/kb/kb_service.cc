@@ -87,6 +87,7 @@ absl::Status KnowledgeBaseService::Init() {
   ASSIGN_OR_RETURN(index_, PersistentIndex::Open(store_, std::move(index)));
   NoteIndexChange();
   dedup_ = std::make_unique<ingest::DedupIndex>(options_.analyzer);
+  answer_memory_ = std::make_unique<AnswerMemory>(options_.analyzer, options_.answer_memory);
   absl::Status parse_error;
   RETURN_IF_ERROR(store_->ScanPrefix(
       store_->Family(kEntriesFamily), "", [&](absl::string_view key, absl::string_view value) {
@@ -117,7 +118,16 @@ absl::Status KnowledgeBaseService::Init() {
           parse_error = absl::DataLossError(absl::StrCat("feedback '", key, "' is corrupt"));
           return false;
         }
-        CountFeedback(r, +1);
+        // When it was given (kept beside it since answers fade); older records have none and
+        // count as given now.
+        absl::Time time = options_.clock->Now();
+        absl::StatusOr<std::optional<std::string>> when =
+            store_->Get(store_->Family(kGapsFamily), absl::StrCat("t", key));
+        int64_t micros = 0;
+        if (when.ok() && when->has_value() && absl::SimpleAtoi(**when, &micros)) {
+          time = absl::FromUnixMicros(micros);
+        }
+        CountFeedback(r, +1, std::string(key), time);
         return true;
       }));
   RETURN_IF_ERROR(parse_error);
@@ -1072,6 +1082,14 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   query.max_hits_per_entry = std::max(0, r.max_hits_per_entry());
   query.regional = !r.filter().applicable_region().empty();
   query.passage_lift = FeedbackLift(NormalizeQuery(r.query()));
+  // Similar questions' confirmed answers, by (entry, label), with how many confirmed each.
+  std::map<std::pair<std::string, std::string>, const PassageVote*> vote_of;
+  const std::vector<PassageVote> votes =
+      r.query().empty() ? std::vector<PassageVote>() : CurrentVotes(r.query(), now);
+  for (const PassageVote& v : votes) {
+    query.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
+    vote_of[{v.entry_id, v.passage_label}] = &v;
+  }
   absl::StatusOr<SearchResult> result = index_->index().Search(query);
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
@@ -1115,6 +1133,12 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     snippet->set_starts_mid_passage(h.starts_mid_passage);
     snippet->set_ends_mid_passage(h.ends_mid_passage);
     hit->set_score(h.score);
+    if (auto v = vote_of.find({h.entry_id, h.passage_label});
+        v != vote_of.end() && v->second->weight > 0 && v->second->confirmations > 0) {
+      // Why it ranks where it does, in the agents' words, so that they can trust it.
+      hit->set_similar_confirmations(v->second->confirmations);
+      hit->set_ranking_note(absl::StrCat(v->second->confirmations, " 个相似问题确认过此条款"));
+    }
     hit->set_status(entry->status());
     hit->set_inactive(EntryInactive(*entry));
     hit->set_superseded_by(entry->superseded_by());
@@ -1204,13 +1228,50 @@ double FeedbackLiftOf(int answered, int not_helpful) {
 
 }  // namespace
 
-void KnowledgeBaseService::CountFeedback(const v1::RecordFeedbackRequest& r, int delta) {
+void KnowledgeBaseService::CountFeedback(const v1::RecordFeedbackRequest& r, int delta,
+                                         const std::string& key, absl::Time time) {
   if (r.entry_id().empty() || r.type() == v1::FEEDBACK_TYPE_NO_ANSWER) return;
+  if (!key.empty()) {
+    if (delta > 0) {
+      // A question that cannot be analysed (punctuation only) is simply not remembered.
+      answer_memory_
+          ->Add(RememberedAnswer{key, r.query(), r.entry_id(), r.passage_label(),
+                                 r.type() == v1::FEEDBACK_TYPE_ANSWERED ? 1 : -1, time})
+          .IgnoreError();
+    } else {
+      answer_memory_->Remove(key);
+    }
+  }
   const std::string normalized = NormalizeQuery(r.query());
   absl::MutexLock lock(&feedback_mu_);
   FeedbackTally& tally = feedback_[normalized][{r.entry_id(), r.passage_ordinal()}];
   if (r.type() == v1::FEEDBACK_TYPE_ANSWERED) tally.answered += delta;
   if (r.type() == v1::FEEDBACK_TYPE_NOT_HELPFUL) tally.not_helpful += delta;
+}
+
+std::vector<PassageVote> KnowledgeBaseService::CurrentVotes(const std::string& query,
+                                                           absl::Time now) const {
+  std::map<std::pair<std::string, std::string>, PassageVote> current;
+  for (PassageVote v : answer_memory_->Votes(query, now)) {
+    // Follow the supersede links to the version in force (a chain, bounded against loops).
+    std::shared_ptr<const v1::Entry> entry = Head(v.entry_id);
+    for (int hops = 0; entry != nullptr && EntryInactive(*entry) && hops < 8; ++hops) {
+      entry = entry->superseded_by().empty() ? nullptr : Head(entry->superseded_by());
+    }
+    if (entry == nullptr || EntryInactive(*entry)) continue;  // Nothing in force to vote for.
+    // The same clause label in the successor: the search applies a vote only where the entry
+    // has a passage of that label, so a clause that no longer exists gets none.
+    v.entry_id = entry->id();
+    PassageVote& merged = current[{v.entry_id, v.passage_label}];
+    merged.entry_id = v.entry_id;
+    merged.passage_label = v.passage_label;
+    merged.weight += v.weight;
+    merged.confirmations += v.confirmations;
+    merged.rejections += v.rejections;
+  }
+  std::vector<PassageVote> out;
+  for (auto& [key, v] : current) out.push_back(std::move(v));
+  return out;
 }
 
 std::map<std::pair<std::string, int>, double> KnowledgeBaseService::FeedbackLift(
@@ -1363,12 +1424,19 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
                                        r.entry_id(), "\n", r.passage_label());
   rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
   ASSIGN_OR_RETURN(std::optional<std::string> previous, store_->Get(family, key));
-  RETURN_IF_ERROR(store_->Put(family, key, r.SerializeAsString()));
+  const absl::Time now = options_.clock->Now();
+  {
+    // The judgement and when it was given, in one synced write.
+    rocksdb::WriteBatch batch;
+    batch.Put(family, key, r.SerializeAsString());
+    batch.Put(family, absl::StrCat("t", key), absl::StrCat(absl::ToUnixMicros(now)));
+    RETURN_IF_ERROR(store_->Write(&batch));
+  }
   if (previous.has_value()) {
     v1::RecordFeedbackRequest replaced;
-    if (replaced.ParseFromString(*previous)) CountFeedback(replaced, -1);
+    if (replaced.ParseFromString(*previous)) CountFeedback(replaced, -1, key);
   }
-  CountFeedback(r, +1);
+  CountFeedback(r, +1, key, now);
   const std::string feedback_id = Sha256Hex(key).substr(0, 16);
   // One search is one occurrence; feedback without a search id stands for its own.
   const std::string occurrence = r.search_id().empty() ? "f:" + feedback_id : r.search_id();

@@ -26,6 +26,7 @@
 #include "common/rocks_store.h"
 #include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
+#include "services/kb/engine/answer_memory.h"
 #include "services/kb/engine/persistent_index.h"
 #include "services/kb/ingest/classifier.h"
 #include "services/kb/ingest/dedup.h"
@@ -69,6 +70,8 @@ struct KnowledgeBaseServiceOptions {
   // tags it is given.
   std::shared_ptr<const ingest::Classifier> classifier;
   std::shared_ptr<const ingest::Tagger> tagger;
+  // The memory of agents' confirmed answers: similar past questions vote in the ranking.
+  AnswerMemoryParams answer_memory;
 };
 
 // The state of one Import stream (see kb_import.cc).
@@ -233,7 +236,13 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
     int answered = 0;
     int not_helpful = 0;
   };
-  void CountFeedback(const v1::RecordFeedbackRequest& r, int delta);
+  // `key` names the judgement (its store key), `time` when it was given.
+  void CountFeedback(const v1::RecordFeedbackRequest& r, int delta, const std::string& key = "",
+                     absl::Time time = absl::InfinitePast());
+  // The votes of similar confirmed questions for `query`, moved to the versions in force:
+  // a vote for a clause of an amended or repealed entry goes to the same clause of its
+  // successor (found by label in the search), or is dropped.
+  std::vector<PassageVote> CurrentVotes(const std::string& query, absl::Time now) const;
   std::map<std::pair<std::string, int>, double> FeedbackLift(
       const std::string& normalized_query) const;
 
@@ -293,6 +302,7 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   absl::Mutex running_mu_;
   std::set<std::string> running_ ABSL_GUARDED_BY(running_mu_);
 
+  std::unique_ptr<AnswerMemory> answer_memory_;
   mutable absl::Mutex feedback_mu_;
   std::map<std::string, std::map<std::pair<std::string, int>, FeedbackTally>> feedback_
       ABSL_GUARDED_BY(feedback_mu_);

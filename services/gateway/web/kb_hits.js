@@ -49,6 +49,8 @@ Hotline.KbHits = (function () {
     var meta = [H.el("span", { className: "badge", text: H.zh("entryKind", hit.kind) })];
     meta.push(H.el("span", { className: "badge" + (hit.inactive ? " inactive" : ""), text: H.zh("entryStatus", hit.status) }));
     if (hit.doc_number) meta.push(H.el("span", { className: "badge", text: hit.doc_number }));
+    // Why agents can trust a lifted hit: how many similar questions it answered.
+    if (hit.ranking_note) meta.push(H.el("span", { className: "badge confirmed", text: hit.ranking_note }));
     if (hit.issuing_agencies && hit.issuing_agencies.length) meta.push(hit.issuing_agencies.join("、") + " ");
     if (hit.publish_date) meta.push("发布 " + hit.publish_date);
 
