@@ -242,6 +242,7 @@ bool Gateway::Register(httplib::Server* server) {
   RegisterPortalApi(server);
   RegisterRankingApi(server);
   RegisterAdminApi(server);
+  RegisterEditorApi(server);
 
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {

@@ -134,6 +134,9 @@ class Gateway {
                       metrics::v1::GetSummaryResponse* month,
                       metrics::v1::GetSummaryResponse* previous);
 
+  // Draft Q&A pairs for knowledge-base editors (editor_api.cc).
+  void RegisterEditorApi(httplib::Server* server);
+
   // Accounts and the audit trail for admins (admin_api.cc).
   void RegisterAdminApi(httplib::Server* server);
   void ListAccounts(const httplib::Request& request, httplib::Response& response);

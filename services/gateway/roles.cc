@@ -27,10 +27,8 @@ const std::vector<RolePages>& Table() {
       {tv1::ROLE_ADMIN,
        "admin",
        {"/overview.html", "/ranking.html", "/intake.html", "/dispatch.html", "/callback.html",
-        "/admin.html", "/ticket.html", "/search.html"}},
-      // The editors' own console comes later; until then the knowledge base is what the
-      // gateway offers them.
-      {tv1::ROLE_EDITOR, "editor", {"/search.html"}},
+        "/admin.html", "/drafts.html", "/ticket.html", "/search.html"}},
+      {tv1::ROLE_EDITOR, "editor", {"/drafts.html", "/search.html"}},
   };
   return *table;
 }

@@ -62,6 +62,12 @@ ABSL_FLAG(std::string, since, "",
           "gaps: count occurrences from this time on (default: the last 30 days)");
 ABSL_FLAG(std::string, search_id, "", "feedback: the search judged (search --json prints it)");
 ABSL_FLAG(std::string, passage, "", "feedback: label of the passage judged, e.g. 第十条");
+ABSL_FLAG(std::string, draft_state, "pending", "drafts: pending, accepted or dismissed");
+ABSL_FLAG(std::string, qa_question, "", "accept-draft: the question as the editor words it");
+ABSL_FLAG(std::string, qa_answer, "",
+          "accept-draft: the answer as the editor words it (empty: the passage's text)");
+ABSL_FLAG(std::string, qa_id, "", "accept-draft: the new Q&A entry's id (empty: derived)");
+ABSL_FLAG(std::string, dismiss_reason, "", "dismiss-draft: why");
 
 namespace hotline::cli {
 namespace {
@@ -864,6 +870,86 @@ int RunGaps(const std::vector<std::string>&) {
 }
 
 // ---------------------------------------------------------------------------
+// drafts, accept-draft, dismiss-draft
+
+void PrintDraft(const v1::QaDraft& d) {
+  std::cout << d.id() << "  " << d.confirmations() << " 个问题确认  " << d.source_title() << " "
+            << d.source_passage_label() << " (" << d.source_entry_id() << ")\n";
+  std::cout << "  问: " << OneLine(d.question(), 80) << "\n";
+  for (const std::string& q : d.similar_questions()) std::cout << "     " << OneLine(q, 80) << "\n";
+  std::cout << "  依据: " << OneLine(d.passage_text(), 120) << "\n";
+  if (!d.accepted_entry_id().empty()) std::cout << "  已采纳为 " << d.accepted_entry_id() << "\n";
+  if (!d.dismiss_reason().empty()) std::cout << "  未采纳: " << d.dismiss_reason() << "\n";
+}
+
+int RunDrafts(const std::vector<std::string>&) {
+  v1::ListQaDraftsRequest request;
+  v1::QaDraftState state;
+  if (!v1::QaDraftState_Parse("QA_DRAFT_STATE_" + absl::AsciiStrToUpper(absl::GetFlag(FLAGS_draft_state)),
+                              &state)) {
+    return ReportUsageError("--draft_state: pending, accepted or dismissed", HelpCommand("drafts"));
+  }
+  request.set_state(state);
+  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::ListQaDraftsResponse response;
+  grpc::Status status = (*stub)->ListQaDrafts(&context, request, &response);
+  if (!status.ok()) return ReportError(status);
+  if (Json()) {
+    std::cout << ToJson(response) << "\n";
+    return kExitOk;
+  }
+  if (response.drafts().empty()) std::cout << "没有问答草稿\n";
+  for (const v1::QaDraft& d : response.drafts()) PrintDraft(d);
+  return kExitOk;
+}
+
+int RunAcceptDraft(const std::vector<std::string>& operands) {
+  v1::AcceptQaDraftRequest request;
+  absl::StatusOr<std::string> request_id = NewRequestId();
+  if (!request_id.ok()) return ReportError(request_id.status());
+  request.set_request_id(*request_id);
+  request.set_draft_id(operands[0]);
+  request.set_question(absl::GetFlag(FLAGS_qa_question));
+  request.set_answer(absl::GetFlag(FLAGS_qa_answer));
+  request.set_entry_id(absl::GetFlag(FLAGS_qa_id));
+  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::AcceptQaDraftResponse response;
+  grpc::Status status = (*stub)->AcceptQaDraft(&context, request, &response);
+  if (!status.ok()) return ReportError(status);
+  if (Json()) {
+    std::cout << ToJson(response) << "\n";
+    return kExitOk;
+  }
+  std::cout << "已创建问答 " << response.entry().id() << "：" << response.entry().title() << "\n";
+  return kExitOk;
+}
+
+int RunDismissDraft(const std::vector<std::string>& operands) {
+  v1::DismissQaDraftRequest request;
+  request.set_draft_id(operands[0]);
+  request.set_reason(absl::GetFlag(FLAGS_dismiss_reason));
+  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::QaDraft response;
+  grpc::Status status = (*stub)->DismissQaDraft(&context, request, &response);
+  if (!status.ok()) return ReportError(status);
+  if (Json()) {
+    std::cout << ToJson(response) << "\n";
+    return kExitOk;
+  }
+  PrintDraft(response);
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
 // feedback, stats
 
 int RunFeedback(const std::vector<std::string>& operands) {
@@ -968,6 +1054,17 @@ const std::vector<Command>& Commands() {
                    "[--passage=LABEL] [--comment=TEXT]",
        "record whether a search answered the question (ENTRY_ID for answered and not_helpful)",
        "record whether a search answered the question", "agent, reviewer, editor, admin", 2, 3, {"search_id", "passage", "comment"}, RunFeedback},
+      {"drafts", "[--draft_state=pending|accepted|dismissed]",
+       "list draft Q&A pairs proposed from agents' confirmations of one passage for several "
+       "similar questions, most confirmed first",
+       "draft Q&A pairs proposed from agents' confirmations", "editor, supervisor, admin", 0, 0,
+       {"draft_state"}, RunDrafts},
+      {"accept-draft", "DRAFT_ID [--qa_question=TEXT] [--qa_answer=TEXT] [--qa_id=ID]",
+       "accept a draft: creates the Q&A entry linked to its source clause",
+       "accept a draft Q&A pair", "editor, admin", 1, 1, {"qa_question", "qa_answer", "qa_id"},
+       RunAcceptDraft},
+      {"dismiss-draft", "DRAFT_ID [--dismiss_reason=TEXT]", "dismiss a draft Q&A pair",
+       "dismiss a draft Q&A pair", "editor, admin", 1, 1, {"dismiss_reason"}, RunDismissDraft},
       {"stats", "", "entry counts by kind and status, passages, sources and their last imports",
        "entry counts, passages, sources and their last imports", "editor, supervisor, admin", 0, 0, {}, RunStats},
   };

@@ -441,6 +441,12 @@ absl::Status KnowledgeBaseService::Mutate(absl::string_view rpc, const Request& 
                                          response->SerializeAsString()));
 }
 
+absl::Status KnowledgeBaseService::MutateAcceptDraft(const Principal& principal,
+                                                     const v1::AcceptQaDraftRequest& r,
+                                                     v1::AcceptQaDraftResponse* response) {
+  return Mutate("accept-draft", r, response, [&] { return DoAcceptDraft(principal, r, response); });
+}
+
 std::string EncodeRequestRecord(absl::Time time, absl::string_view fingerprint,
                                 absl::string_view response) {
   return absl::StrCat("t", absl::Hex(absl::ToUnixMicros(time), absl::kZeroPad16), fingerprint,
@@ -1467,6 +1473,8 @@ absl::Status KnowledgeBaseService::DoFeedback(const Principal& principal,
     }
     case v1::FEEDBACK_TYPE_ANSWERED:
       RETURN_IF_ERROR(ResolveGap(r.query(), occurrence, r.entry_id()));
+      // Enough similar questions answered from one passage make a draft Q&A pair.
+      RETURN_IF_ERROR(ProposeDraft(r.entry_id(), r.passage_label()));
       break;
     default: break;
   }

@@ -135,6 +135,15 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   grpc::ServerUnaryReactor* SetStatus(grpc::CallbackServerContext* context,
                                       const v1::SetStatusRequest* request,
                                       v1::SetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListQaDrafts(grpc::CallbackServerContext* context,
+                                         const v1::ListQaDraftsRequest* request,
+                                         v1::ListQaDraftsResponse* response) override;
+  grpc::ServerUnaryReactor* AcceptQaDraft(grpc::CallbackServerContext* context,
+                                          const v1::AcceptQaDraftRequest* request,
+                                          v1::AcceptQaDraftResponse* response) override;
+  grpc::ServerUnaryReactor* DismissQaDraft(grpc::CallbackServerContext* context,
+                                           const v1::DismissQaDraftRequest* request,
+                                           v1::QaDraft* response) override;
   grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* context,
                                            const v1::RecordFeedbackRequest* request,
                                            v1::RecordFeedbackResponse* response) override;
@@ -236,6 +245,17 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
     int answered = 0;
     int not_helpful = 0;
   };
+  // Draft Q&A pairs (kb_drafts.cc).
+  absl::StatusOr<std::optional<v1::QaDraft>> LoadDraft(const std::string& id) const;
+  // Proposes (or brings up to date) the draft of a passage confirmed for enough similar
+  // questions.
+  absl::Status ProposeDraft(const std::string& entry_id, const std::string& label);
+  absl::Status DoAcceptDraft(const Principal& principal, const v1::AcceptQaDraftRequest& r,
+                             v1::AcceptQaDraftResponse* response);
+  absl::Status MutateAcceptDraft(const Principal& principal, const v1::AcceptQaDraftRequest& r,
+                                 v1::AcceptQaDraftResponse* response);
+  absl::Mutex drafts_mu_;
+
   // `key` names the judgement (its store key), `time` when it was given.
   void CountFeedback(const v1::RecordFeedbackRequest& r, int delta, const std::string& key = "",
                      absl::Time time = absl::InfinitePast());

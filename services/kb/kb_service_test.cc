@@ -1667,8 +1667,110 @@ TEST_F(LearningFromAnswersTest, AfterAnAmendmentTheVoteGoesToTheClauseInForce) {
   v1::SearchResponse found = MustSearch("住院报销比例是多少呢");
   for (const v1::SearchHit& h : found.hits()) {
     EXPECT_FALSE(h.entry_id() == "policy-1") << "an amended entry in the default search";
-    if (h.passage_label() == "第五条") EXPECT_EQ(h.similar_confirmations(), 0);
+    if (h.passage_label() == "第五条") {
+      EXPECT_EQ(h.similar_confirmations(), 0);
+    }
   }
+}
+
+}  // namespace
+}  // namespace hotline::kb
+
+namespace hotline::kb {
+namespace {
+
+class QaDraftTest : public LearningFromAnswersTest {
+ protected:
+  std::vector<v1::QaDraft> Drafts(v1::QaDraftState state = v1::QA_DRAFT_STATE_UNSPECIFIED) {
+    v1::ListQaDraftsRequest r;
+    r.set_state(state);
+    v1::ListQaDraftsResponse out;
+    grpc::Status s = stub_->ListQaDrafts(ContextWithToken("editor").get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {out.drafts().begin(), out.drafts().end()};
+  }
+};
+
+TEST_F(QaDraftTest, RepeatedConfirmationsOfSimilarQuestionsProposeADraftThatBecomesAQaEntry) {
+  AddPolicy();
+  Judge("在外地住院看病，医保能报销吗", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED);
+  Judge("去外地住院了医保怎么报", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED, "agent2");
+  EXPECT_TRUE(Drafts().empty());  // Two questions are not yet a pattern.
+  // The same question again adds nothing; a third distinct one does.
+  Judge("去外地住院了医保怎么报", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED);
+  EXPECT_TRUE(Drafts().empty());
+  Judge("外地住院医保可以报销吗", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED, "agent2");
+  std::vector<v1::QaDraft> drafts = Drafts();
+  ASSERT_EQ(drafts.size(), 1u);
+  const v1::QaDraft draft = drafts[0];
+  EXPECT_EQ(draft.state(), v1::QA_DRAFT_STATE_PENDING);
+  EXPECT_EQ(draft.confirmations(), 3);
+  EXPECT_EQ(draft.source_entry_id(), "policy-1");
+  EXPECT_EQ(draft.source_passage_label(), "第六条");
+  EXPECT_NE(draft.passage_text().find("异地就医备案"), std::string::npos);
+  EXPECT_EQ(draft.similar_questions_size(), 2);
+  // Agents cannot see or decide drafts.
+  v1::ListQaDraftsResponse denied;
+  EXPECT_EQ(stub_->ListQaDrafts(ContextWithToken("agent").get(), v1::ListQaDraftsRequest(), &denied)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Drafts are stored.
+  Stop();
+  Start();
+  ASSERT_EQ(Drafts().size(), 1u);
+
+  v1::AcceptQaDraftRequest accept;
+  accept.set_request_id("accept-1");
+  accept.set_draft_id(draft.id());
+  accept.set_question("在外地住院，医保怎么报销？");
+  accept.set_answer("先办理异地就医备案，备案后可在就医地直接结算。");
+  v1::AcceptQaDraftResponse accepted;
+  grpc::Status s = stub_->AcceptQaDraft(ContextWithToken("editor").get(), accept, &accepted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(accepted.draft().state(), v1::QA_DRAFT_STATE_ACCEPTED);
+  const v1::Entry& qa = accepted.entry();
+  EXPECT_EQ(qa.kind(), v1::ENTRY_KIND_QA_PAIR);
+  EXPECT_EQ(qa.qa_pair().source_document_id(), "policy-1");
+  EXPECT_EQ(qa.qa_pair().source_passage_label(), "第六条");
+  EXPECT_EQ(qa.qa_pair().question(), "在外地住院，医保怎么报销？");
+  EXPECT_EQ(accepted.draft().accepted_entry_id(), qa.id());
+  // A retry gives the same answer; a second acceptance is refused.
+  v1::AcceptQaDraftResponse again;
+  ASSERT_TRUE(stub_->AcceptQaDraft(ContextWithToken("editor").get(), accept, &again).ok());
+  EXPECT_EQ(again.entry().id(), qa.id());
+  accept.set_request_id("accept-2");
+  EXPECT_EQ(stub_->AcceptQaDraft(ContextWithToken("editor").get(), accept, &again).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(Drafts().empty());
+  EXPECT_EQ(Drafts(v1::QA_DRAFT_STATE_ACCEPTED).size(), 1u);
+  // Search finds the new Q&A pair for a caller's question.
+  v1::SearchResponse found = MustSearch("外地住院医保报销要备案吗");
+  bool has_qa = false;
+  for (const v1::SearchHit& h : found.hits()) has_qa |= h.entry_id() == qa.id();
+  EXPECT_TRUE(has_qa);
+}
+
+TEST_F(QaDraftTest, ADismissedDraftIsNotProposedAgain) {
+  AddPolicy();
+  for (const char* q : {"职工住院能报销百分之多少", "住院费用报销比例是多少", "职工住院报销比例多少",
+                        "参保职工住院报销比例是多少"}) {
+    Judge(q, "policy-1", "第五条", v1::FEEDBACK_TYPE_ANSWERED);
+  }
+  std::vector<v1::QaDraft> drafts = Drafts();
+  ASSERT_EQ(drafts.size(), 1u);
+  v1::DismissQaDraftRequest dismiss;
+  dismiss.set_draft_id(drafts[0].id());
+  dismiss.set_reason("已有同类问答");
+  v1::QaDraft dismissed;
+  ASSERT_TRUE(stub_->DismissQaDraft(ContextWithToken("editor").get(), dismiss, &dismissed).ok());
+  EXPECT_EQ(dismissed.state(), v1::QA_DRAFT_STATE_DISMISSED);
+  Judge("住院能报销多少比例", "policy-1", "第五条", v1::FEEDBACK_TYPE_ANSWERED);
+  EXPECT_TRUE(Drafts().empty());
+  EXPECT_EQ(stub_->DismissQaDraft(ContextWithToken("editor").get(), dismiss, &dismissed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  dismiss.set_draft_id("qd-nothing");
+  EXPECT_EQ(stub_->DismissQaDraft(ContextWithToken("editor").get(), dismiss, &dismissed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ class PortalBrowserTest(unittest.TestCase):
         s.create_account("liu.super", "supervisor", PASSWORD, display_name="刘督办")
         s.create_account("chen.callback", "callback", PASSWORD, display_name="陈回访")
         s.create_account("root.admin", "admin", PASSWORD, display_name="系统管理员")
+        s.create_account("sun.editor", "editor", PASSWORD, display_name="孙编辑")
         cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
         try:
             cls.department = start_browser(cls.profiles[0])
@@ -286,9 +287,12 @@ class PortalBrowserTest(unittest.TestCase):
         # The metrics service counts the events it is sent: wait until the page, fetched
         # again, shows what GetSummary answers (both read the same consumer).
         def page_row():
+            # Read in one step: the table is redrawn when the answer to the click arrives.
+            text = b.execute_script(
+                "var row = document.querySelector('#ranking-body tr[data-department-id=\"water\"]');"
+                "return row ? row.innerText : '';")
             b.find_element(By.ID, "ranking-show").click()
-            rows = b.find_elements(By.CSS_SELECTOR, '#ranking-body tr[data-department-id="water"]')
-            return rows[0].text if rows else ""
+            return text
 
         def expected_row():
             water = [r for r in self.summary().rows if r.key.department_id == "water"][0]
@@ -402,6 +406,43 @@ class PortalBrowserTest(unittest.TestCase):
         self.assertEqual(len(b.find_elements(By.CSS_SELECTOR, "#audit tr")), len(entries))
         # Every department view of the ticket was of the masked number.
         self.assertTrue(all(e.detail != "caller_phone unmasked" for e in entries if e.principal == "wang.water"))
+
+    def test_8_editor_accepts_a_draft_qa_pair_proposed_from_confirmations(self):
+        from hotline.kb.v1 import kb_pb2 as kb
+        stub = self.stack.stub("kb")
+        agent = self.stack.auth("agent")
+        # A clause of a policy document: what a Q&A pair rests on.
+        found = stub.Search(kb.SearchRequest(query="住房公积金提取", filter=kb.SearchFilter(
+            kinds=[kb.ENTRY_KIND_POLICY_DOCUMENT])), metadata=agent, timeout=10)
+        target = found.hits[0]
+        for i, question in enumerate(["租房可以提取住房公积金吗", "租房子住能提取公积金吗",
+                                      "租房提取住房公积金要什么条件"]):
+            stub.RecordFeedback(kb.RecordFeedbackRequest(
+                search_id="s-%d" % i, query=question, type=kb.FEEDBACK_TYPE_ANSWERED,
+                entry_id=target.entry_id, passage_label=target.passage_label),
+                metadata=agent, timeout=10)
+        b = self.office
+        self.login(b, "sun.editor", "/drafts.html")
+        item = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#drafts li[data-draft-id]"), 15,
+                        "the draft")[0]
+        self.assertIn("3 个相似问题", item.text)
+        self.assertIn(target.passage_label, item.text)
+        self.assertEqual(unlabelled_controls(b), [])
+        self.shot(b, "06-drafts")
+        question = item.find_element(By.CSS_SELECTOR, "input[type=text]")
+        question.clear()
+        question.send_keys("租房能提取住房公积金吗？")
+        item.find_element(By.XPATH, ".//button[text()='采纳为问答']").click()
+        wait_for(lambda: "已采纳" in self.text(b, "drafts-result") or self.text(b, "drafts-error"),
+                 10, "the acceptance")
+        self.assertEqual(self.text(b, "drafts-error"), "")
+        entry_id = re.search(r"生成问答 (\S+)：", self.text(b, "drafts-result")).group(1)
+        entry = stub.GetEntry(kb.GetEntryRequest(entry_id=entry_id), metadata=agent, timeout=10)
+        self.assertEqual(entry.kind, kb.ENTRY_KIND_QA_PAIR)
+        self.assertEqual(entry.qa_pair.question, "租房能提取住房公积金吗？")
+        self.assertEqual(entry.qa_pair.source_document_id, target.entry_id)
+        self.assertEqual(entry.qa_pair.source_passage_label, target.passage_label)
+        wait_for(lambda: "暂无" in self.text(b, "drafts-status"), 10, "the list emptied")
 
 
 if __name__ == "__main__":
