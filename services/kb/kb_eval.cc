@@ -139,6 +139,8 @@ int Main() {
     return static_cast<const AnswerMemory*>(nullptr);
   };
   const absl::Time now = absl::Now();
+  std::map<const AnswerMemory*, std::map<std::pair<std::string, std::string>, int>>
+      confirmation_counts;
   auto evaluate = [&]() {
     double recall = 0, mrr = 0, ndcg = 0;
     int judged = 0;
@@ -154,7 +156,12 @@ int Main() {
         for (const PassageVote& v : memory->Votes(question, now)) {
           q.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
         }
-        q.passage_confirmations = memory->ConfirmationCounts();
+        // The memory does not change while a set is evaluated: counted once per memory.
+        if (index.params().confirmed_weight > 0) {
+          auto [it, inserted] = confirmation_counts.try_emplace(memory);
+          if (inserted) it->second = memory->ConfirmationCounts();
+          q.passage_confirmations = it->second;
+        }
       }
       absl::StatusOr<SearchResult> result = index.Search(q);
       timings.emplace_back(absl::ToDoubleMilliseconds(absl::Now() - t0), qid);

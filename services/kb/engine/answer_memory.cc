@@ -81,6 +81,14 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
   double query_length = 0;
   for (const auto& [text, count] : terms) query_length += count;
   *ideal = 0;
+  // Rarer terms first: they find the candidates; common ones only add to those found.
+  struct QueryTerm {
+    double idf;
+    int count;
+    const std::vector<uint32_t>* postings;
+    uint32_t id;
+  };
+  std::vector<QueryTerm> known;
   for (const auto& [text, count] : terms) {
     auto id = term_ids_.find(text);
     const double df = id == term_ids_.end() ? 0.0 : postings_[id->second].size();
@@ -88,14 +96,27 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
     // The query as if it were one of the questions: the most any question could score.
     const double self = count * (k1 + 1) / (count + k1 * (1 - b + b * query_length / average));
     *ideal += idf * self;
-    if (id == term_ids_.end()) continue;
-    for (uint32_t q : postings_[id->second]) {
-      const Question& question = questions_[q];
-      if (question.answers.empty()) continue;
-      auto t = std::lower_bound(question.terms.begin(), question.terms.end(),
-                                std::make_pair(id->second, uint16_t{0}));
-      const double tf = t->second;
-      scores[q] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * question.length / average));
+    if (id != term_ids_.end()) known.push_back({idf, count, &postings_[id->second], id->second});
+  }
+  std::sort(known.begin(), known.end(), [](const QueryTerm& a, const QueryTerm& c) {
+    return a.postings->size() < c.postings->size();
+  });
+  auto contribution = [&](const Question& question, uint32_t term, double idf) {
+    auto t = std::lower_bound(question.terms.begin(), question.terms.end(),
+                              std::make_pair(term, uint16_t{0}));
+    if (t == question.terms.end() || t->first != term) return 0.0;
+    const double tf = t->second;
+    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * question.length / average));
+  };
+  for (const QueryTerm& term : known) {
+    if (term.postings->size() <= params_.common_postings || scores.empty()) {
+      for (uint32_t q : *term.postings) {
+        const Question& question = questions_[q];
+        if (question.answers.empty()) continue;
+        scores[q] += contribution(question, term.id, term.idf);
+      }
+    } else {
+      for (auto& [q, score] : scores) score += contribution(questions_[q], term.id, term.idf);
     }
   }
   std::vector<std::pair<double, uint32_t>> ranked;

@@ -38,6 +38,10 @@ struct AnswerMemoryParams {
   // BM25 over questions.
   double k1 = 1.2;
   double b = 0.5;
+  // Cost control: a query term found in more remembered questions than this only re-scores
+  // questions that rarer terms already found (its postings are not walked), so a search costs
+  // about the same with a hundred thousand remembered questions as with a thousand.
+  size_t common_postings = 200;
 };
 
 struct RememberedAnswer {
