@@ -97,6 +97,23 @@ class PortalBrowserTest(unittest.TestCase):
         items = self.department.find_elements(By.CSS_SELECTOR, '#orders [data-ticket-id="%s"]' % ticket_id)
         return items[0] if items else None
 
+    # The portal redraws its list when it changes (every 2 s at most): an element found in one
+    # call may be replaced before the next, so items are read and clicked in one step.
+    def order_text(self, ticket_id):
+        return self.department.execute_script(
+            "var e = document.querySelector('#orders [data-ticket-id=\"' + arguments[0] + '\"]');"
+            "return e ? e.innerText : '';", ticket_id)
+
+    def order_deadline_class(self, ticket_id):
+        return self.department.execute_script(
+            "var e = document.querySelector('#orders [data-ticket-id=\"' + arguments[0] + '\"] .deadline');"
+            "return e ? e.className : '';", ticket_id)
+
+    def click_order(self, ticket_id):
+        self.assertTrue(self.department.execute_script(
+            "var e = document.querySelector('#orders [data-ticket-id=\"' + arguments[0] + '\"]');"
+            "if (e) e.click(); return !!e;", ticket_id), ticket_id)
+
     def current(self, ticket_id):
         return self.driver.current(ticket_id)
 
@@ -138,22 +155,21 @@ class PortalBrowserTest(unittest.TestCase):
         wait_for(lambda: self.order_item(t.id), 5, "the new work order on the portal")
         self.assertLess(time.monotonic() - started, 5)
         self.assertTrue(b.execute_script("return window.__notReloaded === true"))
-        item = self.order_item(t.id)
         # Two hours left of three: inside the yellow window, counting down.
-        self.assertRegex(item.text, r"剩 \d+ 小时")
-        self.assertIn("yellow", item.find_element(By.CSS_SELECTOR, ".deadline").get_attribute("class"))
-        item.click()
+        self.assertRegex(self.order_text(t.id), r"剩 \d+ 小时")
+        self.assertIn("yellow", self.order_deadline_class(t.id))
+        self.click_order(t.id)
         facts = self.text(b, "order-facts")
         self.assertIn("138****5678", facts)
         self.assertNotIn("13812345678", facts)
         self.assertIn("赵先生", facts)
         wait_for(lambda: self.order_item(confidential.id), 5, "the confidential order")
-        self.order_item(confidential.id).click()
+        self.click_order(confidential.id)
         facts = self.text(b, "order-facts")
         self.assertIn("保密", facts)
         self.assertNotIn("9999", facts)
         self.assertNotIn("138", facts)
-        self.order_item(t.id).click()
+        self.click_order(t.id)
         self.assertEqual(unlabelled_controls(b), [])
         self.shot(b, "01-department-new-order")
         self.modes(b, "01-department")
@@ -169,9 +185,10 @@ class PortalBrowserTest(unittest.TestCase):
             ticket_id=t.id, expected_version=v, request_id=self.driver.request_id(),
             message="市民再次来电反映，请今日内处理"))
         wait_for(lambda: "请今日内处理" in self.text(b, "urge-alerts"), 10, "the urge alert")
-        self.assertIn("督办未回复", self.order_item(t.id).text)
+        self.assertIn("督办未回复", self.order_text(t.id))
         self.shot(b, "02-department-urged")
-        b.find_element(By.CSS_SELECTOR, '#urge-alerts [data-ticket-id="%s"] button' % t.id).click()
+        b.execute_script("document.querySelector('#urge-alerts [data-ticket-id=\"' + arguments[0] +"
+                         " '\"] button').click();", t.id)
         self.assertEqual(b.switch_to.active_element.get_attribute("id"), "note-text")
         b.switch_to.active_element.send_keys("已收到督办，已安排今天下午清洗水箱")
         b.find_element(By.ID, "add-note").click()
@@ -206,9 +223,9 @@ class PortalBrowserTest(unittest.TestCase):
         b = self.department
         t = self.ticket
         # The portal shows the new deadline in working days now (three were added).
-        wait_for(lambda: "个工作日" in (self.order_item(t.id).text if self.order_item(t.id) else ""), 10,
+        wait_for(lambda: "个工作日" in self.order_text(t.id), 10,
                  "the extended deadline counted in working days")
-        self.order_item(t.id).click()
+        self.click_order(t.id)
         b.find_element(By.ID, "reply-text").send_keys("已于今日下午完成水箱清洗消毒，水质检测合格")
         b.find_element(By.ID, "reply-order").click()
         wait_for(lambda: "已答复" in self.text(b, "portal-result"), 10, "the reply")
@@ -218,9 +235,10 @@ class PortalBrowserTest(unittest.TestCase):
     def callback(self, t, result_id, comment):
         b = self.office
         b.get(self.stack.gateway_url + "/callback.html")
-        item = wait_for(lambda: b.find_elements(By.CSS_SELECTOR, '#callback-queue [data-ticket-id="%s"]' % t.id),
-                        15, "the ticket in the callback queue")[0]
-        item.click()
+        # Clicked in the same step as found: the queue is redrawn when it changes.
+        wait_for(lambda: b.execute_script(
+            "var e = document.querySelector('#callback-queue [data-ticket-id=\"' + arguments[0] + '\"]');"
+            "if (e) e.click(); return !!e;", t.id), 15, "the ticket in the callback queue")
         self.views.append(("chen.callback", t.id))
         wait_for(lambda: "13812345678" in self.text(b, "callback-facts"), 10, "the caller's number")
         self.assertIn("水箱长期不清洗", self.text(b, "citizen-words"))
@@ -246,7 +264,7 @@ class PortalBrowserTest(unittest.TestCase):
         # The second cycle on the portal: sign and reply again.
         d = self.department
         wait_for(lambda: self.order_item(t.id), 10, "the reopened order on the portal")
-        self.order_item(t.id).click()
+        self.click_order(t.id)
         wait_for(lambda: d.find_element(By.ID, "sign-order").is_displayed(), 10, "the sign button")
         d.find_element(By.ID, "sign-order").click()
         wait_for(lambda: d.find_element(By.ID, "reply-text").is_displayed(), 10, "the reply form")
