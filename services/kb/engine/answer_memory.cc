@@ -189,24 +189,6 @@ std::map<std::pair<std::string, std::string>, int> AnswerMemory::ConfirmationCou
   return count;
 }
 
-std::vector<std::pair<std::string, std::string>> AnswerMemory::PassagesConfirmedAtLeast(
-    int min_questions) const {
-  absl::ReaderMutexLock lock(&mu_);
-  std::map<std::pair<std::string, std::string>, int> count;
-  for (const Question& q : questions_) {
-    std::set<std::pair<std::string, std::string>> mine;
-    for (const RememberedAnswer& a : q.answers) {
-      if (a.sign > 0) mine.insert({a.entry_id, a.passage_label});
-    }
-    for (const auto& key : mine) ++count[key];
-  }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, n] : count) {
-    if (n >= min_questions) out.push_back(key);
-  }
-  return out;
-}
-
 double AnswerMemory::Similarity(const std::string& a, const std::string& b) const {
   absl::StatusOr<std::map<std::string, int>> ta = Terms(a), tb = Terms(b);
   if (!ta.ok() || !tb.ok() || ta->empty()) return 0;

@@ -82,9 +82,6 @@ class AnswerMemory {
   // Distinct questions that confirmed each passage (for SearchQuery::passage_confirmations).
   // Kept up to date by Add and Remove; a copy.
   std::map<std::pair<std::string, std::string>, int> ConfirmationCounts() const;
-  // Passages confirmed for at least `min_questions` distinct questions.
-  std::vector<std::pair<std::string, std::string>> PassagesConfirmedAtLeast(
-      int min_questions) const;
   // How alike two questions are, in [0, 1]: the cosine of their terms.
   double Similarity(const std::string& a, const std::string& b) const;
 

@@ -1,6 +1,7 @@
 #include "services/kb/engine/search_index.h"
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <cmath>
 #include <fstream>
@@ -794,19 +795,21 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       score = it->second > 0 ? score + it->second * best : score * std::exp(it->second);
     }
   }
+  // The passage of an entry with a label (agents' judgements name clauses by label).
+  auto passage_of = [&](const std::string& id, const std::string& label) -> std::optional<uint32_t> {
+    auto it = I.doc_by_id.find(id);
+    if (it == I.doc_by_id.end()) return std::nullopt;
+    for (uint32_t p : I.docs[it->second].passages) {
+      if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == label) return p;
+    }
+    return std::nullopt;
+  };
   if (!query.passage_confirmations.empty() && P.confirmed_weight > 0 && !candidates.empty()) {
     double best = 0;
     for (const auto& c : candidates) best = std::max(best, c.first);
     absl::flat_hash_map<uint32_t, int> confirmed;
     for (const auto& [key, n] : query.passage_confirmations) {
-      auto it = I.doc_by_id.find(key.first);
-      if (it == I.doc_by_id.end()) continue;
-      for (uint32_t p : I.docs[it->second].passages) {
-        if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == key.second) {
-          confirmed[p] = n;
-          break;
-        }
-      }
+      if (std::optional<uint32_t> p = passage_of(key.first, key.second)) confirmed[*p] = n;
     }
     for (auto& [score, p] : candidates) {
       auto it = confirmed.find(p);
@@ -821,14 +824,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     if (best <= 0) best = 1.0;
     absl::flat_hash_map<uint32_t, double> vote;
     for (const auto& [key, value] : query.passage_votes) {
-      auto it = I.doc_by_id.find(key.first);
-      if (it == I.doc_by_id.end()) continue;
-      for (uint32_t p : I.docs[it->second].passages) {
-        if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == key.second) {
-          vote[p] = value;
-          break;
-        }
-      }
+      if (std::optional<uint32_t> p = passage_of(key.first, key.second)) vote[*p] = value;
     }
     auto lift = [&](double v) {
       return v > 0 ? P.vote_weight * v / (v + P.vote_saturation) * best : 0.0;
