@@ -12,6 +12,7 @@ Usage: portal_browser_test.py BUILD_DIR
 """
 import csv
 import http.client
+import json
 import io
 import os
 import re
@@ -25,7 +26,8 @@ from xml.etree import ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import check_browser_installed, screenshot, start_browser, unlabelled_controls  # noqa: E402
+from browser import (check_browser_installed, screenshot, start_browser, tab_to,  # noqa: E402
+                     unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -132,6 +134,34 @@ class PortalBrowserTest(unittest.TestCase):
             period=m.PeriodSelector(kind=m.PERIOD_KIND_MONTH), group_by=m.DIMENSION_DEPARTMENT),
             metadata=self.stack.auth("supervisor"), timeout=10)
 
+    def dispatch_due(self, content, seconds, phone="13700000000"):
+        """A ticket dispatched to the water bureau with a deadline `seconds` from now."""
+        pb, d = self.pb, self.driver
+        t = d.create(content, phone=phone)
+        t = d._call("ConfirmTicket", "reviewer", pb.ConfirmTicketRequest(
+            ticket_id=t.id, expected_version=t.version, request_id=d.request_id()))
+        limit = pb.TimeLimit()
+        limit.deadline.FromSeconds(int(time.time()) + seconds)
+        return d._call("DispatchTicket", "reviewer", pb.DispatchTicketRequest(
+            ticket_id=t.id, expected_version=t.version, request_id=d.request_id(),
+            lead=pb.DepartmentAssignment(department_id="water", time_limit=limit)))
+
+    def to_callback(self, content, phone):
+        """A ticket the water bureau signed and replied: waiting for its callback."""
+        pb, d = self.pb, self.driver
+        t = d.dispatched(content, phone=phone)
+        order = [w for w in t.work_orders if w.department_id == "water"][-1]
+        d.update("SignWorkOrder", "water", t.id, lambda v: pb.SignWorkOrderRequest(
+            ticket_id=t.id, work_order_id=order.id, expected_version=v, request_id=d.request_id()))
+        return d.update("ReplyWorkOrder", "water", t.id, lambda v: pb.ReplyWorkOrderRequest(
+            ticket_id=t.id, work_order_id=order.id, expected_version=v, request_id=d.request_id(),
+            reply_text="已处理：" + content))
+
+    def queue_order(self, browser):
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#callback-queue [data-ticket-id]'))"
+            ".map(function (e) { return e.getAttribute('data-ticket-id'); });")
+
     # ---- the tests, in order ---------------------------------------------------------------
 
     def test_1_department_sees_a_new_order_arrive_and_handles_it(self):
@@ -232,6 +262,30 @@ class PortalBrowserTest(unittest.TestCase):
         wait_for(lambda: self.order_item(t.id) is None, 10, "the replied order to leave the list")
         self.assertEqual(self.current(t.id).state, self.pb.TICKET_STATE_PENDING_CALLBACK)
 
+    def test_3b_overdue_orders_turn_red_and_a_misrouted_one_is_returned_by_keyboard(self):
+        b = self.department
+        overdue = self.dispatch_due("小区消防栓漏水多日无人处理", 3)
+        # Once the deadline has passed: red, and counted as overdue.
+        wait_for(lambda: "已超期" in self.order_text(overdue.id), 20, "the overdue order")
+        self.assertIn("red", self.order_deadline_class(overdue.id))
+        misrouted = self.driver.dispatched("社保卡丢失想补办，不知道去哪里办", phone="13600000000")
+        wait_for(lambda: self.order_text(misrouted.id), 10, "the misrouted order")
+        # The whole return from the keyboard: focus the order, Enter, Tab to the reason, type,
+        # Tab to the button, Enter.
+        b.execute_script("document.querySelector('#orders [data-ticket-id=\"' + arguments[0] +"
+                         " '\"]').focus();", misrouted.id)
+        b.switch_to.active_element.send_keys(Keys.ENTER)
+        wait_for(lambda: misrouted.id in self.text(b, "order-facts"), 10, "the order opened")
+        tab_to(b, "return-reason").send_keys("社保卡补办属人社部门职责，请改派")
+        tab_to(b, "return-order").send_keys(Keys.ENTER)
+        wait_for(lambda: "已退回派单员" in self.text(b, "portal-result"), 10, "the return")
+        returned = self.current(misrouted.id)
+        self.assertEqual(returned.state, self.pb.TICKET_STATE_PENDING_REDISPATCH)
+        w = [x for x in returned.work_orders if x.department_id == "water"][-1]
+        self.assertEqual(w.state, self.pb.WORK_ORDER_STATE_RETURNED)
+        self.assertEqual(w.return_reason, "社保卡补办属人社部门职责，请改派")
+        self.shot(b, "02b-department-overdue-and-returned")
+
     def callback(self, t, result_id, comment):
         b = self.office
         b.get(self.stack.gateway_url + "/callback.html")
@@ -281,8 +335,64 @@ class PortalBrowserTest(unittest.TestCase):
         wait_for(lambda: "工单已办结" in self.text(b, "callback-result"), 10, "the closure")
         self.assertEqual(self.current(t.id).state, self.pb.TICKET_STATE_CLOSED)
 
+    def test_4b_callback_queue_is_oldest_first_and_every_outcome_is_recorded_with_its_note(self):
+        b = self.office
+        first = self.to_callback("楼道灯坏了三个月", "13500000001")
+        second = self.to_callback("小区门口垃圾堆积", "13500000002")
+        b.get(self.stack.gateway_url + "/callback.html")
+        wait_for(lambda: [x for x in self.queue_order(b) if x in (first.id, second.id)] ==
+                 [first.id, second.id], 15, "the older ticket first")
+        # Unreachable, from the keyboard alone: the ticket stays for another attempt and goes
+        # behind the one not yet tried.
+        b.execute_script("document.querySelector('#callback-queue [data-ticket-id=\"' + arguments[0] +"
+                         " '\"]').focus();", first.id)
+        b.switch_to.active_element.send_keys(Keys.ENTER)
+        wait_for(lambda: "13500000001" in self.text(b, "callback-facts"), 10, "the caller's number")
+        self.views.append(("chen.callback", first.id))
+        # Into the group of outcomes with Tab, then the arrow keys choose (as in any radio group).
+        radio = tab_to(b, "cb-satisfied")
+        for _ in range(3):
+            radio.send_keys(Keys.ARROW_DOWN)
+            radio = b.switch_to.active_element
+        self.assertEqual(radio.get_attribute("id"), "cb-unreachable")
+        self.assertTrue(radio.is_selected())
+        tab_to(b, "callback-comment").send_keys("两次拨打无人接听")
+        tab_to(b, "record-callback").send_keys(Keys.ENTER)
+        wait_for(lambda: "稍后再次回访" in self.text(b, "callback-result"), 10, "the attempt")
+        t = self.current(first.id)
+        self.assertEqual(t.state, self.pb.TICKET_STATE_PENDING_CALLBACK)
+        self.assertEqual((t.callbacks[-1].result, t.callbacks[-1].comment),
+                         (self.pb.CALLBACK_RESULT_UNREACHABLE, "两次拨打无人接听"))
+        wait_for(lambda: [x for x in self.queue_order(b) if x in (first.id, second.id)] ==
+                 [second.id, first.id], 15, "the attempted ticket behind the other")
+        # Declined keeps it waiting too; basically satisfied closes the other.
+        for ticket, outcome, note, state in (
+                (first, "cb-declined", "接通后表示不想评价", self.pb.TICKET_STATE_PENDING_CALLBACK),
+                (second, "cb-basically-satisfied", "垃圾已清运，希望保持",
+                 self.pb.TICKET_STATE_CLOSED)):
+            self.callback_by_click(b, ticket)
+            b.find_element(By.ID, outcome).click()
+            b.find_element(By.ID, "callback-comment").send_keys(note)
+            b.find_element(By.ID, "record-callback").click()
+            wait_for(lambda: ticket.id in self.text(b, "callback-result"), 10, outcome)
+            t = self.current(ticket.id)
+            self.assertEqual(t.state, state, outcome)
+            self.assertEqual(t.callbacks[-1].comment, note)
+        self.assertEqual(self.current(first.id).callbacks[-1].result, self.pb.CALLBACK_RESULT_DECLINED)
+        self.assertEqual(self.current(second.id).callbacks[-1].result,
+                         self.pb.CALLBACK_RESULT_BASICALLY_SATISFIED)
+
+    def callback_by_click(self, b, ticket):
+        wait_for(lambda: b.execute_script(
+            "var e = document.querySelector('#callback-queue [data-ticket-id=\"' + arguments[0] + '\"]');"
+            "if (e) e.click(); return !!e;", ticket.id), 15, "the ticket in the queue")
+        self.views.append(("chen.callback", ticket.id))
+        wait_for(lambda: ticket.id in self.text(b, "callback-facts"), 10, "the ticket opened")
+
     def test_5_voice_reading_reads_the_focused_text(self):
         b = self.office
+        b.get(self.stack.gateway_url + "/callback.html")
+        wait_for(lambda: b.find_elements(By.ID, "callback-queue-heading"), 10, "the console")
         b.execute_script("window.__spoken = []; window.speechSynthesis.speak = function (u) {"
                          " window.__spoken.push([u.text, u.lang]); };")
         heading = b.find_element(By.ID, "callback-queue-heading")
@@ -328,10 +438,12 @@ class PortalBrowserTest(unittest.TestCase):
             return text
         text = wait_for(matches, 30, "the ranking to show GetSummary's figures")
         f = expected_row()
-        self.assertEqual(f.callback_satisfaction_rate.numerator, 1)   # satisfied once ...
-        self.assertEqual(f.callback_satisfaction_rate.denominator, 2)  # ... of two ratings
+        # Satisfied and basically satisfied of three ratings (dissatisfied the third); the
+        # unreachable and declined attempts are not ratings.
+        self.assertEqual(f.callback_satisfaction_rate.numerator, 2)
+        self.assertEqual(f.callback_satisfaction_rate.denominator, 3)
         self.assertEqual(f.reopen_rate.numerator, 1)
-        self.assertIn("50.0%", text)
+        self.assertIn("66.7%", text)
         self.shot(b, "04-ranking")
         self.modes(b, "04-ranking")
 
@@ -364,6 +476,41 @@ class PortalBrowserTest(unittest.TestCase):
             self.assertEqual(float(water[header.index(label + "分母")]), rate.denominator, key)
             if rate.has_value:
                 self.assertAlmostEqual(float(water[header.index(label)]), rate.value, places=9)
+
+    @staticmethod
+    def alert(browser):
+        try:
+            return browser.switch_to.alert
+        except Exception:  # noqa: BLE001 - no prompt open yet
+            return None
+
+    def sign_in_status(self, username, password):
+        connection = http.client.HTTPConnection("127.0.0.1", self.stack.ports["gateway"], timeout=15)
+        connection.request("POST", "/api/session",
+                           body=json.dumps({"username": username, "password": password}),
+                           headers={"Content-Type": "application/json"})
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    def test_9_every_console_reads_the_focused_text_aloud(self):
+        spy = ("window.__spoken = []; window.speechSynthesis.speak = function (u) {"
+               " window.__spoken.push(u.text); };")
+        pages = [(self.department, "/department.html")] + [
+            (self.office, p) for p in ("/overview.html", "/ranking.html", "/intake.html",
+                                       "/dispatch.html", "/callback.html", "/admin.html",
+                                       "/drafts.html", "/ticket.html", "/search.html")]
+        self.login(self.office, "root.admin", "/overview.html")
+        for browser, page in pages:
+            browser.get(self.stack.gateway_url + page)
+            heading = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "main h1"), 10, page)[0]
+            browser.execute_script(spy)
+            browser.execute_script("arguments[0].setAttribute('tabindex', '-1'); arguments[0].focus();",
+                                   heading)
+            browser.find_element(By.ID, "read-aloud").click()
+            spoken = browser.execute_script("return window.__spoken")
+            self.assertEqual(len(spoken), 1, page)
+            self.assertIn(heading.text.split()[0], spoken[0], page)
 
     @staticmethod
     def read_xlsx(data):
@@ -400,12 +547,30 @@ class PortalBrowserTest(unittest.TestCase):
                        10, "the new account")[0]
         self.assertIn("话务员", row.text)
         row.find_element(By.XPATH, ".//button[text()='停用']").click()
-        wait_for(lambda: "已停用" in b.find_element(By.CSS_SELECTOR, '#accounts tr[data-username="temp.agent"]').text,
-                 10, "the account disabled")
+        wait_for(lambda: "已停用账号" in self.text(b, "admin-result"), 10, "the account disabled")
+        # A new password set on the page (the browser's prompt) works, the old one no longer.
+        # (The table is redrawn after each action: its buttons are found and pressed at once.)
+        press = ("var want = arguments[0];"
+                 "var row = document.querySelector('#accounts tr[data-username=\"temp.agent\"]');"
+                 "var b = row && Array.from(row.querySelectorAll('button'))"
+                 ".filter(function (x) { return x.textContent === want; })[0];"
+                 # Pressed after the script returns: the reset opens a prompt.
+                 "if (b) setTimeout(function () { b.click(); }, 0); return !!b;")
+        wait_for(lambda: b.execute_script(press, "启用"), 10, "the enable button")
+        wait_for(lambda: "已启用" in self.text(b, "admin-result"), 10, "the account enabled")
+        wait_for(lambda: b.execute_script(press, "重设密码"), 10, "the reset button")
+        prompt = wait_for(lambda: self.alert(b), 10, "the password prompt")
+        prompt.send_keys("reset passphrase 42")
+        prompt.accept()
+        wait_for(lambda: "已重设密码" in self.text(b, "admin-result"), 10, "the reset")
+        self.assertEqual(self.sign_in_status("temp.agent", "temporary passphrase"), 401)
+        self.assertEqual(self.sign_in_status("temp.agent", "reset passphrase 42"), 200)
+        self.shot(b, "05-admin-accounts")
+        self.modes(b, "05-admin")
         from hotline.identity.v1 import identity_pb2 as pb
         accounts = {a.username: a for a in self.stack.stub("identity").ListAccounts(
             pb.ListAccountsRequest(), metadata=self.stack.auth("admin"), timeout=10).accounts}
-        self.assertTrue(accounts["temp.agent"].disabled)
+        self.assertFalse(accounts["temp.agent"].disabled)  # Re-enabled above.
 
         # The trail, filtered by the ticket: every view of its unmasked details in this test.
         t = self.ticket
@@ -418,7 +583,10 @@ class PortalBrowserTest(unittest.TestCase):
         entries = self.stack.stub("identity").ListAudit(pb.ListAuditRequest(
             ticket_id=t.id, action="view_ticket", page_size=1000), metadata=self.stack.auth("admin"),
             timeout=10).entries
-        recorded = sorted((e.principal, e.ticket_id) for e in entries if e.detail == "caller_phone unmasked")
+        # Every view this test made of any ticket's unmasked details is in the trail.
+        every = self.stack.stub("identity").ListAudit(pb.ListAuditRequest(
+            action="view_ticket", page_size=1000), metadata=self.stack.auth("admin"), timeout=10).entries
+        recorded = sorted((e.principal, e.ticket_id) for e in every if e.detail == "caller_phone unmasked")
         for view in self.views:
             self.assertIn(view, recorded)
         self.assertEqual(len(b.find_elements(By.CSS_SELECTOR, "#audit tr")), len(entries))
@@ -447,6 +615,7 @@ class PortalBrowserTest(unittest.TestCase):
         self.assertIn(target.passage_label, item.text)
         self.assertEqual(unlabelled_controls(b), [])
         self.shot(b, "06-drafts")
+        self.modes(b, "06-drafts")
         question = item.find_element(By.CSS_SELECTOR, "input[type=text]")
         question.clear()
         question.send_keys("租房能提取住房公积金吗？")
