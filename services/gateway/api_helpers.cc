@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/caller_phone.h"
 #include "services/gateway/api_errors.h"
 
 namespace hotline::gateway {
@@ -148,23 +149,10 @@ bool Failed(httplib::Response& response, const grpc::Status& status) {
   return true;
 }
 
-std::string MaskedPhone(const std::string& phone) {
-  // Departments get numbers the ticket service already masked.
-  if (phone.find('*') != std::string::npos) return phone;
-  size_t digits = 0;
-  for (char c : phone) digits += c >= '0' && c <= '9';
-  std::string masked = phone;
-  size_t seen = 0;
-  for (char& c : masked) {
-    if (c < '0' || c > '9') continue;
-    ++seen;
-    if (digits < 8 || (seen > 3 && seen <= digits - 4)) c = '*';
-  }
-  return masked;
-}
-
 void MaskCallerPhone(ticket::v1::Ticket* ticket) {
-  ticket->set_caller_phone(MaskedPhone(ticket->caller_phone()));
+  // Departments get numbers the ticket service already masked.
+  if (ticket->caller_phone().find('*') != std::string::npos) return;
+  ticket->set_caller_phone(MaskPhone(ticket->caller_phone()));
 }
 
 const char* PhoneVisibility(const std::string& phone) {

@@ -51,9 +51,8 @@ bool JsonValue(const google::protobuf::Message& message, httplib::Response& resp
 // True (and the failure sent) when `status` is not OK.
 bool Failed(httplib::Response& response, const grpc::Status& status);
 
-// What the consoles' lists show of a caller's number: the first 3 and last 4 digits, as the
-// ticket service shows it to departments (shorter numbers entirely masked).
-std::string MaskedPhone(const std::string& phone);
+// What the consoles' lists show of a caller's number: masked as the ticket service masks it
+// for departments (common/caller_phone.h).
 void MaskCallerPhone(ticket::v1::Ticket* ticket);
 // For the audit trail: "unmasked", "masked" or "none".
 const char* PhoneVisibility(const std::string& phone);

@@ -105,7 +105,7 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
   }
   // A person's session: what goes upstream is its current credential, never the session id.
   WebSession session;
-  if (!const_cast<WebSessions&>(sessions_).Get(token, false, &session).ok()) return "";
+  if (!sessions_.Get(token, false, &session).ok()) return "";
   return session.credential;
 }
 
@@ -125,19 +125,23 @@ std::string Gateway::SessionIdOf(const httplib::Request& request) const {
   return IsPlausibleToken(token) && absl::StartsWith(token, kSessionIdPrefix) ? token : "";
 }
 
+grpc::Status Gateway::RecordAudit(const httplib::Request& request, const std::string& action,
+                                  const std::string& ticket_id, const std::string& detail) {
+  identity::v1::RecordAuditRequest audit;
+  identity::v1::AuditEntry* entry = audit.add_entries();
+  entry->set_action(action);
+  entry->set_ticket_id(ticket_id.substr(0, 64));
+  entry->set_client_address(ClientAddressOf(request));
+  entry->set_detail(detail);
+  identity::v1::RecordAuditResponse recorded;
+  return sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
+}
+
 bool Gateway::AuditView(const httplib::Request& request, httplib::Response& response,
                         const std::string& action, const std::string& ticket_id,
                         const std::string& detail) {
   if (!sessions_.enabled()) return true;
-  identity::v1::RecordAuditRequest audit;
-  identity::v1::AuditEntry* entry = audit.add_entries();
-  entry->set_action(action);
-  entry->set_ticket_id(ticket_id);
-  entry->set_client_address(ClientAddressOf(request));
-  entry->set_detail(detail);
-  identity::v1::RecordAuditResponse recorded;
-  grpc::Status status =
-      sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
+  grpc::Status status = RecordAudit(request, action, ticket_id, detail);
   if (status.ok()) return true;
   LOG(ERROR) << "audit of " << action << " " << ticket_id << " not recorded: "
              << status.error_message();
@@ -165,14 +169,7 @@ void Gateway::AuditChange(const httplib::Request& request, const httplib::Respon
   }
   // The ticket service keeps the change itself in the ticket's history, with its actor; the
   // trail adds where it came from. A trail that cannot be written is logged, not undone.
-  identity::v1::RecordAuditRequest audit;
-  identity::v1::AuditEntry* entry = audit.add_entries();
-  entry->set_action(action);
-  entry->set_ticket_id(ticket_id.substr(0, 64));
-  entry->set_client_address(ClientAddressOf(request));
-  identity::v1::RecordAuditResponse recorded;
-  grpc::Status status =
-      sessions_.stub()->RecordAudit(ContextFor(TokenOf(request)).get(), audit, &recorded);
+  grpc::Status status = RecordAudit(request, action, ticket_id, "");
   if (!status.ok()) LOG(ERROR) << "audit of " << action << " not recorded: " << status.error_message();
 }
 
@@ -357,12 +354,7 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
       SendJson(response, HttpStatusFor(who.error_code()), ErrorBodyFromGrpc(who));
       return;
     }
-    // No Max-Age: the cookie ends with the browser; the session ends on the server (logout,
-    // idle, lifetime) whatever the browser keeps.
-    response.set_header("Set-Cookie",
-                        absl::StrCat(kSessionCookie, "=", session_id,
-                                     "; Path=/; HttpOnly; SameSite=Strict",
-                                     options_.secure_cookie ? "; Secure" : ""));
+    SetSessionCookie(response, session_id);
     SendJson(response, 200, SessionBody(caller, session.account.display_name()));
     return;
   }
@@ -379,13 +371,16 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
     return;
   }
-  // A session cookie (no Max-Age): it ends with the browser session; the token's own expiry
-  // still applies upstream.
-  response.set_header("Set-Cookie",
-                      absl::StrCat(kSessionCookie, "=", token,
-                                   "; Path=/; HttpOnly; SameSite=Strict",
-                                   options_.secure_cookie ? "; Secure" : ""));
+  SetSessionCookie(response, token);
   SendJson(response, 200, SessionBody(caller));
+}
+
+void Gateway::SetSessionCookie(httplib::Response& response, const std::string& value) const {
+  // No Max-Age: the cookie ends with the browser; a session also ends on the server (logout,
+  // idle, lifetime) and a token by its own expiry upstream, whatever the browser keeps.
+  response.set_header("Set-Cookie", absl::StrCat(kSessionCookie, "=", value,
+                                                 "; Path=/; HttpOnly; SameSite=Strict",
+                                                 options_.secure_cookie ? "; Secure" : ""));
 }
 
 void Gateway::Logout(const httplib::Request& request, httplib::Response& response) {

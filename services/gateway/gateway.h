@@ -99,6 +99,10 @@ class Gateway {
   bool AuditView(const httplib::Request& request, httplib::Response& response,
                  const std::string& action, const std::string& ticket_id,
                  const std::string& detail);
+  // One entry of the audit trail, with the caller's own credential (which names who).
+  grpc::Status RecordAudit(const httplib::Request& request, const std::string& action,
+                           const std::string& ticket_id, const std::string& detail);
+  void SetSessionCookie(httplib::Response& response, const std::string& value) const;
   // After a change went through: which change, by whom (from the credential), from where.
   void AuditChange(const httplib::Request& request, const httplib::Response& response);
   // Ends the live streams of a session that ended (logout).

@@ -46,7 +46,7 @@ grpc::Status WebSessions::Login(const std::string& username, const std::string& 
 }
 
 grpc::Status WebSessions::Get(const std::string& session_id, bool background,
-                              WebSession* session) {
+                              WebSession* session) const {
   if (!stub_) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "会话已结束，请重新登录");
   absl::Time now = absl::Now();
   {

@@ -41,7 +41,8 @@ class WebSessions {
   // `background` renewals (for an open live stream) do not count as the person's activity.
   // UNAUTHENTICATED once the session has ended. While the identity service cannot be
   // reached, a credential not yet expired keeps serving.
-  grpc::Status Get(const std::string& session_id, bool background, WebSession* session);
+  // Const for callers: the cache it keeps is not what they see.
+  grpc::Status Get(const std::string& session_id, bool background, WebSession* session) const;
 
   grpc::Status Logout(const std::string& session_id);
 
@@ -55,8 +56,8 @@ class WebSessions {
   std::unique_ptr<identity::v1::IdentityService::Stub> stub_;
   const absl::Duration refresh_interval_;
   const absl::Duration call_timeout_;
-  std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // By session id. Guarded by mu_.
+  mutable std::mutex mu_;
+  mutable std::map<std::string, Entry> entries_;  // By session id. Guarded by mu_.
 };
 
 }  // namespace hotline::gateway

@@ -115,19 +115,6 @@ std::vector<std::string> CurrentDepartments(const v1::Ticket& t) {
   return out;
 }
 
-std::string MaskPhone(const std::string& phone) {
-  std::string out = phone;
-  int digits = 0;
-  for (char c : phone) digits += absl::ascii_isdigit(static_cast<unsigned char>(c));
-  int seen = 0;
-  for (char& c : out) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) continue;
-    ++seen;
-    if (digits < 8 || (seen > 3 && seen <= digits - 4)) c = '*';
-  }
-  return out;
-}
-
 // Collects the changes and events of one transition of one ticket, and fills in the
 // after-the-fact fields of every event once the transition is complete.
 class TicketMachine::Transition {

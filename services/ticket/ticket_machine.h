@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/caller_phone.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/proto_time.h"
@@ -129,8 +130,8 @@ bool IsOpen(const v1::WorkOrder& work_order);
 bool IsActive(const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
 // Departments holding an active work order of the ticket's current cycle.
 std::vector<std::string> CurrentDepartments(const v1::Ticket& ticket);
-// "138****5678": all digits but the first 3 and the last 4 masked; shorter numbers entirely.
-std::string MaskPhone(const std::string& phone);
+// MaskPhone (what departments see of a caller's number) is in common/caller_phone.h.
+using ::hotline::MaskPhone;
 
 }  // namespace hotline::ticket
 

@@ -30,6 +30,9 @@ absl::Status AnswerMemory::Add(const RememberedAnswer& answer) {
   absl::MutexLock lock(&mu_);
   if (auto it = by_id_.find(answer.id); it != by_id_.end()) {
     std::vector<RememberedAnswer>& list = questions_[it->second].answers;
+    for (const RememberedAnswer& a : list) {
+      if (a.id == answer.id) Confirm(it->second, a, -1);
+    }
     list.erase(std::remove_if(list.begin(), list.end(),
                               [&](const RememberedAnswer& a) { return a.id == answer.id; }),
                list.end());
@@ -55,6 +58,7 @@ absl::Status AnswerMemory::Add(const RememberedAnswer& answer) {
     by_text_.emplace(text_key, q);
   }
   questions_[q].answers.push_back(answer);
+  Confirm(q, answer, +1);
   by_id_[answer.id] = q;
   ++judgements_;
   return absl::OkStatus();
@@ -65,11 +69,27 @@ void AnswerMemory::Remove(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   std::vector<RememberedAnswer>& list = questions_[it->second].answers;
+  for (const RememberedAnswer& a : list) {
+    if (a.id == id) Confirm(it->second, a, -1);
+  }
   list.erase(std::remove_if(list.begin(), list.end(),
                             [&](const RememberedAnswer& a) { return a.id == id; }),
              list.end());
   --judgements_;
   by_id_.erase(it);
+}
+
+void AnswerMemory::Confirm(uint32_t question, const RememberedAnswer& a, int delta) {
+  if (a.sign <= 0) return;
+  auto passage = confirmed_by_.find({a.entry_id, a.passage_label});
+  if (passage == confirmed_by_.end()) {
+    if (delta < 0) return;
+    passage = confirmed_by_.try_emplace({a.entry_id, a.passage_label}).first;
+  }
+  int& n = passage->second[question];
+  n += delta;
+  if (n <= 0) passage->second.erase(question);
+  if (passage->second.empty()) confirmed_by_.erase(passage);
 }
 
 std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
@@ -168,9 +188,11 @@ std::vector<RememberedAnswer> AnswerMemory::AnswersFor(const std::string& entry_
                                                        const std::string& passage_label) const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<RememberedAnswer> out;
-  for (const Question& q : questions_) {
-    for (const RememberedAnswer& a : q.answers) {
-      if (a.entry_id == entry_id && a.passage_label == passage_label) out.push_back(a);
+  auto passage = confirmed_by_.find({entry_id, passage_label});
+  if (passage == confirmed_by_.end()) return out;
+  for (const auto& [q, n] : passage->second) {
+    for (const RememberedAnswer& a : questions_[q].answers) {
+      if (a.sign > 0 && a.entry_id == entry_id && a.passage_label == passage_label) out.push_back(a);
     }
   }
   return out;
@@ -179,12 +201,8 @@ std::vector<RememberedAnswer> AnswerMemory::AnswersFor(const std::string& entry_
 std::map<std::pair<std::string, std::string>, int> AnswerMemory::ConfirmationCounts() const {
   absl::ReaderMutexLock lock(&mu_);
   std::map<std::pair<std::string, std::string>, int> count;
-  for (const Question& q : questions_) {
-    std::set<std::pair<std::string, std::string>> mine;
-    for (const RememberedAnswer& a : q.answers) {
-      if (a.sign > 0) mine.insert({a.entry_id, a.passage_label});
-    }
-    for (const auto& key : mine) ++count[key];
+  for (const auto& [passage, questions] : confirmed_by_) {
+    count[passage] = static_cast<int>(questions.size());
   }
   return count;
 }

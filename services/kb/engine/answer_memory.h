@@ -76,7 +76,7 @@ class AnswerMemory {
   // The votes of the past questions similar to `question` at `now`, strongest first.
   std::vector<PassageVote> Votes(const std::string& question, absl::Time now) const;
 
-  // The remembered judgements of one passage, for the drafts of Q&A pairs.
+  // The confirmations of one passage (sign > 0), for the drafts of Q&A pairs.
   std::vector<RememberedAnswer> AnswersFor(const std::string& entry_id,
                                            const std::string& passage_label) const;
   // Distinct questions that confirmed each passage (for SearchQuery::passage_confirmations).
@@ -113,6 +113,12 @@ class AnswerMemory {
   absl::flat_hash_map<std::string, uint32_t> by_id_ ABSL_GUARDED_BY(mu_);    // judgement
   absl::flat_hash_map<std::string, uint32_t> by_text_ ABSL_GUARDED_BY(mu_);  // terms' key
   uint64_t total_length_ ABSL_GUARDED_BY(mu_) = 0;
+  // For each passage, the questions that confirmed it (with how many of their judgements
+  // did): what the drafts and the confirmation counts read, without a walk over all questions.
+  std::map<std::pair<std::string, std::string>, absl::flat_hash_map<uint32_t, int>>
+      confirmed_by_ ABSL_GUARDED_BY(mu_);
+  void Confirm(uint32_t question, const RememberedAnswer& a, int delta)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t judgements_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
