@@ -5,7 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/proto_time.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -78,7 +80,12 @@ std::string ClientAddress(const grpc::CallbackServerContext& context) {
   if (it != context.client_metadata().end() && it->second.size() <= 64) {
     return std::string(it->second.data(), it->second.size());
   }
-  return context.peer();
+  // gRPC names peers "ipv4:127.0.0.1:34842": the address without the scheme, as the gateway
+  // reports browsers' addresses.
+  const std::string peer = context.peer();
+  absl::string_view address = peer;
+  if (!absl::ConsumePrefix(&address, "ipv4:")) absl::ConsumePrefix(&address, "ipv6:");
+  return std::string(address);
 }
 
 std::string Bounded(absl::string_view s, size_t n) { return std::string(s.substr(0, n)); }
@@ -275,6 +282,18 @@ absl::StatusOr<v1::Account> IdentityService::ChangeAccount(
   return account->account();
 }
 
+absl::StatusOr<v1::Account> IdentityService::SetPassword(const std::string& username,
+                                                         const std::string& password) {
+  RETURN_IF_ERROR(CheckPassword("new_password", password));
+  ASSIGN_OR_RETURN(std::string hash, HashPassword(password, options_.hash_strength));
+  const absl::Time now = options_.clock->Now();
+  return ChangeAccount(username, [&](store::StoredAccount* a) {
+    a->set_password_hash(hash);
+    *a->mutable_account()->mutable_password_change_time() = ToProtoTime(now);
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<v1::Account> IdentityService::DoCreate(const Principal& admin,
                                                       const std::string& address,
                                                       const v1::CreateAccountRequest& request) {
@@ -365,17 +384,8 @@ grpc::ServerUnaryReactor* IdentityService::ChangePassword(
     if (!VerifyPassword(live.second.password_hash(), request->old_password())) {
       return absl::UnauthenticatedError("old_password: 原密码不正确");
     }
-    RETURN_IF_ERROR(CheckPassword("new_password", request->new_password()));
-    ASSIGN_OR_RETURN(std::string hash,
-                     HashPassword(request->new_password(), options_.hash_strength));
     const std::string username = live.second.account().username();
-    absl::Time now = options_.clock->Now();
-    ASSIGN_OR_RETURN(v1::Account account,
-                     ChangeAccount(username, [&](store::StoredAccount* a) {
-                       a->set_password_hash(hash);
-                       *a->mutable_account()->mutable_password_change_time() = ToProtoTime(now);
-                       return absl::OkStatus();
-                     }));
+    ASSIGN_OR_RETURN(v1::Account account, SetPassword(username, request->new_password()));
     ASSIGN_OR_RETURN(Role role, RoleFromProto(account.role()));
     Audit(Principal{username, role, account.department_id(), live.first.session_tag()},
           ClientAddress(*context), "change_password", "");
@@ -420,15 +430,7 @@ grpc::ServerUnaryReactor* IdentityService::ResetPassword(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(Principal admin,
                      AuthenticateAndAuthorize(*tokens_, *context, {Role::kAdmin}, *request));
     RETURN_IF_ERROR(CheckUsername("username", request->username()));
-    RETURN_IF_ERROR(CheckPassword("new_password", request->new_password()));
-    ASSIGN_OR_RETURN(std::string hash,
-                     HashPassword(request->new_password(), options_.hash_strength));
-    absl::Time now = options_.clock->Now();
-    ASSIGN_OR_RETURN(*response, ChangeAccount(request->username(), [&](store::StoredAccount* a) {
-                       a->set_password_hash(hash);
-                       *a->mutable_account()->mutable_password_change_time() = ToProtoTime(now);
-                       return absl::OkStatus();
-                     }));
+    ASSIGN_OR_RETURN(*response, SetPassword(request->username(), request->new_password()));
     throttle_.Clear(request->username());
     Audit(admin, ClientAddress(*context), "reset_password", request->username());
     return absl::OkStatus();

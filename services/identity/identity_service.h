@@ -97,6 +97,8 @@ class IdentityService final : public v1::IdentityService::CallbackService {
                                          const store::StoredAccount& account);
   absl::StatusOr<v1::Account> DoCreate(const Principal& admin, const std::string& address,
                                        const v1::CreateAccountRequest& request);
+  // A new password (checked, hashed): a change that ends every session of the account.
+  absl::StatusOr<v1::Account> SetPassword(const std::string& username, const std::string& password);
   // Applies `change` to the account and bumps its generation (ending its sessions).
   absl::StatusOr<v1::Account> ChangeAccount(
       const std::string& username, const std::function<absl::Status(store::StoredAccount*)>& change);

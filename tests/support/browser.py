@@ -49,10 +49,16 @@ def active_id(browser):
 def tab_to(browser, element_id, limit=40):
     """Presses Tab until `element_id` has the focus, as a keyboard user would; returns it, or
     raises AssertionError naming where the focus stopped."""
+    from selenium.common.exceptions import StaleElementReferenceException
     for _ in range(limit):
         if active_id(browser) == element_id:
             return browser.switch_to.active_element
-        browser.switch_to.active_element.send_keys(Keys.TAB)
+        try:
+            browser.switch_to.active_element.send_keys(Keys.TAB)
+        except StaleElementReferenceException:
+            # The page redrew the focused element (a live list) between finding and pressing:
+            # the focus moved to its replacement; press again.
+            continue
     raise AssertionError("Tab never reached #%s; stopped at #%s" % (element_id, active_id(browser)))
 
 

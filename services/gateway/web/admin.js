@@ -5,6 +5,16 @@
 (function () {
   var H = Hotline;
   var nextBefore = 0;
+  // What each recorded action is, in the admins' words; an action not listed shows its code.
+  var ACTIONS = {
+    view_ticket: "查看工单详情", view_ticket_history: "查看办理记录", view_caller_tickets: "查看来电人历史工单",
+    login: "登录", login_failed: "登录失败", logout: "退出登录", change_password: "修改密码",
+    create_account: "创建账号", disable_account: "停用账号", enable_account: "启用账号",
+    reset_password: "重设密码", create_ticket: "受理登记", confirm: "审核通过", reject: "不予受理",
+    merge: "并单", dispatch: "派单", redispatch: "改派", "refuse-return": "不同意退单",
+    sign: "签收", "return": "退单", note: "办理进展", extension: "申请延期", reply: "答复",
+    callback: "回访", urge: "督办", "extension-decision": "延期审批",
+  };
   function $(id) { return document.getElementById(id); }
   function showError(m) { $("admin-error").textContent = m || ""; }
   function showResult(m) { $("admin-result").textContent = m || ""; }
@@ -64,7 +74,7 @@
           H.el("td", { text: e.principal || "" }),
           H.el("td", { text: H.zh("role", e.role) }),
           H.el("td", { text: e.client_address || "" }),
-          H.el("td", { text: e.action || "" }),
+          H.el("td", { text: ACTIONS[e.action] || e.action || "", title: e.action || "" }),
           H.el("td", { text: e.ticket_id || "" }),
           H.el("td", { text: e.detail || "" }),
         ]));
