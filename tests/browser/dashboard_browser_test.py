@@ -148,7 +148,11 @@ class DashboardBrowserTest(unittest.TestCase):
     def test_1_login_with_the_supervisor_token(self):
         self.page("/overview.html")
         # Not logged in yet: the page sends the user to the login form.
-        wait_for(lambda: "/login.html" in self.browser.current_url, 15, "the login page")
+        # The address changes before the new document is there: wait for the form itself, or
+        # the next look at the page may meet the old document half torn down.
+        wait_for(lambda: "/login.html" in self.browser.current_url and
+                 self.browser.find_elements(By.CSS_SELECTOR, "#token-login summary"), 15,
+                 "the login page")
         self.assertEqual(self.browser.find_element(By.TAG_NAME, "html").get_attribute("lang"),
                          "zh-CN")
         self.browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
