@@ -12,14 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
+#include "common/malformed_requests.h"
 #include "common/server_flags.h"
+#include "common/telemetry.h"
 
 namespace hotline {
-namespace {
-
-
-}  // namespace
-
 ServiceHostOptions ServiceHostOptionsFromFlags() {
   ServiceHostOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
@@ -60,6 +57,13 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_address, credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  // Sending hooks run in this order: the request metrics count the status as rewritten.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(NewMalformedRequestInterceptorFactory());
+  if (telemetry::RequestMetricsInstalled()) {
+    creators.push_back(telemetry::NewRequestMetricsInterceptorFactory());
+  }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   for (auto& [service, name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

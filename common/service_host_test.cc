@@ -7,6 +7,9 @@
 #include <sstream>
 #include <thread>
 
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/rpc_method.h>
+
 #include "absl/strings/str_cat.h"
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -92,6 +95,46 @@ TEST_F(ServiceHostTest, OversizedRequestIsRefused) {
   EchoResponse response;
   grpc::Status status = CallEcho("agent-token", std::string(100 << 10, 'x'), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// The request exactly as bytes on the wire, past the client's own protobuf.
+grpc::Status CallWithRawBytes(grpc::Channel* channel, const std::string& method,
+                              const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::unique_ptr<grpc::ClientContext> context = ContextWithToken("agent-token");
+  return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel, grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC),
+      context.get(), request, &response);
+}
+
+TEST_F(ServiceHostTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
+  // Field 1 (message), length 3: "a", then a lone continuation byte and 0xFF.
+  grpc::Status status =
+      CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo", "\x0a\x03" "a\x80\xff");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "message (hotline.testing.v1.EchoRequest): not valid UTF-8; a string field must hold "
+            "UTF-8 text");
+  // The server is unharmed and the next call on the same connection is served.
+  EchoResponse response;
+  EXPECT_TRUE(CallEcho("agent-token", "你好", &response).ok());
+}
+
+TEST_F(ServiceHostTest, UnparsableRequestIsInvalidArgumentNamingTheMethod) {
+  // Field 1 claims 5 bytes and 2 follow.
+  grpc::Status status =
+      CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo", "\x0a\x05" "ab");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "the request to /hotline.testing.v1.Echo/Echo cannot be parsed as its message type");
+}
+
+TEST_F(ServiceHostTest, AMethodThatDoesNotExistStaysUnimplemented) {
+  grpc::Status status =
+      CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/NoSuchMethod", "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
 }
 
 TEST_F(ServiceHostTest, HealthReportsEachServiceAndTheServer) {

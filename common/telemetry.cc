@@ -1,6 +1,5 @@
 #include "common/telemetry.h"
 
-#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/server_builder.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
@@ -8,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/text_serializer.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <sstream>
@@ -220,25 +220,7 @@ class RequestMetricsFactory final : public grpc::experimental::ServerInterceptor
   }
 };
 
-// gRPC instantiates registered plugins in every ServerBuilder and lets them adjust it before
-// the server is built; that is how the interceptor reaches servers built by code that does
-// not know about it (ServiceHost).
-class RequestMetricsPlugin final : public grpc::ServerBuilderPlugin {
- public:
-  std::string name() override { return "hotline_request_metrics"; }
-  void UpdateServerBuilder(grpc::ServerBuilder* builder) override {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(NewRequestMetricsInterceptorFactory());
-    builder->experimental().SetInterceptorCreators(std::move(creators));
-  }
-  void InitServer(grpc::ServerInitializer*) override {}
-  void Finish(grpc::ServerInitializer*) override {}
-  void ChangeArguments(const std::string&, void*) override {}
-};
-
-std::unique_ptr<grpc::ServerBuilderPlugin> CreateRequestMetricsPlugin() {
-  return std::make_unique<RequestMetricsPlugin>();
-}
+std::atomic<bool> request_metrics_installed{false};
 
 }  // namespace
 
@@ -249,13 +231,9 @@ NewRequestMetricsInterceptorFactory() {
   return std::make_unique<RequestMetricsFactory>();
 }
 
-void InstallRequestMetricsInEveryServer() {
-  static const bool installed = [] {
-    grpc::ServerBuilder::InternalAddPluginFactory(&CreateRequestMetricsPlugin);
-    return true;
-  }();
-  (void)installed;
-}
+void InstallRequestMetricsInEveryServer() { request_metrics_installed = true; }
+
+bool RequestMetricsInstalled() { return request_metrics_installed; }
 
 std::unique_ptr<GaugeHandle> AddGauge(const std::string& name, const std::string& help,
                                       const std::map<std::string, std::string>& labels,

@@ -41,10 +41,10 @@ prometheus::Registry& Registry();
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 NewRequestMetricsInterceptorFactory();
 
-// Makes every grpc::ServerBuilder created afterwards in this process install the request
-// metrics interceptor (through gRPC's builder-plugin hook, the way server reflection installs
-// itself). Idempotent.
+// Makes every server ServiceHost starts afterwards in this process install the request
+// metrics interceptor. Idempotent.
 void InstallRequestMetricsInEveryServer();
+bool RequestMetricsInstalled();
 
 // A gauge whose value is read from `read` at every scrape. Unregistered when the handle is
 // destroyed; `read` must not block for long (it runs on the HTTP thread).

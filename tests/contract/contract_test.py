@@ -188,6 +188,26 @@ class ContractTest(unittest.TestCase):
                                             metadata=auth("agent"), timeout=5),
                         grpc.StatusCode.NOT_FOUND, "E404")
 
+    def test_4b_invalid_utf8_names_the_field(self):
+        # Bytes a Python client would refuse to build: field 1 (a string in each request)
+        # holding a lone continuation byte. Every server answers INVALID_ARGUMENT naming it.
+        bad = b"\x0a\x02a\x80"
+        for name, method, field in (
+                ("kb", "/hotline.kb.v1.KnowledgeBaseService/Search",
+                 "query (hotline.kb.v1.SearchRequest)"),
+                ("ticket", "/hotline.ticket.v1.TicketService/GetTicket",
+                 "ticket_id (hotline.ticket.v1.GetTicketRequest)")):
+            call = self.channels[name].unary_unary(method)
+            self.assertCode(lambda: call(bad, metadata=auth("agent"), timeout=5),
+                            grpc.StatusCode.INVALID_ARGUMENT, field + ": not valid UTF-8")
+            # The same call with valid text gets past parsing: served, or refused for reasons
+            # of its own.
+            try:
+                call(b"\x0a\x03\xe4\xb8\xad", metadata=auth("agent"), timeout=5)
+            except grpc.RpcError as error:
+                self.assertNotEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT,
+                                    error.details())
+
     def test_5_sigterm_shuts_down_cleanly(self):
         for channel in self.channels.values():
             channel.close()
