@@ -74,7 +74,7 @@ absl::string_view ChineseExplanation(grpc::StatusCode code) {
     case grpc::StatusCode::INVALID_ARGUMENT: return "请求内容有误，请检查后重新提交。";
     case grpc::StatusCode::DEADLINE_EXCEEDED: return "服务响应超时，结果未知，请稍后刷新查看。";
     case grpc::StatusCode::NOT_FOUND: return "未找到该记录，请核对编号。";
-    case grpc::StatusCode::ALREADY_EXISTS: return "该操作的请求编号已被另一操作使用，请刷新页面后重试。";
+    case grpc::StatusCode::ALREADY_EXISTS: return "该记录已存在，请核对编号后重试。";
     case grpc::StatusCode::PERMISSION_DENIED: return "您的账号无权执行此操作。";
     case grpc::StatusCode::RESOURCE_EXHAUSTED: return "当前访问人数过多，请稍后再试。";
     case grpc::StatusCode::FAILED_PRECONDITION: return "工单当前状态不允许此操作。";

@@ -128,12 +128,12 @@ TEST_F(IntakeTest, AnswersAreIdempotentByRequestIdIncludingTheAnswer) {
   // The same request id with another answer is a different request.
   grpc::Status s = stub_->CreateTicket(ContextWithToken("agent").get(),
                                        AnswerRequest("answer-2", "另一种答复"), &other);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   // And without an answer at all.
   v1::CreateTicketRequest plain = AnswerRequest("answer-2");
   plain.clear_direct_answer();
   EXPECT_EQ(stub_->CreateTicket(ContextWithToken("agent").get(), plain, &other).error_code(),
-            grpc::StatusCode::ALREADY_EXISTS);
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Get(first.id()).events_size(), 2);
 }
 

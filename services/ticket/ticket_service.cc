@@ -324,11 +324,11 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
       // Records written before fingerprints hold the rpc's name alone.
       const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
       if (earlier_rpc != spec.rpc) {
-        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", earlier_rpc,
+        return absl::InvalidArgumentError(absl::StrCat("request_id: already used for ", earlier_rpc,
                                                      " on ticket ", spec.ticket_id));
       }
       if (*earlier != spec.rpc && *earlier != fingerprint) {
-        return absl::AlreadyExistsError(absl::StrCat("request_id: already used for another ",
+        return absl::InvalidArgumentError(absl::StrCat("request_id: already used for another ",
                                                      spec.rpc, " request on ticket ",
                                                      spec.ticket_id));
       }
@@ -455,7 +455,7 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
     if (earlier.has_value()) {
       std::vector<std::string> parts = absl::StrSplit(*earlier, '\n');
       if (parts.size() != 2 || parts[1] != fingerprint) {
-        return absl::AlreadyExistsError(absl::StrCat(
+        return absl::InvalidArgumentError(absl::StrCat(
             "request_id: already used for ticket ", parts[0], " with different content"));
       }
       ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(parts[0]));
@@ -517,10 +517,10 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
       if (earlier.has_value()) {
         const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
         if (earlier_rpc != "MergeTicket") {
-          return absl::AlreadyExistsError(absl::StrCat("request_id: already used for ", earlier_rpc));
+          return absl::InvalidArgumentError(absl::StrCat("request_id: already used for ", earlier_rpc));
         }
         if (*earlier != "MergeTicket" && *earlier != fingerprint) {
-          return absl::AlreadyExistsError(
+          return absl::InvalidArgumentError(
               "request_id: already used for another MergeTicket request");
         }
         *response = duplicate->ticket;

@@ -415,7 +415,7 @@ TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
   EXPECT_EQ(first.id(), again.id());
   create.mutable_ticket()->set_content("另一件事");
   EXPECT_EQ(stub_->CreateTicket(ContextWithToken("agent").get(), create, &again).error_code(),
-            grpc::StatusCode::ALREADY_EXISTS);
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ConfirmTicketRequest confirm;
   confirm.set_ticket_id(first.id());
@@ -430,7 +430,7 @@ TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
   // The same id with another body is another request: an error, not the first answer again.
   confirm.set_category_path("住房保障/住房公积金");
   grpc::Status s = stub_->ConfirmTicket(ContextWithToken("reviewer").get(), confirm, &retried);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(Get(first.id()).events_size(), 2);
 }
 
@@ -454,7 +454,7 @@ TEST_F(TicketServiceTest, ARequestIdReusedForAnotherDecisionIsRefused) {
   decide.set_decision(v1::EXTENSION_DECISION_REFUSE);
   decide.set_reason("期限内可以完成");
   grpc::Status s = stub_->DecideExtension(ContextWithToken("supervisor").get(), decide, &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(Order(Get(t.id()), "water").extension().state(), v1::EXTENSION_STATE_APPROVED);
 }
 
