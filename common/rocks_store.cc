@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const RocksStoreOpt
     store->by_name_[families[i].name] = store->handles_[i];
   }
   store->write_options_.sync = options.sync_writes;
+  store->on_unwritable_ = options.on_unwritable;
   return store;
 }
 
@@ -99,13 +100,25 @@ absl::Status RocksStore::Put(rocksdb::ColumnFamilyHandle* family, absl::string_v
 }
 
 absl::Status RocksStore::Write(rocksdb::WriteBatch* batch) {
-  return FromRocksStatus(db_->Write(write_options_, batch), "writing the store");
+  return CheckWritable(db_->Write(write_options_, batch));
 }
 
 absl::Status RocksStore::WriteUnsynced(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions options = write_options_;
   options.sync = false;
-  return FromRocksStatus(db_->Write(options, batch), "writing the store");
+  return CheckWritable(db_->Write(options, batch));
+}
+
+absl::Status RocksStore::CheckWritable(const rocksdb::Status& written) {
+  absl::Status status = FromRocksStatus(written, "writing the store");
+  if (status.ok() || unwritable_.load()) return status;
+  // Resume() clears an error RocksDB can recover from in place (it returns OK when there is
+  // none); a stopped database refuses it.
+  if (rocksdb::Status resumed = db_->Resume(); !resumed.ok() && !unwritable_.exchange(true)) {
+    LOG(ERROR) << "the store refuses writes until it is opened again: " << status;
+    if (on_unwritable_) on_unwritable_(status);
+  }
+  return status;
 }
 
 absl::Status RocksStore::ScanPrefix(

@@ -4,6 +4,7 @@
 #ifndef HOTLINE_COMMON_ROCKS_STORE_H_
 #define HOTLINE_COMMON_ROCKS_STORE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +30,11 @@ struct RocksStoreOptions {
   // The environment the files are written through; null: the default (the real disk). Tests
   // pass one that loses what was not synced at a simulated power cut (tests/support).
   rocksdb::Env* env = nullptr;
+  // Called once, from the writing thread, when a write failed and left the database refusing
+  // every later write (RocksDB stops an open database after a failed log write or sync, and
+  // after a failed fsync nothing but a fresh recovery from what is durable can be trusted).
+  // The serving loop (common/serving_loop.h) rebuilds the services on a new Open.
+  std::function<void(const absl::Status&)> on_unwritable;
 };
 
 // Converts a rocksdb::Status into an absl::Status with a comparable code.
@@ -69,7 +75,12 @@ class RocksStore {
  private:
   RocksStore() = default;
 
+  // A failed write: did it leave the database stopped? Then tell on_unwritable, once.
+  absl::Status CheckWritable(const rocksdb::Status& failed);
+
   rocksdb::WriteOptions write_options_;
+  std::function<void(const absl::Status&)> on_unwritable_;
+  std::atomic<bool> unwritable_{false};
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;

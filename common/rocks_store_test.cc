@@ -1,7 +1,9 @@
 #include "common/rocks_store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/env.h>
 
+#include "tests/support/power_loss_fs.h"
 #include "tests/support/test_util.h"
 
 namespace hotline {
@@ -71,6 +73,47 @@ TEST_F(RocksStoreTest, CheckpointIsAnOpenableCopy) {
 
 TEST(RocksStoreOpenTest, EmptyPathIsAnError) {
   EXPECT_EQ(RocksStore::Open({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hotline
+
+namespace hotline {
+namespace {
+
+// RocksDB stops an open database after a failed sync: the store says so once, and every later
+// write is refused even on a healed disk, until the store is opened again (serving_loop.h).
+TEST(RocksStoreFailingDiskTest, AFailedSyncStopsTheStoreWhichSaysSoOnce) {
+  auto fs = std::make_shared<testing::PowerLossFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  testing::TempDir dir;
+  std::vector<absl::Status> told;
+  RocksStoreOptions options{.path = dir.Sub("db"), .env = env.get()};
+  options.on_unwritable = [&](const absl::Status& why) { told.push_back(why); };
+  {
+    auto store = RocksStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    rocksdb::ColumnFamilyHandle* family = (*store)->db()->DefaultColumnFamily();
+    ASSERT_TRUE((*store)->Put(family, "before", "1").ok());
+    EXPECT_TRUE(told.empty());
+    fs->SetFailing(/*writes=*/false, /*syncs=*/true);
+    absl::Status failed = (*store)->Put(family, "during", "2");
+    EXPECT_EQ(failed.code(), absl::StatusCode::kInternal) << failed;
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0], failed);
+    fs->SetFailing(false, false);
+    EXPECT_FALSE((*store)->Put(family, "after", "3").ok());
+    EXPECT_EQ(told.size(), 1u) << "told once, not at every refused write";
+  }
+  // Opened again on the healed disk, it writes; what was acknowledged is there.
+  auto store = RocksStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  rocksdb::ColumnFamilyHandle* family = (*store)->db()->DefaultColumnFamily();
+  EXPECT_TRUE((*store)->Put(family, "after", "3").ok());
+  auto before = (*store)->Get(family, "before");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->value_or(""), "1");
+  EXPECT_EQ(told.size(), 1u);
 }
 
 }  // namespace

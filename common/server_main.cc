@@ -3,12 +3,13 @@
 #include <glog/logging.h>
 
 #include <iostream>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/program.h"
 #include "common/server_flags.h"
-#include "common/service_host.h"
+#include "common/serving_loop.h"
 #include "common/telemetry.h"
 
 namespace hotline {
@@ -32,21 +33,6 @@ int RunServerMain(int argc, char** argv, absl::string_view usage,
     LOG(ERROR) << tokens.status();
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<RocksStore>> store =
-      RocksStore::Open({.path = data_dir, .column_families = column_families});
-  if (!store.ok()) {
-    LOG(ERROR) << store.status();
-    return 1;
-  }
-
-  ServerContext context{*tokens, store->get(), Clock::Real()};
-  absl::StatusOr<std::vector<HostedService>> built = factory(context);
-  if (!built.ok()) {
-    LOG(ERROR) << built.status();
-    return 1;
-  }
-  std::vector<HostedService> services = std::move(*built);
-
   // Prometheus text metrics: request counts and latencies of every method come from an
   // interceptor that must be installed before the gRPC server is built; services add their
   // own gauges (queues, lags) when they are created.
@@ -65,27 +51,19 @@ int RunServerMain(int argc, char** argv, absl::string_view usage,
     LOG(INFO) << "Prometheus metrics at http://" << address << "/metrics";
   }
 
-  ServiceHost host(ServiceHostOptionsFromFlags());
-  for (HostedService& s : services) {
-    host.AddService(s.service.get(), s.health_name);
-    if (s.on_shutdown) host.AddShutdownHook(s.on_shutdown);
-  }
-  if (absl::Status started = host.Start(); !started.ok()) {
-    LOG(ERROR) << started;
-    return 1;
-  }
-  if (absl::Status written = WritePortFile(absl::GetFlag(FLAGS_port_file), host.port());
-      !written.ok()) {
-    LOG(ERROR) << written;
-    return 1;
-  }
-
-  int signal_number = WaitForTerminationSignal();
-  LOG(INFO) << "received signal " << signal_number;
-  host.Shutdown();
-  // Services (and their worker pools) go before the store they write to.
-  services.clear();
-  return 0;
+  ServingOptions options;
+  options.host = ServiceHostOptionsFromFlags();
+  options.store = {.path = data_dir, .column_families = column_families};
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  // Never destroyed: the detached signal thread may still be waiting on it when the loop ends
+  // on an error and the process exits.
+  static ServingEvents* const events = new ServingEvents();
+  std::thread([] {
+    int signal_number = WaitForTerminationSignal();
+    LOG(INFO) << "received signal " << signal_number;
+    events->RequestStop();
+  }).detach();
+  return ServeUntilStopped(std::move(options), *tokens, Clock::Real(), factory, events);
 }
 
 }  // namespace hotline

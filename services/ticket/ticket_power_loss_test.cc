@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/serving_loop.h"
+#include "common/status_macros.h"
 #include "services/ticket/replay.h"
 #include "services/ticket/ticket_service_fixture.h"
 #include "tests/support/power_loss_fs.h"
@@ -142,9 +144,8 @@ TEST_F(TicketPowerLossTest, WithoutSyncingAcknowledgedWritesAreLost) {
 }
 
 // A disk that refuses writes or syncs: the caller gets an error, never OK, and nothing of the
-// refused change is visible. RocksDB takes a failed log write as fatal for the open database
-// (records after a torn one would be lost at recovery), so the service comes back with a
-// restart of the process on the healthy disk, with everything it acknowledged.
+// refused change is visible, before or after a power cut and a restart on the healthy disk.
+// (Without a restart, the serving loop brings the service back: the next test.)
 TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDiskRecovers) {
   v1::Ticket before = Confirm(Create());
   int round = 0;
@@ -185,6 +186,87 @@ TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDi
   fs_->PowerCut();
   Start();
   EXPECT_EQ(Get(before.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
+}
+
+
+// The disk fails a sync under a running server. The caller gets an error, the store stops
+// taking writes, and the serving loop brings the service back by itself once the disk works
+// again: on the same port, with everything it acknowledged, and the failed request, retried
+// under its request_id, applied exactly once whether or not its record reached the disk.
+TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackInProcess) {
+  Stop();  // The fixture's own server; the loop runs one of its own on the same directory.
+  ServingEvents events;
+  std::atomic<int> starts{0};
+  std::atomic<int> port{0};
+  ServingOptions options;
+  options.store = {.path = dir_.Sub("db"), .column_families = TicketStore::Families(),
+                   .env = env_};
+  options.reopen_interval = absl::Milliseconds(20);
+  options.on_serving = [&](int p) {
+    port = p;
+    ++starts;
+  };
+  ServiceFactory factory =
+      [&](const ServerContext& context) -> absl::StatusOr<std::vector<HostedService>> {
+    TicketServiceOptions service_options;
+    service_options.config = config_;
+    service_options.calendar = calendar_;
+    service_options.clock = &clock_;
+    service_options.worker_threads = 4;
+    auto service = std::make_shared<TicketService>(context.tokens, context.store, service_options);
+    RETURN_IF_ERROR(service->Init());
+    TicketService* raw = service.get();
+    return std::vector<HostedService>{{service, TicketService::kName, [raw] { raw->EndStreams(); }}};
+  };
+  int exit_code = -1;
+  std::thread loop([&] { exit_code = ServeUntilStopped(options, tokens_, &clock_, factory, &events); });
+  ASSERT_TRUE(testing::WaitFor([&] { return starts.load() == 1; }));
+  const int first_port = port.load();
+  stub_ = v1::TicketService::NewStub(testing::LocalChannel(first_port));
+  const v1::Ticket confirmed = Confirm(Create());
+
+  v1::DispatchTicketRequest dispatch;
+  dispatch.set_ticket_id(confirmed.id());
+  dispatch.set_expected_version(confirmed.version());
+  dispatch.set_request_id("dispatch-across-the-disk-failure");
+  dispatch.mutable_lead()->set_department_id("water");
+  fs_->SetFailing(/*writes=*/false, /*syncs=*/true);
+  v1::Ticket out;
+  grpc::Status s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+  EXPECT_TRUE(s.error_code() == grpc::StatusCode::INTERNAL ||
+              s.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << s.error_code() << " " << s.error_message();
+  // The loop takes the server down and keeps trying the store while the disk refuses.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    v1::GetTicketRequest get;
+    get.set_ticket_id(confirmed.id());
+    v1::Ticket ignored;
+    return stub_->GetTicket(ContextWithToken("agent").get(), get, &ignored).error_code() ==
+           grpc::StatusCode::UNAVAILABLE;
+  }));
+
+  fs_->SetFailing(false, false);
+  // Back by itself: the retry of the same request succeeds (polled: the loop may still be
+  // opening the store).
+  ASSERT_TRUE(testing::WaitFor([&] {
+    s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
+    return s.ok();
+  })) << s.error_message();
+  EXPECT_GE(starts.load(), 2);
+  EXPECT_EQ(port.load(), first_port);
+  EXPECT_EQ(out.state(), v1::TICKET_STATE_IN_PROGRESS);
+  v1::Ticket now = Get(confirmed.id());
+  EXPECT_EQ(now.events_size(), 3) << "created, confirmed, dispatched once";
+  EXPECT_EQ(Create().state(), v1::TICKET_STATE_PENDING_REVIEW);
+
+  events.RequestStop();
+  loop.join();
+  EXPECT_EQ(exit_code, 0);
+  // And what the rebuilt service acknowledged is durable.
+  fs_->PowerCut();
+  Start();
+  EXPECT_EQ(Get(confirmed.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
+  EXPECT_EQ(Get(confirmed.id()).events_size(), 3);
 }
 
 }  // namespace
