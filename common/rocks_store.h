@@ -34,7 +34,7 @@ struct RocksStoreOptions {
   // every later write (RocksDB stops an open database after a failed log write or sync, and
   // after a failed fsync nothing but a fresh recovery from what is durable can be trusted).
   // The serving loop (common/serving_loop.h) rebuilds the services on a new Open.
-  std::function<void(const absl::Status&)> on_unwritable;
+  std::function<void(const absl::Status&)> on_unwritable = nullptr;
 };
 
 // Converts a rocksdb::Status into an absl::Status with a comparable code.

@@ -88,7 +88,7 @@ TEST(RocksStoreFailingDiskTest, AFailedSyncStopsTheStoreWhichSaysSoOnce) {
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   testing::TempDir dir;
   std::vector<absl::Status> told;
-  RocksStoreOptions options{.path = dir.Sub("db"), .env = env.get()};
+  RocksStoreOptions options{.path = dir.Sub("db"), .column_families = {}, .env = env.get()};
   options.on_unwritable = [&](const absl::Status& why) { told.push_back(why); };
   {
     auto store = RocksStore::Open(options);

@@ -21,7 +21,6 @@
 
 namespace hotline::metrics {
 
-namespace internal = ::hotline::metrics::internal;
 namespace tv1 = ::hotline::ticket::v1;
 
 // Folds one event into the facts of its ticket. `fact` is empty (no id) before the ticket's

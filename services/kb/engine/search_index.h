@@ -24,8 +24,6 @@
 
 namespace hotline::kb {
 
-namespace v1 = hotline::kb::v1;
-
 // What the index needs to know of an entry.
 struct DocumentInput {
   std::string id;
