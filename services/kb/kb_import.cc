@@ -553,7 +553,8 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
   // Supersession the source states itself (the demo file does), once both entries exist;
   // whichever of the two comes second links them. Statuses are the source's.
   auto link_versions = [&](const std::string& newer_id, const std::string& older_id,
-                           bool entry_is_newer) -> absl::Status {
+                           bool entry_is_newer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+                               -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<v1::Entry> stored,
                      LoadEntry(entry_is_newer ? older_id : newer_id));
     if (!stored.has_value()) return absl::OkStatus();

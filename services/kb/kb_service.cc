@@ -447,7 +447,9 @@ absl::Status KnowledgeBaseService::Mutate(absl::string_view rpc, const Request& 
 absl::Status KnowledgeBaseService::MutateAcceptDraft(const Principal& principal,
                                                      const v1::AcceptQaDraftRequest& r,
                                                      v1::AcceptQaDraftResponse* response) {
-  return Mutate("accept-draft", r, response, [&] { return DoAcceptDraft(principal, r, response); });
+  return Mutate("accept-draft", r, response, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return DoAcceptDraft(principal, r, response);
+  });
 }
 
 std::string EncodeRequestRecord(absl::Time time, absl::string_view fingerprint,
@@ -578,7 +580,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::UpsertEntry(
                      AuthenticateAndAuthorize(*tokens_, *context, kEditors, *request));
     RETURN_IF_ERROR(ValidateUpsert(*request));
     return Mutate("upsert", *request, response,
-                  [&] { return DoUpsert(principal, *request, response); });
+                  [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+                    return DoUpsert(principal, *request, response);
+                  });
   });
 }
 
@@ -704,7 +708,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DeleteEntry(grpc::CallbackServer
     if (request->expected_version() <= 0) {
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
-    return Mutate("delete", *request, response, [&] { return DoDelete(*request, response); });
+    return Mutate("delete", *request, response, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+      return DoDelete(*request, response);
+    });
   });
 }
 
@@ -829,7 +835,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::SetStatus(grpc::CallbackServerCo
       return absl::InvalidArgumentError("expected_version: must be positive");
     }
     return Mutate("status", r, response,
-                  [&] { return DoSetStatus(principal, r, response); });
+                  [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+                    return DoSetStatus(principal, r, response);
+                  });
   });
 }
 
@@ -1415,7 +1423,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
       return absl::InvalidArgumentError("comment: longer than 1,000 code points");
     }
     return Mutate("feedback", r, response,
-                  [&] { return DoFeedback(principal, r, response); });
+                  [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+                    return DoFeedback(principal, r, response);
+                  });
   });
 }
 

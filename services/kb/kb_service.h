@@ -251,7 +251,8 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // questions.
   absl::Status ProposeDraft(const std::string& entry_id, const std::string& label);
   absl::Status DoAcceptDraft(const Principal& principal, const v1::AcceptQaDraftRequest& r,
-                             v1::AcceptQaDraftResponse* response);
+                             v1::AcceptQaDraftResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status MutateAcceptDraft(const Principal& principal, const v1::AcceptQaDraftRequest& r,
                                  v1::AcceptQaDraftResponse* response);
   absl::Mutex drafts_mu_;

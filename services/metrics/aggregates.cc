@@ -203,7 +203,8 @@ absl::Status Aggregates::Load() {
   }
   absl::Status parsed = absl::OkStatus();
   RETURN_IF_ERROR(
-      db_->ScanPrefix(buckets_family_, "b/", [&](absl::string_view key, absl::string_view value) {
+      db_->ScanPrefix(buckets_family_, "b/", [&](absl::string_view key, absl::string_view value)
+                                                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         // b/<day>/<department>\x1f<category>\x1f<channel>
         int32_t day = 0;
         std::vector<std::string> group =
@@ -222,7 +223,8 @@ absl::Status Aggregates::Load() {
       }));
   RETURN_IF_ERROR(parsed);
   RETURN_IF_ERROR(
-      db_->ScanPrefix(facts_family_, "l/", [&](absl::string_view key, absl::string_view value) {
+      db_->ScanPrefix(facts_family_, "l/", [&](absl::string_view key, absl::string_view value)
+                                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         internal::LiveWorkOrder l;
         if (!l.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parsed = Corrupt(key);
@@ -601,7 +603,8 @@ absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(
         }
       }
     };
-    auto add_passed = [&](const ByTime& index, Field field, absl::Time from) {
+    auto add_passed = [&](const ByTime& index, Field field, absl::Time from)
+                          ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       for (auto it = index.lower_bound({absl::ToUnixMicros(from), std::string()});
            it != index.end() && it->first < now_us; ++it) {
         int row = row_of(live_.at(it->second).group);

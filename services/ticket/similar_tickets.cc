@@ -347,7 +347,8 @@ std::vector<SimilarTicketIndex::Candidate> SimilarTicketIndex::Search(absl::stri
   // then the exact cosine over a few times more candidates than wanted.
   const size_t rescore = static_cast<size_t>(
       std::max(options_.min_rescore, want * std::max(1, options_.rescore_factor)));
-  const auto better = [&](const Candidate& a, const Candidate& b) {
+  const auto better = [&](const Candidate& a, const Candidate& b)
+                          ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (a.similarity != b.similarity) return a.similarity > b.similarity;
     return docs_[a.doc].id < docs_[b.doc].id;
   };

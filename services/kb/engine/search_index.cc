@@ -480,8 +480,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     }
   }
 
-  absl::ReaderMutexLock lock(&impl_->mu);
   const Impl& I = *impl_;
+  absl::ReaderMutexLock lock(&I.mu);
   SearchResult result;
   result.query_terms = query_words;
   std::vector<QueryTerm> terms;
@@ -505,7 +505,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       filter.agencies.empty() && filter.statuses.empty() && filter.levels.empty() &&
       filter.tags.empty() && filter.publish_from.empty() && filter.publish_to.empty() &&
       filter.effective_from.empty() && filter.effective_to.empty();
-  auto passes = [&](uint32_t d) -> bool {
+  auto passes = [&](uint32_t d) ABSL_SHARED_LOCKS_REQUIRED(I.mu) -> bool {
     // The agents' usual search: no filter, so only the status decides, from the compact array.
     if (unfiltered) return query.include_inactive || I.doc_scoring[d].active;
     int8_t& known = scratch.doc_ok[d];
@@ -554,7 +554,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   // stops growing with the size of the index.
   const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
   // Adds the scores of terms[first_term...] to the passages' scores.
-  auto accumulate = [&](size_t first_term) {
+  auto accumulate = [&](size_t first_term) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
     idf.resize(terms.size());
     for (size_t i = 0; i < terms.size(); ++i) {
       double df = static_cast<double>(I.postings[terms[i].id].size());
@@ -575,7 +575,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
                                  static_cast<double>(list.size()) > common;
       const double qw = terms[i].weight * idf[i];
       const double k1_body_norm0 = P.k1 * body_norm0, k1_body_norm1 = P.k1 * body_norm1;
-      auto add = [&](const Posting& post) {
+      auto add = [&](const Posting& post) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
         float& score = scratch.scores[post.passage];
         if (score == 0.0f) scratch.touched.push_back(post.passage);
         // Most postings are of the body alone: qw * tf / (k1 + tf) with tf = w * n / norm is
@@ -675,7 +675,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         out.resize(shortlist);
       }
       out.erase(std::remove_if(out.begin(), out.end(),
-                               [&](const auto& c) {
+                               [&](const auto& c) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
                                  return !passes(I.passage_doc[c.second]);
                                }),
                 out.end());
@@ -796,7 +796,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     }
   }
   // The passage of an entry with a label (agents' judgements name clauses by label).
-  auto passage_of = [&](const std::string& id, const std::string& label) -> std::optional<uint32_t> {
+  auto passage_of = [&](const std::string& id, const std::string& label) ABSL_SHARED_LOCKS_REQUIRED(I.mu)
+      -> std::optional<uint32_t> {
     auto it = I.doc_by_id.find(id);
     if (it == I.doc_by_id.end()) return std::nullopt;
     for (uint32_t p : I.docs[it->second].passages) {
@@ -901,7 +902,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   if (query.order != SearchOrder::kRelevance) {
     // A date order: the newest first, entries without the date last; then the newest change,
     // then relevance (zero when browsing), then a stable position.
-    auto date_of = [&](uint32_t p) -> const std::string& {
+    auto date_of = [&](uint32_t p) ABSL_SHARED_LOCKS_REQUIRED(I.mu) -> const std::string& {
       const DocumentInput& m = I.docs[I.passages[p].doc].doc->meta;
       static const std::string kNone;
       switch (query.order) {
@@ -910,7 +911,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         default: return kNone;
       }
     };
-    std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) {
+    std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
       const std::string& da = date_of(a.second);
       const std::string& db = date_of(b.second);
       if (da != db) return db.empty() || (!da.empty() && da > db);

@@ -231,7 +231,7 @@ int DedupIndex::VersionOrder(const Record& a, const Record& b, bool near) const 
 
 DedupResult DedupIndex::CheckLocked(const Record& record) const {
   const uint64_t simhash = record.fingerprint.simhash;
-  auto result_for = [&](DedupVerdict verdict, size_t slot) {
+  auto result_for = [&](DedupVerdict verdict, size_t slot) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     DedupResult result;
     result.verdict = verdict;
     result.other_id = records_[slot].id;
@@ -284,7 +284,8 @@ DedupResult DedupIndex::CheckLocked(const Record& record) const {
   if (record.doc_number.has_value()) add_related(by_doc_number_, record.doc_number->Canonical());
   std::optional<size_t> newest_older;  // the newest version older than the document
   std::optional<size_t> newest_newer;  // the newest version newer than it
-  auto keep_newest = [&](std::optional<size_t>* best, size_t slot) {
+  auto keep_newest = [&](std::optional<size_t>* best, size_t slot)
+                         ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (!best->has_value() || VersionOrder(records_[slot], records_[**best], false) > 0) {
       *best = slot;
     }
