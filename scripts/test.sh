@@ -7,6 +7,11 @@ source "$(dirname "$0")/lib.sh"
 
 install_dependencies
 build_all
+# Clang's analysis of the lock annotations, over the flags of the build just made (a
+# sanitizer run, which builds with clang already, leaves it out).
+if [ "${HOTLINE_THREAD_SAFETY:-1}" = 1 ]; then
+  bash "$HOTLINE_ROOT/scripts/thread_safety.sh" "$HOTLINE_BUILD"
+fi
 
 redis_dir="$(mktemp -d)"
 redis_port="$(free_port)"

@@ -6,7 +6,6 @@
 #   scripts/thread_safety.sh [BUILD_DIR]   (default: the normal build, built first)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-HOTLINE_PACKAGES+=(clang-14)
 install_dependencies
 build="${1:-$HOTLINE_BUILD}"
 [ -n "${1:-}" ] || build_all
