@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "services/gateway/api_helpers.h"
 
 namespace hotline::gateway {
 
@@ -97,7 +98,7 @@ std::string Body(absl::string_view code, absl::string_view message, absl::string
   nlohmann::json error = {{"code", code}, {"message", message}};
   if (!detail.empty()) error["detail"] = detail;
   if (!field.empty()) error["field"] = field;
-  return nlohmann::json{{"error", error}}.dump();
+  return ToJsonText(nlohmann::json{{"error", error}});
 }
 
 // The services start INVALID_ARGUMENT messages with the field's path ("message: must not be

@@ -75,5 +75,17 @@ TEST(ApiErrorsTest, AMessageJsonCannotExpressIsAnInternalError) {
   EXPECT_EQ(HttpStatusFor(status.error_code()), 500);
 }
 
+// An upstream message that is not UTF-8 (found by fuzzing: the JSON library threw, and the
+// live dashboard sends this body after its response has begun, where a throw ends the
+// process) becomes an error body with U+FFFD in place of the bad bytes.
+TEST(ApiErrorsTest, AnUpstreamMessageThatIsNotUtf8StillMakesAnErrorBody) {
+  std::string text = ErrorBodyFromGrpc(grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT, std::string("message: mus\x8d be empty\xff")));
+  nlohmann::json body = nlohmann::json::parse(text);
+  EXPECT_EQ(body["error"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(body["error"]["detail"], "message: mus\xef\xbf\xbd be empty\xef\xbf\xbd");
+  EXPECT_EQ(body["error"]["field"], "message");
+}
+
 }  // namespace
 }  // namespace hotline::gateway

@@ -12,6 +12,10 @@
 
 namespace hotline::gateway {
 
+std::string ToJsonText(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void SendJson(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, kJson);
@@ -109,11 +113,10 @@ bool RequireJsonContent(const httplib::Request& request, httplib::Response& resp
     return true;
   }
   SendJson(response, 415,
-           nlohmann::json{{"error",
-                           {{"code", "INVALID_ARGUMENT"},
-                            {"message", "Content-Type: 请求体必须是 application/json"},
-                            {"field", "Content-Type"}}}}
-               .dump());
+           ToJsonText(nlohmann::json{{"error",
+                                      {{"code", "INVALID_ARGUMENT"},
+                                       {"message", "Content-Type: 请求体必须是 application/json"},
+                                       {"field", "Content-Type"}}}}));
   return false;
 }
 

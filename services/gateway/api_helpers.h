@@ -21,6 +21,11 @@ namespace hotline::gateway {
 inline constexpr char kJson[] = "application/json; charset=utf-8";
 
 void SendJson(httplib::Response& response, int status, const std::string& body);
+
+// JSON text of `value` with any invalid UTF-8 (a path, a header, an upstream message: what a
+// client or a service sent) replaced by U+FFFD. nlohmann's plain dump() throws on it, and a
+// throw outside a route's handler ends the process.
+std::string ToJsonText(const nlohmann::json& value);
 // Sends the message, or the call's failure in the API's error shape.
 void Reply(httplib::Response& response, const grpc::Status& status,
            const google::protobuf::Message& message);

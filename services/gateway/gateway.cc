@@ -271,7 +271,7 @@ bool Gateway::Register(httplib::Server* server) {
       nlohmann::json error = {{"code", response.status == 404 ? "NOT_FOUND" : "UNKNOWN"},
                               {"message", absl::StrCat("没有这个接口：", request.method, " ",
                                                        request.path)}};
-      response.set_content(nlohmann::json{{"error", error}}.dump(), kJson);
+      response.set_content(ToJsonText(nlohmann::json{{"error", error}}), kJson);
     }
   });
   server->set_post_routing_handler(
@@ -299,8 +299,8 @@ bool Gateway::Register(httplib::Server* server) {
         }
         LOG(ERROR) << request.method << " " << request.path << ": " << what;
         SendJson(response, 500,
-                 nlohmann::json{{"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}}
-                     .dump());
+                 ToJsonText(nlohmann::json{
+                     {"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}}));
       });
   return true;
 }
@@ -330,7 +330,7 @@ void Gateway::Healthz(const httplib::Request&, httplib::Response& response) {
         {"ticket", state_name(channels_[1]->GetState(false))},
         {"metrics", state_name(channels_[2]->GetState(false))}}},
       {"open_dashboard_streams", open_dashboard_streams()}};
-  SendJson(response, shutting_down ? 503 : 200, body.dump());
+  SendJson(response, shutting_down ? 503 : 200, ToJsonText(body));
 }
 
 void Gateway::Login(const httplib::Request& request, httplib::Response& response) {
@@ -587,10 +587,10 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
             break;
           case DashboardStream::Next::kQuiet:
             // A write is also the only way to learn that the browser has gone away.
-            out = SseEvent("heartbeat",
-                           nlohmann::json{{"time", absl::FormatTime(absl::RFC3339_sec, absl::Now(),
-                                                                    absl::UTCTimeZone())}}
-                               .dump());
+            out = SseEvent(
+                "heartbeat",
+                ToJsonText(nlohmann::json{{"time", absl::FormatTime(absl::RFC3339_sec, absl::Now(),
+                                                                    absl::UTCTimeZone())}}));
             break;
           case DashboardStream::Next::kEnded:
             out = SseEvent("upstream-error", status.ok() ? std::string("{}")

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "services/gateway/api_helpers.h"
+
 namespace hotline::gateway {
 namespace {
 
@@ -44,15 +46,14 @@ std::string SessionBody(const tv1::CallerIdentity& caller, const std::string& di
     for (const char* page : r.pages) pages.push_back(page);
   }
   if (pages.empty()) pages.push_back("/search.html");
-  return nlohmann::json{{"role", name},
-                        {"principal", caller.principal()},
-                        {"display_name", display_name.empty() ? caller.principal() : display_name},
-                        {"department_id", caller.department_id()},
-                        {"supervisor", caller.role() == tv1::ROLE_SUPERVISOR ||
-                                           caller.role() == tv1::ROLE_ADMIN},
-                        {"landing", pages.front()},
-                        {"pages", pages}}
-      .dump();
+  return ToJsonText(nlohmann::json{
+      {"role", name},
+      {"principal", caller.principal()},
+      {"display_name", display_name.empty() ? caller.principal() : display_name},
+      {"department_id", caller.department_id()},
+      {"supervisor", caller.role() == tv1::ROLE_SUPERVISOR || caller.role() == tv1::ROLE_ADMIN},
+      {"landing", pages.front()},
+      {"pages", pages}});
 }
 
 }  // namespace hotline::gateway

@@ -109,6 +109,40 @@ class GatewayHostileTest(unittest.TestCase):
         status, _ = self.raw_request([b"GET /common.js HTTP/1.1", b"Host: 127.0.0.1"])
         self.assertEqual(status, 200)
 
+    def test_1c_bytes_that_are_not_utf8_in_a_path_or_body_are_answered_not_fatal(self):
+        # Found by fuzzing: the 404 for an unknown API path wrote the path into JSON, and
+        # invalid UTF-8 made the JSON library throw outside any handler: no token needed.
+        for path in (b"/api/%FF", b"/api/\xff\xfe", b"/api/tickets/%C3%28/events"):
+            status, body = self.raw_request([b"GET " + path + b" HTTP/1.1", b"Host: 127.0.0.1",
+                                             b"Authorization: Bearer x"])
+            # 400 where the bytes reach a service, which names the field they were refused in.
+            self.assertIn(status, (400, 401, 404), (path, body))
+            json.loads(body)
+            self.assertGatewayAlive()
+        supervisor = self.stack.tokens["supervisor"].encode()
+        status, body = self.raw_request([b"GET /api/%FF HTTP/1.1", b"Host: 127.0.0.1",
+                                         b"Authorization: Bearer " + supervisor])
+        self.assertEqual(status, 404, body)
+        self.assertEqual(json.loads(body)["error"]["code"], "NOT_FOUND")
+        # A JSON body with a string that is not UTF-8 is the client's error, named as such.
+        payload = b'{"content": "\xff\xfe", "request_id": "r1"}'
+        with socket.create_connection(("127.0.0.1", self.stack.ports["gateway"]),
+                                      timeout=5) as s:
+            s.sendall(b"POST /api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Authorization: Bearer " + self.stack.tokens["agent"].encode() +
+                      b"\r\nContent-Type: application/json\r\nContent-Length: " +
+                      str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertEqual(int(head.split(b" ")[1]), 400, data)
+        self.assertEqual(json.loads(body)["error"]["code"], "INVALID_ARGUMENT")
+        self.assertGatewayAlive()
+
     def test_2_a_malformed_deadline_is_refused_and_ticket_pages_keep_rendering(self):
         import grpc
         pb = self.driver.pb
