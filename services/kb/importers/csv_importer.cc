@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/utf8.h"
 #include "services/kb/importers/csv.h"
 #include "services/kb/importers/entry_format.h"
 
@@ -126,6 +127,10 @@ class CsvSourceReader final : public SourceReader {
     for (size_t i = 0; i < fields.size(); ++i) {
       const std::string& name = columns_[i];
       if (fields[i].empty()) continue;
+      if (!IsValidUtf8(fields[i])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": not valid UTF-8 (a file saved as GBK? save it as UTF-8)"));
+      }
       if (ListColumns().contains(name)) {
         nlohmann::json values = nlohmann::json::array();
         for (absl::string_view v : absl::StrSplit(fields[i], '|')) {

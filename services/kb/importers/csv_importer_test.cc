@@ -167,6 +167,26 @@ TEST_F(CsvImporterTest, BadCellValuesNameTheColumn) {
             std::string::npos);
 }
 
+// Found by fuzzing: a cell that is not UTF-8 went into the item as it was, and the server could
+// not parse the item (the whole import stream broke), or, in a number column, the error
+// message itself threw. Now that row is an error naming its column; the others still go.
+TEST_F(CsvImporterTest, ACellThatIsNotUtf8IsAnErrorOfItsRowNamingTheColumn) {
+  std::vector<SourceRecord> records = ReadAll(
+      Write("g.csv", "id,matter,promised_working_days\n"
+                     "g-1,\xb0\xec\xc0\xed,5\n"
+                     "g-2,办理,\xff\n"
+                     "g-3,办理,5\n"));
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].item.status().message(),
+            "line 2: matter: not valid UTF-8 (a file saved as GBK? save it as UTF-8)");
+  EXPECT_EQ(records[1].item.status().message(),
+            "line 3: promised_working_days: not valid UTF-8 (a file saved as GBK? save it as "
+            "UTF-8)");
+  ASSERT_TRUE(records[2].item.ok()) << records[2].item.status();
+  std::string wire;
+  EXPECT_TRUE(records[2].item->SerializeToString(&wire));
+}
+
 TEST_F(CsvImporterTest, ProgressIsBytesOfTheFile) {
   std::string path = Write("p.csv", "id,title\na,1\nb,2\n");
   absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, SourceFormat::kAuto);

@@ -54,7 +54,8 @@ absl::StatusOr<int> WholeNumber(const json& j, const char* field) {
     if (absl::SimpleAtoi(text, &value) && value >= 0) return value;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(field, ": must be a whole number of working days, got ", it->dump()));
+      absl::StrCat(field, ": must be a whole number of working days, got ",
+                   it->dump(-1, ' ', false, json::error_handler_t::replace)));
 }
 
 bool Flag(const json& j, const char* field, bool default_value) {
