@@ -28,6 +28,10 @@ constexpr absl::Duration kPageTokenLifetime = absl::Hours(1);
 
 // A page token: offset, a hash of the request without its token (so it cannot be reused with
 // other parameters) and the issue time (so it expires).
+// Deeper than any listing goes, and far from int's limit: a forged token (the hash in it is
+// not a secret) must not overflow offset + page_size.
+constexpr int kMaxPageOffset = 1 << 24;
+
 std::string MakePageToken(int offset, absl::string_view request_hash, absl::Time now) {
   return absl::WebSafeBase64Escape(
       absl::StrCat(offset, ":", request_hash, ":", absl::ToUnixSeconds(now)));
@@ -43,6 +47,7 @@ absl::StatusOr<int> ParsePageToken(absl::string_view token, absl::string_view re
   int offset = 0;
   int64_t issued = 0;
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &offset) || offset < 0 ||
+      offset > kMaxPageOffset ||
       parts[1] != request_hash || !absl::SimpleAtoi(parts[2], &issued) ||
       now - absl::FromUnixSeconds(issued) > kPageTokenLifetime) {
     return invalid;

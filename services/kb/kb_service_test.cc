@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/proto_time.h"
@@ -482,6 +483,33 @@ TEST_F(KnowledgeBaseServiceTest, SearchPagesWithATokenBoundToTheRequest) {
   grpc::Status s = Search(r, &second);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("page_token"), std::string::npos);
+}
+
+// Found by fuzzing: the token's hash binds it to the request but is not a secret, so anyone can
+// mint one with any offset, and offset + page_size overflowed. A deep offset is refused.
+TEST_F(KnowledgeBaseServiceTest, AForgedPageTokenWithAHugeOffsetIsRefused) {
+  AddPolicy();
+  v1::SearchRequest r;
+  r.set_query("参保职工医疗");
+  r.set_page_size(1);
+  v1::SearchResponse first;
+  ASSERT_TRUE(Search(r, &first).ok());
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(first.next_page_token(), &raw));
+  const std::string rest = raw.substr(raw.find(':'));  // ":<request hash>:<issued>"
+  for (const char* offset : {"2147483647", "16777217"}) {
+    r.set_page_token(absl::WebSafeBase64Escape(offset + rest));
+    v1::SearchResponse forged;
+    grpc::Status s = Search(r, &forged);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << offset;
+    EXPECT_NE(s.error_message().find("page_token"), std::string::npos) << s.error_message();
+  }
+  // Deep but within bounds: an empty page, not an error.
+  r.set_page_token(absl::WebSafeBase64Escape("16777216" + rest));
+  v1::SearchResponse deep;
+  ASSERT_TRUE(Search(r, &deep).ok());
+  EXPECT_EQ(deep.hits_size(), 0);
+  EXPECT_TRUE(deep.next_page_token().empty());
 }
 
 TEST_F(KnowledgeBaseServiceTest, DeleteRefusesASourceDocumentAndUnlinks) {

@@ -1,11 +1,13 @@
 #include "services/ticket/ticket_service.h"
 
+#include <limits>
 #include <glog/logging.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/io/tokenizer.h>
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -591,7 +593,8 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
     if (!r.page_token().empty()) {
       std::vector<std::string> parts = absl::StrSplit(r.page_token(), '/');
       if (parts.size() != 3 || parts[0] != r.ticket_id() || parts[1] != r.work_order_id() ||
-          !absl::SimpleAtoi(parts[2], &after)) {
+          !absl::SimpleAtoi(parts[2], &after) || after < 0 ||
+          after == std::numeric_limits<int64_t>::max()) {
         return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
       }
     }

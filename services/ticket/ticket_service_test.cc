@@ -403,6 +403,27 @@ TEST_F(TicketServiceTest, MalformedTimesAndEnumsAreRefusedAndNothingIsStored) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// Found by fuzzing: the events' page token is "<ticket>/<work order>/<sequence>", and a sequence
+// of INT64_MAX overflowed the next key; it and negative ones are refused.
+TEST_F(TicketServiceTest, AnEventsPageTokenOutOfRangeIsRefused) {
+  v1::Ticket t = Create();
+  for (const char* after : {"9223372036854775807", "-1", "x"}) {
+    v1::ListEventsRequest r;
+    r.set_ticket_id(t.id());
+    r.set_page_token(absl::StrCat(t.id(), "//", after));
+    v1::ListEventsResponse out;
+    grpc::Status s = stub_->ListEvents(ContextWithToken("agent").get(), r, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << after;
+    EXPECT_NE(s.error_message().find("page_token"), std::string::npos) << s.error_message();
+  }
+  v1::ListEventsRequest r;
+  r.set_ticket_id(t.id());
+  r.set_page_token(absl::StrCat(t.id(), "//0"));
+  v1::ListEventsResponse out;
+  ASSERT_TRUE(stub_->ListEvents(ContextWithToken("agent").get(), r, &out).ok());
+  EXPECT_EQ(out.events_size(), 1);
+}
+
 TEST_F(TicketServiceTest, RequestIdsMakeRetriesSafe) {
   v1::CreateTicketRequest create;
   create.set_request_id("same-request");

@@ -2,6 +2,9 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,6 +23,13 @@ std::string EventKey(const std::string& ticket_id, int64_t sequence) {
 
 absl::Status Corrupt(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("corrupt record in the ticket store: ", what));
+}
+
+// The first sequence after a cursor a client sent: saturating, since a cursor (or a forged
+// page token) may hold any int64, and negative ones mean "from the start".
+int64_t SequenceAfter(int64_t after) {
+  if (after == std::numeric_limits<int64_t>::max()) return after;
+  return std::max<int64_t>(after, 0) + 1;
 }
 
 }  // namespace
@@ -261,7 +271,7 @@ absl::Status TicketStore::ScanTicketEvents(
     const std::function<bool(const v1::TicketEvent&)>& visit) const {
   std::string prefix = absl::StrCat("e/", ticket_id, "/");
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
-  for (it->Seek(EventKey(ticket_id, after + 1)); it->Valid() && it->key().starts_with(prefix);
+  for (it->Seek(EventKey(ticket_id, SequenceAfter(after))); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
     v1::TicketEvent e;
     if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -277,7 +287,7 @@ absl::Status TicketStore::ScanDepartmentEvents(const std::string& department_id,
                                                std::vector<v1::TicketEvent>* out) const {
   std::string prefix = absl::StrCat("dg/", department_id, "/");
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
-  for (it->Seek(prefix + Number(after + 1)); it->Valid() && it->key().starts_with(prefix) &&
+  for (it->Seek(prefix + Number(SequenceAfter(after))); it->Valid() && it->key().starts_with(prefix) &&
                                              out->size() < limit;
        it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());
@@ -293,7 +303,7 @@ absl::Status TicketStore::ScanDepartmentEvents(const std::string& department_id,
 absl::Status TicketStore::ScanAllEvents(
     int64_t after, const std::function<bool(const v1::TicketEvent&)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
-  for (it->Seek("g/" + Number(after + 1)); it->Valid() && it->key().starts_with("g/");
+  for (it->Seek("g/" + Number(SequenceAfter(after))); it->Valid() && it->key().starts_with("g/");
        it->Next()) {
     v1::TicketEvent e;
     if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

@@ -427,6 +427,9 @@ struct Scratch {
 
 absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const {
   const RankingParams& P = params_;
+  if (query.offset < 0 || query.limit < 0) {
+    return absl::InvalidArgumentError("offset and limit must not be negative");
+  }
   // Cut very long input: no question needs more, and it bounds the work.
   std::string text = query.text;
   {
@@ -923,7 +926,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   }
   // Re-rank the best candidates by how close together the query words occur.
   size_t window = std::min<size_t>(candidates.size(),
-                                   std::max<size_t>(P.rerank_window, query.offset + query.limit));
+                                   std::max<size_t>(P.rerank_window, static_cast<size_t>(query.offset) +
+                                                                        static_cast<size_t>(query.limit)));
   auto by_score = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
