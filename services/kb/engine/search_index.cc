@@ -493,6 +493,10 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     if (it == I.term_ids.end()) continue;
     terms.push_back({it->second, wf.first, wf.second, key});
   }
+  // `wanted` iterates in an order that changes from call to call; the terms are scored in
+  // order, and which passages a common term reaches depends on it.
+  std::sort(terms.begin(), terms.end(),
+            [](const QueryTerm& a, const QueryTerm& b) { return a.id < b.id; });
   const double n = std::max<int64_t>(1, I.live_passages);
   std::array<double, kFieldCount> average;
   for (int f = 0; f < kFieldCount; ++f) average[f] = std::max(1.0, I.length_sums[f] / n);
@@ -569,7 +573,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     // its postings would dominate the query's cost.
     std::vector<size_t> order;
     for (size_t i = first_term; i < terms.size(); ++i) order.push_back(i);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return idf[a] > idf[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return idf[a] > idf[b]; });
     bool touched_sorted = false;
     std::vector<uint32_t> pool;
     for (size_t i : order) {
@@ -672,7 +677,10 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       std::vector<std::pair<float, uint32_t>> out;
       out.reserve(scratch.touched.size());
       for (uint32_t p : scratch.touched) out.emplace_back(scratch.scores[p], p);
-      auto higher = [](const auto& a, const auto& b) { return a.first > b.first; };
+      // Ties go to the lower passage id: the same query must give the same pages.
+      auto higher = [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      };
       if (shortlist < out.size()) {
         std::nth_element(out.begin(), out.begin() + shortlist, out.end(), higher);
         out.resize(shortlist);
@@ -707,8 +715,13 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       ranked.emplace_back(v * std::log(1.0 + (n - df + 0.5) / (df + 0.5)), w);
     }
     size_t take = std::min<size_t>(ranked.size(), P.feedback_terms);
+    // `ranked` follows the hash map's order, which differs from call to call (absl salts it
+    // with the table's address): ties go to the lower word id, or the expansion (and so the
+    // scores and the pages) would change between two identical searches.
     std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
     const size_t first_feedback_term = terms.size();
     for (size_t i = 0; i < take; ++i) {
       terms.push_back({ranked[i].second, P.feedback_weight, /*word=*/false, ""});
