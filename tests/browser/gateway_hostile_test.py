@@ -45,12 +45,14 @@ class GatewayHostileTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.kill()
 
-    def raw_request(self, head_lines, timeout=5):
-        """Sends a request head byte for byte (no client library cleans it) and returns
+    def raw_request(self, head_lines, body=b"", timeout=5):
+        """Sends a request byte for byte (no client library cleans it) and returns
         (status, body)."""
+        if body:
+            head_lines = head_lines + [b"Content-Length: " + str(len(body)).encode()]
         with socket.create_connection(("127.0.0.1", self.stack.ports["gateway"]),
                                       timeout=timeout) as s:
-            s.sendall(b"\r\n".join(head_lines) + b"\r\nConnection: close\r\n\r\n")
+            s.sendall(b"\r\n".join(head_lines) + b"\r\nConnection: close\r\n\r\n" + body)
             data = b""
             while True:
                 chunk = s.recv(65536)
@@ -125,21 +127,12 @@ class GatewayHostileTest(unittest.TestCase):
         self.assertEqual(status, 404, body)
         self.assertEqual(json.loads(body)["error"]["code"], "NOT_FOUND")
         # A JSON body with a string that is not UTF-8 is the client's error, named as such.
-        payload = b'{"content": "\xff\xfe", "request_id": "r1"}'
-        with socket.create_connection(("127.0.0.1", self.stack.ports["gateway"]),
-                                      timeout=5) as s:
-            s.sendall(b"POST /api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Authorization: Bearer " + self.stack.tokens["agent"].encode() +
-                      b"\r\nContent-Type: application/json\r\nContent-Length: " +
-                      str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        self.assertEqual(int(head.split(b" ")[1]), 400, data)
+        status, body = self.raw_request(
+            [b"POST /api/tickets HTTP/1.1", b"Host: 127.0.0.1",
+             b"Authorization: Bearer " + self.stack.tokens["agent"].encode(),
+             b"Content-Type: application/json"],
+            body=b'{"content": "\xff\xfe", "request_id": "r1"}')
+        self.assertEqual(status, 400, body)
         self.assertEqual(json.loads(body)["error"]["code"], "INVALID_ARGUMENT")
         self.assertGatewayAlive()
 
