@@ -24,9 +24,9 @@ namespace hotline::cli {
 // thread that waits for them. One per program.
 class StreamStop {
  public:
-  StreamStop() : state_(new State) {
+  StreamStop() : state_(std::make_shared<State>()) {
     BlockTerminationSignals();
-    // The state outlives this object: the waiting thread may still hold it at exit.
+    // Shared with the waiting thread, which may still hold it when the program exits.
     std::thread([state = state_] {
       WaitForTerminationSignal();
       {
@@ -54,7 +54,7 @@ class StreamStop {
     bool stopped ABSL_GUARDED_BY(mu) = false;
     absl::Notification notification;
   };
-  State* state_;
+  std::shared_ptr<State> state_;
 };
 
 template <typename Message>
