@@ -262,6 +262,46 @@ class PortalBrowserTest(unittest.TestCase):
         wait_for(lambda: self.order_item(t.id) is None, 10, "the replied order to leave the list")
         self.assertEqual(self.current(t.id).state, self.pb.TICKET_STATE_PENDING_CALLBACK)
 
+    def test_3c_a_slow_poll_never_puts_an_older_list_back(self):
+        # The portal polls its list and refreshes it after every action. A poll that answered
+        # after the action's own refresh put the list from before it back: the order just signed
+        # showed unsigned, and the reply that followed went with the old version and was refused
+        # (a CI run under load saw it). Here one poll is held until after the signing.
+        b = self.department
+        t = self.driver.dispatched("楼道水管漏水，墙面渗水", hours=48, phone="13500000000")
+        wait_for(lambda: self.order_item(t.id), 10, "the new order")
+        self.click_order(t.id)
+        wait_for(lambda: b.find_element(By.ID, "sign-order").is_displayed(), 10, "the sign button")
+        b.execute_script("""
+          var real = window.fetch;
+          window.heldPoll = {answered: false, done: false};
+          window.fetch = function (url) {
+            var answer = real.apply(this, arguments);
+            if (String(url).indexOf("/api/department/orders") < 0) return answer;
+            window.fetch = real;  // only this one call is held
+            var release;
+            var gate = new Promise(function (r) { release = r; });
+            window.heldPoll.release = release;
+            return answer.then(function (response) {
+              window.heldPoll.answered = true;
+              return gate.then(function () {
+                setTimeout(function () { window.heldPoll.done = true; }, 0);
+                return response;
+              });
+            });
+          };""")
+        wait_for(lambda: b.execute_script("return window.heldPoll.answered"), 10,
+                 "a poll answered with the list before the signing, and held")
+        b.find_element(By.ID, "sign-order").click()
+        wait_for(lambda: "已签收" in self.text(b, "portal-result"), 10, "the signing")
+        wait_for(lambda: b.find_element(By.ID, "reply-form").is_displayed(), 10, "the reply form")
+        b.execute_script("window.heldPoll.release()")
+        wait_for(lambda: b.execute_script("return window.heldPoll.done"), 10,
+                 "the held poll handed to the page")
+        self.assertTrue(b.find_element(By.ID, "reply-form").is_displayed(),
+                        "the list from before the signing came back")
+        self.assertFalse(b.find_element(By.ID, "sign-row").is_displayed())
+
     def test_3b_overdue_orders_turn_red_and_a_misrouted_one_is_returned_by_keyboard(self):
         b = self.department
         overdue = self.dispatch_due("小区消防栓漏水多日无人处理", 3)

@@ -39,8 +39,11 @@
     $("callback-count").textContent = String(tickets.length);
   }
 
+  var fetchQueue = H.latestOnly(function () { return H.api("/api/callback/queue"); });
+
   function refresh() {
-    return H.api("/api/callback/queue").then(function (result) {
+    return fetchQueue().then(function (result) {
+      if (!result) return;  // A newer refresh is on its way.
       if (!result.ok) {
         $("callback-status").textContent = "刷新失败：" + H.errorMessage(result);
         return;

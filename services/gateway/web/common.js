@@ -157,6 +157,20 @@ var Hotline = (function () {
     return "web-" + hex;
   }
 
+  // A list that is polled and also refreshed after each action: calls can overlap, and a slow
+  // poll answering after a newer refresh would put the older list back (the order signed a
+  // moment ago shown unsigned again, and the next action sent with its old version). The
+  // function returned hands on only the answer of the latest call; earlier ones give null.
+  function latestOnly(start) {
+    var issued = 0;
+    return function () {
+      var mine = ++issued;
+      return start.apply(null, arguments).then(function (result) {
+        return mine === issued ? result : null;
+      });
+    };
+  }
+
   // Several calls of one page may learn at once that the session is gone: the first sends the
   // user to the login page, the others must not start the navigation again (a second load of
   // the login page would swallow what the user began to type).
@@ -340,6 +354,6 @@ var Hotline = (function () {
   return {
     zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
     errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session,
-    readAloud: readAloud, deadlineText: deadlineText,
+    readAloud: readAloud, deadlineText: deadlineText, latestOnly: latestOnly,
   };
 })();

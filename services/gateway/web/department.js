@@ -152,8 +152,11 @@
       (w.return_window_end && new Date(w.return_window_end).getTime() < Date.now());
   }
 
+  var fetchOrders = H.latestOnly(function () { return H.api("/api/department/orders"); });
+
   function refresh() {
-    return H.api("/api/department/orders").then(function (result) {
+    return fetchOrders().then(function (result) {
+      if (!result) return;  // A newer refresh is on its way.
       if (!result.ok) {
         $("orders-status").textContent = "刷新失败：" + H.errorMessage(result);
         return;

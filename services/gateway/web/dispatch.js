@@ -47,8 +47,11 @@
     return H.el("li", null, [button]);
   }
 
+  var fetchQueues = H.latestOnly(function () { return H.api("/api/queues"); });
+
   function refreshQueues() {
-    return H.api("/api/queues").then(function (result) {
+    return fetchQueues().then(function (result) {
+      if (!result) return;  // A newer refresh is on its way.
       if (!result.ok) {
         $("queues-status").textContent = "队列刷新失败：" + H.errorMessage(result);
         return;
