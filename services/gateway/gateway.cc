@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/credentials.h"
+#include "common/utf8.h"
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
 #include "services/gateway/roles.h"
@@ -248,6 +249,20 @@ bool Gateway::Register(httplib::Server* server) {
         for (char c : request.path) {
           if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             SendJson(response, 400, InvalidFieldBody("path", "地址中含有控制字符"));
+            return httplib::Server::HandlerResponse::Handled;
+          }
+        }
+        // Every text a handler may put in a request upstream (a proto3 string must be UTF-8:
+        // the service would refuse the call, and protobuf logs each such request).
+        if (!IsValidUtf8(request.path)) {
+          SendJson(response, 400, InvalidFieldBody("path", "地址不是有效的 UTF-8 文字"));
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        for (const auto& [name, value] : request.params) {
+          if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+            SendJson(response, 400,
+                     InvalidFieldBody(IsValidUtf8(name) ? name : "query",
+                                      "查询参数不是有效的 UTF-8 文字"));
             return httplib::Server::HandlerResponse::Handled;
           }
         }
