@@ -44,6 +44,21 @@ absl::StatusOr<std::optional<v1::QaDraft>> KnowledgeBaseService::LoadDraft(
   return std::optional<v1::QaDraft>(std::move(draft));
 }
 
+absl::StatusOr<v1::QaDraft> KnowledgeBaseService::LoadPendingDraft(const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::QaDraft> draft, LoadDraft(id));
+  if (!draft) return absl::NotFoundError(absl::StrCat("draft_id: no draft '", id, "'"));
+  if (draft->state() != v1::QA_DRAFT_STATE_PENDING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("draft '", id, "' is ", v1::QaDraftState_Name(draft->state())));
+  }
+  return *std::move(draft);
+}
+
+absl::Status KnowledgeBaseService::SaveDraft(const v1::QaDraft& draft) {
+  return store_->Put(store_->Family(kGapsFamily), DraftKey(draft.id()),
+                     draft.SerializeAsString());
+}
+
 absl::Status KnowledgeBaseService::ProposeDraft(const std::string& entry_id,
                                                 const std::string& label) {
   // The distinct questions that confirmed the passage, as first asked.
@@ -103,7 +118,7 @@ absl::Status KnowledgeBaseService::ProposeDraft(const std::string& entry_id,
     if (p.label() == label) draft.set_passage_text(p.text());
   }
   *draft.mutable_update_time() = ToProtoTime(now);
-  return store_->Put(store_->Family(kGapsFamily), DraftKey(id), draft.SerializeAsString());
+  return SaveDraft(draft);
 }
 
 grpc::ServerUnaryReactor* KnowledgeBaseService::ListQaDrafts(
@@ -141,39 +156,33 @@ absl::Status KnowledgeBaseService::DoAcceptDraft(const Principal& principal,
                                                  const v1::AcceptQaDraftRequest& r,
                                                  v1::AcceptQaDraftResponse* response) {
   absl::MutexLock lock(&drafts_mu_);
-  ASSIGN_OR_RETURN(std::optional<v1::QaDraft> draft, LoadDraft(r.draft_id()));
-  if (!draft) return absl::NotFoundError(absl::StrCat("draft_id: no draft '", r.draft_id(), "'"));
-  if (draft->state() != v1::QA_DRAFT_STATE_PENDING) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "draft '", r.draft_id(), "' is ", v1::QaDraftState_Name(draft->state())));
-  }
+  ASSIGN_OR_RETURN(v1::QaDraft draft, LoadPendingDraft(r.draft_id()));
   v1::UpsertEntryRequest upsert;
   upsert.set_request_id(absl::StrCat(r.request_id(), "-entry"));
   v1::Entry* e = upsert.mutable_entry();
-  e->set_id(r.entry_id().empty() ? absl::StrCat("qa-", draft->id().substr(3)) : r.entry_id());
+  e->set_id(r.entry_id().empty() ? absl::StrCat("qa-", draft.id().substr(3)) : r.entry_id());
   e->set_kind(v1::ENTRY_KIND_QA_PAIR);
-  const std::string question = r.question().empty() ? draft->question() : r.question();
-  const std::string answer = r.answer().empty() ? draft->passage_text() : r.answer();
+  const std::string question = r.question().empty() ? draft.question() : r.question();
+  const std::string answer = r.answer().empty() ? draft.passage_text() : r.answer();
   e->set_title(question);
   v1::QaPair* qa = e->mutable_qa_pair();
   qa->set_question(question);
-  for (const std::string& q : draft->similar_questions()) {
+  for (const std::string& q : draft.similar_questions()) {
     if (q != question) qa->add_alternative_questions(q);
   }
-  if (draft->question() != question) qa->add_alternative_questions(draft->question());
+  if (draft.question() != question) qa->add_alternative_questions(draft.question());
   qa->set_answer(answer);
-  qa->set_source_document_id(draft->source_entry_id());
-  qa->set_source_passage_label(draft->source_passage_label());
+  qa->set_source_document_id(draft.source_entry_id());
+  qa->set_source_passage_label(draft.source_passage_label());
   RETURN_IF_ERROR(ValidateUpsert(upsert));
   v1::UpsertEntryResponse created;
   RETURN_IF_ERROR(DoUpsert(principal, upsert, &created));
-  draft->set_state(v1::QA_DRAFT_STATE_ACCEPTED);
-  draft->set_accepted_entry_id(created.entry().id());
-  draft->set_decided_by(principal.name);
-  *draft->mutable_update_time() = ToProtoTime(options_.clock->Now());
-  RETURN_IF_ERROR(
-      store_->Put(store_->Family(kGapsFamily), DraftKey(draft->id()), draft->SerializeAsString()));
-  *response->mutable_draft() = *draft;
+  draft.set_state(v1::QA_DRAFT_STATE_ACCEPTED);
+  draft.set_accepted_entry_id(created.entry().id());
+  draft.set_decided_by(principal.name);
+  *draft.mutable_update_time() = ToProtoTime(options_.clock->Now());
+  RETURN_IF_ERROR(SaveDraft(draft));
+  *response->mutable_draft() = draft;
   *response->mutable_entry() = created.entry();
   return absl::OkStatus();
 }
@@ -200,21 +209,13 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DismissQaDraft(
       return absl::InvalidArgumentError("reason: longer than 1,000 code points");
     }
     absl::MutexLock lock(&drafts_mu_);
-    ASSIGN_OR_RETURN(std::optional<v1::QaDraft> draft, LoadDraft(request->draft_id()));
-    if (!draft) {
-      return absl::NotFoundError(absl::StrCat("draft_id: no draft '", request->draft_id(), "'"));
-    }
-    if (draft->state() != v1::QA_DRAFT_STATE_PENDING) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "draft '", request->draft_id(), "' is ", v1::QaDraftState_Name(draft->state())));
-    }
-    draft->set_state(v1::QA_DRAFT_STATE_DISMISSED);
-    draft->set_dismiss_reason(request->reason());
-    draft->set_decided_by(principal.name);
-    *draft->mutable_update_time() = ToProtoTime(options_.clock->Now());
-    RETURN_IF_ERROR(store_->Put(store_->Family(kGapsFamily), DraftKey(draft->id()),
-                                draft->SerializeAsString()));
-    *response = *draft;
+    ASSIGN_OR_RETURN(v1::QaDraft draft, LoadPendingDraft(request->draft_id()));
+    draft.set_state(v1::QA_DRAFT_STATE_DISMISSED);
+    draft.set_dismiss_reason(request->reason());
+    draft.set_decided_by(principal.name);
+    *draft.mutable_update_time() = ToProtoTime(options_.clock->Now());
+    RETURN_IF_ERROR(SaveDraft(draft));
+    *response = std::move(draft);
     return absl::OkStatus();
   });
 }

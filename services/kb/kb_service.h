@@ -247,6 +247,10 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   };
   // Draft Q&A pairs (kb_drafts.cc).
   absl::StatusOr<std::optional<v1::QaDraft>> LoadDraft(const std::string& id) const;
+  // The draft an editor decides on: NOT_FOUND naming draft_id, or FAILED_PRECONDITION once
+  // decided.
+  absl::StatusOr<v1::QaDraft> LoadPendingDraft(const std::string& id) const;
+  absl::Status SaveDraft(const v1::QaDraft& draft);
   // Proposes (or brings up to date) the draft of a passage confirmed for enough similar
   // questions.
   absl::Status ProposeDraft(const std::string& entry_id, const std::string& label);
