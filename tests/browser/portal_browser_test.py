@@ -308,6 +308,8 @@ class PortalBrowserTest(unittest.TestCase):
         # Once the deadline has passed: red, and counted as overdue.
         wait_for(lambda: "已超期" in self.order_text(overdue.id), 20, "the overdue order")
         self.assertIn("red", self.order_deadline_class(overdue.id))
+        # Just passed: said in words a person reads at a glance, not "0 小时 0 分钟".
+        self.assertRegex(self.order_text(overdue.id), r"已超期 (不到 1 分钟|\d+ 分钟)")
         misrouted = self.driver.dispatched("社保卡丢失想补办，不知道去哪里办", phone="13600000000")
         wait_for(lambda: self.order_text(misrouted.id), 10, "the misrouted order")
         # The whole return from the keyboard: focus the order, Enter, Tab to the reason, type,

@@ -334,16 +334,24 @@ var Hotline = (function () {
     });
   }
 
+  // A span of `hours` in days of `hoursPerDay` hours ("天", or "个工作日" when a department
+  // counts working time), hours and minutes, largest units first: "2 天 3 小时",
+  // "1 小时 5 分钟", "45 分钟", "不到 1 分钟" (never "0 小时 0 分钟").
+  function spanText(hours, hoursPerDay, dayWord) {
+    var days = Math.floor(hours / hoursPerDay);
+    var rest = Math.floor(hours % hoursPerDay);
+    var minutes = Math.floor((hours * 60) % 60);
+    if (days > 0) return days + " " + dayWord + " " + rest + " 小时";
+    if (rest > 0) return rest + " 小时 " + minutes + " 分钟";
+    return minutes > 0 ? minutes + " 分钟" : "不到 1 分钟";
+  }
+
   // A deadline as the time left, for people who plan their day by it: "剩 2 天 3 小时",
   // "剩 45 分钟", "已超期 1 天 2 小时"; level "red" when passed, "yellow" within `warnHours`.
   function deadlineText(ts, warnHours, now) {
     if (!ts) return { text: "—", level: "" };
     var left = new Date(ts).getTime() - (now || Date.now());
-    var abs = Math.abs(left);
-    var days = Math.floor(abs / 86400000);
-    var hours = Math.floor((abs % 86400000) / 3600000);
-    var minutes = Math.floor((abs % 3600000) / 60000);
-    var span = days > 0 ? days + " 天 " + hours + " 小时" : hours > 0 ? hours + " 小时 " + minutes + " 分钟" : minutes + " 分钟";
+    var span = spanText(Math.abs(left) / 3600000, 24, "天");
     if (left < 0) return { text: "已超期 " + span, level: "red" };
     return { text: "剩 " + span, level: left <= (warnHours || 24) * 3600000 ? "yellow" : "" };
   }
@@ -354,6 +362,6 @@ var Hotline = (function () {
   return {
     zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
     errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session,
-    readAloud: readAloud, deadlineText: deadlineText, latestOnly: latestOnly,
+    readAloud: readAloud, deadlineText: deadlineText, spanText: spanText, latestOnly: latestOnly,
   };
 })();

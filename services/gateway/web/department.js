@@ -43,10 +43,7 @@
     var clock = w.time_limit && w.time_limit.hours &&
       !(w.extension && w.extension.state === "EXTENSION_STATE_APPROVED");
     if (hours === undefined || clock) return H.deadlineText(w.deadline, 4);
-    var abs = Math.abs(hours);
-    var days = Math.floor(abs / 24);
-    var rest = Math.floor(abs % 24);
-    var span = days > 0 ? days + " 个工作日 " + rest + " 小时" : Math.floor(abs) + " 小时 " + Math.round((abs % 1) * 60) + " 分钟";
+    var span = H.spanText(Math.abs(hours), 24, "个工作日");
     var level = w.warning_level === "WARNING_LEVEL_RED" || hours < 0 ? "red"
       : w.warning_level === "WARNING_LEVEL_YELLOW" ? "yellow" : "";
     return { text: (hours < 0 ? "已超期 " : "剩 ") + span, level: level };
