@@ -21,6 +21,10 @@ void SendJson(httplib::Response& response, int status, const std::string& body) 
   response.set_content(body, kJson);
 }
 
+void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
+  SendJson(response, status, ToJsonText(body));
+}
+
 // Sends the message, or the call's failure in the API's error shape.
 void Reply(httplib::Response& response, const grpc::Status& status,
            const google::protobuf::Message& message) {
@@ -113,10 +117,10 @@ bool RequireJsonContent(const httplib::Request& request, httplib::Response& resp
     return true;
   }
   SendJson(response, 415,
-           ToJsonText(nlohmann::json{{"error",
-                                      {{"code", "INVALID_ARGUMENT"},
-                                       {"message", "Content-Type: 请求体必须是 application/json"},
-                                       {"field", "Content-Type"}}}}));
+           nlohmann::json{{"error",
+                           {{"code", "INVALID_ARGUMENT"},
+                            {"message", "Content-Type: 请求体必须是 application/json"},
+                            {"field", "Content-Type"}}}});
   return false;
 }
 

@@ -21,6 +21,11 @@ namespace hotline::gateway {
 inline constexpr char kJson[] = "application/json; charset=utf-8";
 
 void SendJson(httplib::Response& response, int status, const std::string& body);
+// The same with `body` written by ToJsonText.
+void SendJson(httplib::Response& response, int status, const nlohmann::json& body);
+inline void SendJson(httplib::Response& response, int status, const char* body) {
+  SendJson(response, status, std::string(body));
+}
 
 // JSON text of `value` with any invalid UTF-8 (a path, a header, an upstream message: what a
 // client or a service sent) replaced by U+FFFD. nlohmann's plain dump() throws on it, and a

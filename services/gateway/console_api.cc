@@ -130,14 +130,13 @@ void Gateway::CallerTickets(const httplib::Request& request, httplib::Response& 
     if (last_name.empty()) last_name = t.caller_name();
     tickets.push_back(std::move(value));
   }
-  SendJson(
-      response, 200,
-      ToJsonText(nlohmann::json{{"tickets", tickets},
-                                {"more", !reply.next_page_token().empty()},
-                                {"repeat_call", !within.empty()},
-                                {"repeat_of", within},
-                                {"repeat_call_window_days", settings.repeat_call_window_days()},
-                                {"last_caller_name", last_name}}));
+  SendJson(response, 200,
+           nlohmann::json{{"tickets", tickets},
+                          {"more", !reply.next_page_token().empty()},
+                          {"repeat_call", !within.empty()},
+                          {"repeat_of", within},
+                          {"repeat_call_window_days", settings.repeat_call_window_days()},
+                          {"last_caller_name", last_name}});
 }
 
 void Gateway::Classify(const httplib::Request& request, httplib::Response& response) {
@@ -204,7 +203,7 @@ void Gateway::CreateTicket(const httplib::Request& request, httplib::Response& r
   }
   body["feedback_recorded"] = recorded;
   if (!feedback_error.empty()) body["feedback_error"] = feedback_error;
-  SendJson(response, 200, ToJsonText(body));
+  SendJson(response, 200, body);
 }
 
 // The dispatch console's queues, oldest first: to review, to dispatch, returned work orders to
@@ -264,7 +263,7 @@ void Gateway::Queues(const httplib::Request& request, httplib::Response& respons
     upstream.set_page_token(reply.next_page_token());
   }
   body["extension_requests"] = {{"tickets", extensions}, {"more", more}};
-  SendJson(response, 200, ToJsonText(body));
+  SendJson(response, 200, body);
 }
 
 // Merge targets: open tickets like this one (itself left out).

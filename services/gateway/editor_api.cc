@@ -10,6 +10,20 @@ namespace {
 
 namespace kbv1 = ::hotline::kb::v1;
 
+// POST /api/kb/drafts/{id}/<decision>: the body is the upstream request in proto JSON, the
+// draft is the one the address names.
+template <typename Request, typename Answer>
+void DecideDraft(const httplib::Request& request, httplib::Response& response,
+                 kbv1::KnowledgeBaseService::Stub* kb, grpc::ClientContext* context,
+                 grpc::Status (kbv1::KnowledgeBaseService::Stub::*rpc)(grpc::ClientContext*,
+                                                                       const Request&, Answer*)) {
+  Request upstream;
+  if (!BodyAsProto(request, response, &upstream)) return;
+  upstream.set_draft_id(request.matches[1]);
+  Answer reply;
+  Reply(response, (kb->*rpc)(context, upstream, &reply), reply);
+}
+
 }  // namespace
 
 void Gateway::RegisterEditorApi(httplib::Server* server) {
@@ -28,26 +42,14 @@ void Gateway::RegisterEditorApi(httplib::Server* server) {
     kbv1::ListQaDraftsResponse reply;
     Reply(response, kb_->ListQaDrafts(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
   });
-  server->Post(R"(/api/kb/drafts/([^/]+)/accept)",
-               [this](const httplib::Request& request, httplib::Response& response) {
-                 kbv1::AcceptQaDraftRequest upstream;
-                 if (!BodyAsProto(request, response, &upstream)) return;
-                 upstream.set_draft_id(request.matches[1]);
-                 kbv1::AcceptQaDraftResponse reply;
-                 Reply(response,
-                       kb_->AcceptQaDraft(ContextFor(TokenOf(request)).get(), upstream, &reply),
-                       reply);
-               });
-  server->Post(R"(/api/kb/drafts/([^/]+)/dismiss)",
-               [this](const httplib::Request& request, httplib::Response& response) {
-                 kbv1::DismissQaDraftRequest upstream;
-                 if (!BodyAsProto(request, response, &upstream)) return;
-                 upstream.set_draft_id(request.matches[1]);
-                 kbv1::QaDraft reply;
-                 Reply(response,
-                       kb_->DismissQaDraft(ContextFor(TokenOf(request)).get(), upstream, &reply),
-                       reply);
-               });
+  auto decide = [this](auto rpc) {
+    return [this, rpc](const httplib::Request& request, httplib::Response& response) {
+      DecideDraft(request, response, kb_.get(), ContextFor(TokenOf(request)).get(), rpc);
+    };
+  };
+  using Stub = kbv1::KnowledgeBaseService::Stub;
+  server->Post(R"(/api/kb/drafts/([^/]+)/accept)", decide(&Stub::AcceptQaDraft));
+  server->Post(R"(/api/kb/drafts/([^/]+)/dismiss)", decide(&Stub::DismissQaDraft));
 }
 
 }  // namespace hotline::gateway

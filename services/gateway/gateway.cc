@@ -314,8 +314,7 @@ bool Gateway::Register(httplib::Server* server) {
         }
         LOG(ERROR) << request.method << " " << request.path << ": " << what;
         SendJson(response, 500,
-                 ToJsonText(nlohmann::json{
-                     {"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}}));
+                 nlohmann::json{{"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}});
       });
   return true;
 }
@@ -345,7 +344,7 @@ void Gateway::Healthz(const httplib::Request&, httplib::Response& response) {
         {"ticket", state_name(channels_[1]->GetState(false))},
         {"metrics", state_name(channels_[2]->GetState(false))}}},
       {"open_dashboard_streams", open_dashboard_streams()}};
-  SendJson(response, shutting_down ? 503 : 200, ToJsonText(body));
+  SendJson(response, shutting_down ? 503 : 200, body);
 }
 
 void Gateway::Login(const httplib::Request& request, httplib::Response& response) {

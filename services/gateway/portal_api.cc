@@ -105,9 +105,8 @@ void Gateway::DepartmentOrders(const httplib::Request& request, httplib::Respons
                       {"unanswered_urges", std::move(urges)},
                       {"working_hours_left", std::move(left)}});
   }
-  SendJson(
-      response, 200,
-      ToJsonText(nlohmann::json{{"orders", orders}, {"more", !reply.next_page_token().empty()}}));
+  SendJson(response, 200,
+           nlohmann::json{{"orders", orders}, {"more", !reply.next_page_token().empty()}});
 }
 
 // Tickets waiting for a callback, the longest-waiting first, with what the department
@@ -128,9 +127,8 @@ void Gateway::CallbackQueue(const httplib::Request& request, httplib::Response& 
     if (!JsonValue(t, response, &value)) return;
     tickets.push_back(std::move(value));
   }
-  SendJson(
-      response, 200,
-      ToJsonText(nlohmann::json{{"tickets", tickets}, {"more", !reply.next_page_token().empty()}}));
+  SendJson(response, 200,
+           nlohmann::json{{"tickets", tickets}, {"more", !reply.next_page_token().empty()}});
 }
 
 }  // namespace hotline::gateway

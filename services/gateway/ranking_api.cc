@@ -112,14 +112,13 @@ void Gateway::Ranking(const httplib::Request& request, httplib::Response& respon
                     {"rates", std::move(values)}});
   }
   SendJson(response, 200,
-           ToJsonText(nlohmann::json{
-               {"month", table->month},
-               {"previous_month", table->previous_month},
-               {"month_ended", month.period().ended()},
-               {"rank_by", rank_by},
-               {"rates", rates},
-               {"rows", rows},
-               {"last_applied_sequence", month.data_version().last_applied_sequence()}}));
+           nlohmann::json{{"month", table->month},
+                          {"previous_month", table->previous_month},
+                          {"month_ended", month.period().ended()},
+                          {"rank_by", rank_by},
+                          {"rates", rates},
+                          {"rows", rows},
+                          {"last_applied_sequence", month.data_version().last_applied_sequence()}});
 }
 
 // The table for the request's month and rank_by, or false (and the error sent).
