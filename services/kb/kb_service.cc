@@ -26,12 +26,12 @@ constexpr int kMaxFilterValues = 50;
 constexpr int kDefaultLinksPerGroup = 5;
 constexpr absl::Duration kPageTokenLifetime = absl::Hours(1);
 
-// A page token: offset, a hash of the request without its token (so it cannot be reused with
-// other parameters) and the issue time (so it expires).
 // Deeper than any listing goes, and far from int's limit: a forged token (the hash in it is
 // not a secret) must not overflow offset + page_size.
 constexpr int kMaxPageOffset = 1 << 24;
 
+// A page token: offset, a hash of the request without its token (so it cannot be reused with
+// other parameters) and the issue time (so it expires).
 std::string MakePageToken(int offset, absl::string_view request_hash, absl::Time now) {
   return absl::WebSafeBase64Escape(
       absl::StrCat(offset, ":", request_hash, ":", absl::ToUnixSeconds(now)));
@@ -1105,13 +1105,9 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   query.regional = !r.filter().applicable_region().empty();
   query.passage_lift = FeedbackLift(NormalizeQuery(r.query()));
   // Similar questions' confirmed answers, by (entry, label), with how many confirmed each.
-  std::map<std::pair<std::string, std::string>, const PassageVote*> vote_of;
-  const std::vector<PassageVote> votes =
-      r.query().empty() ? std::vector<PassageVote>() : CurrentVotes(r.query(), now);
-  for (const PassageVote& v : votes) {
-    query.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
-    vote_of[{v.entry_id, v.passage_label}] = &v;
-  }
+  const VotesByPassage votes =
+      r.query().empty() ? VotesByPassage() : CurrentVotes(r.query(), now);
+  for (const auto& [passage, v] : votes) query.passage_votes[passage] = v.weight;
   absl::StatusOr<SearchResult> result = index_->index().Search(query);
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
@@ -1155,11 +1151,11 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     snippet->set_starts_mid_passage(h.starts_mid_passage);
     snippet->set_ends_mid_passage(h.ends_mid_passage);
     hit->set_score(h.score);
-    if (auto v = vote_of.find({h.entry_id, h.passage_label});
-        v != vote_of.end() && v->second->weight > 0 && v->second->confirmations > 0) {
+    if (auto v = votes.find({h.entry_id, h.passage_label});
+        v != votes.end() && v->second.weight > 0 && v->second.confirmations > 0) {
       // Why it ranks where it does, in the agents' words, so that they can trust it.
-      hit->set_similar_confirmations(v->second->confirmations);
-      hit->set_ranking_note(absl::StrCat(v->second->confirmations, " 个相似问题确认过此条款"));
+      hit->set_similar_confirmations(v->second.confirmations);
+      hit->set_ranking_note(absl::StrCat(v->second.confirmations, " 个相似问题确认过此条款"));
     }
     hit->set_status(entry->status());
     hit->set_inactive(EntryInactive(*entry));
@@ -1271,9 +1267,9 @@ void KnowledgeBaseService::CountFeedback(const v1::RecordFeedbackRequest& r, int
   if (r.type() == v1::FEEDBACK_TYPE_NOT_HELPFUL) tally.not_helpful += delta;
 }
 
-std::vector<PassageVote> KnowledgeBaseService::CurrentVotes(const std::string& query,
-                                                           absl::Time now) const {
-  std::map<std::pair<std::string, std::string>, PassageVote> current;
+KnowledgeBaseService::VotesByPassage KnowledgeBaseService::CurrentVotes(const std::string& query,
+                                                                       absl::Time now) const {
+  VotesByPassage current;
   for (PassageVote v : answer_memory_->Votes(query, now)) {
     // Follow the supersede links to the version in force (a chain, bounded against loops).
     std::shared_ptr<const v1::Entry> entry = Head(v.entry_id);
@@ -1291,9 +1287,7 @@ std::vector<PassageVote> KnowledgeBaseService::CurrentVotes(const std::string& q
     merged.confirmations += v.confirmations;
     merged.rejections += v.rejections;
   }
-  std::vector<PassageVote> out;
-  for (auto& [key, v] : current) out.push_back(std::move(v));
-  return out;
+  return current;
 }
 
 std::map<std::pair<std::string, int>, double> KnowledgeBaseService::FeedbackLift(

@@ -267,7 +267,8 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // The votes of similar confirmed questions for `query`, moved to the versions in force:
   // a vote for a clause of an amended or repealed entry goes to the same clause of its
   // successor (found by label in the search), or is dropped.
-  std::vector<PassageVote> CurrentVotes(const std::string& query, absl::Time now) const;
+  using VotesByPassage = std::map<std::pair<std::string, std::string>, PassageVote>;
+  VotesByPassage CurrentVotes(const std::string& query, absl::Time now) const;
   std::map<std::pair<std::string, int>, double> FeedbackLift(
       const std::string& normalized_query) const;
 
