@@ -235,6 +235,25 @@ absl::StatusOr<std::unique_ptr<Stub>> KbStub() {
   return v1::KnowledgeBaseService::NewStub(*channel);
 }
 
+// One unary call of the knowledge base with the command line's address and credentials: 0, or
+// the exit code of its failure (reported).
+template <typename Request, typename Response>
+int CallKb(grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+           const Request& request, Response* response) {
+  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
+  if (!stub.ok()) return ReportError(stub.status());
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  grpc::Status status = ((*stub).get()->*rpc)(&context, request, response);
+  return status.ok() ? kExitOk : ReportError(status);
+}
+
+// --json: the response as proto JSON on one line.
+int PrintJson(const google::protobuf::Message& response) {
+  std::cout << ToJson(response) << "\n";
+  return kExitOk;
+}
+
 // ---------------------------------------------------------------------------
 // import
 
@@ -646,17 +665,9 @@ int RunSearch(const std::vector<std::string>& operands) {
   }
   // As the agent console does: at most two passages of one law, so that more documents show.
   request.set_max_hits_per_entry(2);
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::SearchResponse response;
-  grpc::Status status = (*stub)->Search(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::Search, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
   if (response.hits().empty()) {
     std::cout << "没有找到「" << request.query() << "」的结果";
     if (!request.include_inactive()) std::cout << "（--include_inactive 可查已失效条目）";
@@ -755,17 +766,9 @@ int RunGet(const std::vector<std::string>& operands) {
   v1::GetEntryRequest request;
   request.set_entry_id(operands[0]);
   request.set_view(v1::ENTRY_VIEW_FULL);
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::Entry e;
-  grpc::Status status = (*stub)->GetEntry(&context, request, &e);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(e) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::GetEntry, request, &e)) return failed;
+  if (Json()) return PrintJson(e);
   std::cout << StatusFlag(e.status(), e.inactive(), "") << e.title() << "\n";
   std::cout << e.id() << " · " << KindLabel(e.kind()) << " · " << StatusLabel(e.status())
             << " · 版本 " << e.version() << " · " << e.region()
@@ -840,17 +843,9 @@ int RunGaps(const std::vector<std::string>&) {
     }
     *request.mutable_start_time() = ToProtoTime(*start);
   }
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::ListGapsResponse response;
-  grpc::Status status = (*stub)->ListGaps(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::ListGaps, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
   if (response.gaps().empty()) {
     std::cout << "没有知识缺口\n";
     return kExitOk;
@@ -890,17 +885,9 @@ int RunDrafts(const std::vector<std::string>&) {
     return ReportUsageError("--draft_state: pending, accepted or dismissed", HelpCommand("drafts"));
   }
   request.set_state(state);
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::ListQaDraftsResponse response;
-  grpc::Status status = (*stub)->ListQaDrafts(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::ListQaDrafts, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
   if (response.drafts().empty()) std::cout << "没有问答草稿\n";
   for (const v1::QaDraft& d : response.drafts()) PrintDraft(d);
   return kExitOk;
@@ -915,17 +902,9 @@ int RunAcceptDraft(const std::vector<std::string>& operands) {
   request.set_question(absl::GetFlag(FLAGS_qa_question));
   request.set_answer(absl::GetFlag(FLAGS_qa_answer));
   request.set_entry_id(absl::GetFlag(FLAGS_qa_id));
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::AcceptQaDraftResponse response;
-  grpc::Status status = (*stub)->AcceptQaDraft(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::AcceptQaDraft, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
   std::cout << "已创建问答 " << response.entry().id() << "：" << response.entry().title() << "\n";
   return kExitOk;
 }
@@ -934,17 +913,9 @@ int RunDismissDraft(const std::vector<std::string>& operands) {
   v1::DismissQaDraftRequest request;
   request.set_draft_id(operands[0]);
   request.set_reason(absl::GetFlag(FLAGS_dismiss_reason));
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::QaDraft response;
-  grpc::Status status = (*stub)->DismissQaDraft(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::DismissQaDraft, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
   PrintDraft(response);
   return kExitOk;
 }
@@ -970,34 +941,18 @@ int RunFeedback(const std::vector<std::string>& operands) {
   request.set_search_id(absl::GetFlag(FLAGS_search_id));
   request.set_passage_label(absl::GetFlag(FLAGS_passage));
   request.set_comment(absl::GetFlag(FLAGS_comment));
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::RecordFeedbackResponse response;
-  grpc::Status status = (*stub)->RecordFeedback(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(response) << "\n";
-  } else {
-    std::cout << "已记录反馈 " << response.feedback_id()
-              << (response.replaced_previous() ? "（替换了之前的反馈）" : "") << "\n";
-  }
+  if (int failed = CallKb(&Stub::RecordFeedback, request, &response)) return failed;
+  if (Json()) return PrintJson(response);
+  std::cout << "已记录反馈 " << response.feedback_id()
+            << (response.replaced_previous() ? "（替换了之前的反馈）" : "") << "\n";
   return kExitOk;
 }
 
 int RunStats(const std::vector<std::string>&) {
-  absl::StatusOr<std::unique_ptr<Stub>> stub = KbStub();
-  if (!stub.ok()) return ReportError(stub.status());
-  grpc::ClientContext context;
-  PrepareContext(&context);
   v1::StatsResponse s;
-  grpc::Status status = (*stub)->Stats(&context, v1::StatsRequest(), &s);
-  if (!status.ok()) return ReportError(status);
-  if (Json()) {
-    std::cout << ToJson(s) << "\n";
-    return kExitOk;
-  }
+  if (int failed = CallKb(&Stub::Stats, v1::StatsRequest(), &s)) return failed;
+  if (Json()) return PrintJson(s);
   std::cout << "条目 " << s.total_entries() << "（有效 " << s.active_entries() << "） · 段落 "
             << s.total_passages() << "（有效 " << s.active_passages() << "） · 知识缺口 "
             << s.open_gaps() << "\n";
