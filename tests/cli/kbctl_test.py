@@ -3,7 +3,8 @@
 editor and an agent would from a terminal: import a CSV file (a policy, its Q&A pair and service
 guide, a row the server rejects, a row that cannot be read) and a directory of HTML pages, import
 them again (nothing new), search and find the policy with its linked Q&A pair, read it, list the
-question that found nothing as a gap, and check the errors.
+question that found nothing as a gap, turn answers confirmed for similar questions into a draft
+Q&A pair and accept it, and check the errors.
 
 Usage: kbctl_test.py BUILD_DIR
 """
@@ -227,6 +228,44 @@ class KbctlTest(unittest.TestCase):
         self.assertEqual(int(sources["gjj-policies"]["entryCount"]), 3)
         self.assertEqual(int(sources["hunan-pages"]["entryCount"]), 2)
         self.assertIn("gjj-policies", self.run_ctl("editor", "stats").stdout)
+
+    def test_8_confirmed_answers_become_a_draft_an_editor_accepts(self):
+        # Three differently worded questions, each answered from the same clause.
+        for question in ("租房提取公积金每年能取多少", "租房每年可以提取多少住房公积金",
+                         "租房提取住房公积金一年最多多少钱"):
+            (response,) = self.json_lines("agent", "search", question)
+            self.json_lines("agent", "feedback", "answered", question, POLICY_ID,
+                            "--search_id=" + response["searchId"], "--passage=第二条")
+        deadline = time.monotonic() + 20
+        while True:
+            (listed,) = self.json_lines("editor", "drafts")
+            drafts = [d for d in listed.get("drafts", []) if d["sourceEntryId"] == POLICY_ID]
+            if drafts or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)  # Polling the server until its deadline.
+        self.assertEqual(len(drafts), 1, listed)
+        draft = drafts[0]
+        self.assertEqual(draft["sourcePassageLabel"], "第二条")
+        self.assertEqual(draft["confirmations"], 3)
+        text = self.run_ctl("editor", "drafts").stdout
+        self.assertIn(draft["id"], text)
+        self.assertIn("3 个问题确认", text)
+
+        run = self.run_ctl("editor", "accept-draft", draft["id"],
+                           "--qa_question=租房提取公积金一年最多能取多少钱？")
+        self.assertIn("已创建问答", run.stdout)
+        (accepted,) = self.json_lines("editor", "drafts", "--draft_state=accepted")
+        (done,) = [d for d in accepted["drafts"] if d["id"] == draft["id"]]
+        (entry,) = self.json_lines("agent", "get", done["acceptedEntryId"])
+        self.assertEqual(entry["qaPair"]["question"], "租房提取公积金一年最多能取多少钱？")
+        self.assertEqual(entry["qaPair"]["sourceDocumentId"], POLICY_ID)
+        # Decided once: dismissing it now is refused, naming its state.
+        run = self.run_ctl("editor", "dismiss-draft", draft["id"], "--dismiss_reason=重复",
+                           expect=1)
+        self.assertIn("FAILED_PRECONDITION", run.stderr)
+        self.assertIn("QA_DRAFT_STATE_ACCEPTED", run.stderr)
+        run = self.run_ctl("editor", "drafts", "--draft_state=maybe", expect=2)
+        self.assertIn("--draft_state", run.stderr)
 
     def test_7_errors_name_the_status_and_the_field(self):
         run = self.run_ctl("agent", "get", "csv:no-such-entry", expect=1)
