@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "common/caller_phone.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/proto_time.h"
@@ -130,8 +129,6 @@ bool IsOpen(const v1::WorkOrder& work_order);
 bool IsActive(const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
 // Departments holding an active work order of the ticket's current cycle.
 std::vector<std::string> CurrentDepartments(const v1::Ticket& ticket);
-// MaskPhone (what departments see of a caller's number) is in common/caller_phone.h.
-using ::hotline::MaskPhone;
 
 }  // namespace hotline::ticket
 

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/caller_phone.h"
 #include "common/files.h"
 #include "common/sha256.h"
 #include "common/grpc_status.h"
