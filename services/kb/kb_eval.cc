@@ -53,9 +53,14 @@ ABSL_FLAG(std::string, history_qrels, "", "labels of --history_queries");
 ABSL_FLAG(int, history_copies, 1,
           "remember every history question this many times under new ids (scale test: the "
           "latency and memory of a large memory; the votes of copies agree)");
-ABSL_FLAG(int, max_voters, 20, "memory: similar past questions that may vote");
-ABSL_FLAG(double, min_similarity, 0.15, "memory: least similarity of a voter");
-ABSL_FLAG(double, similarity_power, 2.0, "memory: a voter weighs similarity^power");
+ABSL_FLAG(int, max_voters, hotline::kb::AnswerMemoryParams().max_voters,
+          "memory: similar past questions that may vote");
+ABSL_FLAG(double, min_similarity, hotline::kb::AnswerMemoryParams().min_similarity,
+          "memory: least similarity of a voter");
+ABSL_FLAG(double, confident_similarity, hotline::kb::AnswerMemoryParams().confident_similarity,
+          "memory: the votes are trusted fully once the nearest voter is this alike");
+ABSL_FLAG(double, similarity_power, hotline::kb::AnswerMemoryParams().similarity_power,
+          "memory: a voter weighs similarity^power");
 
 
 namespace hotline::kb {
@@ -153,9 +158,12 @@ int Main() {
       q.limit = k;
       absl::Time t0 = absl::Now();
       if (const AnswerMemory* memory = memory_for(qid); memory != nullptr) {
-        for (const PassageVote& v : memory->Votes(question, now)) {
+        SimilarQuestionVotes votes = memory->Votes(question, now);
+        for (const PassageVote& v : votes.passages) {
           q.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
         }
+        for (const EntryVote& v : votes.entries) q.entry_votes[v.entry_id] = v.weight;
+        q.vote_confidence = votes.confidence;
         // The memory does not change while a set is evaluated: counted once per memory.
         if (index.params().confirmed_weight > 0) {
           auto [it, inserted] = confirmation_counts.try_emplace(memory);
@@ -247,6 +255,7 @@ int Main() {
   memory_params.max_voters = absl::GetFlag(FLAGS_max_voters);
   memory_params.min_similarity = absl::GetFlag(FLAGS_min_similarity);
   memory_params.similarity_power = absl::GetFlag(FLAGS_similarity_power);
+  memory_params.confident_similarity = absl::GetFlag(FLAGS_confident_similarity);
 
 
   std::vector<std::unique_ptr<AnswerMemory>> memories;
@@ -328,7 +337,7 @@ int Main() {
       const AnswerMemory* memory = memory_for(qid);
       if (memory == nullptr || relevant[qid].empty()) continue;
       ++n;
-      std::vector<PassageVote> votes = memory->Votes(question, now);
+      std::vector<PassageVote> votes = memory->Votes(question, now).passages;
       if (!votes.empty()) ++voted;
       bool hit = false;
       for (size_t i = 0; i < votes.size(); ++i) {

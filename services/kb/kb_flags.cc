@@ -86,7 +86,8 @@ bool SetRankingParam(absl::string_view name, double value, RankingParams* p) {
       {"prior_national_regulation", &p->prior_national_regulation},
       {"prior_local", &p->prior_local}, {"entry_context", &p->entry_context},
       {"feedback_weight", &p->feedback_weight}, {"vote_weight", &p->vote_weight},
-      {"vote_saturation", &p->vote_saturation}, {"confirmed_weight", &p->confirmed_weight},
+      {"entry_vote_weight", &p->entry_vote_weight},
+      {"entry_vote_power", &p->entry_vote_power}, {"vote_penalty", &p->vote_penalty}, {"confirmed_weight", &p->confirmed_weight},
       };
   for (const auto& [field, target] : fields) {
     if (field == name && target != nullptr) {

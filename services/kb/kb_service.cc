@@ -1105,9 +1105,11 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   query.regional = !r.filter().applicable_region().empty();
   query.passage_lift = FeedbackLift(NormalizeQuery(r.query()));
   // Similar questions' confirmed answers, by (entry, label), with how many confirmed each.
-  const VotesByPassage votes =
-      r.query().empty() ? VotesByPassage() : CurrentVotes(r.query(), now);
+  const CurrentVoteSet vote_set = r.query().empty() ? CurrentVoteSet() : CurrentVotes(r.query(), now);
+  const VotesByPassage& votes = vote_set.passages;
   for (const auto& [passage, v] : votes) query.passage_votes[passage] = v.weight;
+  query.entry_votes = vote_set.entries;
+  query.vote_confidence = vote_set.confidence;
   absl::StatusOr<SearchResult> result = index_->index().Search(query);
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
@@ -1267,25 +1269,39 @@ void KnowledgeBaseService::CountFeedback(const v1::RecordFeedbackRequest& r, int
   if (r.type() == v1::FEEDBACK_TYPE_NOT_HELPFUL) tally.not_helpful += delta;
 }
 
-KnowledgeBaseService::VotesByPassage KnowledgeBaseService::CurrentVotes(const std::string& query,
+std::shared_ptr<const v1::Entry> KnowledgeBaseService::InForceSuccessor(
+    const std::string& entry_id) const {
+  // Follow the supersede links to the version in force (a chain, bounded against loops).
+  std::shared_ptr<const v1::Entry> entry = Head(entry_id);
+  for (int hops = 0; entry != nullptr && EntryInactive(*entry) && hops < 8; ++hops) {
+    entry = entry->superseded_by().empty() ? nullptr : Head(entry->superseded_by());
+  }
+  if (entry == nullptr || EntryInactive(*entry)) return nullptr;  // Nothing in force.
+  return entry;
+}
+
+KnowledgeBaseService::CurrentVoteSet KnowledgeBaseService::CurrentVotes(const std::string& query,
                                                                        absl::Time now) const {
-  VotesByPassage current;
-  for (PassageVote v : answer_memory_->Votes(query, now)) {
-    // Follow the supersede links to the version in force (a chain, bounded against loops).
-    std::shared_ptr<const v1::Entry> entry = Head(v.entry_id);
-    for (int hops = 0; entry != nullptr && EntryInactive(*entry) && hops < 8; ++hops) {
-      entry = entry->superseded_by().empty() ? nullptr : Head(entry->superseded_by());
-    }
-    if (entry == nullptr || EntryInactive(*entry)) continue;  // Nothing in force to vote for.
+  CurrentVoteSet current;
+  SimilarQuestionVotes votes = answer_memory_->Votes(query, now);
+  current.confidence = votes.confidence;
+  for (PassageVote v : votes.passages) {
+    std::shared_ptr<const v1::Entry> entry = InForceSuccessor(v.entry_id);
+    if (entry == nullptr) continue;
     // The same clause label in the successor: the search applies a vote only where the entry
     // has a passage of that label, so a clause that no longer exists gets none.
     v.entry_id = entry->id();
-    PassageVote& merged = current[{v.entry_id, v.passage_label}];
+    PassageVote& merged = current.passages[{v.entry_id, v.passage_label}];
     merged.entry_id = v.entry_id;
     merged.passage_label = v.passage_label;
     merged.weight += v.weight;
     merged.confirmations += v.confirmations;
     merged.rejections += v.rejections;
+  }
+  for (const EntryVote& v : votes.entries) {
+    if (std::shared_ptr<const v1::Entry> entry = InForceSuccessor(v.entry_id)) {
+      current.entries[entry->id()] += v.weight;
+    }
   }
   return current;
 }

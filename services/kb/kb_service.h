@@ -266,9 +266,17 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
                      absl::Time time = absl::InfinitePast());
   // The votes of similar confirmed questions for `query`, moved to the versions in force:
   // a vote for a clause of an amended or repealed entry goes to the same clause of its
-  // successor (found by label in the search), or is dropped.
+  // successor (found by label in the search), or is dropped; an entry's vote goes to its
+  // successor, or is dropped.
   using VotesByPassage = std::map<std::pair<std::string, std::string>, PassageVote>;
-  VotesByPassage CurrentVotes(const std::string& query, absl::Time now) const;
+  struct CurrentVoteSet {
+    VotesByPassage passages;
+    std::map<std::string, double> entries;
+    double confidence = 0;
+  };
+  CurrentVoteSet CurrentVotes(const std::string& query, absl::Time now) const;
+  // The version in force that `entry_id` leads to through its supersede links, or null.
+  std::shared_ptr<const v1::Entry> InForceSuccessor(const std::string& entry_id) const;
   std::map<std::pair<std::string, int>, double> FeedbackLift(
       const std::string& normalized_query) const;
 

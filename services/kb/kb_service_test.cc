@@ -1663,6 +1663,31 @@ TEST_F(LearningFromAnswersTest, NotHelpfulFromSimilarQuestionsPushesAPassageDown
   EXPECT_EQ(after.similar_confirmations(), 0);
 }
 
+TEST_F(LearningFromAnswersTest, QuestionsAnsweredFromALawLiftItsOtherArticlesForSimilarQuestions) {
+  AddPolicy("policy-1");
+  v1::UpsertEntryRequest other = PolicyRequest("policy-x");
+  other.mutable_entry()->set_title("城乡居民基本医疗保险办法");
+  other.mutable_entry()->mutable_policy_document()->set_doc_number("长医保发〔2024〕2号");
+  other.mutable_raw_content()->set_text(
+      "第三条 城乡居民在定点医疗机构住院的医疗费用，由统筹基金按百分之七十的比例报销。\n");
+  MustUpsert(other);
+  const std::string question = "职工住院医保报销比例是多少";
+  v1::SearchHit clause_before, other_before;
+  ASSERT_GE(RankOf(question, "policy-1", "第五条", &clause_before), 0);
+  ASSERT_GE(RankOf(question, "policy-x", "第三条", &other_before), 0);
+  // Similar questions were answered from another article of policy-1.
+  Judge("职工在外地住院，医保怎么报销", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED);
+  Judge("职工异地住院医保报销怎么办", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED, "agent2");
+  v1::SearchHit clause_after, other_after;
+  ASSERT_GE(RankOf(question, "policy-1", "第五条", &clause_after), 0);
+  ASSERT_GE(RankOf(question, "policy-x", "第三条", &other_after), 0);
+  EXPECT_GT(clause_after.score(), clause_before.score());
+  EXPECT_DOUBLE_EQ(other_after.score(), other_before.score());
+  // Nobody confirmed 第五条 itself, and the hit does not claim it.
+  EXPECT_EQ(clause_after.similar_confirmations(), 0);
+  EXPECT_EQ(clause_after.ranking_note(), "");
+}
+
 TEST_F(LearningFromAnswersTest, AfterAnAmendmentTheVoteGoesToTheClauseInForce) {
   v1::Entry old_version = AddPolicy("policy-1");
   Judge("在外地住院看病，医保能报销吗", "policy-1", "第六条", v1::FEEDBACK_TYPE_ANSWERED);

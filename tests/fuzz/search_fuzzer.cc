@@ -311,6 +311,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     };
     q.passage_lift[{entry(a), (a >> 4) & 3}] = kLifts[(a >> 6) & 3];
     q.passage_votes[{entry(b), kLabels[(b >> 4) & 3]}] = kVotes[(b >> 6) & 3];
+    const uint8_t c = in.Byte();
+    static const double kConfidence[] = {0.0, 0.4, 1.0, 2.0};  // 2: out of range, clamped.
+    q.entry_votes[entry(c)] = kVotes[(c >> 4) & 3];
+    q.vote_confidence = kConfidence[(c >> 6) & 3];
   }
   q.text = in.Rest();
 

@@ -145,7 +145,7 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
   return ranked;
 }
 
-std::vector<PassageVote> AnswerMemory::Votes(const std::string& question, absl::Time now) const {
+SimilarQuestionVotes AnswerMemory::Votes(const std::string& question, absl::Time now) const {
   absl::StatusOr<std::map<std::string, int>> terms = Terms(question);
   if (!terms.ok() || terms->empty()) return {};
   absl::ReaderMutexLock lock(&mu_);
@@ -155,15 +155,22 @@ std::vector<PassageVote> AnswerMemory::Votes(const std::string& question, absl::
   for (auto& [score, q] : ranked) score = std::min(1.0, score / ideal);
   if (ranked.empty()) return {};
   const size_t take = std::min<size_t>(ranked.size(), std::max(0, params_.max_voters));
+  // Ties go to the older question, so that two identical searches get the same voters.
   std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first; });
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
   std::map<std::pair<std::string, std::string>, PassageVote> votes;
+  std::map<std::string, double> entry_votes;
   const double half_life_hours = std::max(1.0, absl::ToDoubleHours(params_.half_life));
   for (size_t i = 0; i < take; ++i) {
     const double similarity = ranked[i].first;
     if (similarity < params_.min_similarity) break;
     const double weight = std::pow(similarity, params_.similarity_power);
+    const bool explained = similarity >= params_.explained_similarity;
     std::set<std::pair<std::string, std::string>> counted;
+    // The freshest confirmation of each entry by this question.
+    std::map<std::string, double> entries;
     for (const RememberedAnswer& a : questions_[ranked[i].second].answers) {
       const double age_hours = std::max(0.0, absl::ToDoubleHours(now - a.time));
       const double fade = std::exp2(-age_hours / half_life_hours);
@@ -172,15 +179,23 @@ std::vector<PassageVote> AnswerMemory::Votes(const std::string& question, absl::
       v.passage_label = a.passage_label;
       v.weight += a.sign * weight * fade;
       // One question counts once per passage, however many agents judged it.
-      if (counted.insert({a.entry_id, a.passage_label}).second) {
+      if (explained && counted.insert({a.entry_id, a.passage_label}).second) {
         (a.sign > 0 ? v.confirmations : v.rejections) += 1;
       }
+      if (a.sign > 0) entries[a.entry_id] = std::max(entries[a.entry_id], fade);
     }
+    for (const auto& [entry, fade] : entries) entry_votes[entry] += weight * fade;
   }
-  std::vector<PassageVote> out;
-  for (auto& [key, v] : votes) out.push_back(std::move(v));
-  std::sort(out.begin(), out.end(),
-            [](const PassageVote& a, const PassageVote& b) { return a.weight > b.weight; });
+  SimilarQuestionVotes out;
+  if (take > 0 && ranked[0].first >= params_.min_similarity) {
+    out.confidence = std::min(1.0, ranked[0].first / std::max(1e-9, params_.confident_similarity));
+  }
+  for (auto& [key, v] : votes) out.passages.push_back(std::move(v));
+  std::stable_sort(out.passages.begin(), out.passages.end(),
+                   [](const PassageVote& a, const PassageVote& b) { return a.weight > b.weight; });
+  for (const auto& [entry, weight] : entry_votes) out.entries.push_back({entry, weight});
+  std::stable_sort(out.entries.begin(), out.entries.end(),
+                   [](const EntryVote& a, const EntryVote& b) { return a.weight > b.weight; });
   return out;
 }
 

@@ -28,11 +28,20 @@ namespace hotline::kb {
 
 struct AnswerMemoryParams {
   // Past questions that may vote: the most similar ones, at least this similar to the query
-  // (similarity is relative to the query's own best possible score, in [0, 1]).
-  int max_voters = 20;
-  double min_similarity = 0.15;
-  // A voter's weight is similarity^power: near-paraphrases count, loose matches barely.
-  double similarity_power = 2.0;
+  // (similarity is relative to the query's own best possible score, in [0, 1]). Callers word
+  // one matter so differently that even a loosely similar confirmed question says something;
+  // the search weighs each vote against the strongest one of the same query.
+  int max_voters = 50;
+  double min_similarity = 0.02;
+  // A voter's weight is similarity^power.
+  double similarity_power = 1.0;
+  // Only voters at least this alike count in PassageVote::confirmations, the figure agents are
+  // shown ("12 个相似问题确认过此条款"): loose matches still vote, but are not called similar.
+  double explained_similarity = 0.15;
+  // How far the search trusts the votes (SimilarQuestionVotes::confidence): fully once the
+  // nearest remembered question is this alike, in proportion below. A young memory holds
+  // only distant relatives of most questions, and their votes must not outweigh the text.
+  double confident_similarity = 0.2;
   // A vote halves in weight every half_life.
   absl::Duration half_life = absl::Hours(24 * 180);
   // BM25 over questions.
@@ -64,6 +73,21 @@ struct PassageVote {
   int rejections = 0;      // ... that marked it not helpful.
 };
 
+// What they say about one entry: the similar questions that were answered from any of its
+// passages, each counted once. A law that callers with a similar matter needed is a likely
+// source of the answer, often through another of its articles than the one confirmed.
+struct EntryVote {
+  std::string entry_id;
+  double weight = 0;  // Sum of similarity- and age-weighted confirmations.
+};
+
+struct SimilarQuestionVotes {
+  std::vector<PassageVote> passages;  // Strongest first.
+  std::vector<EntryVote> entries;     // Strongest first; confirmations only.
+  // In [0, 1]: the nearest voter's similarity over AnswerMemoryParams::confident_similarity.
+  double confidence = 0;
+};
+
 class AnswerMemory {
  public:
   AnswerMemory(std::shared_ptr<const Analyzer> analyzer, AnswerMemoryParams params = {});
@@ -73,8 +97,8 @@ class AnswerMemory {
   absl::Status Add(const RememberedAnswer& answer);
   void Remove(const std::string& id);
 
-  // The votes of the past questions similar to `question` at `now`, strongest first.
-  std::vector<PassageVote> Votes(const std::string& question, absl::Time now) const;
+  // The votes of the past questions similar to `question` at `now`.
+  SimilarQuestionVotes Votes(const std::string& question, absl::Time now) const;
 
   // The confirmations of one passage (sign > 0), for the drafts of Q&A pairs.
   std::vector<RememberedAnswer> AnswersFor(const std::string& entry_id,

@@ -833,34 +833,47 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       if (it != confirmed.end()) score += P.confirmed_weight * std::log2(1.0 + it->second) * best;
     }
   }
-  if (!query.passage_votes.empty()) {
-    // Similar questions' confirmed answers. The best text score sets the scale, so a strong
-    // vote competes with the best text match whatever the query's own score range.
+  if (!query.passage_votes.empty() || !query.entry_votes.empty()) {
+    // Similar questions' confirmed answers, on the scale of the best text score, so that a
+    // strong vote competes with the best text match whatever the query's own score range.
     double best = 0;
     for (const auto& c : candidates) best = std::max(best, c.first);
     if (best <= 0) best = 1.0;
+    best *= std::clamp(query.vote_confidence, 0.0, 1.0);
     absl::flat_hash_map<uint32_t, double> vote;
+    double strongest = 0;
     for (const auto& [key, value] : query.passage_votes) {
-      if (std::optional<uint32_t> p = passage_of(key.first, key.second)) vote[*p] = value;
+      if (std::optional<uint32_t> p = passage_of(key.first, key.second)) {
+        vote[*p] = value;
+        strongest = std::max(strongest, value);
+      }
     }
-    auto lift = [&](double v) {
-      return v > 0 ? P.vote_weight * v / (v + P.vote_saturation) * best : 0.0;
+    absl::flat_hash_map<uint32_t, double> entry_lift;  // By entry (doc index).
+    double strongest_entry = 0;
+    for (const auto& [id, value] : query.entry_votes) strongest_entry = std::max(strongest_entry, value);
+    for (const auto& [id, value] : query.entry_votes) {
+      auto it = I.doc_by_id.find(id);
+      if (it == I.doc_by_id.end() || value <= 0) continue;
+      entry_lift[it->second] =
+          P.entry_vote_weight * std::pow(value / strongest_entry, P.entry_vote_power) * best;
+    }
+    auto lift = [&](uint32_t p, double v) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
+      double l = v > 0 ? P.vote_weight * v / strongest * best : 0.0;
+      if (auto e = entry_lift.find(I.passage_doc[p]); e != entry_lift.end()) l += e->second;
+      return l;
     };
     for (auto& [score, p] : candidates) {
       auto it = vote.find(p);
-      if (it == vote.end()) continue;
-      if (it->second > 0) {
-        score += lift(it->second);
-      } else {
-        score *= std::exp(P.vote_weight * it->second);
-      }
-      it->second = 0;  // Counted.
+      const double v = it == vote.end() ? 0.0 : it->second;
+      if (v < 0) score *= std::exp(P.vote_penalty * v);
+      score += lift(p, v);
+      if (it != vote.end()) it->second = 0;  // Counted.
     }
     // Confirmed passages the text did not find at all: callers' words and the law's differ.
     for (const auto& [p, v] : vote) {
       if (v <= 0) continue;
       uint32_t d = I.passage_doc[p];
-      if (passes(d)) candidates.emplace_back(lift(v), p);
+      if (passes(d)) candidates.emplace_back(lift(p, v), p);
     }
   }
   scratch.touched.clear();

@@ -90,11 +90,20 @@ struct RankingParams {
   // regulation or ministry rule, and those more than a local regulation.
   double prior_national_regulation = 0.85;
   double prior_local = 0.6;
-  // Votes of similar confirmed questions (SearchQuery::passage_votes): a passage with vote v
-  // gains vote_weight x v / (v + vote_saturation) of this search's best score; one with no text
-  // match enters with that alone. A negative vote scales the score by e^(vote_weight x v).
-  double vote_weight = 1.0;
-  double vote_saturation = 0.5;
+  // Votes of similar confirmed questions (SearchQuery::passage_votes and entry_votes), on the
+  // scale of this search's best text score, and relative to the query's strongest vote (a
+  // loosely similar history is all most questions have, and it still points the right way):
+  //  - the most-voted passage gains vote_weight x the best score, the others in proportion;
+  //  - every passage of an entry similar questions were answered from gains entry_vote_weight
+  //    x (its vote / the strongest entry vote)^entry_vote_power x the best score: callers with
+  //    a similar matter needed that law, often through another of its articles;
+  //  - a passage the text did not match enters with these lifts alone;
+  //  - a negative passage vote v (not helpful) scales the score by e^(vote_penalty x v);
+  //  - the lifts are scaled by SearchQuery::vote_confidence.
+  double vote_weight = 0.3;
+  double entry_vote_weight = 0.8;
+  double entry_vote_power = 0.3;
+  double vote_penalty = 1.0;
   // Passages agents have confirmed for any question (SearchQuery::passage_confirmations): a
   // matching passage confirmed n times gains confirmed_weight x log2(1 + n) of the best score.
   double confirmed_weight = 0.0;
@@ -138,6 +147,10 @@ struct SearchQuery {
   // Votes of earlier, similar questions for passages by (entry id, passage label), from the
   // memory of confirmed answers (answer_memory.h); blended as RankingParams::vote_weight says.
   std::map<std::pair<std::string, std::string>, double> passage_votes;
+  // ... and for entries, by entry id (positive: the similar questions answered from the entry).
+  std::map<std::string, double> entry_votes;
+  // How far to trust these votes, in [0, 1] (SimilarQuestionVotes::confidence).
+  double vote_confidence = 1.0;
   // How many distinct questions confirmed each passage, whatever the question: a clause agents
   // keep answering with is likelier an answer than one never used. Only passages the text
   // matched gain.
