@@ -28,4 +28,6 @@ export HOTLINE_TEST_REDIS="127.0.0.1:$redis_port"
 log "test Redis on $HOTLINE_TEST_REDIS"
 
 log "running tests"
+# A library the sanitizer builds load into every test process (scripts/sanitize.sh).
+if [ -n "${HOTLINE_TEST_PRELOAD:-}" ]; then export LD_PRELOAD="$HOTLINE_TEST_PRELOAD"; fi
 ctest --test-dir "$HOTLINE_BUILD" --output-on-failure -j "${HOTLINE_TEST_JOBS:-2}" "$@"
