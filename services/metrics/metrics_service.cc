@@ -293,6 +293,11 @@ MetricsService::~MetricsService() {
     stopping_ = true;
   }
   hub_.join();
+  // The server is shut down before its services are destroyed, so every stream has ended: its
+  // OnDone, on a gRPC thread, took it out of watches_ under watch_mu_. Reading the set under the
+  // same lock is what orders that erase before the set's destruction.
+  absl::MutexLock lock(&watch_mu_);
+  LOG_IF(ERROR, !watches_.empty()) << watches_.size() << " metrics streams outlive the service";
 }
 
 void MetricsService::WakeHub() {

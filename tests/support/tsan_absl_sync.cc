@@ -46,9 +46,19 @@ struct Entered {
   ~Entered() { --depth; }
 };
 
-// The library's own definition of a symbol we stand in front of.
+// Debian 12's Abseil, whose symbols (inline namespace debian3) are named below.
+constexpr char kAbseilSynchronization[] = "libabsl_synchronization.so.20220623";
+
+// The library's own definition of a symbol we stand in front of: next in the global lookup
+// order, or, in a process that loaded Abseil privately (Python's gRPC module, dlopened with
+// RTLD_LOCAL), in that library.
 void* Next(const char* symbol) {
   void* f = dlsym(RTLD_NEXT, symbol);
+  if (f == nullptr) {
+    void* library = dlopen(kAbseilSynchronization, RTLD_LAZY | RTLD_NOLOAD);
+    if (library == nullptr) library = dlopen(kAbseilSynchronization, RTLD_LAZY);
+    if (library != nullptr) f = dlsym(library, symbol);
+  }
   if (f == nullptr) {
     std::fprintf(stderr, "tsan_absl_sync: %s not found in Abseil\n", symbol);
     std::abort();
