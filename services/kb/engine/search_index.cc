@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -140,6 +141,9 @@ struct SearchIndex::Impl {
     std::string id;
     bool alive = true;
     std::vector<uint32_t> passages;
+    // Passage by label (the first of a label), for agents' judgements, which name clauses by
+    // label: a law of a thousand articles is not scanned once per vote. Views into `doc`.
+    absl::flat_hash_map<std::string_view, uint32_t> passage_by_label;
   };
   struct PassageInfo {
     uint32_t doc;
@@ -199,6 +203,7 @@ struct SearchIndex::Impl {
       passages[p].words.shrink_to_fit();
     }
     doc_by_id.erase(doc.id);
+    doc.passage_by_label = {};
     doc.doc.reset();
   }
 
@@ -209,7 +214,7 @@ struct SearchIndex::Impl {
     auto stored = std::make_shared<StoredDocument>();
     stored->meta = a->meta;
     for (const AnalyzedPassage& ap : a->passages) stored->passages.push_back(ap.text);
-    docs.push_back(DocInfo{std::move(stored), id, true, {}});
+    docs.push_back(DocInfo{std::move(stored), id, true, {}, {}});
     DocScoring& scoring = doc_scoring.emplace_back();
     scoring.title_length = Saturate<uint16_t>(a->title_length);
     scoring.status = a->meta.status;
@@ -256,6 +261,7 @@ struct SearchIndex::Impl {
       }
       if (!scoring.active) passage_hidden[p / 64] |= uint64_t{1} << (p % 64);
       docs[d].passages.push_back(p);
+      docs[d].passage_by_label.emplace(docs[d].doc->passages[i].label, p);
       ++live_passages;
     }
   }
@@ -399,6 +405,7 @@ size_t SearchIndex::MemoryBytes() const {
   for (const auto& d : impl_->docs) {
     if (d.doc == nullptr) continue;
     for (const auto& p : d.doc->passages) bytes += p.text.capacity() + p.label.capacity();
+    bytes += d.passage_by_label.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
   }
   return bytes;
 }
@@ -421,6 +428,7 @@ struct Scratch {
   std::vector<uint8_t> doc_counted;
   std::vector<float> best;
   std::vector<uint32_t> docs_seen;
+  std::vector<uint8_t> voted_doc;  // 1: the entry, or one of its passages, has a vote.
 };
 
 }  // namespace
@@ -816,10 +824,10 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       -> std::optional<uint32_t> {
     auto it = I.doc_by_id.find(id);
     if (it == I.doc_by_id.end()) return std::nullopt;
-    for (uint32_t p : I.docs[it->second].passages) {
-      if (I.docs[it->second].doc->passages[I.passages[p].ordinal].label == label) return p;
-    }
-    return std::nullopt;
+    const auto& by_label = I.docs[it->second].passage_by_label;
+    auto p = by_label.find(std::string_view(label));
+    if (p == by_label.end()) return std::nullopt;
+    return p->second;
   };
   if (!query.passage_confirmations.empty() && P.confirmed_weight > 0 && !candidates.empty()) {
     double best = 0;
@@ -862,13 +870,22 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       if (auto e = entry_lift.find(I.passage_doc[p]); e != entry_lift.end()) l += e->second;
       return l;
     };
-    for (auto& [score, p] : candidates) {
+    // Most candidates are of entries nobody voted for: one flag per entry skips them without
+    // a lookup.
+    scratch.voted_doc.resize(I.docs.size(), 0);
+    for (const auto& [p, v] : vote) scratch.voted_doc[I.passage_doc[p]] = 1;
+    for (const auto& [d, l] : entry_lift) scratch.voted_doc[d] = 1;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (!scratch.voted_doc[candidate_docs[i]]) continue;
+      auto& [score, p] = candidates[i];
       auto it = vote.find(p);
       const double v = it == vote.end() ? 0.0 : it->second;
       if (v < 0) score *= std::exp(P.vote_penalty * v);
       score += lift(p, v);
       if (it != vote.end()) it->second = 0;  // Counted.
     }
+    for (const auto& [p, v] : vote) scratch.voted_doc[I.passage_doc[p]] = 0;
+    for (const auto& [d, l] : entry_lift) scratch.voted_doc[d] = 0;
     // Confirmed passages the text did not find at all: callers' words and the law's differ.
     for (const auto& [p, v] : vote) {
       if (v <= 0) continue;
