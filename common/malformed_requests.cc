@@ -7,7 +7,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 
 namespace hotline {
@@ -63,34 +62,29 @@ class MalformedRequestInterceptor final : public gx::Interceptor {
   }
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
-    {
-      // A call's hook points run on whichever gRPC threads carry it.
-      absl::MutexLock lock(&mu_);
-      if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE) &&
-          methods->GetRecvMessage() == nullptr) {
-        malformed_ = true;
-        field_ = std::move(refused_field);
-        refused_field.clear();
-      }
-      if (malformed_ &&
-          methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS) &&
-          methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-        methods->ModifySendStatus(grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            field_.empty()
-                ? absl::StrCat("the request to ", method_, " cannot be parsed as its message type")
-                : absl::StrCat(DescribeField(field_),
-                               ": not valid UTF-8; a string field must hold UTF-8 text")));
-      }
+    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      malformed_ = true;
+      field_ = std::move(refused_field);
+      refused_field.clear();
+    }
+    if (malformed_ &&
+        methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      methods->ModifySendStatus(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          field_.empty()
+              ? absl::StrCat("the request to ", method_, " cannot be parsed as its message type")
+              : absl::StrCat(DescribeField(field_),
+                             ": not valid UTF-8; a string field must hold UTF-8 text")));
     }
     methods->Proceed();
   }
 
  private:
   const std::string method_;
-  absl::Mutex mu_;
-  bool malformed_ ABSL_GUARDED_BY(mu_) = false;
-  std::string field_ ABSL_GUARDED_BY(mu_);
+  bool malformed_ = false;
+  std::string field_;
 };
 
 class MalformedRequestFactory final : public gx::ServerInterceptorFactoryInterface {
