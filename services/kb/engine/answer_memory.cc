@@ -128,6 +128,7 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
     const double tf = t->second;
     return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * question.length / average));
   };
+  std::vector<std::pair<double, uint32_t>> pool;  // The best candidates, once terms are common.
   for (const QueryTerm& term : known) {
     if (term.postings->size() <= params_.common_postings || scores.empty()) {
       for (uint32_t q : *term.postings) {
@@ -135,9 +136,25 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
         if (question.answers.empty()) continue;
         scores[q] += contribution(question, term.id, term.idf);
       }
-    } else {
-      for (auto& [q, score] : scores) score += contribution(questions_[q], term.id, term.idf);
+      continue;
     }
+    // Terms come rare-first: from here on every term is common, and no candidate is added.
+    if (pool.empty()) {
+      pool.reserve(scores.size());
+      for (const auto& [q, score] : scores) pool.emplace_back(score, q);
+      if (pool.size() > params_.rescore_pool) {
+        // Ties go to the older question, as in Votes.
+        std::nth_element(pool.begin(), pool.begin() + params_.rescore_pool, pool.end(),
+                         [](const auto& a, const auto& b) {
+                           return a.first != b.first ? a.first > b.first : a.second < b.second;
+                         });
+        for (auto it = pool.begin() + params_.rescore_pool; it != pool.end(); ++it) {
+          scores.erase(it->second);
+        }
+        pool.resize(params_.rescore_pool);
+      }
+    }
+    for (const auto& [ignored, q] : pool) scores[q] += contribution(questions_[q], term.id, term.idf);
   }
   std::vector<std::pair<double, uint32_t>> ranked;
   ranked.reserve(scores.size());

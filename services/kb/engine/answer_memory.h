@@ -51,6 +51,9 @@ struct AnswerMemoryParams {
   // questions that rarer terms already found (its postings are not walked), so a search costs
   // about the same with a hundred thousand remembered questions as with a thousand.
   size_t common_postings = 200;
+  // ... and re-scores at most this many of those, the best so far: a common term has a low
+  // weight, and can only reorder questions that are already close.
+  size_t rescore_pool = 400;
 };
 
 struct RememberedAnswer {

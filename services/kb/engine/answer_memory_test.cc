@@ -94,6 +94,18 @@ TEST_F(AnswerMemoryTest, ALooseVoterVotesButIsNotCountedAsASimilarQuestion) {
   EXPECT_EQ(memory_.Votes("租房可以提取住房公积金吗", kNow).passages[0].confirmations, 1);
 }
 
+TEST_F(AnswerMemoryTest, WithCostControlsAtTheirTightestTheClosestQuestionStillVotesFirst) {
+  AnswerMemoryParams tight = memory_.params();
+  tight.common_postings = 0;  // Every term after the rarest only re-scores ...
+  tight.rescore_pool = 1;     // ... the single best question found so far.
+  memory_.set_params(tight);
+  std::vector<PassageVote> votes = memory_.Votes("租房可以提取住房公积金吗", kNow).passages;
+  ASSERT_FALSE(votes.empty());
+  EXPECT_EQ(votes[0].entry_id, "gjj");
+  EXPECT_EQ(votes[0].passage_label, "第五条");
+  for (const PassageVote& v : votes) EXPECT_NE(v.entry_id, "ld");
+}
+
 TEST_F(AnswerMemoryTest, NotHelpfulVotesAgainstAndVotesFadeWithAge) {
   const std::string question = "医保住院的起付线多少";
   double before = VoteFor(memory_.Votes(question, kNow).passages, "yb");
