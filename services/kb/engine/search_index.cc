@@ -428,7 +428,10 @@ struct Scratch {
   std::vector<uint8_t> doc_counted;
   std::vector<float> best;
   std::vector<uint32_t> docs_seen;
-  std::vector<uint8_t> voted_doc;  // 1: the entry, or one of its passages, has a vote.
+  // Per entry, for the votes of similar questions: the entry's lift, and 1 when one of its
+  // passages has a vote of its own.
+  std::vector<float> entry_lift;
+  std::vector<uint8_t> passage_voted;
 };
 
 }  // namespace
@@ -865,33 +868,36 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       entry_lift[it->second] =
           P.entry_vote_weight * std::pow(value / strongest_entry, P.entry_vote_power) * best;
     }
-    auto lift = [&](uint32_t p, double v) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
-      double l = v > 0 ? P.vote_weight * v / strongest * best : 0.0;
-      if (auto e = entry_lift.find(I.passage_doc[p]); e != entry_lift.end()) l += e->second;
-      return l;
+    // Most candidates are of entries nobody voted for, and most of the rest have an entry
+    // vote only: arrays by entry spare both a lookup.
+    scratch.entry_lift.resize(I.docs.size(), 0.0f);
+    scratch.passage_voted.resize(I.docs.size(), 0);
+    for (const auto& [d, l] : entry_lift) scratch.entry_lift[d] = static_cast<float>(l);
+    for (const auto& [p, v] : vote) scratch.passage_voted[I.passage_doc[p]] = 1;
+    auto lift = [&](uint32_t d, double v) {
+      return (v > 0 ? P.vote_weight * v / strongest * best : 0.0) + scratch.entry_lift[d];
     };
-    // Most candidates are of entries nobody voted for: one flag per entry skips them without
-    // a lookup.
-    scratch.voted_doc.resize(I.docs.size(), 0);
-    for (const auto& [p, v] : vote) scratch.voted_doc[I.passage_doc[p]] = 1;
-    for (const auto& [d, l] : entry_lift) scratch.voted_doc[d] = 1;
     for (size_t i = 0; i < candidates.size(); ++i) {
-      if (!scratch.voted_doc[candidate_docs[i]]) continue;
+      const uint32_t d = candidate_docs[i];
+      if (!scratch.passage_voted[d]) {
+        candidates[i].first += scratch.entry_lift[d];
+        continue;
+      }
       auto& [score, p] = candidates[i];
       auto it = vote.find(p);
       const double v = it == vote.end() ? 0.0 : it->second;
       if (v < 0) score *= std::exp(P.vote_penalty * v);
-      score += lift(p, v);
+      score += lift(d, v);
       if (it != vote.end()) it->second = 0;  // Counted.
     }
-    for (const auto& [p, v] : vote) scratch.voted_doc[I.passage_doc[p]] = 0;
-    for (const auto& [d, l] : entry_lift) scratch.voted_doc[d] = 0;
     // Confirmed passages the text did not find at all: callers' words and the law's differ.
     for (const auto& [p, v] : vote) {
       if (v <= 0) continue;
       uint32_t d = I.passage_doc[p];
-      if (passes(d)) candidates.emplace_back(lift(p, v), p);
+      if (passes(d)) candidates.emplace_back(lift(d, v), p);
     }
+    for (const auto& [d, l] : entry_lift) scratch.entry_lift[d] = 0.0f;
+    for (const auto& [p, v] : vote) scratch.passage_voted[I.passage_doc[p]] = 0;
   }
   scratch.touched.clear();
   for (uint32_t d : scratch.docs_seen) scratch.doc_ok[d] = -1;
