@@ -66,7 +66,6 @@ ABSL_FLAG(double, confident_similarity, hotline::kb::AnswerMemoryParams().confid
 ABSL_FLAG(double, similarity_power, hotline::kb::AnswerMemoryParams().similarity_power,
           "memory: a voter weighs similarity^power");
 
-
 namespace hotline::kb {
 namespace {
 
@@ -166,26 +165,26 @@ int Main() {
       q.limit = k;
       absl::StatusOr<SearchResult> result;
       for (int round = 0; round < rounds; ++round) {
-      absl::Time t0 = absl::Now();
-      q.passage_votes.clear();
-      q.entry_votes.clear();
-      if (const AnswerMemory* memory = memory_for(qid); memory != nullptr) {
-        SimilarQuestionVotes votes = memory->Votes(question, now);
-        for (const PassageVote& v : votes.passages) {
-          q.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
+        absl::Time t0 = absl::Now();
+        q.passage_votes.clear();
+        q.entry_votes.clear();
+        if (const AnswerMemory* memory = memory_for(qid); memory != nullptr) {
+          SimilarQuestionVotes votes = memory->Votes(question, now);
+          for (const PassageVote& v : votes.passages) {
+            q.passage_votes[{v.entry_id, v.passage_label}] = v.weight;
+          }
+          for (const EntryVote& v : votes.entries) q.entry_votes[v.entry_id] = v.weight;
+          q.vote_confidence = votes.confidence;
+          vote_timings.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+          // The memory does not change while a set is evaluated: counted once per memory.
+          if (index.params().confirmed_weight > 0) {
+            auto [it, inserted] = confirmation_counts.try_emplace(memory);
+            if (inserted) it->second = memory->ConfirmationCounts();
+            q.passage_confirmations = it->second;
+          }
         }
-        for (const EntryVote& v : votes.entries) q.entry_votes[v.entry_id] = v.weight;
-        q.vote_confidence = votes.confidence;
-        vote_timings.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-        // The memory does not change while a set is evaluated: counted once per memory.
-        if (index.params().confirmed_weight > 0) {
-          auto [it, inserted] = confirmation_counts.try_emplace(memory);
-          if (inserted) it->second = memory->ConfirmationCounts();
-          q.passage_confirmations = it->second;
-        }
-      }
-      result = index.Search(q);
-      timings.emplace_back(absl::ToDoubleMilliseconds(absl::Now() - t0), qid);
+        result = index.Search(q);
+        timings.emplace_back(absl::ToDoubleMilliseconds(absl::Now() - t0), qid);
       }
       ++judged;
       if (!result.ok()) continue;  // Counts as finding nothing.
@@ -200,7 +199,8 @@ int Main() {
         }
       }
       double ideal = 0;
-      for (int i = 0; i < std::min<int>(k, rel->second.size()); ++i) ideal += 1.0 / std::log2(i + 2.0);
+      for (int i = 0; i < std::min<int>(k, rel->second.size()); ++i)
+        ideal += 1.0 / std::log2(i + 2.0);
       recall += static_cast<double>(found) / rel->second.size();
       mrr += first > 0 ? 1.0 / first : 0.0;
       ndcg += dcg / ideal;
@@ -228,8 +228,8 @@ int Main() {
         size_t i = static_cast<size_t>(std::ceil(p * vote_timings.size())) - 1;
         return vote_timings[std::min(i, vote_timings.size() - 1)];
       };
-      absl::StrAppend(&line, absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f", at(0.5),
-                                             at(0.99)));
+      absl::StrAppend(&line,
+                      absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f", at(0.5), at(0.99)));
     }
     return line;
   };
@@ -280,7 +280,6 @@ int Main() {
   memory_params.min_similarity = absl::GetFlag(FLAGS_min_similarity);
   memory_params.similarity_power = absl::GetFlag(FLAGS_similarity_power);
   memory_params.confident_similarity = absl::GetFlag(FLAGS_confident_similarity);
-
 
   std::vector<std::unique_ptr<AnswerMemory>> memories;
   std::map<std::string, int> fold_of;

@@ -77,18 +77,30 @@ bool SetRankingParam(absl::string_view name, double value, RankingParams* p) {
     return true;
   }
   const std::pair<absl::string_view, double*> fields[] = {
-      {"k1", &p->k1}, {"b_body", &p->b_body}, {"b_title", &p->b_title},
-      {"weight_body", &p->weight_body}, {"weight_title", &p->weight_title},
-      {"weight_heading", &p->weight_heading}, {"weight_question", &p->weight_question},
-      {"word", &p->word}, {"subword", &p->subword}, {"bigram", &p->bigram},
-      {"unigram", &p->unigram}, {"synonym", &p->synonym}, {"proximity", &p->proximity},
+      {"k1", &p->k1},
+      {"b_body", &p->b_body},
+      {"b_title", &p->b_title},
+      {"weight_body", &p->weight_body},
+      {"weight_title", &p->weight_title},
+      {"weight_heading", &p->weight_heading},
+      {"weight_question", &p->weight_question},
+      {"word", &p->word},
+      {"subword", &p->subword},
+      {"bigram", &p->bigram},
+      {"unigram", &p->unigram},
+      {"synonym", &p->synonym},
+      {"proximity", &p->proximity},
       {"common_fraction", &p->common_fraction},
       {"prior_national_regulation", &p->prior_national_regulation},
-      {"prior_local", &p->prior_local}, {"entry_context", &p->entry_context},
-      {"feedback_weight", &p->feedback_weight}, {"vote_weight", &p->vote_weight},
+      {"prior_local", &p->prior_local},
+      {"entry_context", &p->entry_context},
+      {"feedback_weight", &p->feedback_weight},
+      {"vote_weight", &p->vote_weight},
       {"entry_vote_weight", &p->entry_vote_weight},
-      {"entry_vote_power", &p->entry_vote_power}, {"vote_penalty", &p->vote_penalty}, {"confirmed_weight", &p->confirmed_weight},
-      };
+      {"entry_vote_power", &p->entry_vote_power},
+      {"vote_penalty", &p->vote_penalty},
+      {"confirmed_weight", &p->confirmed_weight},
+  };
   for (const auto& [field, target] : fields) {
     if (field == name && target != nullptr) {
       *target = value;

@@ -1105,7 +1105,8 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
   query.regional = !r.filter().applicable_region().empty();
   query.passage_lift = FeedbackLift(NormalizeQuery(r.query()));
   // Similar questions' confirmed answers, by (entry, label), with how many confirmed each.
-  const CurrentVoteSet vote_set = r.query().empty() ? CurrentVoteSet() : CurrentVotes(r.query(), now);
+  const CurrentVoteSet vote_set =
+      r.query().empty() ? CurrentVoteSet() : CurrentVotes(r.query(), now);
   const VotesByPassage& votes = vote_set.passages;
   for (const auto& [passage, v] : votes) query.passage_votes[passage] = v.weight;
   query.entry_votes = vote_set.entries;
@@ -1281,7 +1282,7 @@ std::shared_ptr<const v1::Entry> KnowledgeBaseService::InForceSuccessor(
 }
 
 KnowledgeBaseService::CurrentVoteSet KnowledgeBaseService::CurrentVotes(const std::string& query,
-                                                                       absl::Time now) const {
+                                                                        absl::Time now) const {
   CurrentVoteSet current;
   SimilarQuestionVotes votes = answer_memory_->Votes(query, now);
   current.confidence = votes.confidence;

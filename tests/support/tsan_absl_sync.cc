@@ -72,7 +72,7 @@ thread_local std::vector<const void*> shared_holds;
 
 unsigned ModeOf(const void* mu) {
   return std::find(shared_holds.begin(), shared_holds.end(), mu) != shared_holds.end() ? kReadLock
-                                                                                        : 0u;
+                                                                                       : 0u;
 }
 
 void PreLock(void* mu, unsigned flags) {
@@ -201,17 +201,17 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(
-      bool (*)(Mutex*, const Condition&, absl::Duration),
-      "_ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Duration),
+                   "_ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   return Taking<bool, const Condition&, absl::Duration>(this, 0, next, cond, timeout);
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(
-      bool (*)(Mutex*, const Condition&, absl::Time),
-      "_ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Time),
+                   "_ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   return Taking<bool, const Condition&, absl::Time>(this, 0, next, cond, deadline);
 }
 
@@ -245,17 +245,17 @@ void Mutex::Await(const Condition& cond) {
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(
-      bool (*)(Mutex*, const Condition&, absl::Duration),
-      "_ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Duration),
+                   "_ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   return Waiting<bool, Mutex, const Condition&, absl::Duration>(this, next, this, cond, timeout);
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(
-      bool (*)(Mutex*, const Condition&, absl::Time),
-      "_ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Time),
+                   "_ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   return Waiting<bool, Mutex, const Condition&, absl::Time>(this, next, this, cond, deadline);
 }
 
@@ -273,15 +273,17 @@ void CondVar::Wait(Mutex* mu) {
 
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Duration),
-                                  "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Duration),
+                   "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
   return Waiting<bool, CondVar, Mutex*, absl::Duration>(mu, next, this, mu, timeout);
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   Entered entered;
-  static auto next = HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Time),
-                                  "_ZN4absl7debian37CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  static auto next =
+      HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Time),
+                   "_ZN4absl7debian37CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
   return Waiting<bool, CondVar, Mutex*, absl::Time>(mu, next, this, mu, deadline);
 }
 

@@ -154,7 +154,8 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
         pool.resize(params_.rescore_pool);
       }
     }
-    for (const auto& [ignored, q] : pool) scores[q] += contribution(questions_[q], term.id, term.idf);
+    for (const auto& [ignored, q] : pool)
+      scores[q] += contribution(questions_[q], term.id, term.idf);
   }
   std::vector<std::pair<double, uint32_t>> ranked;
   ranked.reserve(scores.size());

@@ -111,8 +111,8 @@ TEST_F(AnswerMemoryTest, NotHelpfulVotesAgainstAndVotesFadeWithAge) {
   double before = VoteFor(memory_.Votes(question, kNow).passages, "yb");
   ASSERT_GT(before, 0);
   // Half a year later the same confirmation weighs half.
-  EXPECT_NEAR(VoteFor(memory_.Votes(question, kNow + absl::Hours(24 * 180)).passages, "yb"), before / 2,
-              before * 1e-6);
+  EXPECT_NEAR(VoteFor(memory_.Votes(question, kNow + absl::Hours(24 * 180)).passages, "yb"),
+              before / 2, before * 1e-6);
   ASSERT_TRUE(memory_.Add(Answer("n1", "住院起付线是多少", "yb", "第十条", -1)).ok());
   ASSERT_TRUE(memory_.Add(Answer("n2", "医保住院起付线多少钱", "yb", "第十条", -1)).ok());
   std::vector<PassageVote> votes = memory_.Votes(question, kNow).passages;
@@ -183,8 +183,12 @@ TEST(AnswerVotesInSearchTest, AnEntryVoteLiftsTheEntrysOtherArticlesInProportion
     return d;
   };
   // Two laws whose clauses match the question equally well.
-  ASSERT_TRUE(index.Upsert(policy("a", "甲办法", "第一条 申请人应当提交书面申请。\n第二条 其他事项。")).ok());
-  ASSERT_TRUE(index.Upsert(policy("b", "乙办法", "第一条 申请人应当提交书面申请。\n第二条 另外事项。")).ok());
+  ASSERT_TRUE(
+      index.Upsert(policy("a", "甲办法", "第一条 申请人应当提交书面申请。\n第二条 其他事项。"))
+          .ok());
+  ASSERT_TRUE(
+      index.Upsert(policy("b", "乙办法", "第一条 申请人应当提交书面申请。\n第二条 另外事项。"))
+          .ok());
   SearchQuery q;
   q.text = "提交书面申请";
   auto first_entry = [&](double confidence) {

@@ -1,10 +1,10 @@
 #include "services/kb/engine/search_index.h"
 
 #include <algorithm>
-#include <optional>
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -861,7 +861,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     }
     absl::flat_hash_map<uint32_t, double> entry_lift;  // By entry (doc index).
     double strongest_entry = 0;
-    for (const auto& [id, value] : query.entry_votes) strongest_entry = std::max(strongest_entry, value);
+    for (const auto& [id, value] : query.entry_votes)
+      strongest_entry = std::max(strongest_entry, value);
     for (const auto& [id, value] : query.entry_votes) {
       auto it = I.doc_by_id.find(id);
       if (it == I.doc_by_id.end() || value <= 0) continue;
