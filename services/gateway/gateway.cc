@@ -17,6 +17,7 @@
 #include "common/utf8.h"
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
+#include "services/gateway/navigation.h"
 #include "services/gateway/roles.h"
 
 namespace hotline::gateway {
@@ -218,6 +219,11 @@ bool Gateway::Register(httplib::Server* server) {
       (this->*handler)(request, response);
     };
   };
+  // Every page's navigation bar, from one definition (navigation.h).
+  server->set_file_request_handler(
+      [](const httplib::Request& request, httplib::Response& response) {
+        if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
+      });
   server->Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_redirect("/overview.html");
   });

@@ -1,0 +1,54 @@
+// The navigation bar goes where a page asks for it, with the page's own link marked, and
+// every page of the consoles asks for it instead of carrying a copy.
+#include "services/gateway/navigation.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace hotline::gateway {
+namespace {
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(NavigationTest, TheBarReplacesTheMarkerAndMarksThePageItIsOn) {
+  std::string page = "<header>\n    <!-- navigation -->\n</header>";
+  InsertNavigation("/dispatch.html", &page);
+  EXPECT_EQ(Count(page, kNavigationMarker), 0);
+  EXPECT_EQ(Count(page, "<li>"), 10);
+  EXPECT_EQ(Count(page, "aria-current"), 1);
+  EXPECT_NE(page.find("<a href=\"/dispatch.html\" aria-current=\"page\">派单台</a>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<a href=\"/intake.html\">受理台</a>"), std::string::npos);
+}
+
+TEST(NavigationTest, APageOffTheBarGetsNoCurrentLinkAndAPageWithoutTheMarkerIsUnchanged) {
+  EXPECT_EQ(Count(NavigationBar("/login.html"), "aria-current"), 0);
+  std::string page = "<main>nothing to see</main>";
+  InsertNavigation("/intake.html", &page);
+  EXPECT_EQ(page, "<main>nothing to see</main>");
+}
+
+TEST(NavigationTest, EveryConsolePageAsksForTheBarAndCarriesNoCopy) {
+  int pages = 0;
+  for (const auto& file : std::filesystem::directory_iterator(HOTLINE_WEB_ROOT)) {
+    if (file.path().extension() != ".html" || file.path().filename() == "login.html") continue;
+    std::ifstream in(file.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    SCOPED_TRACE(file.path().filename().string());
+    EXPECT_EQ(Count(text.str(), kNavigationMarker), 1);
+    EXPECT_EQ(Count(text.str(), "<nav"), 0);
+    ++pages;
+  }
+  EXPECT_EQ(pages, 10);
+}
+
+}  // namespace
+}  // namespace hotline::gateway
