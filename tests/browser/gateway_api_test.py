@@ -73,6 +73,21 @@ class GatewayApiTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["status"], "SERVING")
 
+    def test_1b_pages_get_the_one_navigation_bar_with_their_own_link_current(self):
+        status, page, response = self.request("GET", "/dispatch.html")
+        self.assertEqual(status, 200)
+        self.assertNotIn("<!-- navigation -->", page)
+        self.assertEqual(page.count('<nav aria-label="主导航">'), 1)
+        self.assertIn('<a href="/dispatch.html" aria-current="page">派单台</a>', page)
+        self.assertIn('<a href="/intake.html">受理台</a>', page)
+        self.assertEqual(page.count("aria-current"), 1)
+        length = int(response.getheader("Content-Length"))
+        self.assertEqual(length, len(page.encode()))
+        # HEAD announces the same length as GET.
+        status, _, head = self.request("HEAD", "/dispatch.html")
+        self.assertEqual(status, 200)
+        self.assertEqual(int(head.getheader("Content-Length")), length)
+
     def test_2_requests_without_a_valid_token_are_401(self):
         for path in ("/api/summary", "/api/dashboard/stream", "/api/tickets/T1",
                      "/api/search?q=" + urllib.parse.quote("公积金")):
