@@ -219,6 +219,13 @@ bool Gateway::Register(httplib::Server* server) {
       (this->*handler)(request, response);
     };
   };
+  // Every page's navigation bar, from one definition (navigation.h). In httplib's file
+  // handler: it runs before the answer's length is set and before it is compressed. (HEAD
+  // skips it, so a HEAD of a page announces the file's own length.)
+  server->set_file_request_handler(
+      [](const httplib::Request& request, httplib::Response& response) {
+        if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
+      });
   server->Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_redirect("/overview.html");
   });
@@ -293,9 +300,7 @@ bool Gateway::Register(httplib::Server* server) {
   server->set_post_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         AuditChange(request, response);
-        // Every page's navigation bar, from one definition (navigation.h). Here rather than in
-        // httplib's file handler, which HEAD skips: its Content-Length must be GET's.
-        if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
+
         // The pages need nothing from elsewhere: no inline script, no other origin.
         response.set_header("Content-Security-Policy",
                             "default-src 'self'; script-src 'self'; style-src 'self'; "
