@@ -133,20 +133,22 @@ TEST_F(AnswerMemoryTest, AChangedJudgementReplacesTheOldOneAndRemoveForgets) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A policy in force whose body is split into its articles.
+DocumentInput Policy(const std::string& id, const std::string& title, const std::string& body) {
+  DocumentInput d;
+  d.id = id;
+  d.title = title;
+  d.status = v1::ENTRY_STATUS_IN_FORCE;
+  d.passages = SplitRegulation(body, false);
+  return d;
+}
+
 TEST(AnswerVotesInSearchTest, AVotedPassageIsLiftedEvenWhenTheTextMissesIt) {
   SearchIndex index(test_support::RealAnalyzer());
-  auto policy = [](const std::string& id, const std::string& title, const std::string& body) {
-    DocumentInput d;
-    d.id = id;
-    d.title = title;
-    d.status = v1::ENTRY_STATUS_IN_FORCE;
-    d.passages = SplitRegulation(body, false);
-    return d;
-  };
-  ASSERT_TRUE(index.Upsert(policy("gjj", "住房公积金提取办法",
+  ASSERT_TRUE(index.Upsert(Policy("gjj", "住房公积金提取办法",
       "第五条 职工连续足额缴存住房公积金满三个月，本人及配偶在本市无自有住房且租赁住房的，可以提取。\n"
       "第六条 提取住房公积金应当提交身份证明。")).ok());
-  ASSERT_TRUE(index.Upsert(policy("fz", "房屋租赁管理办法",
+  ASSERT_TRUE(index.Upsert(Policy("fz", "房屋租赁管理办法",
       "第三条 出租人应当与承租人签订房屋租赁合同，约定房租及支付方式。")).ok());
   SearchQuery q;
   q.text = "房租太贵了怎么办";
@@ -174,20 +176,12 @@ TEST(AnswerVotesInSearchTest, AVotedPassageIsLiftedEvenWhenTheTextMissesIt) {
 
 TEST(AnswerVotesInSearchTest, AnEntryVoteLiftsTheEntrysOtherArticlesInProportionToConfidence) {
   SearchIndex index(test_support::RealAnalyzer());
-  auto policy = [](const std::string& id, const std::string& title, const std::string& body) {
-    DocumentInput d;
-    d.id = id;
-    d.title = title;
-    d.status = v1::ENTRY_STATUS_IN_FORCE;
-    d.passages = SplitRegulation(body, false);
-    return d;
-  };
   // Two laws whose clauses match the question equally well.
   ASSERT_TRUE(
-      index.Upsert(policy("a", "甲办法", "第一条 申请人应当提交书面申请。\n第二条 其他事项。"))
+      index.Upsert(Policy("a", "甲办法", "第一条 申请人应当提交书面申请。\n第二条 其他事项。"))
           .ok());
   ASSERT_TRUE(
-      index.Upsert(policy("b", "乙办法", "第一条 申请人应当提交书面申请。\n第二条 另外事项。"))
+      index.Upsert(Policy("b", "乙办法", "第一条 申请人应当提交书面申请。\n第二条 另外事项。"))
           .ok());
   SearchQuery q;
   q.text = "提交书面申请";
