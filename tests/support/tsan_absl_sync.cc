@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -95,25 +96,63 @@ void PostUnlock(void* mu, unsigned flags) {
   if (Annotating()) __tsan_mutex_post_unlock(mu, flags);
 }
 
-// A call that takes the lock (blocking): pre, the library's call, post.
-template <typename R, typename... Args>
-R Taking(void* mu, unsigned flags, R (*next)(absl::Mutex*, Args...), Args... args) {
+// Each entry point below calls one of these with the library's call. They mark the time
+// inside our entry points (see Entered) and report the operation around the call.
+
+// Takes the lock, blocking (or, for the *WithTimeout/*WithDeadline forms, holding it again
+// whatever they return, as Abseil does).
+template <typename Call>
+auto Taking(void* mu, unsigned flags, Call call) {
+  Entered entered;
   PreLock(mu, flags);
-  R r = next(static_cast<absl::Mutex*>(mu), args...);
-  PostLock(mu, flags);
-  return r;
+  if constexpr (std::is_void_v<decltype(call())>) {
+    call();
+    PostLock(mu, flags);
+  } else {
+    auto result = call();
+    PostLock(mu, flags);
+    return result;
+  }
 }
 
-// A wait while holding `mu`: the lock is given up and taken again before it returns.
-template <typename R, typename Self, typename... Args>
-R Waiting(absl::Mutex* mu, R (*next)(Self*, Args...), Self* self, Args... args) {
+template <typename Call>
+bool Trying(void* mu, unsigned flags, Call call) {
+  Entered entered;
+  PreLock(mu, flags | kTryLock);
+  const bool locked = call();
+  if (locked) {
+    PostLock(mu, flags | kTryLock);
+  } else if (Annotating()) {
+    __tsan_mutex_post_lock(mu, flags | kTryLock | kTryLockFailed, 0);
+  }
+  return locked;
+}
+
+template <typename Call>
+void Releasing(void* mu, unsigned flags, Call call) {
+  Entered entered;
+  PreUnlock(mu, flags);
+  call();
+  PostUnlock(mu, flags);
+}
+
+// A wait while holding `mu` (Await, a condition variable): the lock is given up and taken
+// again, in the mode it is held in, before the call returns.
+template <typename Call>
+auto Waiting(void* mu, Call call) {
+  Entered entered;
   const unsigned mode = ModeOf(mu);
   PreUnlock(mu, mode);
   PostUnlock(mu, mode);
   PreLock(mu, mode);
-  R r = next(self, args...);
-  PostLock(mu, mode);
-  return r;
+  if constexpr (std::is_void_v<decltype(call())>) {
+    call();
+    PostLock(mu, mode);
+  } else {
+    auto result = call();
+    PostLock(mu, mode);
+    return result;
+  }
 }
 
 }  // namespace
@@ -124,167 +163,113 @@ namespace absl {
 ABSL_NAMESPACE_BEGIN
 
 void Mutex::Lock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*), "_ZN4absl7debian35Mutex4LockEv");
-  PreLock(this, 0);
-  next(this);
-  PostLock(this, 0);
+  Taking(this, 0, [&] { next(this); });
 }
 
 void Mutex::ReaderLock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*), "_ZN4absl7debian35Mutex10ReaderLockEv");
-  PreLock(this, kReadLock);
-  next(this);
-  PostLock(this, kReadLock);
+  Taking(this, kReadLock, [&] { next(this); });
 }
 
 bool Mutex::TryLock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(bool (*)(Mutex*), "_ZN4absl7debian35Mutex7TryLockEv");
-  PreLock(this, kTryLock);
-  const bool locked = next(this);
-  if (locked) {
-    PostLock(this, kTryLock);
-  } else if (Annotating()) {
-    __tsan_mutex_post_lock(this, kTryLock | kTryLockFailed, 0);
-  }
-  return locked;
+  return Trying(this, 0, [&] { return next(this); });
 }
 
 bool Mutex::ReaderTryLock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(bool (*)(Mutex*), "_ZN4absl7debian35Mutex13ReaderTryLockEv");
-  PreLock(this, kReadLock | kTryLock);
-  const bool locked = next(this);
-  if (locked) {
-    PostLock(this, kReadLock | kTryLock);
-  } else if (Annotating()) {
-    __tsan_mutex_post_lock(this, kReadLock | kTryLock | kTryLockFailed, 0);
-  }
-  return locked;
+  return Trying(this, kReadLock, [&] { return next(this); });
 }
 
 void Mutex::Unlock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*), "_ZN4absl7debian35Mutex6UnlockEv");
-  PreUnlock(this, 0);
-  next(this);
-  PostUnlock(this, 0);
+  Releasing(this, 0, [&] { next(this); });
 }
 
 void Mutex::ReaderUnlock() {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*), "_ZN4absl7debian35Mutex12ReaderUnlockEv");
-  PreUnlock(this, kReadLock);
-  next(this);
-  PostUnlock(this, kReadLock);
+  Releasing(this, kReadLock, [&] { next(this); });
 }
 
 void Mutex::LockWhen(const Condition& cond) {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*, const Condition&),
                                   "_ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE");
-  PreLock(this, 0);
-  next(this, cond);
-  PostLock(this, 0);
+  Taking(this, 0, [&] { next(this, cond); });
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*, const Condition&),
                                   "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  PreLock(this, kReadLock);
-  next(this, cond);
-  PostLock(this, kReadLock);
+  Taking(this, kReadLock, [&] { next(this, cond); });
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Duration),
                    "_ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  return Taking<bool, const Condition&, absl::Duration>(this, 0, next, cond, timeout);
+  return Taking(this, 0, [&] { return next(this, cond, timeout); });
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Time),
                    "_ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  return Taking<bool, const Condition&, absl::Time>(this, 0, next, cond, deadline);
+  return Taking(this, 0, [&] { return next(this, cond, deadline); });
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
-  Entered entered;
   static auto next = HOTLINE_NEXT(
       bool (*)(Mutex*, const Condition&, absl::Duration),
       "_ZN4absl7debian35Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  return Taking<bool, const Condition&, absl::Duration>(this, kReadLock, next, cond, timeout);
+  return Taking(this, kReadLock, [&] { return next(this, cond, timeout); });
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
-  Entered entered;
   static auto next = HOTLINE_NEXT(
       bool (*)(Mutex*, const Condition&, absl::Time),
       "_ZN4absl7debian35Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  return Taking<bool, const Condition&, absl::Time>(this, kReadLock, next, cond, deadline);
+  return Taking(this, kReadLock, [&] { return next(this, cond, deadline); });
 }
 
 void Mutex::Await(const Condition& cond) {
-  Entered entered;
   static auto next = HOTLINE_NEXT(void (*)(Mutex*, const Condition&),
                                   "_ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE");
-  const unsigned mode = ModeOf(this);
-  PreUnlock(this, mode);
-  PostUnlock(this, mode);
-  PreLock(this, mode);
-  next(this, cond);
-  PostLock(this, mode);
+  Waiting(this, [&] { next(this, cond); });
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Duration),
                    "_ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  return Waiting<bool, Mutex, const Condition&, absl::Duration>(this, next, this, cond, timeout);
+  return Waiting(this, [&] { return next(this, cond, timeout); });
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(Mutex*, const Condition&, absl::Time),
                    "_ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  return Waiting<bool, Mutex, const Condition&, absl::Time>(this, next, this, cond, deadline);
+  return Waiting(this, [&] { return next(this, cond, deadline); });
 }
 
 void CondVar::Wait(Mutex* mu) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(void (*)(CondVar*, Mutex*), "_ZN4absl7debian37CondVar4WaitEPNS0_5MutexE");
-  const unsigned mode = ModeOf(mu);
-  PreUnlock(mu, mode);
-  PostUnlock(mu, mode);
-  PreLock(mu, mode);
-  next(this, mu);
-  PostLock(mu, mode);
+  Waiting(mu, [&] { next(this, mu); });
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Duration),
                    "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  return Waiting<bool, CondVar, Mutex*, absl::Duration>(mu, next, this, mu, timeout);
+  return Waiting(mu, [&] { return next(this, mu, timeout); });
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
-  Entered entered;
   static auto next =
       HOTLINE_NEXT(bool (*)(CondVar*, Mutex*, absl::Time),
                    "_ZN4absl7debian37CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  return Waiting<bool, CondVar, Mutex*, absl::Time>(mu, next, this, mu, deadline);
+  return Waiting(mu, [&] { return next(this, mu, deadline); });
 }
 
 ABSL_NAMESPACE_END
