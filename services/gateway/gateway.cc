@@ -300,7 +300,6 @@ bool Gateway::Register(httplib::Server* server) {
   server->set_post_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         AuditChange(request, response);
-
         // The pages need nothing from elsewhere: no inline script, no other origin.
         response.set_header("Content-Security-Policy",
                             "default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -69,6 +69,13 @@ ABSL_FLAG(double, similarity_power, hotline::kb::AnswerMemoryParams().similarity
 namespace hotline::kb {
 namespace {
 
+// The p-quantile (0 < p <= 1) of sorted samples, nearest rank; 0 without samples.
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  const size_t i = static_cast<size_t>(std::ceil(p * sorted.size())) - 1;
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
 int Main() {
   absl::StatusOr<std::shared_ptr<const Analyzer>> analyzer = CreateAnalyzerFromFlags();
   if (!analyzer.ok()) {
@@ -212,11 +219,9 @@ int Main() {
         std::cerr << absl::StrFormat("slow: query %s %.2f ms\n", t->second, t->first);
       }
     }
-    auto percentile = [&](double p) {
-      if (timings.empty()) return 0.0;
-      size_t i = static_cast<size_t>(std::ceil(p * timings.size())) - 1;
-      return timings[std::min(i, timings.size() - 1)].first;
-    };
+    std::vector<double> milliseconds;
+    for (const auto& [ms, qid] : timings) milliseconds.push_back(ms);
+    auto percentile = [&](double p) { return Percentile(milliseconds, p); };
     double n = std::max(1, judged);
     std::string line = absl::StrFormat(
         "Recall@%d %.4f MRR@%d %.4f nDCG@%d %.4f p50_ms %.2f p99_ms %.2f passages %d", k,
@@ -224,12 +229,9 @@ int Main() {
         index.passage_count());
     if (!vote_timings.empty()) {
       std::sort(vote_timings.begin(), vote_timings.end());
-      auto at = [&](double p) {
-        size_t i = static_cast<size_t>(std::ceil(p * vote_timings.size())) - 1;
-        return vote_timings[std::min(i, vote_timings.size() - 1)];
-      };
-      absl::StrAppend(&line,
-                      absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f", at(0.5), at(0.99)));
+      absl::StrAppend(&line, absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f",
+                                             Percentile(vote_timings, 0.5),
+                                             Percentile(vote_timings, 0.99)));
     }
     return line;
   };

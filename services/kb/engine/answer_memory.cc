@@ -8,6 +8,15 @@
 #include "absl/strings/str_join.h"
 
 namespace hotline::kb {
+namespace {
+
+// The order of scored questions, (score, question index): the higher score first, and on a tie
+// the older question, so that two identical searches find the same questions.
+bool HigherThenOlder(const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+  return a.first != b.first ? a.first > b.first : a.second < b.second;
+}
+
+}  // namespace
 
 AnswerMemory::AnswerMemory(std::shared_ptr<const Analyzer> analyzer, AnswerMemoryParams params)
     : analyzer_(std::move(analyzer)), params_(params) {}
@@ -143,11 +152,8 @@ std::vector<std::pair<double, uint32_t>> AnswerMemory::Score(
       pool.reserve(scores.size());
       for (const auto& [q, score] : scores) pool.emplace_back(score, q);
       if (pool.size() > params_.rescore_pool) {
-        // Ties go to the older question, as in Votes.
         std::nth_element(pool.begin(), pool.begin() + params_.rescore_pool, pool.end(),
-                         [](const auto& a, const auto& b) {
-                           return a.first != b.first ? a.first > b.first : a.second < b.second;
-                         });
+                         HigherThenOlder);
         for (auto it = pool.begin() + params_.rescore_pool; it != pool.end(); ++it) {
           scores.erase(it->second);
         }
@@ -173,11 +179,7 @@ SimilarQuestionVotes AnswerMemory::Votes(const std::string& question, absl::Time
   for (auto& [score, q] : ranked) score = std::min(1.0, score / ideal);
   if (ranked.empty()) return {};
   const size_t take = std::min<size_t>(ranked.size(), std::max(0, params_.max_voters));
-  // Ties go to the older question, so that two identical searches get the same voters.
-  std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.first != b.first ? a.first > b.first : a.second < b.second;
-                    });
+  std::partial_sort(ranked.begin(), ranked.begin() + take, ranked.end(), HigherThenOlder);
   std::map<std::pair<std::string, std::string>, PassageVote> votes;
   std::map<std::string, double> entry_votes;
   const double half_life_hours = std::max(1.0, absl::ToDoubleHours(params_.half_life));

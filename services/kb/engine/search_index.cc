@@ -859,21 +859,22 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
         strongest = std::max(strongest, value);
       }
     }
-    absl::flat_hash_map<uint32_t, double> entry_lift;  // By entry (doc index).
-    double strongest_entry = 0;
-    for (const auto& [id, value] : query.entry_votes)
-      strongest_entry = std::max(strongest_entry, value);
-    for (const auto& [id, value] : query.entry_votes) {
-      auto it = I.doc_by_id.find(id);
-      if (it == I.doc_by_id.end() || value <= 0) continue;
-      entry_lift[it->second] =
-          P.entry_vote_weight * std::pow(value / strongest_entry, P.entry_vote_power) * best;
-    }
     // Most candidates are of entries nobody voted for, and most of the rest have an entry
     // vote only: arrays by entry spare both a lookup.
     scratch.entry_lift.resize(I.docs.size(), 0.0f);
     scratch.passage_voted.resize(I.docs.size(), 0);
-    for (const auto& [d, l] : entry_lift) scratch.entry_lift[d] = static_cast<float>(l);
+    double strongest_entry = 0;
+    for (const auto& [id, value] : query.entry_votes) {
+      strongest_entry = std::max(strongest_entry, value);
+    }
+    std::vector<uint32_t> lifted;  // The entries with a lift, to clear it after.
+    for (const auto& [id, value] : query.entry_votes) {
+      auto it = I.doc_by_id.find(id);
+      if (it == I.doc_by_id.end() || value <= 0) continue;
+      scratch.entry_lift[it->second] = static_cast<float>(
+          P.entry_vote_weight * std::pow(value / strongest_entry, P.entry_vote_power) * best);
+      lifted.push_back(it->second);
+    }
     for (const auto& [p, v] : vote) scratch.passage_voted[I.passage_doc[p]] = 1;
     auto lift = [&](uint32_t d, double v) {
       return (v > 0 ? P.vote_weight * v / strongest * best : 0.0) + scratch.entry_lift[d];
@@ -897,7 +898,7 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       uint32_t d = I.passage_doc[p];
       if (passes(d)) candidates.emplace_back(lift(d, v), p);
     }
-    for (const auto& [d, l] : entry_lift) scratch.entry_lift[d] = 0.0f;
+    for (uint32_t d : lifted) scratch.entry_lift[d] = 0.0f;
     for (const auto& [p, v] : vote) scratch.passage_voted[I.passage_doc[p]] = 0;
   }
   scratch.touched.clear();
