@@ -28,18 +28,20 @@ absl::string_view RoleName(Role role) {
     case Role::kEditor: return "editor";
     case Role::kAdmin: return "admin";
     case Role::kCallback: return "callback";
+    case Role::kPublic: return "public";
   }
   return "unknown";
 }
 
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
   for (Role r : {Role::kAgent, Role::kReviewer, Role::kDepartment, Role::kSupervisor,
-                 Role::kEditor, Role::kAdmin, Role::kCallback}) {
+                 Role::kEditor, Role::kAdmin, Role::kCallback, Role::kPublic}) {
     if (RoleName(r) == name) return r;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown role '", name,
-      "' (expected agent, reviewer, department, supervisor, editor, callback or admin)"));
+      "' (expected agent, reviewer, department, supervisor, editor, callback, admin or "
+      "public)"));
 }
 
 std::string HashToken(absl::string_view token) { return Sha256Hex(token); }

@@ -8,7 +8,7 @@
 //   2c26b46b...  water-bureau  department  water-bureau
 //
 // Roles: agent, reviewer, department (needs a department id), supervisor, editor, callback,
-// admin.
+// admin, public (the citizens' portal).
 //
 // People signed in on the web present a short-lived signed credential instead (see
 // common/credentials.h); a registry given the identity service's public key accepts those.
@@ -32,6 +32,9 @@ namespace hotline {
 enum class Role : uint8_t {
   kAgent, kReviewer, kDepartment, kSupervisor, kEditor, kAdmin,
   kCallback,  // Callback staff (回访员): call citizens back and record their rating.
+  // The citizens' portal: a system account that reads public content and passes on online
+  // requests for anyone, so it may do nothing else (each service names what it allows).
+  kPublic,
 };
 
 absl::string_view RoleName(Role role);

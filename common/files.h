@@ -15,6 +15,9 @@ namespace hotline {
 absl::StatusOr<std::string> ReadFileToString(const std::string& path,
                                              absl::string_view what = "file");
 
+// Whether `path` names a directory.
+bool IsDirectory(const std::string& path);
+
 }  // namespace hotline
 
 #endif  // HOTLINE_COMMON_FILES_H_

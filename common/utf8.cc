@@ -33,4 +33,10 @@ bool IsValidUtf8(absl::string_view bytes) {
   return true;
 }
 
+int CodePointCount(absl::string_view utf8) {
+  int count = 0;
+  for (char c : utf8) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
 }  // namespace hotline

@@ -11,6 +11,9 @@ namespace hotline {
 // Shortest forms only, no UTF-16 surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(absl::string_view bytes);
 
+// Unicode code points in valid UTF-8 (how the APIs count lengths): "第六十条" is 4.
+int CodePointCount(absl::string_view utf8);
+
 }  // namespace hotline
 
 #endif  // HOTLINE_COMMON_UTF8_H_

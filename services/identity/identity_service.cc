@@ -68,6 +68,7 @@ v1::Role RoleToProto(Role role) {
     case Role::kEditor: return v1::ROLE_EDITOR;
     case Role::kAdmin: return v1::ROLE_ADMIN;
     case Role::kCallback: return v1::ROLE_CALLBACK;
+    case Role::kPublic: break;  // A system account's role; no person has it.
   }
   return v1::ROLE_UNSPECIFIED;
 }

@@ -25,11 +25,11 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::ClassifyText(
     if (r.text().find_first_not_of(" \t\r\n") == std::string::npos) {
       return absl::InvalidArgumentError("text: required");
     }
-    if (CodePoints(r.text()) > kMaxTextCodePoints) {
+    if (CodePointCount(r.text()) > kMaxTextCodePoints) {
       return absl::InvalidArgumentError(
           absl::StrCat("text: longer than ", kMaxTextCodePoints, " code points"));
     }
-    if (CodePoints(r.title()) > kMaxTitleCodePoints) {
+    if (CodePointCount(r.title()) > kMaxTitleCodePoints) {
       return absl::InvalidArgumentError(
           absl::StrCat("title: longer than ", kMaxTitleCodePoints, " code points"));
     }

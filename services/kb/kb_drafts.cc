@@ -205,7 +205,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::DismissQaDraft(
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kEditors, *request));
     if (request->draft_id().empty()) return absl::InvalidArgumentError("draft_id: must be set");
-    if (CodePoints(request->reason()) > 1000) {
+    if (CodePointCount(request->reason()) > 1000) {
       return absl::InvalidArgumentError("reason: longer than 1,000 code points");
     }
     absl::MutexLock lock(&drafts_mu_);

@@ -287,7 +287,7 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
                   absl::StrCat("source_id: '", item.source_id(), "' already came in this stream"));
   }
 
-  if (CodePoints(item.content().text()) > kMaxRawContentCodePoints) {
+  if (CodePointCount(item.content().text()) > kMaxRawContentCodePoints) {
     return reject(v1::REJECTION_REASON_TOO_LARGE, "content.text",
                   absl::StrCat("content.text: longer than ", kMaxRawContentCodePoints,
                                " code points; split the document"));

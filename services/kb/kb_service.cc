@@ -15,6 +15,7 @@
 #include "common/unary_call.h"
 #include "services/kb/internal/entry_rules.h"
 #include "services/kb/internal/kb_records.pb.h"
+#include "services/kb/public_scope.h"
 
 namespace hotline::kb {
 namespace {
@@ -93,6 +94,8 @@ absl::Status KnowledgeBaseService::Init() {
   NoteIndexChange();
   dedup_ = std::make_unique<ingest::DedupIndex>(options_.analyzer);
   answer_memory_ = std::make_unique<AnswerMemory>(options_.analyzer, options_.answer_memory);
+  citizen_feedback_ = std::make_unique<CitizenFeedback>(store_, store_->Family(kGapsFamily));
+  RETURN_IF_ERROR(citizen_feedback_->Load());
   absl::Status parse_error;
   RETURN_IF_ERROR(store_->ScanPrefix(
       store_->Family(kEntriesFamily), "", [&](absl::string_view key, absl::string_view value) {
@@ -547,7 +550,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::GetEntry(grpc::CallbackServerCon
                                                          const v1::GetEntryRequest* request,
                                                          v1::Entry* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request).status());
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
     if (request->entry_id().empty()) return absl::InvalidArgumentError("entry_id: required");
     if (!IsValidId(request->entry_id())) {
       return absl::InvalidArgumentError(
@@ -563,12 +567,17 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::GetEntry(grpc::CallbackServerCon
         ASSIGN_OR_RETURN(entry, LoadEntry(*merged_into));
       }
     }
-    if (!entry.has_value()) {
+    const bool in_public = principal.role == Role::kPublic;
+    if (!entry.has_value() || (in_public && !IsPublicKind(entry->kind()))) {
       return absl::NotFoundError(absl::StrCat("entry '", request->entry_id(), "' not found"));
     }
     *response = std::move(*entry);
     RETURN_IF_ERROR(ResolveLinks(response));
     if (request->view() == v1::ENTRY_VIEW_BASIC) response->clear_passages();
+    if (in_public) ScrubForPublic(response);
+    if (SeesCitizenFeedback(principal.role)) {
+      *response->mutable_citizen_feedback() = citizen_feedback_->Counts(response->id());
+    }
     return absl::OkStatus();
   });
 }
@@ -958,8 +967,15 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Search(grpc::CallbackServerConte
   // Searching is CPU work of a millisecond or two; see ServeInline.
   return ServeInline(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
-    return DoSearch(principal, *request, response);
+                     AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
+    if (principal.role != Role::kPublic) return DoSearch(principal, *request, response);
+    v1::SearchRequest narrowed = *request;
+    RETURN_IF_ERROR(NarrowSearchForPublic(&narrowed));
+    RETURN_IF_ERROR(DoSearch(principal, narrowed, response));
+    // The id ties agents' feedback to a search; citizens answer by entry instead.
+    response->clear_search_id();
+    for (v1::SearchHit& hit : *response->mutable_hits()) ScrubForPublic(&hit);
+    return absl::OkStatus();
   });
 }
 
@@ -1053,7 +1069,7 @@ absl::StatusOr<SearchFilterSpec> ToFilterSpec(const v1::SearchRequest& r) {
 absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
                                             const v1::SearchRequest& r,
                                             v1::SearchResponse* response) {
-  if (CodePoints(r.query()) > kMaxQueryCodePoints) {
+  if (CodePointCount(r.query()) > kMaxQueryCodePoints) {
     return absl::InvalidArgumentError(
         absl::StrCat("query: longer than ", kMaxQueryCodePoints, " code points"));
   }
@@ -1184,6 +1200,9 @@ absl::Status KnowledgeBaseService::DoSearch(const Principal& principal,
     }
     *hit->mutable_sources() = entry->sources();
     RETURN_IF_ERROR(FillLookAskDo(*entry, max_links, hit->mutable_look_ask_do()));
+    if (SeesCitizenFeedback(principal.role)) {
+      *hit->mutable_citizen_feedback() = citizen_feedback_->Counts(h.entry_id);
+    }
   }
   for (const auto& [field, values] : result->facets) {
     v1::Facet* facet = response->add_facets();
@@ -1420,7 +1439,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
                                               {Role::kAgent, Role::kReviewer, Role::kEditor}, *request));
     const v1::RecordFeedbackRequest& r = *request;
     if (r.query().empty()) return absl::InvalidArgumentError("query: required");
-    if (CodePoints(r.query()) > 256) {
+    if (CodePointCount(r.query()) > 256) {
       return absl::InvalidArgumentError("query: longer than 256 code points");
     }
     if (r.type() == v1::FEEDBACK_TYPE_UNSPECIFIED) {
@@ -1435,7 +1454,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordFeedback(
     if (r.passage_ordinal() < 0) {
       return absl::InvalidArgumentError("passage_ordinal: must not be negative");
     }
-    if (CodePoints(r.comment()) > 1000) {
+    if (CodePointCount(r.comment()) > 1000) {
       return absl::InvalidArgumentError("comment: longer than 1,000 code points");
     }
     return Mutate("feedback", r, response,

@@ -26,6 +26,7 @@
 #include "common/rocks_store.h"
 #include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
+#include "services/kb/citizen_feedback.h"
 #include "services/kb/engine/answer_memory.h"
 #include "services/kb/engine/persistent_index.h"
 #include "services/kb/ingest/classifier.h"
@@ -156,6 +157,10 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   grpc::ServerUnaryReactor* ClassifyText(grpc::CallbackServerContext* context,
                                          const v1::ClassifyTextRequest* request,
                                          v1::ClassifyTextResponse* response) override;
+  // The citizens' portal (kb_public.cc).
+  grpc::ServerUnaryReactor* RecordCitizenFeedback(
+      grpc::CallbackServerContext* context, const v1::RecordCitizenFeedbackRequest* request,
+      v1::RecordCitizenFeedbackResponse* response) override;
 
  private:
   friend class ImportReactor;
@@ -337,6 +342,7 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   std::set<std::string> running_ ABSL_GUARDED_BY(running_mu_);
 
   std::unique_ptr<AnswerMemory> answer_memory_;
+  std::unique_ptr<CitizenFeedback> citizen_feedback_;
   mutable absl::Mutex feedback_mu_;
   std::map<std::string, std::map<std::pair<std::string, int>, FeedbackTally>> feedback_
       ABSL_GUARDED_BY(feedback_mu_);

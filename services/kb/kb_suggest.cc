@@ -12,6 +12,7 @@
 #include "common/unary_call.h"
 #include "services/kb/internal/entry_rules.h"
 #include "services/kb/kb_service.h"
+#include "services/kb/public_scope.h"
 
 namespace hotline::kb {
 
@@ -49,8 +50,8 @@ std::optional<std::pair<int, int>> MatchRange(absl::string_view text, absl::stri
   const std::string lower_prefix = absl::AsciiStrToLower(prefix);
   const size_t at = lower_text.find(lower_prefix);
   if (at == std::string::npos) return std::nullopt;
-  const int start = CodePoints(absl::string_view(text).substr(0, at));
-  return std::make_pair(start, start + CodePoints(prefix));
+  const int start = CodePointCount(absl::string_view(text).substr(0, at));
+  return std::make_pair(start, start + CodePointCount(prefix));
 }
 
 }  // namespace
@@ -140,9 +141,18 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
                                                         const v1::SuggestRequest* request,
                                                         v1::SuggestResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request).status());
-    const v1::SuggestRequest& r = *request;
-    if (CodePoints(r.prefix()) > kMaxPrefixCodePoints) {
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
+    // The public scope completes from titles and questions only: what agents searched is
+    // theirs, not the public's.
+    const bool in_public = principal.role == Role::kPublic;
+    v1::SuggestRequest narrowed;
+    if (in_public) {
+      narrowed = *request;
+      RETURN_IF_ERROR(NarrowSuggestForPublic(&narrowed));
+    }
+    const v1::SuggestRequest& r = in_public ? narrowed : *request;
+    if (CodePointCount(r.prefix()) > kMaxPrefixCodePoints) {
       return absl::InvalidArgumentError(
           absl::StrCat("prefix: longer than ", kMaxPrefixCodePoints, " code points"));
     }
@@ -154,7 +164,6 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
                                                : std::min(r.max_suggestions(), kMaxSuggestions);
     const std::string prefix(absl::StripAsciiWhitespace(r.prefix()));
 
-    RETURN_IF_ERROR(FlushQueryLog());  // Every search so far counts.
     // Frequent queries first: what colleagues actually searched is the likeliest completion.
     struct Scored {
       v1::Suggestion suggestion;
@@ -162,7 +171,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
       int64_t count;
     };
     std::vector<Scored> frequent;
-    RETURN_IF_ERROR(store_->ScanPrefix(
+    if (!in_public) RETURN_IF_ERROR(FlushQueryLog());  // Every search so far counts.
+    if (!in_public) RETURN_IF_ERROR(store_->ScanPrefix(
         store_->Family(kGapsFamily), "q/", [&](absl::string_view, absl::string_view value) {
           v1::Gap counter;
           if (!counter.ParseFromString(std::string(value)) ||
@@ -212,7 +222,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
       if (a.rank != b.rank) return a.rank < b.rank;
       if (a.count != b.count) return a.count > b.count;
       // Shorter completions first: they need the least reading while on a call.
-      const int la = CodePoints(a.suggestion.text()), lb = CodePoints(b.suggestion.text());
+      const int la = CodePointCount(a.suggestion.text()), lb = CodePointCount(b.suggestion.text());
       if (la != lb) return la < lb;
       return a.suggestion.text() < b.suggestion.text();
     };

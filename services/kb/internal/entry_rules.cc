@@ -85,12 +85,6 @@ void SetPassages(const std::vector<PassageText>& passages, v1::Entry* entry) {
 
 }  // namespace
 
-int CodePoints(absl::string_view s) {
-  int n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
 std::string Today(const Clock& clock) {
   return absl::FormatCivilTime(absl::ToCivilDay(clock.Now(), ChinaTime()));
 }
@@ -370,7 +364,7 @@ absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
   if (r.expected_version() < 0) {
     return absl::InvalidArgumentError("expected_version: must not be negative");
   }
-  if (CodePoints(r.raw_content().text()) > kMaxRawContentCodePoints) {
+  if (CodePointCount(r.raw_content().text()) > kMaxRawContentCodePoints) {
     return absl::InvalidArgumentError(
         absl::StrCat("raw_content.text: longer than ", kMaxRawContentCodePoints, " code points"));
   }

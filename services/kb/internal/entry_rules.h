@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "hotline/kb/v1/kb.pb.h"
 #include "services/kb/engine/search_index.h"
 #include "services/kb/ingest/dedup.h"
@@ -29,9 +30,14 @@ inline const std::initializer_list<Role> kReaders = {Role::kAgent,      Role::kR
                                                      Role::kEditor,     Role::kCallback,
                                                      Role::kAdmin};
 inline const std::initializer_list<Role> kEditors = {Role::kEditor, Role::kAdmin};
-
-// Lengths in the API are counted in Unicode code points.
-int CodePoints(absl::string_view s);
+// Search, GetEntry and Suggest also serve the citizens' portal, in the public scope.
+inline const std::initializer_list<Role> kReadersAndPublic = {
+    Role::kAgent,  Role::kReviewer, Role::kDepartment, Role::kSupervisor,
+    Role::kEditor, Role::kCallback, Role::kAdmin,      Role::kPublic};
+// Who sees citizens' feedback counts on entries and hits.
+inline bool SeesCitizenFeedback(Role role) {
+  return role == Role::kEditor || role == Role::kSupervisor || role == Role::kAdmin;
+}
 
 // Today's civil date (YYYY-MM-DD) in China Standard Time, where the documents' dates are.
 std::string Today(const Clock& clock);
