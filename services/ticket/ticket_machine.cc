@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace hotline::ticket {
 namespace {
@@ -16,14 +17,8 @@ using v1::EventType;
 using v1::TicketState;
 using v1::WorkOrderState;
 
-size_t CodePoints(absl::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 absl::Status LimitText(absl::string_view value, absl::string_view field, size_t max) {
-  if (CodePoints(value) > max) {
+  if (static_cast<size_t>(CodePointCount(value)) > max) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
   }
   return absl::OkStatus();
@@ -67,7 +62,7 @@ absl::Status RequireText(absl::string_view value, absl::string_view field, size_
   if (absl::StripAsciiWhitespace(value).empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
-  if (CodePoints(value) > max) {
+  if (static_cast<size_t>(CodePointCount(value)) > max) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " characters"));
   }
   return absl::OkStatus();

@@ -144,6 +144,7 @@ v1::Role ToProtoRole(Role role) {
     case Role::kEditor: return v1::ROLE_EDITOR;
     case Role::kAdmin: return v1::ROLE_ADMIN;
     case Role::kCallback: return v1::ROLE_CALLBACK;
+    case Role::kPublic: return v1::ROLE_PUBLIC;
   }
   return v1::ROLE_UNSPECIFIED;
 }
@@ -388,6 +389,7 @@ absl::Status TicketService::Init() {
   }
   suggester_ = std::make_unique<DepartmentSuggester>(&similar_, RoutesOf(options_.config), remits);
   listener_id_ = store_.AddCommitListener([this](int64_t) { WakeStreams(); });
+  ASSIGN_OR_RETURN(query_code_key_, store_.Secret("online-request-query-code"));
   return absl::OkStatus();
 }
 
@@ -437,46 +439,51 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kSupervisor}, *request));
-    RETURN_IF_ERROR(ValidateCreate(*request, options_.config));
-    const std::string record_key = "r/" + request->request_id();
-    // The answer is part of what the request_id stands for (without one, the fingerprint is
-    // what it always was, so records written before answers existed still match).
-    std::string fingerprinted = request->ticket().SerializeAsString();
-    if (request->has_direct_answer()) {
-      absl::StrAppend(&fingerprinted, "\n", request->direct_answer().SerializeAsString());
-    }
-    const std::string fingerprint = Sha256Hex(fingerprinted);
-    if (const std::string& other = request->ticket().suspected_duplicate_of(); !other.empty()) {
-      ASSIGN_OR_RETURN(std::optional<StoredTicket> earlier, store_.Load(other));
-      if (!earlier.has_value()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("ticket.suspected_duplicate_of: ticket ", other, " not found"));
-      }
-    }
-    absl::MutexLock lock(&LockFor(record_key));
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
-    if (earlier.has_value()) {
-      std::vector<std::string> parts = absl::StrSplit(*earlier, '\n');
-      if (parts.size() != 2 || parts[1] != fingerprint) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "request_id: already used for ticket ", parts[0], " with different content"));
-      }
-      ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(parts[0]));
-      if (!stored.has_value()) return absl::DataLossError("request record names a missing ticket");
-      *response = std::move(stored->ticket);
-      return absl::OkStatus();
-    }
-    TicketMachine machine = MachineFor(principal, request->request_id());
-    ASSIGN_OR_RETURN(TicketChange change,
-                     machine.Create(*request, store_.NewTicketId(options_.clock->Now())));
-    std::string id = change.after.id();
-    std::vector<TicketChange> changes;
-    changes.push_back(std::move(change));
-    RETURN_IF_ERROR(store_.Commit(&changes, {{record_key, absl::StrCat(id, "\n", fingerprint)}}));
-    IndexChanges(changes);
-    *response = std::move(changes.front().after);
-    return absl::OkStatus();
+    return Create(principal, *request, response);
   });
+}
+
+absl::Status TicketService::Create(const Principal& principal,
+                                   const v1::CreateTicketRequest& r, v1::Ticket* response) {
+  RETURN_IF_ERROR(ValidateCreate(r, options_.config));
+  const std::string record_key = "r/" + r.request_id();
+  // The answer is part of what the request_id stands for (without one, the fingerprint is
+  // what it always was, so records written before answers existed still match).
+  std::string fingerprinted = r.ticket().SerializeAsString();
+  if (r.has_direct_answer()) {
+    absl::StrAppend(&fingerprinted, "\n", r.direct_answer().SerializeAsString());
+  }
+  const std::string fingerprint = Sha256Hex(fingerprinted);
+  if (const std::string& other = r.ticket().suspected_duplicate_of(); !other.empty()) {
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> earlier, store_.Load(other));
+    if (!earlier.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ticket.suspected_duplicate_of: ticket ", other, " not found"));
+    }
+  }
+  absl::MutexLock lock(&LockFor(record_key));
+  ASSIGN_OR_RETURN(std::optional<std::string> earlier, store_.GetRecord(record_key));
+  if (earlier.has_value()) {
+    std::vector<std::string> parts = absl::StrSplit(*earlier, '\n');
+    if (parts.size() != 2 || parts[1] != fingerprint) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request_id: already used for ticket ", parts[0], " with different content"));
+    }
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(parts[0]));
+    if (!stored.has_value()) return absl::DataLossError("request record names a missing ticket");
+    *response = std::move(stored->ticket);
+    return absl::OkStatus();
+  }
+  TicketMachine machine = MachineFor(principal, r.request_id());
+  ASSIGN_OR_RETURN(TicketChange change,
+                   machine.Create(r, store_.NewTicketId(options_.clock->Now())));
+  std::string id = change.after.id();
+  std::vector<TicketChange> changes;
+  changes.push_back(std::move(change));
+  RETURN_IF_ERROR(store_.Commit(&changes, {{record_key, absl::StrCat(id, "\n", fingerprint)}}));
+  IndexChanges(changes);
+  *response = std::move(changes.front().after);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext* context,

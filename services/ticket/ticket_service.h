@@ -94,6 +94,9 @@ class TicketService final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* GetIntakeSettings(grpc::CallbackServerContext*, const v1::GetIntakeSettingsRequest*, v1::IntakeSettings*) override;
   grpc::ServerUnaryReactor* FindSimilarTickets(grpc::CallbackServerContext*, const v1::FindSimilarTicketsRequest*, v1::FindSimilarTicketsResponse*) override;
   grpc::ServerUnaryReactor* SuggestDepartments(grpc::CallbackServerContext*, const v1::SuggestDepartmentsRequest*, v1::SuggestDepartmentsResponse*) override;
+  // The citizens' portal (online_requests.cc).
+  grpc::ServerUnaryReactor* SubmitOnlineRequest(grpc::CallbackServerContext*, const v1::SubmitOnlineRequestRequest*, v1::SubmitOnlineRequestResponse*) override;
+  grpc::ServerUnaryReactor* GetOnlineRequest(grpc::CallbackServerContext*, const v1::GetOnlineRequestRequest*, v1::OnlineRequest*) override;
 
  private:
   class WatchReactor;
@@ -103,6 +106,13 @@ class TicketService final : public v1::TicketService::CallbackService {
   using Apply = std::function<absl::StatusOr<TicketChange>(const TicketMachine&, const StoredTicket&)>;
   absl::Status Update(grpc::CallbackServerContext* context, const UpdateSpec& spec,
                       const Apply& apply, v1::Ticket* response);
+
+  // CreateTicket after its role check; also the online requests' way in. Idempotent by
+  // request_id.
+  absl::Status Create(const Principal& principal, const v1::CreateTicketRequest& request,
+                      v1::Ticket* response);
+  // The query code of an online request (online_requests.cc).
+  std::string QueryCode(const std::string& ticket_id) const;
 
   void WakeStreams();
   // Keeps the similar-ticket index in step with committed changes; call after each commit,
@@ -120,6 +130,8 @@ class TicketService final : public v1::TicketService::CallbackService {
   std::shared_ptr<const WorkingCalendar> calendar_ ABSL_GUARDED_BY(calendar_mu_);
   TicketStore store_;
   absl::Mutex stripes_[256];
+  // Derives online requests' query codes (HMAC key, kept in the store's meta family).
+  std::string query_code_key_;
 
   // Contents of every ticket, for possible duplicates and department suggestions; built from
   // the store at Init and kept current by IndexChanges.

@@ -1,6 +1,7 @@
 #include "services/ticket/ticket_store.h"
 
 #include <glog/logging.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <limits>
@@ -120,6 +121,20 @@ absl::Status TicketStore::ScanTickets(
 
 absl::StatusOr<std::optional<std::string>> TicketStore::GetRecord(const std::string& key) const {
   return db_->Get(index_, key);
+}
+
+absl::StatusOr<std::string> TicketStore::Secret(const std::string& name) {
+  const std::string key = "secret/" + name;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, db_->Get(meta_, key));
+  if (stored.has_value()) {
+    if (stored->size() != 32) return Corrupt(key);
+    return *stored;
+  }
+  if (sodium_init() < 0) return absl::InternalError("libsodium cannot start");
+  std::string secret(32, '\0');
+  randombytes_buf(secret.data(), secret.size());
+  RETURN_IF_ERROR(db_->Put(meta_, key, secret));
+  return secret;
 }
 
 int64_t TicketStore::committed_sequence() const {

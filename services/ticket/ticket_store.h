@@ -56,6 +56,10 @@ class TicketStore {
   // An index-family value (request-id records), or nullopt.
   absl::StatusOr<std::optional<std::string>> GetRecord(const std::string& key) const;
 
+  // A key of the service's own named `name` (32 random bytes), made and written (synced) the
+  // first time it is asked for and the same ever after.
+  absl::StatusOr<std::string> Secret(const std::string& name);
+
   // Highest global sequence whose write is durable; everything at or below it is readable.
   int64_t committed_sequence() const;
   // Called (from the committer thread) after every commit with the new committed sequence.
