@@ -34,6 +34,27 @@ install_dependencies() {
     "${missing[@]}" >/dev/null
 }
 
+# axe-core, the accessibility checker the portal's browser test runs offline in the page,
+# from the npm registry into a cache of ours (Debian has no package of it).
+AXE_CORE_VERSION=4.14.1
+install_axe_core() {
+  local cache="${HOTLINE_NPM_CACHE:-$HOME/.cache/hotline-npm}"
+  export HOTLINE_AXE_CORE="$cache/node_modules/axe-core/axe.min.js"
+  if [ -f "$HOTLINE_AXE_CORE" ] &&
+    grep -q "\"version\": \"$AXE_CORE_VERSION\"" "$cache/node_modules/axe-core/package.json"; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    log "installing npm"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  log "installing axe-core $AXE_CORE_VERSION from the npm registry"
+  mkdir -p "$cache"
+  npm install --prefix "$cache" --no-audit --no-fund --silent "axe-core@$AXE_CORE_VERSION"
+}
+
 build_all() {
   # Two jobs at most: gRPC translation units need about 1 GiB each and CI has two cores.
   local jobs="${HOTLINE_JOBS:-2}"

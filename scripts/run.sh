@@ -21,8 +21,9 @@ KB_PROM="${HOTLINE_KB_PROMETHEUS_PORT:-9101}"
 TICKET_PROM="${HOTLINE_TICKET_PROMETHEUS_PORT:-9102}"
 METRICS_PROM="${HOTLINE_METRICS_PROMETHEUS_PORT:-9103}"
 IDENTITY_PROM="${HOTLINE_IDENTITY_PROMETHEUS_PORT:-9104}"
-# The supervisors' web dashboard (HTTP).
+# The staff consoles (HTTP), and the citizens' portal on a port of its own.
 GATEWAY_PORT="${HOTLINE_GATEWAY_PORT:-8080}"
+PORTAL_PORT="${HOTLINE_PORTAL_PORT:-8081}"
 BIN="$HOTLINE_BUILD/services"
 # A fresh ticket store starts with a demo history: the ticket service's clock starts
 # HOTLINE_DEMO_HISTORY_DAYS working days ago and catches up with real time in 45 s while the
@@ -37,24 +38,25 @@ if [ -z "$(ls -A "$DATA/ticket" 2>/dev/null)" ] && ((DEMO_HISTORY_DAYS > 0)) &&
 fi
 mkdir -p "$DATA"/{redis,kb,ticket,metrics,identity,logs}
 
-# Demo principals, one per role plus a few departments. The services only ever see hashes;
-# the plain tokens are for you, in demo-tokens.env (readable by you alone).
-if [ ! -f "$DATA/tokens" ]; then
-  log "creating demo tokens in $DATA/demo-tokens.env"
-  umask 077
-  : >"$DATA/demo-tokens.env"
-  : >"$DATA/tokens"
-  while read -r variable principal role department; do
-    token="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
-    hash="$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)"
-    printf 'export %s=%s\n' "$variable" "$token" >>"$DATA/demo-tokens.env"
-    printf '%s %s %s %s\n' "$hash" "$principal" "$role" "$department" >>"$DATA/tokens"
-  done <<'TOKENS'
+# Demo principals, one per role plus a few departments and the citizens' portal. The services
+# only ever see hashes; the plain tokens are for you, in demo-tokens.env (readable by you
+# alone). A principal missing from an older data directory is added to it.
+umask 077
+touch "$DATA/demo-tokens.env" "$DATA/tokens"
+while read -r variable principal role department; do
+  grep -q "^export $variable=" "$DATA/demo-tokens.env" && continue
+  log "creating the demo token $variable in $DATA/demo-tokens.env"
+  token="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+  hash="$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)"
+  printf 'export %s=%s\n' "$variable" "$token" >>"$DATA/demo-tokens.env"
+  printf '%s %s %s %s\n' "$hash" "$principal" "$role" "$department" >>"$DATA/tokens"
+done <<'TOKENS'
 AGENT_TOKEN agent-demo agent
 REVIEWER_TOKEN reviewer-demo reviewer
 SUPERVISOR_TOKEN supervisor-demo supervisor
 EDITOR_TOKEN editor-demo editor
 ADMIN_TOKEN admin-demo admin
+PORTAL_TOKEN citizen-portal public
 HRSS_TOKEN hrss-system department hrss
 HOUSING_FUND_TOKEN housing-fund-system department housing-fund
 WATER_TOKEN water-system department water
@@ -69,8 +71,9 @@ ECOLOGY_ENVIRONMENT_TOKEN ecology-environment-system department ecology-environm
 EDUCATION_TOKEN education-system department education
 CIVIL_AFFAIRS_TOKEN civil-affairs-system department civil-affairs
 TOKENS
-  umask 022
-fi
+# The gateway reads the portal's token from a file of its own.
+sed -n 's/^export PORTAL_TOKEN=//p' "$DATA/demo-tokens.env" >"$DATA/portal-token"
+umask 022
 
 pids=()
 stop_all() {
@@ -162,6 +165,7 @@ fi
 "$BIN/gateway/gateway_server" --listen="127.0.0.1:$GATEWAY_PORT" --kb="$KB_ADDR" \
   --ticket="$TICKET_ADDR" --metrics="$METRICS_ADDR" --identity="$IDENTITY_ADDR" \
   --calendar_dir="$HOTLINE_ROOT/../shared/data/holiday-cn" \
+  --public_listen="127.0.0.1:$PORTAL_PORT" --public_token_file="$DATA/portal-token" \
   --web_root="$HOTLINE_ROOT/services/gateway/web" 2>>"$DATA/logs/gateway.log" &
 pids+=($!)
 wait_for_port "$GATEWAY_PORT" 20 || { echo "the gateway did not start; see $DATA/logs/gateway.log" >&2; exit 1; }
@@ -179,6 +183,7 @@ The 12345 hotline is running:
   web consoles    http://127.0.0.1:$GATEWAY_PORT/  sign in with a demo account:
 $(sed 's/^/                  /' "$DATA/demo-accounts.txt")
                   (systems and scripts: the demo supervisor token $supervisor_token )
+  citizens' portal http://127.0.0.1:$PORTAL_PORT/  (no sign-in: policy Q&A, online requests)
 Data: $DATA   Logs: $DATA/logs   Demo tokens: $DATA/demo-tokens.env
 
 Try, in another terminal:

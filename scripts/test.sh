@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 install_dependencies
+install_axe_core
 build_all
 # Clang's analysis of the lock annotations, over the flags of the build just made (a
 # sanitizer run, which builds with clang already, leaves it out).

@@ -9,10 +9,13 @@
 
 namespace hotline::gateway {
 
-grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* json) {
+namespace {
+
+grpc::Status ToJson(const google::protobuf::Message& message, bool print_defaults,
+                    std::string* json) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
+  options.always_print_primitive_fields = print_defaults;
   json->clear();
   auto converted = google::protobuf::util::MessageToJsonString(message, json, options);
   if (converted.ok()) return grpc::Status::OK;
@@ -20,6 +23,16 @@ grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* js
   return grpc::Status(grpc::StatusCode::INTERNAL,
                       absl::StrCat(message.GetDescriptor()->name(),
                                    " could not be converted to JSON: ", converted.ToString()));
+}
+
+}  // namespace
+
+grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* json) {
+  return ToJson(message, /*print_defaults=*/true, json);
+}
+
+grpc::Status ToPublicJson(const google::protobuf::Message& message, std::string* json) {
+  return ToJson(message, /*print_defaults=*/false, json);
 }
 
 int HttpStatusFor(grpc::StatusCode code) {

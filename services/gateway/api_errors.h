@@ -21,6 +21,11 @@ namespace hotline::gateway {
 // answer with that error, never with an empty 200.
 grpc::Status ToApiJson(const google::protobuf::Message& message, std::string* json);
 
+// The same for the citizens' portal, without the fields left at their defaults: a citizen's
+// answer names only what it holds, not even the empty names of the fields kept from the
+// public (versions, sources, staff).
+grpc::Status ToPublicJson(const google::protobuf::Message& message, std::string* json);
+
 // The HTTP status for a canonical code, e.g. NOT_FOUND -> 404, ABORTED -> 409.
 int HttpStatusFor(grpc::StatusCode code);
 

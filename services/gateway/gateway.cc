@@ -14,9 +14,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/credentials.h"
+#include "common/files.h"
 #include "common/utf8.h"
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
+#include "services/gateway/http_hardening.h"
 #include "services/gateway/navigation.h"
 #include "services/gateway/roles.h"
 
@@ -56,11 +58,6 @@ std::optional<mv1::PeriodKind> ParsePeriod(const httplib::Request& request) {
 
 std::string SseEvent(absl::string_view name, absl::string_view data) {
   return absl::StrCat("event: ", name, "\ndata: ", data, "\n\n");
-}
-
-bool IsDirectory(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
 }  // namespace
@@ -112,13 +109,7 @@ std::string Gateway::TokenOf(const httplib::Request& request) const {
 }
 
 std::string Gateway::ClientAddressOf(const httplib::Request& request) const {
-  if (!options_.client_address_header.empty()) {
-    std::string forwarded = request.get_header_value(options_.client_address_header.c_str());
-    bool printable = !forwarded.empty() && forwarded.size() <= 64;
-    for (char c : forwarded) printable = printable && c > 0x20 && c < 0x7f;
-    if (printable) return forwarded;
-  }
-  return request.remote_addr;
+  return ClientAddress(request, options_.client_address_header);
 }
 
 std::string Gateway::SessionIdOf(const httplib::Request& request) const {
@@ -252,27 +243,8 @@ bool Gateway::Register(httplib::Server* server) {
 
   server->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        // A control byte in the decoded path (%00 above all) would cut the file name short
-        // on its way to the file system: /common.js%00.html was served as HTML.
-        for (char c : request.path) {
-          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            SendJson(response, 400, InvalidFieldBody("path", "地址中含有控制字符"));
-            return httplib::Server::HandlerResponse::Handled;
-          }
-        }
-        // Every text a handler may put in a request upstream (a proto3 string must be UTF-8:
-        // the service would refuse the call, and protobuf logs each such request).
-        if (!IsValidUtf8(request.path)) {
-          SendJson(response, 400, InvalidFieldBody("path", "地址不是有效的 UTF-8 文字"));
+        if (RefuseMalformedRequest(request, response)) {
           return httplib::Server::HandlerResponse::Handled;
-        }
-        for (const auto& [name, value] : request.params) {
-          if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
-            SendJson(response, 400,
-                     InvalidFieldBody(IsValidUtf8(name) ? name : "query",
-                                      "查询参数不是有效的 UTF-8 文字"));
-            return httplib::Server::HandlerResponse::Handled;
-          }
         }
         // One check for the whole API instead of one per handler: no token, no upstream call.
         if (!absl::StartsWith(request.path, "/api/") || request.path == "/api/logout" ||
@@ -289,40 +261,11 @@ bool Gateway::Register(httplib::Server* server) {
         }
         return httplib::Server::HandlerResponse::Unhandled;
       });
-  server->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (absl::StartsWith(request.path, "/api/") && response.body.empty()) {
-      nlohmann::json error = {{"code", response.status == 404 ? "NOT_FOUND" : "UNKNOWN"},
-                              {"message", absl::StrCat("没有这个接口：", request.method, " ",
-                                                       request.path)}};
-      response.set_content(ToJsonText(nlohmann::json{{"error", error}}), kJson);
-    }
-  });
+  InstallErrorHandlers(server);
   server->set_post_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         AuditChange(request, response);
-        // The pages need nothing from elsewhere: no inline script, no other origin.
-        response.set_header("Content-Security-Policy",
-                            "default-src 'self'; script-src 'self'; style-src 'self'; "
-                            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-                            "base-uri 'none'; form-action 'self'");
-        response.set_header("X-Content-Type-Options", "nosniff");
-        response.set_header("Referrer-Policy", "no-referrer");
-        if (absl::StartsWith(request.path, "/api/")) {
-          response.set_header("Cache-Control", "no-store");
-        }
-      });
-  server->set_exception_handler(
-      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr e) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          what = ex.what();
-        } catch (...) {
-        }
-        LOG(ERROR) << request.method << " " << request.path << ": " << what;
-        SendJson(response, 500,
-                 nlohmann::json{{"error", {{"code", "INTERNAL"}, {"message", "网关内部错误。"}}}});
+        SetSecurityHeaders(request, response);
       });
   return true;
 }
@@ -391,6 +334,13 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
   grpc::Status status = WhoIs(token, &caller);
   if (!status.ok()) {
     SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+    return;
+  }
+  if (caller.role() == tv1::ROLE_PUBLIC) {
+    // The portal's system account sees what anyone sees; it has no console to sign in to.
+    SendJson(response, 403,
+             ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                            "token: 市民门户的系统令牌不能登录工作台")));
     return;
   }
   SetSessionCookie(response, token);

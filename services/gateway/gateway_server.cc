@@ -12,8 +12,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/program.h"
+#include "services/gateway/citizen_portal.h"
 #include "services/gateway/gated_server.h"
 #include "services/gateway/gateway.h"
 
@@ -57,6 +59,17 @@ ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(5),
 ABSL_FLAG(int, max_streams_per_user, 8, "live dashboards one token may keep open");
 ABSL_FLAG(int, max_streams, -1,
           "live dashboards open at most, for all users; -1: three quarters of --http_threads");
+ABSL_FLAG(std::string, public_listen, "",
+          "host:port of the citizens' portal (public policy Q&A and online requests), served "
+          "by threads of its own; empty: no portal");
+ABSL_FLAG(std::string, public_port_file, "", "like --port_file, for --public_listen");
+ABSL_FLAG(std::string, public_token_file, "",
+          "file holding the portal's own bearer token (role public) on its first line");
+ABSL_FLAG(int, public_http_threads, 32, "HTTP worker threads of the citizens' portal");
+ABSL_FLAG(double, public_reads_per_second, 20,
+          "searches and page reads one client address may make per second on the portal");
+ABSL_FLAG(double, public_writes_per_minute, 30,
+          "submissions, answers and lookups one client address may make per minute");
 ABSL_FLAG(bool, secure_cookie, false,
           "mark the session cookie Secure (set it when browsers reach the gateway over HTTPS)");
 
@@ -81,6 +94,23 @@ void RaiseOpenFileLimit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// "host:port" split; false when malformed.
+bool ParseListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), port) ||
+      *port < 0 || *port > 65535) {
+    return false;
+  }
+  *host = listen.substr(0, colon);
+  return true;
+}
+
+// Binds `server` to host:port (port 0: any free one); the bound port, or -1.
+int Bind(GatedServer& server, const std::string& host, int port) {
+  if (port == 0) return server.bind_to_any_port(host);
+  return server.bind_to_port(host, port) ? port : -1;
 }
 
 bool WritePortFile(const std::string& path, int port) {
@@ -115,15 +145,33 @@ int Main(int argc, char** argv) {
   }
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  size_t colon = listen.rfind(':');
+  std::string host;
   int requested_port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &requested_port) || requested_port < 0 ||
-      requested_port > 65535) {
+  if (!ParseListen(listen, &host, &requested_port)) {
     std::cerr << "--listen must be host:port, got '" << listen << "'\n";
     return 2;
   }
-  const std::string host = listen.substr(0, colon);
+  const std::string public_listen = absl::GetFlag(FLAGS_public_listen);
+  std::string public_host;
+  int public_port = -1;
+  std::string public_token;
+  if (!public_listen.empty()) {
+    if (!ParseListen(public_listen, &public_host, &public_port)) {
+      std::cerr << "--public_listen must be host:port, got '" << public_listen << "'\n";
+      return 2;
+    }
+    absl::StatusOr<std::string> token =
+        ReadFileToString(absl::GetFlag(FLAGS_public_token_file), "--public_token_file");
+    if (!token.ok()) {
+      LOG(ERROR) << token.status();
+      return 2;
+    }
+    public_token = std::string(absl::StripAsciiWhitespace(token->substr(0, token->find('\n'))));
+    if (public_token.empty()) {
+      LOG(ERROR) << "--public_token_file holds no token";
+      return 2;
+    }
+  }
 
   GatewayOptions options;
   options.web_root = absl::GetFlag(FLAGS_web_root);
@@ -165,40 +213,72 @@ int Main(int argc, char** argv) {
   });
   if (!gateway.Register(&server)) return 2;
 
-  int port = requested_port;
-  if (requested_port == 0) {
-    port = server.bind_to_any_port(host);
-    if (port < 0) {
-      LOG(ERROR) << "cannot listen on " << listen;
-      return 1;
-    }
-  } else if (!server.bind_to_port(host, requested_port)) {
+  // The citizens' portal: a server of its own, so that a crowd of citizens never holds the
+  // threads or the connection slots of the staff consoles.
+  std::unique_ptr<CitizenPortal> portal;
+  std::unique_ptr<GatedServer> public_server;
+  if (!public_listen.empty()) {
+    CitizenPortalOptions portal_options;
+    portal_options.web_root = options.web_root;
+    portal_options.token = public_token;
+    portal_options.client_address_header = options.client_address_header;
+    portal_options.reads.per_second = absl::GetFlag(FLAGS_public_reads_per_second);
+    portal_options.reads.burst = 3 * portal_options.reads.per_second;
+    portal_options.writes.per_second = absl::GetFlag(FLAGS_public_writes_per_minute) / 60;
+    portal_options.writes.burst = std::max(5.0, absl::GetFlag(FLAGS_public_writes_per_minute) / 3);
+    portal = std::make_unique<CitizenPortal>(
+        portal_options, ChannelTo(absl::GetFlag(FLAGS_kb), root_certificates),
+        ChannelTo(absl::GetFlag(FLAGS_ticket), root_certificates));
+    GatedServerOptions public_gate = gate;
+    public_gate.worker_threads = std::max(4, absl::GetFlag(FLAGS_public_http_threads));
+    public_server = std::make_unique<GatedServer>(public_gate);
+    if (!portal->Register(public_server.get())) return 2;
+  }
+
+  const int port = Bind(server, host, requested_port);
+  if (port < 0) {
     LOG(ERROR) << "cannot listen on " << listen;
     return 1;
   }
-  server.WidenBacklog(1024);
-  std::thread serving([&server] { server.listen_after_bind(); });
-  // stop() is a no-op until the accept loop runs, so a signal arriving this early must not be
-  // allowed to find it not yet started. Connections queue on the bound socket meanwhile.
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!WritePortFile(absl::GetFlag(FLAGS_port_file), port)) {
-    LOG(ERROR) << "cannot write --port_file " << absl::GetFlag(FLAGS_port_file);
+  const int bound_public_port = public_server ? Bind(*public_server, public_host, public_port) : -1;
+  if (public_server && bound_public_port < 0) {
+    LOG(ERROR) << "cannot listen on " << public_listen;
+    return 1;
+  }
+  std::vector<GatedServer*> servers = {&server};
+  if (public_server) servers.push_back(public_server.get());
+  std::vector<std::thread> serving;
+  for (GatedServer* s : servers) {
+    s->WidenBacklog(1024);
+    serving.emplace_back([s] { s->listen_after_bind(); });
+    // stop() is a no-op until the accept loop runs, so a signal arriving this early must not
+    // be allowed to find it not yet started. Connections queue on the bound socket meanwhile.
+    while (!s->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto stop_all = [&] {
+    // Live dashboards first: their HTTP threads end once their upstream streams do, and the
+    // server's thread pool waits for every thread when it stops.
     gateway.BeginShutdown();
-    server.stop();
-    serving.join();
-    server.StopGate();
+    for (GatedServer* s : servers) s->stop();
+    for (std::thread& t : serving) t.join();
+    for (GatedServer* s : servers) s->StopGate();
+  };
+  // The portal's port first: whoever waits for the main port file then finds both.
+  if ((public_server &&
+       !WritePortFile(absl::GetFlag(FLAGS_public_port_file), bound_public_port)) ||
+      !WritePortFile(absl::GetFlag(FLAGS_port_file), port)) {
+    LOG(ERROR) << "cannot write --port_file or --public_port_file";
+    stop_all();
     return 1;
   }
   LOG(INFO) << "dashboard at http://" << host << ":" << port << "/";
+  if (public_server) {
+    LOG(INFO) << "citizens' portal at http://" << public_host << ":" << bound_public_port << "/";
+  }
 
   int signal_number = WaitForTerminationSignal();
   LOG(INFO) << "received signal " << signal_number;
-  // Live dashboards first: their HTTP threads end once their upstream streams do, and the
-  // server's thread pool waits for every thread when it stops.
-  gateway.BeginShutdown();
-  server.stop();
-  serving.join();
-  server.StopGate();
+  stop_all();
   return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "services/gateway/navigation.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace hotline::gateway {
 namespace {
@@ -12,7 +14,7 @@ struct Page {
 
 // In the order of the loop: take the call, dispatch, handle, call back, supervise; then the
 // tools around it.
-constexpr Page kPages[] = {
+constexpr Page kConsolePages[] = {
     {"/intake.html", "受理台"},        {"/dispatch.html", "派单台"},
     {"/department.html", "承办单位工作台"}, {"/callback.html", "回访台"},
     {"/overview.html", "督办总览"},     {"/ranking.html", "考核排名"},
@@ -20,11 +22,21 @@ constexpr Page kPages[] = {
     {"/search.html", "知识库检索"},     {"/admin.html", "账号与审计"},
 };
 
+// The citizens' portal: look up, ask, follow.
+constexpr Page kPortalPages[] = {
+    {"/public/index.html", "政策查询"},
+    {"/public/request.html", "我要留言"},
+    {"/public/track.html", "办理进度"},
+};
+
 }  // namespace
 
 std::string NavigationBar(absl::string_view path) {
-  std::string bar = "<nav aria-label=\"主导航\">\n      <ul>\n";
-  for (const Page& page : kPages) {
+  const bool portal = absl::StartsWith(path, "/public/");
+  std::string bar =
+      absl::StrCat("<nav aria-label=\"", portal ? "门户导航" : "主导航", "\">\n      <ul>\n");
+  for (const Page& page : portal ? absl::MakeConstSpan(kPortalPages)
+                                 : absl::MakeConstSpan(kConsolePages)) {
     absl::StrAppend(&bar, "        <li><a href=\"", page.path, "\"",
                     path == page.path ? " aria-current=\"page\"" : "", ">", page.label,
                     "</a></li>\n");

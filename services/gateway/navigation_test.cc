@@ -35,9 +35,21 @@ TEST(NavigationTest, APageOffTheBarGetsNoCurrentLinkAndAPageWithoutTheMarkerIsUn
   EXPECT_EQ(page, "<main>nothing to see</main>");
 }
 
-TEST(NavigationTest, EveryConsolePageAsksForTheBarAndCarriesNoCopy) {
+TEST(NavigationTest, APortalPageGetsThePortalsBarAndNoLinkIntoTheConsoles) {
+  std::string page = "<header>\n    <!-- navigation -->\n</header>";
+  InsertNavigation("/public/track.html", &page);
+  EXPECT_EQ(Count(page, "<li>"), 3);
+  EXPECT_NE(page.find("<a href=\"/public/track.html\" aria-current=\"page\">办理进度</a>"),
+            std::string::npos);
+  EXPECT_EQ(page.find("/intake.html"), std::string::npos);
+  EXPECT_EQ(page.find("主导航"), std::string::npos);
+}
+
+// Every page in `directory` (login.html aside) has the marker once and no bar of its own;
+// the number of pages.
+int ExpectEveryPageAsksForTheBar(const std::string& directory) {
   int pages = 0;
-  for (const auto& file : std::filesystem::directory_iterator(HOTLINE_WEB_ROOT)) {
+  for (const auto& file : std::filesystem::directory_iterator(directory)) {
     if (file.path().extension() != ".html" || file.path().filename() == "login.html") continue;
     std::ifstream in(file.path());
     std::stringstream text;
@@ -47,7 +59,12 @@ TEST(NavigationTest, EveryConsolePageAsksForTheBarAndCarriesNoCopy) {
     EXPECT_EQ(Count(text.str(), "<nav"), 0);
     ++pages;
   }
-  EXPECT_EQ(pages, 10);
+  return pages;
+}
+
+TEST(NavigationTest, EveryPageAsksForTheBarAndCarriesNoCopy) {
+  EXPECT_EQ(ExpectEveryPageAsksForTheBar(HOTLINE_WEB_ROOT), 10);
+  EXPECT_EQ(ExpectEveryPageAsksForTheBar(std::string(HOTLINE_WEB_ROOT) + "/public"), 4);
 }
 
 }  // namespace

@@ -74,3 +74,30 @@ def unlabelled_controls(browser):
           return !(c.id && document.querySelector('label[for="' + c.id + '"]'));
         })
         .map(function (c) { return c.id || c.outerHTML.slice(0, 80); });""")
+
+
+AXE_CORE = os.environ.get("HOTLINE_AXE_CORE") or os.path.expanduser(
+    "~/.cache/hotline-npm/node_modules/axe-core/axe.min.js")
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def check_axe_installed():
+    if not os.path.exists(AXE_CORE):
+        raise RuntimeError(AXE_CORE + " is missing: scripts/test.sh installs axe-core from the "
+                           "npm registry (scripts/lib.sh), or set HOTLINE_AXE_CORE")
+
+
+def axe_violations(browser):
+    """Runs axe-core (offline, from the npm package) on the page as it is now, against WCAG 2.1
+    A and AA; returns ["rule: help (targets)"] for every violation, [] when there is none."""
+    if not browser.execute_script("return !!window.axe"):
+        with open(AXE_CORE) as f:
+            browser.execute_script(f.read())
+    result = browser.execute_async_script("""
+      var done = arguments[arguments.length - 1];
+      axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+        .then(function (r) { done(r.violations.map(function (v) {
+          return v.id + ': ' + v.help + ' (' + v.nodes.map(function (n) {
+            return n.target.join(' '); }).slice(0, 5).join(', ') + ')'; })); })
+        .catch(function (e) { done(['axe failed: ' + e]); });""", WCAG_21_AA)
+    return result

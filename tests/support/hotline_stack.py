@@ -7,11 +7,13 @@ services say independently of the gateway.
     stack = HotlineStack(build_dir)
     stack.start()          # raises with the log directory if anything fails to come up
     stack.gateway_url      # http://127.0.0.1:PORT
+    stack.portal_url       # the citizens' portal, on a port of its own
     stack.stub("ticket")   # a TicketService stub; pass metadata=stack.auth("supervisor")
     stack.stop()           # SIGTERM, and the exit codes of every server must be 0
 """
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,7 +34,10 @@ PRINCIPALS = {
     "editor": "editor-test editor",
     "water": "water-system department water",
     "hrss": "hrss-system department hrss",
+    "housing_fund": "housing-fund-system department housing-fund",
     "admin": "admin-test admin",
+    # The citizens' portal's own system account (the gateway holds it, not a person).
+    "public": "citizen-portal public",
 }
 
 
@@ -63,6 +68,12 @@ def wait_for(condition, seconds, what, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %ss waiting for %s" % (seconds, what))
         time.sleep(interval)
+
+
+def solve_challenge(question):
+    """The answer to the citizens' portal's question, "a 加 b 等于几？" or "a 减 b 等于几？"."""
+    a, op, b = re.search(r"(\d+)\s*(加|减)\s*(\d+)", question).groups()
+    return str(int(a) + int(b) if op == "加" else int(a) - int(b))
 
 
 def generate_protos(work):
@@ -155,6 +166,10 @@ class HotlineStack:
         for name, port_file in port_files.items():
             self._port_from(name, port_file)
         gateway_port_file = os.path.join(self.work, "gateway.port")
+        portal_port_file = os.path.join(self.work, "portal.port")
+        portal_token_file = os.path.join(self.work, "portal-token")
+        with open(portal_token_file, "w") as f:
+            f.write(self.tokens["public"] + "\n")
         self._spawn("gateway", [
             os.path.join(self.build, "services/gateway/gateway_server"), "--listen=127.0.0.1:0",
             "--port_file=" + gateway_port_file,
@@ -162,9 +177,15 @@ class HotlineStack:
             "--ticket=127.0.0.1:%d" % self.ports["ticket"],
             "--metrics=127.0.0.1:%d" % self.ports["metrics"],
             "--identity=127.0.0.1:%d" % self.ports["identity"],
+            "--public_listen=127.0.0.1:0", "--public_port_file=" + portal_port_file,
+            "--public_token_file=" + portal_token_file,
             "--calendar_dir=" + CALENDARS] + self.gateway_flags)
+        # The gateway writes the portal's port file before its own.
         self._port_from("gateway", gateway_port_file)
+        with open(portal_port_file) as f:
+            self.ports["portal"] = int(f.read())
         self.gateway_url = "http://127.0.0.1:%d" % self.ports["gateway"]
+        self.portal_url = "http://127.0.0.1:%d" % self.ports["portal"]
         import grpc
         for name in ("kb", "ticket", "metrics", "identity"):
             self.channels[name] = grpc.insecure_channel("127.0.0.1:%d" % self.ports[name])

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,7 +34,7 @@ class RunScriptTest(unittest.TestCase):
             "HOTLINE_METRICS_GRPC_PORT", "HOTLINE_KB_PROMETHEUS_PORT",
             "HOTLINE_TICKET_PROMETHEUS_PORT", "HOTLINE_METRICS_PROMETHEUS_PORT",
             "HOTLINE_GATEWAY_PORT", "HOTLINE_IDENTITY_GRPC_PORT",
-            "HOTLINE_IDENTITY_PROMETHEUS_PORT")}
+            "HOTLINE_IDENTITY_PROMETHEUS_PORT", "HOTLINE_PORTAL_PORT")}
         env = dict(os.environ, HOTLINE_DATA_DIR=data, HOTLINE_BUILD=BUILD,
                    **{k: str(v) for k, v in ports.items()})
         log_path = os.path.join(data, "run.out")
@@ -92,6 +93,12 @@ class RunScriptTest(unittest.TestCase):
             with urllib.request.urlopen(gateway + "/healthz", timeout=5) as r:
                 self.assertEqual(r.status, 200)
             self.assertIn(gateway + "/", output())
+            # The citizens' portal answers on its own port, without signing in.
+            portal = "http://127.0.0.1:%d" % ports["HOTLINE_PORTAL_PORT"]
+            self.assertIn(portal + "/", output())
+            with urllib.request.urlopen(portal + "/api/public/search?q=" +
+                                        urllib.parse.quote("公积金"), timeout=10) as r:
+                self.assertTrue(json.loads(r.read())["hits"])
             self.assertIn(tokens["SUPERVISOR_TOKEN"], output())
             # The demo accounts are printed, and a person signs in with one.
             with open(os.path.join(data, "demo-accounts.txt")) as f:

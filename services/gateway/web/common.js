@@ -51,13 +51,14 @@ var Hotline = (function () {
       CHANNEL_HOTLINE: "12345热线",
       CHANNEL_MAYOR_MAILBOX: "市长信箱",
       CHANNEL_SERVICE_WINDOW: "服务窗口",
-      CHANNEL_WEB: "网站",
+      CHANNEL_WEB: "网上留言",
     },
     urgency: { URGENCY_NORMAL: "一般", URGENCY_URGENT: "紧急", URGENCY_EMERGENCY: "特急" },
     warning: { WARNING_LEVEL_NONE: "无", WARNING_LEVEL_YELLOW: "黄牌", WARNING_LEVEL_RED: "红牌" },
     role: {
       ROLE_AGENT: "话务员", ROLE_REVIEWER: "审核派单员", ROLE_DEPARTMENT: "承办单位",
       ROLE_SUPERVISOR: "督办", ROLE_EDITOR: "知识库编辑", ROLE_ADMIN: "管理员", ROLE_SYSTEM: "系统",
+      ROLE_PUBLIC: "市民门户",
       ROLE_CALLBACK: "回访员",
     },
     workOrderRole: { WORK_ORDER_ROLE_LEAD: "主办", WORK_ORDER_ROLE_ASSIST: "协办" },
@@ -316,7 +317,8 @@ var Hotline = (function () {
   // page the role does not work in sends the user to their own console rather than show an
   // empty shell.
   function applyRole() {
-    if (location.pathname === "/login.html") return;
+    // The citizens' portal has no sign-in: nothing to ask, nowhere to send anyone.
+    if (location.pathname === "/login.html" || document.body.hasAttribute("data-public")) return;
     session().then(function (result) {
       if (!result.ok || !result.body) return;
       var pages = result.body.pages || [];

@@ -51,6 +51,12 @@ Hotline.KbHits = (function () {
     if (hit.doc_number) meta.push(H.el("span", { className: "badge", text: hit.doc_number }));
     // Why agents can trust a lifted hit: how many similar questions it answered.
     if (hit.ranking_note) meta.push(H.el("span", { className: "badge confirmed", text: hit.ranking_note }));
+    // Citizens' answers on the portal (editors, supervisors and admins get them): a guide
+    // many find unhelpful needs an editor's look.
+    var cf = hit.citizen_feedback;
+    if (cf && (Number(cf.helpful) || Number(cf.not_helpful))) {
+      meta.push(H.el("span", { className: "badge citizen-feedback", text: "市民反馈：有用 " + Number(cf.helpful) + " · 没有解答 " + Number(cf.not_helpful) }));
+    }
     if (hit.issuing_agencies && hit.issuing_agencies.length) meta.push(hit.issuing_agencies.join("、") + " ");
     if (hit.publish_date) meta.push("发布 " + hit.publish_date);
 
