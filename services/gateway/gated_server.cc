@@ -171,6 +171,10 @@ class GatedServer::BufferedStream : public httplib::Stream {
 
 GatedServer::GatedServer(GatedServerOptions options) : options_(options) {
   new_task_queue = [] { return new InlineQueue(); };
+  // httplib writes an answer's head and body separately; with Nagle's algorithm the body
+  // then waits for the client's delayed ACK of the head (40 ms on Linux) on every kept-alive
+  // connection. Accepted sockets inherit the option from the listening one.
+  set_tcp_nodelay(true);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   PCHECK(epoll_fd_ >= 0 && wake_fd_ >= 0) << "epoll/eventfd";
