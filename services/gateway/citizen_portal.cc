@@ -1,6 +1,9 @@
 #include "services/gateway/citizen_portal.h"
 
 #include <glog/logging.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +22,7 @@ namespace {
 namespace kv1 = ::hotline::kb::v1;
 namespace tv1 = ::hotline::ticket::v1;
 
-constexpr int kMaxQueryChars = 100;
+constexpr int kMaxQueryChars = 200;
 constexpr int kMaxPrefixChars = 64;
 constexpr int kSearchPageSize = 10;
 constexpr int kBrowsePageSize = 20;
@@ -52,6 +55,18 @@ bool Filters(const httplib::Request& request, httplib::Response& response,
     filter->add_kinds(kind);
   }
   return true;
+}
+
+// The portal's threads are its server's own; the first request each one answers gives it a
+// lower CPU priority, so that when the machine is busy the staff consoles' threads run first.
+void LowerThisThreadsPriority(int niceness) {
+  thread_local bool lowered = false;
+  if (lowered || niceness <= 0) return;
+  lowered = true;
+  const pid_t thread = static_cast<pid_t>(syscall(SYS_gettid));
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(thread), niceness) != 0) {
+    PLOG(WARNING) << "the portal's threads keep their priority";
+  }
 }
 
 void SendStatus(httplib::Response& response, const grpc::Status& status) {
@@ -100,9 +115,9 @@ void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Respo
     SendJson(response, 200, *cached);
     return;
   }
-  // The knowledge base's cores are the agents' too: past this many calls, a citizen waits.
-  if (kb_calls_.fetch_add(1) >= options_.max_concurrent_kb_calls) {
-    kb_calls_.fetch_sub(1);
+  // The knowledge base's cores are the agents' too: past this many calls at once, a citizen
+  // waits a moment for one to end, and is asked to come back if none does.
+  if (!AcquireKbSlot()) {
     response.set_header("Retry-After", "1");
     SendJson(response, 503,
              ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -111,13 +126,28 @@ void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Respo
   }
   std::string json;
   grpc::Status status = call(Context().get(), &json);
-  kb_calls_.fetch_sub(1);
+  ReleaseKbSlot();
   if (!status.ok()) {
     SendStatus(response, status);
     return;
   }
   cache_.Put(key, json, now);
   SendJson(response, 200, json);
+}
+
+bool CitizenPortal::AcquireKbSlot() {
+  absl::MutexLock lock(&kb_mu_);
+  const auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(kb_mu_) {
+    return kb_calls_ < options_.max_concurrent_kb_calls;
+  };
+  if (!kb_mu_.AwaitWithTimeout(absl::Condition(&free), options_.kb_slot_wait)) return false;
+  ++kb_calls_;
+  return true;
+}
+
+void CitizenPortal::ReleaseKbSlot() {
+  absl::MutexLock lock(&kb_mu_);
+  --kb_calls_;
 }
 
 bool CitizenPortal::Register(httplib::Server* server) {
@@ -164,7 +194,10 @@ bool CitizenPortal::Register(httplib::Server* server) {
   server->Get("/api/public/challenge", bind(&CitizenPortal::Challenge));
   server->Post("/api/public/requests", bind(&CitizenPortal::Submit));
   server->Post("/api/public/requests/lookup", bind(&CitizenPortal::Lookup));
-  server->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+  server->set_pre_routing_handler([niceness = options_.thread_niceness](
+                                      const httplib::Request& request,
+                                      httplib::Response& response) {
+    LowerThisThreadsPriority(niceness);
     return RefuseMalformedRequest(request, response) ? httplib::Server::HandlerResponse::Handled
                                                      : httplib::Server::HandlerResponse::Unhandled;
   });

@@ -18,13 +18,14 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
@@ -48,8 +49,13 @@ struct CitizenPortalOptions {
   RateLimit writes{0.5, 10};
   absl::Duration cache_ttl = absl::Seconds(30);
   size_t cache_entries = 20000;
-  // Knowledge-base calls in flight at once; beyond it a citizen gets 503 with Retry-After.
+  // Knowledge-base calls in flight at once; beyond it a citizen waits up to kb_slot_wait for
+  // one to end, then gets 503 with Retry-After.
   int max_concurrent_kb_calls = 8;
+  absl::Duration kb_slot_wait = absl::Milliseconds(250);
+  // Added to the nice value of the portal's HTTP threads (Linux: per thread), so that a
+  // crowd here yields the CPU to the staff consoles; 0 leaves them as they are.
+  int thread_niceness = 10;
   // As GatewayOptions::client_address_header.
   std::string client_address_header;
   Clock* clock = Clock::Real();
@@ -71,6 +77,10 @@ class CitizenPortal {
              httplib::Response& response);
   // A knowledge-base read, answered from the cache when it can be. `call` makes the call
   // and writes the answer's JSON; only successful answers are kept.
+  // A place among the knowledge-base calls in flight (max_concurrent_kb_calls), waiting up to
+  // kb_slot_wait; false if none came free.
+  bool AcquireKbSlot();
+  void ReleaseKbSlot();
   using KbCall = std::function<grpc::Status(grpc::ClientContext*, std::string* json)>;
   void CachedKbRead(const httplib::Request& request, httplib::Response& response,
                     const KbCall& call);
@@ -91,7 +101,8 @@ class CitizenPortal {
   AddressLimiter writes_;
   ResponseCache cache_;
   ArithmeticChallenge challenge_;
-  std::atomic<int> kb_calls_{0};
+  absl::Mutex kb_mu_;
+  int kb_calls_ ABSL_GUARDED_BY(kb_mu_) = 0;
 };
 
 }  // namespace hotline::gateway

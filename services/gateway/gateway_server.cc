@@ -68,6 +68,12 @@ ABSL_FLAG(std::string, public_token_file, "",
 ABSL_FLAG(int, public_http_threads, 32, "HTTP worker threads of the citizens' portal");
 ABSL_FLAG(double, public_reads_per_second, 20,
           "searches and page reads one client address may make per second on the portal");
+ABSL_FLAG(absl::Duration, public_cache_ttl, absl::Seconds(30),
+          "how long the portal keeps an anonymous answer (searches, pages) to serve again; "
+          "0: never");
+ABSL_FLAG(int, public_thread_niceness, 10,
+          "added to the nice value of the portal's HTTP threads, so that under load the staff "
+          "consoles' threads get the CPU first; 0: the same priority");
 ABSL_FLAG(double, public_writes_per_minute, 30,
           "submissions, answers and lookups one client address may make per minute");
 ABSL_FLAG(bool, secure_cookie, false,
@@ -222,6 +228,8 @@ int Main(int argc, char** argv) {
     portal_options.web_root = options.web_root;
     portal_options.token = public_token;
     portal_options.client_address_header = options.client_address_header;
+    portal_options.cache_ttl = absl::GetFlag(FLAGS_public_cache_ttl);
+    portal_options.thread_niceness = absl::GetFlag(FLAGS_public_thread_niceness);
     portal_options.reads.per_second = absl::GetFlag(FLAGS_public_reads_per_second);
     portal_options.reads.burst = 3 * portal_options.reads.per_second;
     portal_options.writes.per_second = absl::GetFlag(FLAGS_public_writes_per_minute) / 60;

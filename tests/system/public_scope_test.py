@@ -228,7 +228,7 @@ class PublicScopeTest(unittest.TestCase):
         self.assertEqual(status, 404, body)
         status, body = self.call("GET", "/api/public/search?q=x&kind=hot_topic")
         self.assertEqual((status, body["error"]["field"]), (400, "kind"))
-        status, body = self.call("GET", "/api/public/search?q=" + urllib.parse.quote("政" * 101))
+        status, body = self.call("GET", "/api/public/search?q=" + urllib.parse.quote("政" * 201))
         self.assertEqual((status, body["error"]["field"]), (400, "q"))
         status, body = self.call("POST", "/api/public/feedback",
                                  {"entry_id": QA_ID, "helpful": True, "pad": "x" * 20000})
