@@ -46,6 +46,7 @@
 #include "services/kb/importers/line_reader.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/lawref_format.h"
+#include "tests/support/latency_summary.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_util.h"
 
@@ -219,25 +220,8 @@ std::shared_ptr<grpc::Channel> ClientChannel(const std::string& address, int cli
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-struct Percentiles {
-  size_t count = 0;
-  double p50 = 0, p99 = 0, p999 = 0, max = 0;
-};
-
-Percentiles Summarise(std::vector<double> ms) {
-  Percentiles p;
-  p.count = ms.size();
-  if (ms.empty()) return p;
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
-  };
-  p.p50 = at(0.5);
-  p.p99 = at(0.99);
-  p.p999 = at(0.999);
-  p.max = ms.back();
-  return p;
-}
+using testing::LatencySummary;
+using testing::Summarise;
 
 struct LoadResult {
   std::vector<double> latencies_ms;
@@ -554,7 +538,7 @@ int Main() {
   std::sort(serial.begin(), serial.end());
   std::vector<double> serial_ms;
   for (const auto& [ms, q] : serial) serial_ms.push_back(ms);
-  const Percentiles one = Summarise(serial_ms);
+  const LatencySummary one = Summarise(serial_ms);
   // CPU milliseconds per request of the server and of this process (the clients) in a run.
   struct CpuShare {
     double server_ms = 0, clients_ms = 0;
@@ -586,8 +570,8 @@ int Main() {
   const double kdamond_ms = ThreadsCpuMs(kdamonds) - kdamond_before;
   const double search_rss = MiB("VmRSS:", server.pid());
   const double huge_mib = MiB("AnonHugePages:", server.pid(), "smaps_rollup");
-  const Percentiles c = Summarise(closed.latencies_ms);
-  const Percentiles o = Summarise(opened.latencies_ms);
+  const LatencySummary c = Summarise(closed.latencies_ms);
+  const LatencySummary o = Summarise(opened.latencies_ms);
 
   const double passages = static_cast<double>(stats->total_passages());
   const v1::ImportTotals& t = imported.totals();

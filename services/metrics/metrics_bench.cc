@@ -35,6 +35,7 @@
 #include "services/metrics/event_consumer.h"
 #include "services/metrics/metrics_service.h"
 #include "services/metrics/metrics_test_world.h"
+#include "tests/support/latency_summary.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -206,25 +207,9 @@ class Synthesizer {
   std::vector<std::string> departments_;
 };
 
-struct Percentiles {
-  double p50 = 0, p99 = 0, max = 0;
-  size_t n = 0;
-};
-
-Percentiles Of(std::vector<double> v) {
-  Percentiles p;
-  p.n = v.size();
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  p.p50 = v[v.size() / 2];
-  p.p99 = v[std::min(v.size() - 1, v.size() * 99 / 100)];
-  p.max = v.back();
-  return p;
-}
-
-std::string Ms(const Percentiles& p) {
+std::string Ms(const hotline::testing::LatencySummary& p) {
   return absl::StrFormat("p50 %8.2f ms   p99 %8.2f ms   max %8.2f ms   (n=%d)", p.p50, p.p99, p.max,
-                         p.n);
+                         p.count);
 }
 
 // GetSummary latencies of the query kinds a dashboard and a report use.
@@ -263,10 +248,10 @@ void MeasureSummaries(v1::MetricsService::Stub& stub, int calls, const std::stri
       latencies.push_back(ms);
       all.push_back(ms);
     }
-    std::cout << "  GetSummary " << absl::StrFormat("%-27s", k.name) << Ms(Of(latencies)) << "\n";
+    std::cout << "  GetSummary " << absl::StrFormat("%-27s", k.name) << Ms(hotline::testing::Summarise(latencies)) << "\n";
   }
   std::cout << "  GetSummary " << absl::StrFormat("%-27s", "all kinds (" + when + ")")
-            << Ms(Of(all)) << "\n";
+            << Ms(hotline::testing::Summarise(all)) << "\n";
 }
 
 int Run() {
@@ -443,9 +428,9 @@ int Run() {
             << " ("
             << static_cast<int64_t>(live_events / std::max(1e-9, absl::ToDoubleSeconds(span)))
             << " events/s achieved), " << snapshots.size() << " dashboard snapshots\n";
-  std::cout << "  event -> figures (applied, visible)   " << Ms(Of(to_figures)) << "\n";
-  std::cout << "  dashboard staleness at delivery      " << Ms(Of(staleness)) << "\n";
-  std::cout << "  event -> first snapshot with it      " << Ms(Of(first_snapshot))
+  std::cout << "  event -> figures (applied, visible)   " << Ms(hotline::testing::Summarise(to_figures)) << "\n";
+  std::cout << "  dashboard staleness at delivery      " << Ms(hotline::testing::Summarise(staleness)) << "\n";
+  std::cout << "  event -> first snapshot with it      " << Ms(hotline::testing::Summarise(first_snapshot))
             << "  (includes the dashboard's 50 ms minimum interval)\n";
   return 0;
 }

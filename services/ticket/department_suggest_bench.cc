@@ -30,6 +30,7 @@
 #include "services/kb/text/analyzer.h"
 #include "services/simulator/catalog.h"
 #include "services/simulator/scenario.h"
+#include "tests/support/latency_summary.h"
 #include "services/ticket/similar_tickets.h"
 #include "services/ticket/ticket_service.h"
 
@@ -130,16 +131,6 @@ std::string Describe(const std::vector<DepartmentSuggestion>& s) {
   return parts.empty() ? "(none)" : absl::StrJoin(parts, " ");
 }
 
-struct Percentiles {
-  double p50, p99, max;
-};
-Percentiles Measure(std::vector<double>& ms) {
-  std::sort(ms.begin(), ms.end());
-  const auto at = [&](double p) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))];
-  };
-  return {at(0.5), at(0.99), ms.back()};
-}
 
 // A place no simulator template names, so that the latency index has the vocabulary of many
 // streets and estates rather than the catalog's two dozen.
@@ -375,8 +366,9 @@ int Main() {
       sink += index.Find(q).size();
       find_recent_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - s));
     }
-    const Percentiles sp = Measure(suggest_ms), fp = Measure(find_ms),
-                      fr = Measure(find_recent_ms);
+    const testing::LatencySummary sp = testing::Summarise(suggest_ms),
+                                fp = testing::Summarise(find_ms),
+                                fr = testing::Summarise(find_recent_ms);
     std::cout << absl::StrFormat(
         "latency: %d closed tickets, build %.2f s (%.1f us/ticket), rss %.0f -> %.0f MiB "
         "(+%.0f), index estimate %.0f MiB, peak rss %.0f MiB\n",
