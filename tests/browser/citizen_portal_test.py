@@ -133,6 +133,14 @@ class CitizenPortalTest(unittest.TestCase):
 
     checked_pages = set()
 
+    def sign_in(self, browser, role, landing):
+        """Signs `browser` in to the staff consoles with `role`'s token."""
+        browser.delete_all_cookies()
+        browser.get(self.stack.gateway_url + "/login.html")
+        browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
+        browser.find_element(By.ID, "token").send_keys(self.stack.tokens[role], Keys.ENTER)
+        wait_for(lambda: browser.current_url.endswith(landing), 15, role + "'s console")
+
     def lookup(self, number, code):
         """What the portal's API answers a lookup: (HTTP status, body)."""
         request = urllib.request.Request(
@@ -221,6 +229,15 @@ class CitizenPortalTest(unittest.TestCase):
         for_agent = kb.GetEntry(kb_pb2.GetEntryRequest(entry_id=QA_ID),
                                 metadata=self.stack.auth("agent"), timeout=10)
         self.assertFalse(for_agent.HasField("citizen_feedback"))
+        # The editor sees it beside the entry in the knowledge base's search.
+        e = self.reviewer
+        self.sign_in(e, "editor", "/drafts.html")
+        e.get(self.stack.gateway_url + "/search.html")
+        e.find_element(By.ID, "q").send_keys("租房提取公积金每年能提多少", Keys.ENTER)
+        badge = '#results [data-entry-id="%s"] .citizen-feedback' % QA_ID
+        wait_for(lambda: e.find_elements(By.CSS_SELECTOR, badge), 15, "the citizens' count")
+        self.assertEqual(e.find_element(By.CSS_SELECTOR, badge).text,
+                         "市民反馈：有用 0 · 没有解答 1")
 
         # What was missing, then on to the request form with it.
         self.assertEqual(b.switch_to.active_element.get_attribute("id"), "feedback-comment")
@@ -273,10 +290,7 @@ class CitizenPortalTest(unittest.TestCase):
     def test_4_the_reviewer_sees_it_in_the_dispatch_queue_and_dispatches_it(self):
         number = self.receipt["number"]
         r = self.reviewer
-        r.get(self.stack.gateway_url + "/login.html")
-        r.find_element(By.CSS_SELECTOR, "#token-login summary").click()
-        r.find_element(By.ID, "token").send_keys(self.stack.tokens["reviewer"], Keys.ENTER)
-        wait_for(lambda: r.current_url.endswith("/dispatch.html"), 15, "the dispatch console")
+        self.sign_in(r, "reviewer", "/dispatch.html")
 
         def queue(name):
             return r.execute_script(

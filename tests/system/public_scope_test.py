@@ -222,6 +222,19 @@ class PublicScopeTest(unittest.TestCase):
         for internal in ("内部备注", "housing-fund", "13611112222", "周女士", order.id):
             self.assertNotIn(internal, text)
 
+    def test_a_citizens_answer_counts_once_a_day_per_entry(self):
+        status, again = self.call("POST", "/api/public/feedback",
+                                  {"entry_id": QA_ID, "helpful": False})
+        self.assertEqual((status, again), (200, {"counted": False}))
+        entry = self.kb.GetEntry(self.kb_pb.GetEntryRequest(entry_id=QA_ID),
+                                 metadata=self.stack.auth("editor"), timeout=10)
+        self.assertEqual((entry.citizen_feedback.helpful, entry.citizen_feedback.not_helpful),
+                         (1, 0))
+        # An entry the public cannot read takes no answer.
+        status, body = self.call("POST", "/api/public/feedback",
+                                 {"entry_id": HOT_TOPIC_ID, "helpful": True})
+        self.assertEqual(status, 404, body)
+
     def test_the_portal_refuses_what_is_not_public(self):
         status, body = self.call("GET", "/api/public/entries/" +
                                  urllib.parse.quote(HOT_TOPIC_ID, safe=""))
