@@ -67,6 +67,16 @@ void MaskCallerPhone(ticket::v1::Ticket* ticket);
 // For the audit trail: "unmasked", "masked" or "none".
 const char* PhoneVisibility(const std::string& phone);
 
+// A route's handler that calls `handler` on `self`, e.g. server->Get("/x", Bound(this,
+// &Gateway::X)).
+template <typename T>
+httplib::Server::Handler Bound(T* self,
+                               void (T::*handler)(const httplib::Request&, httplib::Response&)) {
+  return [self, handler](const httplib::Request& request, httplib::Response& response) {
+    (self->*handler)(request, response);
+  };
+}
+
 }  // namespace hotline::gateway
 
 #endif  // HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_

@@ -47,11 +47,8 @@ bool IsPhone(absl::string_view phone) {
 }  // namespace
 
 void Gateway::RegisterConsoleApi(httplib::Server* server) {
-  using Handler = void (Gateway::*)(const httplib::Request&, httplib::Response&);
-  auto bind = [this](Handler handler) {
-    return [this, handler](const httplib::Request& request, httplib::Response& response) {
-      (this->*handler)(request, response);
-    };
+  auto bind = [this](void (Gateway::*handler)(const httplib::Request&, httplib::Response&)) {
+    return Bound(this, handler);
   };
   auto action = [this](auto rpc) {
     return [this, rpc](const httplib::Request& request, httplib::Response& response) {

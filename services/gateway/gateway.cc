@@ -204,19 +204,11 @@ bool Gateway::Register(httplib::Server* server) {
     LOG(ERROR) << "--web_root " << options_.web_root << " is not a directory of pages";
     return false;
   }
-  using Handler = void (Gateway::*)(const httplib::Request&, httplib::Response&);
-  auto bind = [this](Handler handler) {
-    return [this, handler](const httplib::Request& request, httplib::Response& response) {
-      (this->*handler)(request, response);
-    };
+  auto bind = [this](void (Gateway::*handler)(const httplib::Request&, httplib::Response&)) {
+    return Bound(this, handler);
   };
-  // Every page's navigation bar, from one definition (navigation.h). In httplib's file
-  // handler: it runs before the answer's length is set and before it is compressed. (HEAD
-  // skips it, so a HEAD of a page announces the file's own length.)
-  server->set_file_request_handler(
-      [](const httplib::Request& request, httplib::Response& response) {
-        if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
-      });
+  // Every page's navigation bar, from one definition (navigation.h).
+  InsertNavigationIntoPages(server);
   server->Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_redirect("/overview.html");
   });

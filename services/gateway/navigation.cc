@@ -1,5 +1,7 @@
 #include "services/gateway/navigation.h"
 
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -45,10 +47,36 @@ std::string NavigationBar(absl::string_view path) {
   return bar;
 }
 
+std::string PortalHeader(absl::string_view path) {
+  return absl::StrCat(
+      "<header class=\"site\">\n"
+      "    <p class=\"brand\">12345 政务服务便民热线 · 政策问答</p>\n    ",
+      NavigationBar(path),
+      "\n    <div class=\"display-settings\" role=\"group\" aria-label=\"显示设置\">\n"
+      "      <button type=\"button\" id=\"toggle-large-font\" aria-pressed=\"false\">大字号</button>\n"
+      "      <button type=\"button\" id=\"toggle-high-contrast\" aria-pressed=\"false\">高对比度"
+      "</button>\n"
+      "      <button type=\"button\" id=\"read-aloud\" class=\"secondary\" "
+      "title=\"朗读当前焦点或选中的文字（Alt+R）\">朗读</button>\n"
+      "    </div>\n"
+      "  </header>");
+}
+
 void InsertNavigation(absl::string_view path, std::string* page) {
-  const size_t at = page->find(kNavigationMarker);
-  if (at == std::string::npos) return;
-  page->replace(at, sizeof(kNavigationMarker) - 1, NavigationBar(path));
+  for (auto [marker, length, make] :
+       {std::make_tuple(kNavigationMarker, sizeof(kNavigationMarker) - 1, &NavigationBar),
+        std::make_tuple(kPortalHeaderMarker, sizeof(kPortalHeaderMarker) - 1, &PortalHeader)}) {
+    const size_t at = page->find(marker);
+    if (at != std::string::npos) page->replace(at, length, make(path));
+  }
+}
+
+void InsertNavigationIntoPages(httplib::Server* server) {
+  // In httplib's file handler: it runs before the answer's length is set and before it is
+  // compressed. (HEAD skips it, so a HEAD of a page announces the file's own length.)
+  server->set_file_request_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
+  });
 }
 
 }  // namespace hotline::gateway

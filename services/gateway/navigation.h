@@ -6,6 +6,8 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_NAVIGATION_H_
 #define HOTLINE_SERVICES_GATEWAY_NAVIGATION_H_
 
+#include <httplib.h>
+
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -13,14 +15,23 @@
 namespace hotline::gateway {
 
 inline constexpr char kNavigationMarker[] = "<!-- navigation -->";
+// The citizens' portal's pages have one marker for their whole header: its title, the bar and
+// the display settings are the same on every page.
+inline constexpr char kPortalHeaderMarker[] = "<!-- portal header -->";
 
 // The bar for the page at `path` (e.g. "/dispatch.html", or "/public/track.html" for the
 // portal's).
 std::string NavigationBar(absl::string_view path);
 
-// Replaces the marker in `page` with the bar for `path`. A page without the marker is left
-// as it is.
+// The portal's header for the page at `path` (under /public/).
+std::string PortalHeader(absl::string_view path);
+
+// Replaces the marker in `page` with the bar for `path`, or the portal's header marker with
+// the portal's header. A page without a marker is left as it is.
 void InsertNavigation(absl::string_view path, std::string* page);
+
+// Has `server` put the bar into every .html page it serves from its mount points.
+void InsertNavigationIntoPages(httplib::Server* server);
 
 }  // namespace hotline::gateway
 

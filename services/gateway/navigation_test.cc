@@ -35,9 +35,12 @@ TEST(NavigationTest, APageOffTheBarGetsNoCurrentLinkAndAPageWithoutTheMarkerIsUn
   EXPECT_EQ(page, "<main>nothing to see</main>");
 }
 
-TEST(NavigationTest, APortalPageGetsThePortalsBarAndNoLinkIntoTheConsoles) {
-  std::string page = "<header>\n    <!-- navigation -->\n</header>";
+TEST(NavigationTest, APortalPageGetsThePortalsHeaderAndNoLinkIntoTheConsoles) {
+  std::string page = "<body>\n  <!-- portal header -->\n  <main></main>";
   InsertNavigation("/public/track.html", &page);
+  EXPECT_EQ(Count(page, kPortalHeaderMarker), 0);
+  EXPECT_EQ(Count(page, "<header class=\"site\">"), 1);
+  EXPECT_EQ(Count(page, "id=\"toggle-high-contrast\""), 1);
   EXPECT_EQ(Count(page, "<li>"), 3);
   EXPECT_NE(page.find("<a href=\"/public/track.html\" aria-current=\"page\">办理进度</a>"),
             std::string::npos);
@@ -45,9 +48,9 @@ TEST(NavigationTest, APortalPageGetsThePortalsBarAndNoLinkIntoTheConsoles) {
   EXPECT_EQ(page.find("主导航"), std::string::npos);
 }
 
-// Every page in `directory` (login.html aside) has the marker once and no bar of its own;
-// the number of pages.
-int ExpectEveryPageAsksForTheBar(const std::string& directory) {
+// Every page in `directory` (login.html aside) has `marker` once and no bar of its own; the
+// number of pages.
+int ExpectEveryPageAsksForTheBar(const std::string& directory, const char* marker) {
   int pages = 0;
   for (const auto& file : std::filesystem::directory_iterator(directory)) {
     if (file.path().extension() != ".html" || file.path().filename() == "login.html") continue;
@@ -55,7 +58,7 @@ int ExpectEveryPageAsksForTheBar(const std::string& directory) {
     std::stringstream text;
     text << in.rdbuf();
     SCOPED_TRACE(file.path().filename().string());
-    EXPECT_EQ(Count(text.str(), kNavigationMarker), 1);
+    EXPECT_EQ(Count(text.str(), marker), 1);
     EXPECT_EQ(Count(text.str(), "<nav"), 0);
     ++pages;
   }
@@ -63,8 +66,10 @@ int ExpectEveryPageAsksForTheBar(const std::string& directory) {
 }
 
 TEST(NavigationTest, EveryPageAsksForTheBarAndCarriesNoCopy) {
-  EXPECT_EQ(ExpectEveryPageAsksForTheBar(HOTLINE_WEB_ROOT), 10);
-  EXPECT_EQ(ExpectEveryPageAsksForTheBar(std::string(HOTLINE_WEB_ROOT) + "/public"), 4);
+  EXPECT_EQ(ExpectEveryPageAsksForTheBar(HOTLINE_WEB_ROOT, kNavigationMarker), 10);
+  EXPECT_EQ(ExpectEveryPageAsksForTheBar(std::string(HOTLINE_WEB_ROOT) + "/public",
+                                         kPortalHeaderMarker),
+            4);
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import (check_browser_installed, screenshot, start_browser, tab_to,  # noqa: E402
-                     unlabelled_controls)
+from browser import (check_browser_installed, screenshot, sign_in_with_token,  # noqa: E402
+                     start_browser, tab_to, unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -110,12 +110,7 @@ class ConsolesBrowserTest(unittest.TestCase):
     # ---- helpers ---------------------------------------------------------------------------
 
     def login(self, browser, role):
-        browser.delete_all_cookies()
-        browser.get(self.stack.gateway_url + "/login.html")
-        # Systems' token sign-in sits behind a disclosure; people sign in with a password.
-        browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
-        browser.find_element(By.ID, "token").send_keys(self.stack.tokens[role], Keys.ENTER)
-        wait_for(lambda: "/login.html" not in browser.current_url, 15, role + " logged in")
+        sign_in_with_token(browser, self.stack.gateway_url, self.stack.tokens[role])
 
     def nav(self, browser):
         wait_for(lambda: browser.execute_script(
