@@ -5,6 +5,7 @@ import os
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,6 +43,20 @@ def screenshot(browser, directory, name):
     return path
 
 
+def sign_in_with_token(browser, gateway_url, token, landing=None, seconds=15):
+    """Signs `browser` in to the staff consoles with a system token, as the login page offers
+    behind its disclosure; waits until it has left the login page (for `landing`, if given)."""
+    from hotline_stack import wait_for
+    browser.delete_all_cookies()
+    browser.get(gateway_url + "/login.html")
+    # Systems' token sign-in sits behind a disclosure; people sign in with a password.
+    browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
+    browser.find_element(By.ID, "token").send_keys(token, Keys.ENTER)
+    wait_for(lambda: "/login.html" not in browser.current_url and
+             (landing is None or browser.current_url.endswith(landing)), seconds,
+             "the sign-in to land on " + (landing or "a console"))
+
+
 def active_id(browser):
     return browser.execute_script("return document.activeElement && document.activeElement.id")
 
@@ -49,7 +64,9 @@ def active_id(browser):
 def tab_to(browser, element_id, limit=40):
     """Presses Tab until `element_id` has the focus, as a keyboard user would; returns it, or
     raises AssertionError naming where the focus stopped."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import (ElementNotInteractableException,
+                                            StaleElementReferenceException)
+    from selenium.webdriver.common.action_chains import ActionChains
     for _ in range(limit):
         if active_id(browser) == element_id:
             return browser.switch_to.active_element
@@ -59,6 +76,10 @@ def tab_to(browser, element_id, limit=40):
             # The page redrew the focused element (a live list) between finding and pressing:
             # the focus moved to its replacement; press again.
             continue
+        except ElementNotInteractableException:
+            # The focused element was hidden meanwhile (a panel redrawn): WebDriver will not
+            # type into it, but a keyboard still would; press Tab on the page itself.
+            ActionChains(browser).send_keys(Keys.TAB).perform()
     raise AssertionError("Tab never reached #%s; stopped at #%s" % (element_id, active_id(browser)))
 
 
