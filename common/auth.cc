@@ -129,8 +129,10 @@ absl::StatusOr<Principal> TokenRegistry::AuthenticateToken(absl::string_view tok
   return it->second;
 }
 
-absl::StatusOr<Principal> TokenRegistry::Authenticate(
-    const grpc::ServerContextBase& context) const {
+namespace {
+
+// The bearer token of the call's metadata.
+absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -143,7 +145,24 @@ absl::StatusOr<Principal> TokenRegistry::Authenticate(
   }
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return absl::UnauthenticatedError("empty bearer token");
-  return AuthenticateToken(value);
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<Principal> TokenRegistry::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  if (!token.ok()) return token.status();
+  return AuthenticateToken(*token);
+}
+
+std::optional<Role> TokenRegistry::FileTokenRole(const grpc::ServerContextBase& context) const {
+  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  if (!token.ok() || LooksLikeCredential(*token)) return std::nullopt;
+  auto it = by_hash_.find(HashToken(*token));
+  if (it == by_hash_.end()) return std::nullopt;
+  return it->second.role;
 }
 
 absl::Status Authorize(const Principal& principal, std::initializer_list<Role> allowed) {

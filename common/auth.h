@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <google/protobuf/message.h>
@@ -74,6 +75,11 @@ class TokenRegistry {
   // Reads the bearer token from the call's metadata. UNAUTHENTICATED when it is missing,
   // malformed or unknown.
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& context) const;
+
+  // The role of the call's bearer token when it is one of the token file's (a system
+  // account's), without checking any signed credential: cheap enough to choose how to serve a
+  // call before its handler authenticates it properly. nullopt otherwise.
+  std::optional<Role> FileTokenRole(const grpc::ServerContextBase& context) const;
 
   size_t size() const { return by_hash_.size(); }
 

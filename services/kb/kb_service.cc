@@ -78,9 +78,11 @@ KnowledgeBaseService::KnowledgeBaseService(std::shared_ptr<const TokenRegistry> 
     : tokens_(std::move(tokens)),
       store_(store),
       options_(std::move(options)),
-      workers_(std::make_unique<WorkerPool>("kb-worker", options_.worker_threads)) {}
+      workers_(std::make_unique<WorkerPool>("kb-worker", options_.worker_threads)),
+      public_lane_(std::make_unique<WorkerPool>("kb-public", std::max(1, options_.public_threads))) {}
 
 KnowledgeBaseService::~KnowledgeBaseService() {
+  public_lane_.reset();
   workers_.reset();
   if (absl::Status s = FlushQueryLog(); !s.ok()) LOG(WARNING) << "query counts: " << s;
 }
@@ -549,7 +551,7 @@ void KnowledgeBaseService::EndRequest(const std::string& key) {
 grpc::ServerUnaryReactor* KnowledgeBaseService::GetEntry(grpc::CallbackServerContext* context,
                                                          const v1::GetEntryRequest* request,
                                                          v1::Entry* response) {
-  return ServeOnPool(context, *workers_, [=]() -> absl::Status {
+  return ServeRead(context, StaffLane::kWorkers, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
     if (request->entry_id().empty()) return absl::InvalidArgumentError("entry_id: required");
@@ -965,7 +967,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Search(grpc::CallbackServerConte
                                                        const v1::SearchRequest* request,
                                                        v1::SearchResponse* response) {
   // Searching is CPU work of a millisecond or two; see ServeInline.
-  return ServeInline(context, [=]() -> absl::Status {
+  return ServeRead(context, StaffLane::kInline, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
     if (principal.role != Role::kPublic) return DoSearch(principal, *request, response);

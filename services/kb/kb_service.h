@@ -24,6 +24,8 @@
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/rocks_store.h"
+#include "common/thread_priority.h"
+#include "common/unary_call.h"
 #include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "services/kb/citizen_feedback.h"
@@ -73,6 +75,13 @@ struct KnowledgeBaseServiceOptions {
   std::shared_ptr<const ingest::Tagger> tagger;
   // The memory of agents' confirmed answers: similar past questions vote in the ranking.
   AnswerMemoryParams answer_memory;
+  // Reads from the public scope (the citizens' portal) run on a lane of their own: this many
+  // threads, `public_niceness` lower in priority than the rest, and at most
+  // `public_max_waiting` calls queued (beyond: UNAVAILABLE), so that a crowd of citizens
+  // never takes the CPU the agents' searches need.
+  int public_threads = 2;
+  int public_niceness = 10;
+  size_t public_max_waiting = 64;
 };
 
 // The state of one Import stream (see kb_import.cc).
@@ -362,8 +371,33 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   mutable absl::Mutex suggest_mu_;
   std::map<std::string, std::vector<Completion>> completions_ ABSL_GUARDED_BY(suggest_mu_);
 
-  // Declared last so that it is destroyed first: queued calls finish before the state goes.
+  // Where a read runs: a call with the public scope's token on the public lane (see
+  // KnowledgeBaseServiceOptions::public_threads); every other call inline on gRPC's thread or
+  // on the workers, as `staff` says.
+  enum class StaffLane { kInline, kWorkers };
+  template <typename Handler>
+  grpc::ServerUnaryReactor* ServeRead(grpc::CallbackServerContext* context, StaffLane staff,
+                                      Handler handler) {
+    if (tokens_->FileTokenRole(*context) == Role::kPublic) {
+      if (public_lane_->queue_length() >= options_.public_max_waiting) {
+        return ServeInline(context, [] {
+          return absl::UnavailableError(
+              "the knowledge base's share for the public is busy; try again shortly");
+        });
+      }
+      return ServeOnPool(context, *public_lane_,
+                         [handler = std::move(handler), niceness = options_.public_niceness] {
+                           LowerThisThreadsPriority(niceness);
+                           return handler();
+                         });
+    }
+    if (staff == StaffLane::kInline) return ServeInline(context, std::move(handler));
+    return ServeOnPool(context, *workers_, std::move(handler));
+  }
+
+  // Declared last so that they are destroyed first: queued calls finish before the state goes.
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<WorkerPool> public_lane_;
 };
 
 }  // namespace hotline::kb

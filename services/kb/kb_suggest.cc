@@ -140,7 +140,7 @@ absl::Status KnowledgeBaseService::FlushQueryLog() {
 grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerContext* context,
                                                         const v1::SuggestRequest* request,
                                                         v1::SuggestResponse* response) {
-  return ServeOnPool(context, *workers_, [=]() -> absl::Status {
+  return ServeRead(context, StaffLane::kWorkers, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context, kReadersAndPublic, *request));
     // The public scope completes from titles and questions only: what agents searched is
