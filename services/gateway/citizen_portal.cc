@@ -1,15 +1,13 @@
 #include "services/gateway/citizen_portal.h"
 
 #include <glog/logging.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/thread_priority.h"
 #include "common/utf8.h"
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
@@ -57,20 +55,19 @@ bool Filters(const httplib::Request& request, httplib::Response& response,
   return true;
 }
 
-// The portal's threads are its server's own; the first request each one answers gives it a
-// lower CPU priority, so that when the machine is busy the staff consoles' threads run first.
-void LowerThisThreadsPriority(int niceness) {
-  thread_local bool lowered = false;
-  if (lowered || niceness <= 0) return;
-  lowered = true;
-  const pid_t thread = static_cast<pid_t>(syscall(SYS_gettid));
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(thread), niceness) != 0) {
-    PLOG(WARNING) << "the portal's threads keep their priority";
-  }
-}
-
 void SendStatus(httplib::Response& response, const grpc::Status& status) {
   SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
+}
+
+// A knowledge-base read's outcome: its JSON, or its error (with Retry-After when busy).
+void SendAnswer(httplib::Response& response, const grpc::Status& status,
+                const std::string& json) {
+  if (status.ok()) {
+    SendJson(response, 200, json);
+    return;
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) response.set_header("Retry-After", "1");
+  SendStatus(response, status);
 }
 
 }  // namespace
@@ -82,7 +79,10 @@ CitizenPortal::CitizenPortal(CitizenPortalOptions options, std::shared_ptr<grpc:
       ticket_(tv1::TicketService::NewStub(ticket)),
       reads_(options_.reads),
       writes_(options_.writes),
-      cache_(options_.cache_ttl, options_.cache_entries) {}
+      cache_(options_.cache_ttl, options_.cache_entries,
+             options_.cache_ttl > absl::ZeroDuration() ? options_.cache_stale_for
+                                                       : absl::ZeroDuration()),
+      refreshes_(std::make_unique<WorkerPool>("portal-refresh", 2)) {}
 
 std::unique_ptr<grpc::ClientContext> CitizenPortal::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -106,7 +106,7 @@ bool CitizenPortal::Admit(AddressLimiter& limiter, const httplib::Request& reque
 }
 
 void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Response& response,
-                                 const KbCall& call) {
+                                 KbCall call) {
   // The path and the parameters in httplib's (sorted) order: one key per distinct question.
   std::string key = request.path;
   for (const auto& [name, value] : request.params) absl::StrAppend(&key, "\n", name, "=", value);
@@ -115,24 +115,59 @@ void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Respo
     SendJson(response, 200, *cached);
     return;
   }
+  std::optional<std::string> stale = cache_.GetStale(key, now);
+  // The same question asked by many at once (a cold cache) costs the knowledge base one
+  // search: the first asks, the others wait for its answer, or take the expired one meanwhile.
+  std::shared_ptr<InFlight> flight;
+  bool first = false;
+  {
+    absl::MutexLock lock(&in_flight_mu_);
+    auto [it, fresh] = in_flight_.try_emplace(key);
+    if (fresh) it->second = std::make_shared<InFlight>();
+    flight = it->second;
+    first = fresh;
+  }
+  if (!first) {
+    if (stale.has_value()) {
+      SendJson(response, 200, *stale);
+    } else if (!flight->done.WaitForNotificationWithTimeout(options_.call_timeout)) {
+      SendJson(response, 504,
+               ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                              "查询超时，请稍后再试。")));
+    } else {
+      SendAnswer(response, flight->status, flight->json);
+    }
+    return;
+  }
+  if (stale.has_value()) {
+    // The first to find the answer expired gets it too; the new one is fetched behind it, so
+    // that the answers stored in one busy second do not make their askers wait a ttl later.
+    refreshes_->Schedule([this, key, call = std::move(call), flight] {
+      LowerThisThreadsPriority(options_.thread_niceness);
+      Fetch(key, call, *flight);
+    });
+    SendJson(response, 200, *stale);
+    return;
+  }
+  Fetch(key, call, *flight);
+  SendAnswer(response, flight->status, flight->json);
+}
+
+void CitizenPortal::Fetch(const std::string& key, const KbCall& call, InFlight& flight) {
   // The knowledge base's cores are the agents' too: past this many calls at once, a citizen
   // waits a moment for one to end, and is asked to come back if none does.
-  if (!AcquireKbSlot()) {
-    response.set_header("Retry-After", "1");
-    SendJson(response, 503,
-             ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                            "查询的人较多，请稍后再试。")));
-    return;
+  if (AcquireKbSlot()) {
+    flight.status = call(Context().get(), &flight.json);
+    ReleaseKbSlot();
+  } else {
+    flight.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "查询的人较多，请稍后再试。");
   }
-  std::string json;
-  grpc::Status status = call(Context().get(), &json);
-  ReleaseKbSlot();
-  if (!status.ok()) {
-    SendStatus(response, status);
-    return;
+  if (flight.status.ok()) cache_.Put(key, flight.json, options_.clock->Now());
+  {
+    absl::MutexLock lock(&in_flight_mu_);
+    in_flight_.erase(key);
   }
-  cache_.Put(key, json, now);
-  SendJson(response, 200, json);
+  flight.done.Notify();
 }
 
 bool CitizenPortal::AcquireKbSlot() {
@@ -169,17 +204,11 @@ bool CitizenPortal::Register(httplib::Server* server) {
       r.set_content(body, type);
     });
   }
-  using Handler = void (CitizenPortal::*)(const httplib::Request&, httplib::Response&);
-  auto bind = [this](Handler handler) {
-    return [this, handler](const httplib::Request& request, httplib::Response& response) {
-      (this->*handler)(request, response);
-    };
+  auto bind = [this](void (CitizenPortal::*handler)(const httplib::Request&, httplib::Response&)) {
+    return Bound(this, handler);
   };
-  // The portal's navigation bar, as the consoles get theirs (navigation.h).
-  server->set_file_request_handler(
-      [](const httplib::Request& request, httplib::Response& response) {
-        if (absl::EndsWith(request.path, ".html")) InsertNavigation(request.path, &response.body);
-      });
+  // Every page's navigation bar, from one definition (navigation.h).
+  InsertNavigationIntoPages(server);
   server->Get("/", [](const httplib::Request&, httplib::Response& response) {
     response.set_redirect("/public/index.html");
   });
@@ -194,10 +223,7 @@ bool CitizenPortal::Register(httplib::Server* server) {
   server->Get("/api/public/challenge", bind(&CitizenPortal::Challenge));
   server->Post("/api/public/requests", bind(&CitizenPortal::Submit));
   server->Post("/api/public/requests/lookup", bind(&CitizenPortal::Lookup));
-  server->set_pre_routing_handler([niceness = options_.thread_niceness](
-                                      const httplib::Request& request,
-                                      httplib::Response& response) {
-    LowerThisThreadsPriority(niceness);
+  server->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
     return RefuseMalformedRequest(request, response) ? httplib::Server::HandlerResponse::Handled
                                                      : httplib::Server::HandlerResponse::Unhandled;
   });
@@ -206,6 +232,19 @@ bool CitizenPortal::Register(httplib::Server* server) {
   InstallErrorHandlers(server);
   server->set_post_routing_handler(SetSecurityHeaders);
   return true;
+}
+
+CitizenPortal::KbCall CitizenPortal::SearchCall(const httplib::Request& request,
+                                                kv1::SearchRequest upstream) const {
+  // A hit an entry, with a few of its links: a citizen reads a list, not a dossier.
+  upstream.set_page_token(request.get_param_value("page_token"));
+  upstream.set_max_hits_per_entry(1);
+  upstream.set_max_links_per_group(3);
+  return [this, upstream](grpc::ClientContext* context, std::string* json) {
+    kv1::SearchResponse found;
+    grpc::Status status = kb_->Search(context, upstream, &found);
+    return status.ok() ? ToPublicJson(found, json) : status;
+  };
 }
 
 void CitizenPortal::Search(const httplib::Request& request, httplib::Response& response) {
@@ -222,14 +261,7 @@ void CitizenPortal::Search(const httplib::Request& request, httplib::Response& r
   }
   if (!Filters(request, response, upstream.mutable_filter())) return;
   upstream.set_page_size(kSearchPageSize);
-  upstream.set_page_token(request.get_param_value("page_token"));
-  upstream.set_max_hits_per_entry(1);
-  upstream.set_max_links_per_group(3);
-  CachedKbRead(request, response, [&](grpc::ClientContext* context, std::string* json) {
-    kv1::SearchResponse found;
-    grpc::Status status = kb_->Search(context, upstream, &found);
-    return status.ok() ? ToPublicJson(found, json) : status;
-  });
+  CachedKbRead(request, response, SearchCall(request, std::move(upstream)));
 }
 
 void CitizenPortal::Browse(const httplib::Request& request, httplib::Response& response) {
@@ -238,19 +270,12 @@ void CitizenPortal::Browse(const httplib::Request& request, httplib::Response& r
   if (!Filters(request, response, upstream.mutable_filter())) return;
   upstream.set_order_by(kv1::SEARCH_ORDER_PUBLISH_DATE_DESC);
   upstream.set_page_size(kBrowsePageSize);
-  upstream.set_page_token(request.get_param_value("page_token"));
-  upstream.set_max_hits_per_entry(1);
-  upstream.set_max_links_per_group(3);
   for (kv1::FacetField field : {kv1::FACET_FIELD_CATEGORY, kv1::FACET_FIELD_ISSUING_AGENCY}) {
     kv1::FacetRequest* facet = upstream.add_facets();
     facet->set_field(field);
     facet->set_max_values(40);
   }
-  CachedKbRead(request, response, [&](grpc::ClientContext* context, std::string* json) {
-    kv1::SearchResponse found;
-    grpc::Status status = kb_->Search(context, upstream, &found);
-    return status.ok() ? ToPublicJson(found, json) : status;
-  });
+  CachedKbRead(request, response, SearchCall(request, std::move(upstream)));
 }
 
 void CitizenPortal::Suggest(const httplib::Request& request, httplib::Response& response) {
@@ -262,7 +287,7 @@ void CitizenPortal::Suggest(const httplib::Request& request, httplib::Response& 
     return;
   }
   upstream.set_max_suggestions(8);
-  CachedKbRead(request, response, [&](grpc::ClientContext* context, std::string* json) {
+  CachedKbRead(request, response, [this, upstream](grpc::ClientContext* context, std::string* json) {
     kv1::SuggestResponse suggested;
     grpc::Status status = kb_->Suggest(context, upstream, &suggested);
     return status.ok() ? ToPublicJson(suggested, json) : status;
@@ -274,7 +299,7 @@ void CitizenPortal::Entry(const httplib::Request& request, httplib::Response& re
   kv1::GetEntryRequest upstream;
   upstream.set_entry_id(request.matches[1]);
   upstream.set_view(kv1::ENTRY_VIEW_FULL);
-  CachedKbRead(request, response, [&](grpc::ClientContext* context, std::string* json) {
+  CachedKbRead(request, response, [this, upstream](grpc::ClientContext* context, std::string* json) {
     kv1::Entry entry;
     grpc::Status status = kb_->GetEntry(context, upstream, &entry);
     return status.ok() ? ToPublicJson(entry, json) : status;

@@ -25,9 +25,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/notification.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
 #include "services/gateway/address_limiter.h"
@@ -48,13 +51,16 @@ struct CitizenPortalOptions {
   // Feedback, submissions and lookups, per client address: a person sends a few a minute.
   RateLimit writes{0.5, 10};
   absl::Duration cache_ttl = absl::Seconds(30);
+  // How long after its ttl an answer may still be served while one asker fetches the new one
+  // (or when the knowledge base is busy). Only with a ttl.
+  absl::Duration cache_stale_for = absl::Minutes(5);
   size_t cache_entries = 20000;
   // Knowledge-base calls in flight at once; beyond it a citizen waits up to kb_slot_wait for
   // one to end, then gets 503 with Retry-After.
   int max_concurrent_kb_calls = 8;
   absl::Duration kb_slot_wait = absl::Milliseconds(250);
-  // Added to the nice value of the portal's HTTP threads (Linux: per thread), so that a
-  // crowd here yields the CPU to the staff consoles; 0 leaves them as they are.
+  // Added to the nice value of the portal's own threads (its fetches of expired answers), as
+  // GatedServerOptions::niceness is for its server's; 0 leaves them as they are.
   int thread_niceness = 10;
   // As GatewayOptions::client_address_header.
   std::string client_address_header;
@@ -81,9 +87,11 @@ class CitizenPortal {
   // kb_slot_wait; false if none came free.
   bool AcquireKbSlot();
   void ReleaseKbSlot();
+  // `call` owns what it needs (it may run after the request is answered).
   using KbCall = std::function<grpc::Status(grpc::ClientContext*, std::string* json)>;
-  void CachedKbRead(const httplib::Request& request, httplib::Response& response,
-                    const KbCall& call);
+  void CachedKbRead(const httplib::Request& request, httplib::Response& response, KbCall call);
+  // The call of a search or a browse, with the page token and the shape of a public list.
+  KbCall SearchCall(const httplib::Request& request, kb::v1::SearchRequest upstream) const;
 
   void Search(const httplib::Request& request, httplib::Response& response);
   void Browse(const httplib::Request& request, httplib::Response& response);
@@ -101,8 +109,24 @@ class CitizenPortal {
   AddressLimiter writes_;
   ResponseCache cache_;
   ArithmeticChallenge challenge_;
+  // A knowledge-base read under way, which others asking the same wait for.
+  struct InFlight {
+    absl::Notification done;
+    // Written by the first asker before `done` is notified; read by the others after.
+    grpc::Status status;
+    std::string json;
+  };
+  // Makes the call for `flight` (one of in_flight_), keeps a good answer in the cache, and
+  // lets the others waiting for it go.
+  void Fetch(const std::string& key, const KbCall& call, InFlight& flight);
+  absl::Mutex in_flight_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<InFlight>> in_flight_
+      ABSL_GUARDED_BY(in_flight_mu_);
   absl::Mutex kb_mu_;
   int kb_calls_ ABSL_GUARDED_BY(kb_mu_) = 0;
+  // Fetches of expired answers, behind the citizens who were given them. Declared last so that
+  // it is destroyed first: a fetch under way finishes while the rest is still there.
+  std::unique_ptr<WorkerPool> refreshes_;
 };
 
 }  // namespace hotline::gateway

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/thread_priority.h"
 
 namespace hotline::gateway {
 namespace {
@@ -315,7 +316,10 @@ void GatedServer::HandOver(int fd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   std::unique_ptr<Connection> connection = std::move(it->second);
   watched_.erase(it);
-  workers_->Schedule([this, c = connection.release()] { Serve(std::unique_ptr<Connection>(c)); });
+  workers_->Schedule([this, c = connection.release()] {
+    LowerThisThreadsPriority(options_.niceness);
+    Serve(std::unique_ptr<Connection>(c));
+  });
 }
 
 void GatedServer::Examine(int fd) {
@@ -351,6 +355,7 @@ void GatedServer::Examine(int fd) {
 }
 
 void GatedServer::WatchLoop() {
+  LowerThisThreadsPriority(options_.niceness);
   constexpr char kTimeout[] =
       "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
   std::vector<epoll_event> events(256);

@@ -45,6 +45,9 @@ struct GatedServerOptions {
   size_t max_body_bytes = 1 << 20;
   // Blocking writes give up after this long (a reader that stopped reading).
   absl::Duration write_timeout = absl::Seconds(10);
+  // Added to the nice value of the server's threads (its watcher and workers; the accept
+  // loop is the caller's thread): a server for the public yields the CPU to the staff's.
+  int niceness = 0;
 };
 
 class GatedServer : public httplib::Server {

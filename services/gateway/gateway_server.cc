@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/program.h"
+#include "common/thread_priority.h"
 #include "services/gateway/citizen_portal.h"
 #include "services/gateway/gated_server.h"
 #include "services/gateway/gateway.h"
@@ -239,6 +240,7 @@ int Main(int argc, char** argv) {
         ChannelTo(absl::GetFlag(FLAGS_ticket), root_certificates));
     GatedServerOptions public_gate = gate;
     public_gate.worker_threads = std::max(4, absl::GetFlag(FLAGS_public_http_threads));
+    public_gate.niceness = portal_options.thread_niceness;
     public_server = std::make_unique<GatedServer>(public_gate);
     if (!portal->Register(public_server.get())) return 2;
   }
@@ -258,7 +260,12 @@ int Main(int argc, char** argv) {
   std::vector<std::thread> serving;
   for (GatedServer* s : servers) {
     s->WidenBacklog(1024);
-    serving.emplace_back([s] { s->listen_after_bind(); });
+    // The portal's accept loop yields to the consoles' as its other threads do.
+    const int niceness = s == public_server.get() ? absl::GetFlag(FLAGS_public_thread_niceness) : 0;
+    serving.emplace_back([s, niceness] {
+      LowerThisThreadsPriority(niceness);
+      s->listen_after_bind();
+    });
     // stop() is a no-op until the accept loop runs, so a signal arriving this early must not
     // be allowed to find it not yet started. Connections queue on the bound socket meanwhile.
     while (!s->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

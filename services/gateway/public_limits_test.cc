@@ -55,6 +55,20 @@ TEST(ResponseCacheTest, AnAnswerIsKeptForItsLifetimeOnly) {
   EXPECT_FALSE(cache.Get("q=医保", kStart).has_value());
 }
 
+TEST(ResponseCacheTest, AnExpiredAnswerIsKeptForItsStaleWindowForThoseWhoMayTakeIt) {
+  ResponseCache cache(absl::Seconds(30), 100, absl::Minutes(5));
+  cache.Put("q=公积金", "answer", kStart);
+  EXPECT_FALSE(cache.Get("q=公积金", kStart + absl::Seconds(31)).has_value());
+  EXPECT_EQ(cache.GetStale("q=公积金", kStart + absl::Seconds(31)).value_or(""), "answer");
+  EXPECT_EQ(cache.GetStale("q=公积金", kStart + absl::Minutes(5)).value_or(""), "answer");
+  EXPECT_FALSE(cache.GetStale("q=公积金", kStart + absl::Seconds(330)).has_value());
+  // A new answer is fresh again, and pruning keeps what is still within its window.
+  cache.Put("q=公积金", "newer", kStart + absl::Minutes(1));
+  cache.Put("q=医保", "other", kStart + absl::Minutes(6));
+  EXPECT_EQ(cache.GetStale("q=公积金", kStart + absl::Minutes(6)).value_or(""), "newer");
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 TEST(ResponseCacheTest, WhenFullTheOldestGoFirst) {
   ResponseCache cache(absl::Minutes(10), 3);
   for (int i = 0; i < 5; ++i) cache.Put(absl::StrCat("k", i), "v", kStart + absl::Seconds(i));

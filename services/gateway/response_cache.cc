@@ -4,13 +4,24 @@
 
 namespace hotline::gateway {
 
-ResponseCache::ResponseCache(absl::Duration ttl, size_t max_entries)
-    : ttl_(ttl), max_entries_(std::max<size_t>(1, max_entries)) {}
+ResponseCache::ResponseCache(absl::Duration ttl, size_t max_entries, absl::Duration stale_for)
+    : ttl_(ttl),
+      kept_(ttl + std::max(absl::ZeroDuration(), stale_for)),
+      max_entries_(std::max<size_t>(1, max_entries)) {}
 
 std::optional<std::string> ResponseCache::Get(const std::string& key, absl::Time now) {
+  return Younger(key, now, ttl_);
+}
+
+std::optional<std::string> ResponseCache::GetStale(const std::string& key, absl::Time now) {
+  return Younger(key, now, kept_);
+}
+
+std::optional<std::string> ResponseCache::Younger(const std::string& key, absl::Time now,
+                                                  absl::Duration age) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || now - it->second.stored >= ttl_ || now < it->second.stored) {
+  if (it == entries_.end() || now - it->second.stored >= age || now < it->second.stored) {
     return std::nullopt;
   }
   return it->second.body;
@@ -25,7 +36,7 @@ void ResponseCache::Put(const std::string& key, std::string body, absl::Time now
     const auto& [oldest, stored] = order_.front();
     auto it = entries_.find(oldest);
     const bool current = it != entries_.end() && it->second.stored == stored;
-    if (current && now - stored < ttl_ && entries_.size() <= max_entries_) break;
+    if (current && now - stored < kept_ && entries_.size() <= max_entries_) break;
     if (current) entries_.erase(it);
     order_.pop_front();
   }

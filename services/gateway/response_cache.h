@@ -1,6 +1,9 @@
 // A short-lived cache of whole answers to anonymous reads (the public portal's searches and
 // entry pages): the same popular question asked by a thousand citizens in a minute costs the
-// knowledge base one search. Entries live `ttl`, so an edit reaches the public within it.
+// knowledge base one search. Entries are fresh for `ttl`, so an edit reaches the public within
+// it; for `stale_for` after that an expired answer may still be served while one asker fetches
+// the new one, so that the answers stored in one busy second do not all expire into one burst
+// of searches a ttl later.
 #ifndef HOTLINE_SERVICES_GATEWAY_RESPONSE_CACHE_H_
 #define HOTLINE_SERVICES_GATEWAY_RESPONSE_CACHE_H_
 
@@ -18,10 +21,13 @@ namespace hotline::gateway {
 
 class ResponseCache {
  public:
-  ResponseCache(absl::Duration ttl, size_t max_entries);
+  ResponseCache(absl::Duration ttl, size_t max_entries,
+                absl::Duration stale_for = absl::ZeroDuration());
 
   // The body stored under `key` if it is younger than the ttl.
   std::optional<std::string> Get(const std::string& key, absl::Time now);
+  // The body stored under `key` if it is younger than ttl + stale_for (fresh or not).
+  std::optional<std::string> GetStale(const std::string& key, absl::Time now);
   // Stores `body`; when full, the oldest entries make room.
   void Put(const std::string& key, std::string body, absl::Time now);
 
@@ -32,7 +38,11 @@ class ResponseCache {
     std::string body;
     absl::Time stored;
   };
+  std::optional<std::string> Younger(const std::string& key, absl::Time now, absl::Duration age)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   const absl::Duration ttl_;
+  const absl::Duration kept_;  // ttl + stale_for
   const size_t max_entries_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Stored> entries_ ABSL_GUARDED_BY(mu_);

@@ -31,7 +31,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
 from browser import (axe_violations, check_axe_installed, check_browser_installed,  # noqa: E402
-                     screenshot, start_browser, tab_to, unlabelled_controls)
+                     screenshot, sign_in_with_token, start_browser, tab_to,
+                     unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, solve_challenge, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -134,12 +135,7 @@ class CitizenPortalTest(unittest.TestCase):
     checked_pages = set()
 
     def sign_in(self, browser, role, landing):
-        """Signs `browser` in to the staff consoles with `role`'s token."""
-        browser.delete_all_cookies()
-        browser.get(self.stack.gateway_url + "/login.html")
-        browser.find_element(By.CSS_SELECTOR, "#token-login summary").click()
-        browser.find_element(By.ID, "token").send_keys(self.stack.tokens[role], Keys.ENTER)
-        wait_for(lambda: browser.current_url.endswith(landing), 15, role + "'s console")
+        sign_in_with_token(browser, self.stack.gateway_url, self.stack.tokens[role], landing)
 
     def lookup(self, number, code):
         """What the portal's API answers a lookup: (HTTP status, body)."""
