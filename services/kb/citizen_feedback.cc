@@ -17,7 +17,9 @@ CitizenFeedback::CitizenFeedback(RocksStore* store, rocksdb::ColumnFamilyHandle*
     : store_(store), family_(family), limits_(limits) {}
 
 absl::Status CitizenFeedback::Load() {
-  absl::MutexLock lock(&mu_);
+  // Read into a map of its own (the scan's callback is not known to hold the lock), then
+  // taken in at once.
+  absl::flat_hash_map<std::string, v1::CitizenFeedbackCounts> loaded;
   absl::Status corrupt;
   RETURN_IF_ERROR(store_->ScanPrefix(family_, kPrefix, [&](absl::string_view key,
                                                           absl::string_view value) {
@@ -29,12 +31,15 @@ absl::Status CitizenFeedback::Load() {
       corrupt = absl::DataLossError(absl::StrCat("citizen feedback '", key, "' is corrupt"));
       return false;
     }
-    v1::CitizenFeedbackCounts& counts = counts_[key.substr(sizeof kPrefix - 1)];
+    v1::CitizenFeedbackCounts& counts = loaded[key.substr(sizeof kPrefix - 1)];
     counts.set_helpful(helpful);
     counts.set_not_helpful(not_helpful);
     return true;
   }));
-  return corrupt;
+  RETURN_IF_ERROR(corrupt);
+  absl::MutexLock lock(&mu_);
+  counts_ = std::move(loaded);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> CitizenFeedback::Record(const std::string& entry_id, bool helpful,

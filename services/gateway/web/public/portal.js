@@ -140,7 +140,8 @@
       }
       var qa = e.qa_pair;
       if (qa) {
-        parts.push(H.el("h2", { text: "问：" + qa.question }));
+        // The question is usually the entry's title already, shown once.
+        if (qa.question && qa.question !== e.title) parts.push(H.el("h2", { text: "问：" + qa.question }));
         parts.push(H.el("p", { text: "答：" + qa.answer }));
         if (qa.source_document_id) {
           parts.push(H.el("p", {}, ["依据："].concat(linkTo({ target_id: qa.source_document_id,
