@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -137,17 +138,33 @@ class CitizenPortalTest(unittest.TestCase):
     def sign_in(self, browser, role, landing):
         sign_in_with_token(browser, self.stack.gateway_url, self.stack.tokens[role], landing)
 
-    def lookup(self, number, code):
-        """What the portal's API answers a lookup: (HTTP status, body)."""
+    def post(self, path, body):
+        """(HTTP status, body) of a POST to the portal's API."""
         request = urllib.request.Request(
-            self.portal + "/api/public/requests/lookup", method="POST",
-            data=json.dumps({"tracking_number": number, "query_code": code}).encode(),
+            self.portal + path, method="POST", data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=10) as r:
                 return r.status, json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
+
+    def submit_online_request(self, content):
+        """Another citizen's request, through the portal's API: its receipt."""
+        with urllib.request.urlopen(self.portal + "/api/public/challenge", timeout=10) as r:
+            challenge = json.loads(r.read())
+        status, receipt = self.post("/api/public/requests", {
+            "request_id": "other-" + os.urandom(6).hex(), "kind": "TICKET_KIND_HELP_REQUEST",
+            "content": content, "caller_phone": "13700000001",
+            "challenge_token": challenge["token"],
+            "challenge_answer": solve_challenge(challenge["question"])})
+        self.assertEqual(status, 200, receipt)
+        return receipt
+
+    def lookup(self, number, code):
+        """What the portal's API answers a lookup: (HTTP status, body)."""
+        return self.post("/api/public/requests/lookup",
+                         {"tracking_number": number, "query_code": code})
 
     # ---- the citizen's story, in order -----------------------------------------------------
 
@@ -371,11 +388,15 @@ class CitizenPortalTest(unittest.TestCase):
         wait_for(lambda: "没有找到" in self.text("track-error"), 10, "the wrong code refused")
         self.assertEqual(self.text("progress"), "")
         self.assertNotIn(REPLY, b.page_source)
-        # Another request's number with this code: nothing either.
-        other = self.driver.create("另一位市民的电话留言：小区路灯不亮", phone="13700000000")
-        status, body = self.lookup(other.id, code)
+        # Another citizen's online request, looked up with this code: nothing either; nor a
+        # ticket that came by phone.
+        other = self.submit_online_request("小区路灯坏了半个月，晚上出行不安全")
+        status, body = self.lookup(other["tracking_number"], code)
         self.assertEqual(status, 404)
         self.assertNotIn("路灯", json.dumps(body, ensure_ascii=False))
+        self.assertEqual(self.lookup(other["tracking_number"], other["query_code"])[0], 200)
+        by_phone = self.driver.create("电话来电：小区垃圾清运不及时", phone="13700000000")
+        self.assertEqual(self.lookup(by_phone.id, code)[0], 404)
         status, unknown = self.lookup("T-no-such-number", code)
         self.assertEqual((status, unknown["error"]["message"]), (404, body["error"]["message"]))
         status, found = self.lookup(number, code)
