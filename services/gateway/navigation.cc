@@ -47,9 +47,18 @@ std::string NavigationBar(absl::string_view path) {
   return bar;
 }
 
+std::string PortalHead(absl::string_view /*path*/) {
+  return "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "  <link rel=\"stylesheet\" href=\"/app.css\">\n"
+         "  <link rel=\"stylesheet\" href=\"/public/portal.css\">\n"
+         "  <script src=\"/common.js\"></script>\n"
+         "  <script src=\"/public/portal.js\" defer></script>";
+}
+
 std::string PortalHeader(absl::string_view path) {
   return absl::StrCat(
-      "<header class=\"site\">\n"
+      "<a class=\"skip-link\" href=\"#main\">跳到主要内容</a>\n"
+      "  <header class=\"site\">\n"
       "    <p class=\"brand\">12345 政务服务便民热线 · 政策问答</p>\n    ",
       NavigationBar(path),
       "\n    <div class=\"display-settings\" role=\"group\" aria-label=\"显示设置\">\n"
@@ -65,6 +74,7 @@ std::string PortalHeader(absl::string_view path) {
 void InsertNavigation(absl::string_view path, std::string* page) {
   for (auto [marker, length, make] :
        {std::make_tuple(kNavigationMarker, sizeof(kNavigationMarker) - 1, &NavigationBar),
+        std::make_tuple(kPortalHeadMarker, sizeof(kPortalHeadMarker) - 1, &PortalHead),
         std::make_tuple(kPortalHeaderMarker, sizeof(kPortalHeaderMarker) - 1, &PortalHeader)}) {
     const size_t at = page->find(marker);
     if (at != std::string::npos) page->replace(at, length, make(path));

@@ -15,19 +15,23 @@
 namespace hotline::gateway {
 
 inline constexpr char kNavigationMarker[] = "<!-- navigation -->";
-// The citizens' portal's pages have one marker for their whole header: its title, the bar and
-// the display settings are the same on every page.
+// The citizens' portal's pages have one marker in their <head> for what every page loads
+// (viewport, stylesheets, scripts), and one for their whole header: the skip link, the title,
+// the bar and the display settings are the same on every page.
+inline constexpr char kPortalHeadMarker[] = "<!-- portal head -->";
 inline constexpr char kPortalHeaderMarker[] = "<!-- portal header -->";
 
 // The bar for the page at `path` (e.g. "/dispatch.html", or "/public/track.html" for the
 // portal's).
 std::string NavigationBar(absl::string_view path);
 
+// What every portal page loads, for its <head> (the same for every path).
+std::string PortalHead(absl::string_view path);
 // The portal's header for the page at `path` (under /public/).
 std::string PortalHeader(absl::string_view path);
 
-// Replaces the marker in `page` with the bar for `path`, or the portal's header marker with
-// the portal's header. A page without a marker is left as it is.
+// Replaces the marker in `page` with the bar for `path`, and the portal's markers with its
+// head and header. A page without a marker is left as it is.
 void InsertNavigation(absl::string_view path, std::string* page);
 
 // Has `server` put the bar into every .html page it serves from its mount points.

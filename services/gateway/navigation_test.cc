@@ -36,9 +36,13 @@ TEST(NavigationTest, APageOffTheBarGetsNoCurrentLinkAndAPageWithoutTheMarkerIsUn
 }
 
 TEST(NavigationTest, APortalPageGetsThePortalsHeaderAndNoLinkIntoTheConsoles) {
-  std::string page = "<body>\n  <!-- portal header -->\n  <main></main>";
+  std::string page = "<head>\n  <!-- portal head -->\n</head>\n<body>\n  <!-- portal header -->\n"
+                     "  <main></main>";
   InsertNavigation("/public/track.html", &page);
+  EXPECT_EQ(Count(page, kPortalHeadMarker), 0);
   EXPECT_EQ(Count(page, kPortalHeaderMarker), 0);
+  EXPECT_EQ(Count(page, "/public/portal.js"), 1);
+  EXPECT_EQ(Count(page, "class=\"skip-link\""), 1);
   EXPECT_EQ(Count(page, "<header class=\"site\">"), 1);
   EXPECT_EQ(Count(page, "id=\"toggle-high-contrast\""), 1);
   EXPECT_EQ(Count(page, "<li>"), 3);
@@ -67,9 +71,9 @@ int ExpectEveryPageAsksForTheBar(const std::string& directory, const char* marke
 
 TEST(NavigationTest, EveryPageAsksForTheBarAndCarriesNoCopy) {
   EXPECT_EQ(ExpectEveryPageAsksForTheBar(HOTLINE_WEB_ROOT, kNavigationMarker), 10);
-  EXPECT_EQ(ExpectEveryPageAsksForTheBar(std::string(HOTLINE_WEB_ROOT) + "/public",
-                                         kPortalHeaderMarker),
-            4);
+  for (const char* marker : {kPortalHeadMarker, kPortalHeaderMarker}) {
+    EXPECT_EQ(ExpectEveryPageAsksForTheBar(std::string(HOTLINE_WEB_ROOT) + "/public", marker), 4);
+  }
 }
 
 }  // namespace

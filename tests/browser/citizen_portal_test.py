@@ -25,16 +25,15 @@ import shutil
 import sys
 import tempfile
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
 from browser import (axe_violations, check_axe_installed, check_browser_installed,  # noqa: E402
                      screenshot, sign_in_with_token, start_browser, tab_to,
                      unlabelled_controls)
-from hotline_stack import HotlineStack, TicketDriver, solve_challenge, wait_for  # noqa: E402
+from hotline_stack import (HotlineStack, TicketDriver, http_json, solve_challenge,  # noqa: E402
+                           wait_for)
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 ARTIFACTS = os.path.join(BUILD, "test-artifacts", "browser")
@@ -140,19 +139,11 @@ class CitizenPortalTest(unittest.TestCase):
 
     def post(self, path, body):
         """(HTTP status, body) of a POST to the portal's API."""
-        request = urllib.request.Request(
-            self.portal + path, method="POST", data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return http_json(self.portal + path, "POST", body)[:2]
 
     def submit_online_request(self, content):
         """Another citizen's request, through the portal's API: its receipt."""
-        with urllib.request.urlopen(self.portal + "/api/public/challenge", timeout=10) as r:
-            challenge = json.loads(r.read())
+        challenge = http_json(self.portal + "/api/public/challenge")[1]
         status, receipt = self.post("/api/public/requests", {
             "request_id": "other-" + os.urandom(6).hex(), "kind": "TICKET_KIND_HELP_REQUEST",
             "content": content, "caller_phone": "13700000001",

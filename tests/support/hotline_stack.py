@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,6 +69,32 @@ def wait_for(condition, seconds, what, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %ss waiting for %s" % (seconds, what))
         time.sleep(interval)
+
+
+def http_json(url, method="GET", body=None, source_address=None, timeout=10):
+    """(HTTP status, JSON body, headers) of one call; a body that is not JSON comes back as
+    {"text": ...}. `source_address` is the local address to call from (any of 127/8 is this
+    machine's), for what is limited per client address."""
+    import http.client
+    import json
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=timeout,
+        source_address=(source_address, 0) if source_address else None)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        connection.request(method, parts.path + ("?" + parts.query if parts.query else ""),
+                           body=data,
+                           headers={"Content-Type": "application/json"} if data else {})
+        response = connection.getresponse()
+        text = response.read()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = {"text": text.decode(errors="replace")}
+        return response.status, value, dict(response.getheaders())
+    finally:
+        connection.close()
 
 
 def solve_challenge(question):

@@ -15,13 +15,12 @@ import json
 import os
 import sys
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from hotline_stack import HotlineStack, TicketDriver, solve_challenge, wait_for  # noqa: E402
+from hotline_stack import (HotlineStack, TicketDriver, http_json, solve_challenge,  # noqa: E402
+                           wait_for)
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 
@@ -100,21 +99,9 @@ class PublicScopeTest(unittest.TestCase):
                              metadata=cls.stack.auth(role), timeout=10)
 
     @classmethod
-    def call(cls, method, path, body=None, headers=None):
+    def call(cls, method, path, body=None, source_address=None):
         """(HTTP status, JSON body) of a portal call."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            cls.stack.portal_url + path, method=method, data=data,
-            headers=dict({"Content-Type": "application/json"} if data else {}, **(headers or {})))
-        try:
-            with urllib.request.urlopen(request, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            text = e.read()
-            try:
-                return e.code, json.loads(text)
-            except ValueError:
-                return e.code, {"text": text.decode(errors="replace")}
+        return http_json(cls.stack.portal_url + path, method, body, source_address)[:2]
 
     def assert_public(self, what, body):
         leaked = sorted(p for p, k in keys(body) if internal(p, k))
