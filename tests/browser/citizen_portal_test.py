@@ -163,7 +163,8 @@ class CitizenPortalTest(unittest.TestCase):
         b = self.citizen
         b.get(self.portal + "/")
         self.assertTrue(b.current_url.endswith("/public/index.html"), b.current_url)
-        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#categories button"), 10,
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#browse-category option[value]"
+                                                          ":not([value=''])"), 10,
                  "the categories to browse")
         self.assert_accessible("index")
 
@@ -210,7 +211,28 @@ class CitizenPortalTest(unittest.TestCase):
 
     def test_2_a_repealed_rule_is_marked_where_it_is_reached(self):
         b = self.citizen
-        self.open_entry(REPEALED_ID)
+        # An editor's Q&A pair that still points to the repealed rules.
+        from hotline.kb.v1 import kb_pb2 as kb
+        entry = kb.Entry(
+            id="demo:qa:gjj-old-rules", kind=kb.ENTRY_KIND_QA_PAIR,
+            title="2019年的公积金提取办法还能用吗？", region="湖南/长沙",
+            category_path="住房保障/住房公积金/提取",
+            qa_pair=kb.QaPair(question="2019年的公积金提取办法还能用吗？",
+                              answer="2019年的办法已于2024年7月1日废止，请按新办法办理。"),
+            links=[kb.EntryLink(relation=kb.LINK_RELATION_RELATED, target_id=REPEALED_ID)])
+        self.stack.stub("kb").UpsertEntry(
+            kb.UpsertEntryRequest(entry=entry, request_id="old-rules-qa"),
+            metadata=self.stack.auth("editor"), timeout=10)
+        self.open_entry(entry.id)
+        link = b.find_element(By.CSS_SELECTOR, '#entry a[href="/public/entry.html?id=%s"]'
+                              % urllib.parse.quote(REPEALED_ID, safe=""))
+        badge = link.find_element(By.XPATH, "following-sibling::span[1]")
+        self.assertEqual(badge.text, "已废止")
+        screenshot(b, ARTIFACTS, "citizen-entry-link-to-repealed")
+        link.click()
+        wait_for(lambda: b.current_url == self.entry_href(REPEALED_ID), 10, "the repealed rule")
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#entry .repealed"), 10,
+                 "the repealed rule's page")
         notice = b.find_element(By.CSS_SELECTOR, "#entry .repealed")
         self.assertIn("已废止", notice.text)
         notice.find_element(By.LINK_TEXT, "查看现行版本").click()
@@ -242,6 +264,7 @@ class CitizenPortalTest(unittest.TestCase):
         wait_for(lambda: e.find_elements(By.CSS_SELECTOR, badge), 15, "the citizens' count")
         self.assertEqual(e.find_element(By.CSS_SELECTOR, badge).text,
                          "市民反馈：有用 0 · 没有解答 1")
+        screenshot(e, ARTIFACTS, "citizen-editor-search-feedback")
 
         # What was missing, then on to the request form with it.
         self.assertEqual(b.switch_to.active_element.get_attribute("id"), "feedback-comment")
@@ -397,24 +420,47 @@ class CitizenPortalTest(unittest.TestCase):
     def test_6_keyboard_focus_and_voice_reading(self):
         b = self.citizen
         b.get(self.portal + "/public/index.html")
-        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#categories button"), 10, "the page")
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, "#browse-category option[value]"
+                                                          ":not([value=''])"), 10, "the page")
         # The focus is always visible: an outline wide enough to see, on every control.
         box = tab_to(b, "q")
         outline = b.execute_script(
             "var s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];", box)
         self.assertNotEqual(outline[0], "none")
         self.assertGreaterEqual(float(outline[1].rstrip("px")), 2)
-        # Browsing by category from the keyboard.
-        first = tab_to(b, b.execute_script(
-            "var c = document.querySelector('#categories button');"
-            "c.id = c.id || 'first-category'; return c.id;"))
-        first.send_keys(Keys.ENTER)
+        # Browsing by category, then by agency, from the keyboard: the lists' choices are
+        # drawn anew with each answer's counts, and the focus and the choice stay.
+        # Everything, newest first, twenty at a time: the next twenty from the keyboard, with
+        # the focus on the first of them.
+        def listed():
+            return b.execute_script(
+                "return Array.from(document.querySelectorAll('#browse-results li.hit h3 a'))"
+                ".map(function (a) { return a.textContent; });")
+        first_page = listed()
+        self.assertEqual(len(first_page), 20)
+        tab_to(b, "browse-more", limit=80).send_keys(Keys.ENTER)
+        wait_for(lambda: len(listed()) == 40, 10, "the next twenty")
+        self.assertEqual(listed()[:20], first_page)
+        self.assertEqual(b.switch_to.active_element.text, listed()[20])
+        everything = self.text("browse-status")
+        b.execute_script("window.scrollTo(0, 0); document.querySelector('.skip-link').focus();")
+        tab_to(b, "browse-category").send_keys(Keys.ARROW_DOWN)
+        category = wait_for(lambda: b.execute_script(
+            "return document.getElementById('browse-category').value"), 10, "a category chosen")
+        wait_for(lambda: "找到" in self.text("browse-status") and
+                 self.text("browse-status") != everything, 10, "the category's entries")
+        self.assertEqual(b.switch_to.active_element.get_attribute("id"), "browse-category")
+        self.assertEqual(b.execute_script(
+            "return document.getElementById('browse-category').value"), category)
+        in_category = self.text("browse-status")
+        tab_to(b, "browse-agency").send_keys(Keys.ARROW_DOWN)
         wait_for(lambda: b.execute_script(
-            "return document.querySelector('#categories button[aria-pressed=\"true\"]') !== null"),
-            10, "the category chosen")
-        wait_for(lambda: "找到" in self.text("browse-status"), 10, "the category's entries")
-        # The chips are drawn anew with the results; the focus stays on the one pressed.
-        self.assertEqual(b.switch_to.active_element.get_attribute("aria-pressed"), "true")
+            "return document.getElementById('browse-agency').value"), 10, "an agency chosen")
+        wait_for(lambda: "找到" in self.text("browse-status") and
+                 self.text("browse-status") != in_category or
+                 "没有内容" in self.text("browse-status"), 10, "the agency's entries")
+        self.assertEqual(b.switch_to.active_element.get_attribute("id"), "browse-agency")
+        screenshot(b, ARTIFACTS, "citizen-index-browse")
         # Voice reading of the focused text, in Chinese, with the browser's speech synthesis.
         b.execute_script("window.__spoken = []; window.speechSynthesis.speak = function (u) {"
                          " window.__spoken.push([u.text, u.lang]); };")

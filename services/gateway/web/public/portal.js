@@ -26,12 +26,15 @@
   // Only web addresses become links: a stored "javascript:" must never run.
   function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : ""; }
 
-  function hitItem(hit) {
+  // A search hit shows its clause and links; a browsed one (`listing`) only what it is, so that
+  // a list of twenty fits a few screens of a phone.
+  function hitItem(hit, listing) {
     var facts = [KIND[hit.kind] || ""];
     if (hit.doc_number) facts.push(hit.doc_number);
     if (hit.issuing_agencies && hit.issuing_agencies.length) facts.push(hit.issuing_agencies.join("、"));
     if (hit.publish_date) facts.push(hit.publish_date + " 发布");
     var children = [H.el("h3", {}, [entryLink(hit.entry_id, hit.title)]), H.el("p", { className: "meta", text: facts.join(" · ") })];
+    if (listing) return H.el("li", { className: "hit" }, children);
     if (hit.snippet && hit.snippet.text) {
       children.push(H.el("p", { text: (hit.passage_label ? hit.passage_label + "　" : "") + hit.snippet.text }));
     }
@@ -47,12 +50,29 @@
     return H.el("li", { className: "hit" }, children);
   }
 
-  function showHits(list, status, result, empty) {
-    list.textContent = "";
-    if (!result.ok) { status.textContent = H.errorMessage(result); return; }
-    var hits = (result.body && result.body.hits) || [];
-    hits.forEach(function (hit) { list.appendChild(hitItem(hit)); });
-    status.textContent = hits.length ? "找到 " + (result.body.total_entries || hits.length) + " 条相关内容。" : empty;
+  // A list of hits filled page by page: show(url) draws the first page, the `more` button
+  // appends the next one and takes the focus to its first hit, so a keyboard user reads on
+  // where the new hits begin.
+  function pagedHits(list, status, more, empty, listing) {
+    var url = "", next = "";
+    function draw(result, first) {
+      if (first) list.textContent = "";
+      more.hidden = true;
+      if (!result.ok) { status.textContent = H.errorMessage(result); return; }
+      var hits = (result.body && result.body.hits) || [];
+      var items = hits.map(function (hit) { return list.appendChild(hitItem(hit, listing)); });
+      if (first) status.textContent = hits.length ? "找到 " + (result.body.total_entries || hits.length) + " 条相关内容。" : empty;
+      next = result.body.next_page_token || "";
+      more.hidden = !next;
+      if (!first && items.length) items[0].querySelector("a").focus();
+    }
+    more.addEventListener("click", function () {
+      H.api(url + "&page_token=" + encodeURIComponent(next)).then(function (result) { draw(result, false); });
+    });
+    return function show(newUrl) {
+      url = newUrl;
+      return H.api(url).then(function (result) { draw(result, true); return result; });
+    };
   }
 
   function setupSearch() {
@@ -73,45 +93,41 @@
         });
       }, 150);
     });
+    var searchHits = pagedHits($("results"), $("search-status"), $("results-more"),
+                               "没有找到相关内容，您可以换个说法，或者留言咨询。", false);
+    var browseHits = pagedHits($("browse-results"), $("browse-status"), $("browse-more"),
+                               "这一类暂时没有内容。", true);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var q = input.value.trim();
       $("search-error").textContent = "";
       if (!q) { $("search-error").textContent = "请输入要查询的内容。"; input.focus(); return; }
       $("search-status").textContent = "正在查询……";
-      H.api("/api/public/search?q=" + encodeURIComponent(q)).then(function (result) {
-        showHits($("results"), $("search-status"), result, "没有找到相关内容，您可以换个说法，或者留言咨询。");
-      });
+      searchHits("/api/public/search?q=" + encodeURIComponent(q));
     });
-    var browse = { category: "", agency: "" };
-    // The chip a keyboard user pressed: the chips are drawn anew with the results, and the
-    // focus must stay on it rather than fall back to the top of the page.
-    var pressed = null;
+    // Two lists, not a wall of buttons: on a phone the results must not sit below sixty
+    // choices. A list keeps the focus while its choices are redrawn with the new counts.
+    var lists = { category: $("browse-category"), agency: $("browse-agency") };
     function load() {
-      var query = "?category=" + encodeURIComponent(browse.category) + "&agency=" + encodeURIComponent(browse.agency);
-      H.api("/api/public/browse" + query).then(function (result) {
-        showHits($("browse-results"), $("browse-status"), result, "这一类暂时没有内容。");
+      var query = "?category=" + encodeURIComponent(lists.category.value) + "&agency=" + encodeURIComponent(lists.agency.value);
+      browseHits("/api/public/browse" + query).then(function (result) {
         if (result.ok) drawFacets(result.body.facets || []);
-        pressed = null;
       });
     }
     function drawFacets(facets) {
       facets.forEach(function (facet) {
-        var key = facet.field === "FACET_FIELD_CATEGORY" ? "category" : "agency";
-        var target = $(key === "category" ? "categories" : "agencies");
-        target.textContent = "";
+        var list = lists[facet.field === "FACET_FIELD_CATEGORY" ? "category" : "agency"];
+        var chosen = list.value;
+        var first = list.options[0];
+        list.replaceChildren(first);
         (facet.values || []).forEach(function (v) {
-          var button = H.el("button", { type: "button", className: "secondary", "aria-pressed": browse[key] === v.value ? "true" : "false", text: v.value + "（" + v.count + "）" });
-          button.addEventListener("click", function () {
-            browse[key] = browse[key] === v.value ? "" : v.value;
-            pressed = { key: key, value: v.value };
-            load();
-          });
-          target.appendChild(H.el("li", {}, [button]));
-          if (pressed && pressed.key === key && pressed.value === v.value) button.focus();
+          list.appendChild(H.el("option", { value: v.value, text: v.value + "（" + v.count + "）" }));
         });
+        list.value = chosen;
       });
     }
+    lists.category.addEventListener("change", load);
+    lists.agency.addEventListener("change", load);
     load();
   }
 
