@@ -14,6 +14,7 @@ Usage: public_scope_test.py BUILD_DIR
 import json
 import os
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -221,6 +222,56 @@ class PublicScopeTest(unittest.TestCase):
         status, body = self.call("POST", "/api/public/feedback",
                                  {"entry_id": HOT_TOPIC_ID, "helpful": True})
         self.assertEqual(status, 404, body)
+
+    def test_browsing_is_newest_first(self):
+        for query in ("", "?agency=" + urllib.parse.quote("长沙住房公积金管理中心")):
+            hits = self.get("/api/public/browse" + query)["hits"]
+            dates = [h["publish_date"] for h in hits if h.get("publish_date")]
+            self.assertGreater(len(dates), 1, query)
+            self.assertEqual(dates, sorted(dates, reverse=True), query)
+
+    def test_a_flooding_address_is_limited_while_another_is_not(self):
+        # Reads (searches, pages, questions): 20 a second with a burst of 60, per address.
+        started = time.monotonic()
+        statuses = [self.call("GET", "/api/public/challenge", source_address="127.0.0.9")
+                    for _ in range(150)]
+        elapsed = time.monotonic() - started
+        refused = [body for status, body in statuses if status == 429]
+        self.assertTrue(refused, "150 reads in %.1f s from one address were all answered" % elapsed)
+        self.assertLessEqual(150 - len(refused), 60 + 20 * elapsed + 1)
+        self.assertEqual(refused[0]["error"]["code"], "RESOURCE_EXHAUSTED")
+        status, _, headers = http_json(self.stack.portal_url + "/api/public/challenge",
+                                       source_address="127.0.0.9")
+        self.assertEqual(status, 429)
+        self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+        self.assertEqual(self.call("GET", "/api/public/challenge",
+                                   source_address="127.0.0.10")[0], 200)
+        # Writes (requests, answers, lookups): 30 a minute with a burst of 10, per address, so
+        # that query codes cannot be guessed at speed.
+        lookup = {"tracking_number": "T-none", "query_code": "ABCDEFGHJK"}
+        started = time.monotonic()
+        answers = [self.call("POST", "/api/public/requests/lookup", lookup,
+                             source_address="127.0.0.11")[0] for _ in range(15)]
+        elapsed = time.monotonic() - started
+        self.assertIn(429, answers)
+        self.assertLessEqual(answers.count(404), 10 + 0.5 * elapsed + 1)
+        self.assertEqual(self.call("POST", "/api/public/requests/lookup", lookup,
+                                   source_address="127.0.0.12")[0], 404)
+
+    def test_the_knowledge_base_takes_60_answers_an_hour_from_one_address(self):
+        import grpc
+        request = self.kb_pb.RecordCitizenFeedbackRequest(entry_id=GUIDE_ID, helpful=True,
+                                                          client_address="198.51.100.7")
+        public = self.stack.auth("public")
+        counted = [self.kb.RecordCitizenFeedback(request, metadata=public, timeout=10).counted
+                   for _ in range(60)]
+        self.assertEqual(counted, [True] + [False] * 59)
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.kb.RecordCitizenFeedback(request, metadata=public, timeout=10)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("client_address", refused.exception.details())
+        request.client_address = "198.51.100.8"
+        self.assertTrue(self.kb.RecordCitizenFeedback(request, metadata=public, timeout=10).counted)
 
     def test_the_portal_refuses_what_is_not_public(self):
         status, body = self.call("GET", "/api/public/entries/" +
