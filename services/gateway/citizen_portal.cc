@@ -111,11 +111,13 @@ void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Respo
   std::string key = request.path;
   for (const auto& [name, value] : request.params) absl::StrAppend(&key, "\n", name, "=", value);
   const absl::Time now = options_.clock->Now();
-  if (std::optional<std::string> cached = cache_.Get(key, now)) {
-    SendJson(response, 200, *cached);
+  std::optional<ResponseCache::Cached> cached = cache_.Get(key, now);
+  if (cached.has_value() && cached->fresh) {
+    SendJson(response, 200, cached->body);
     return;
   }
-  std::optional<std::string> stale = cache_.GetStale(key, now);
+  std::optional<std::string> stale;
+  if (cached.has_value()) stale = std::move(cached->body);
   // The same question asked by many at once (a cold cache) costs the knowledge base one
   // search: the first asks, the others wait for its answer, or take the expired one meanwhile.
   std::shared_ptr<InFlight> flight;

@@ -29,11 +29,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/address_limiter.h"
 #include "common/clock.h"
 #include "common/worker_pool.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
-#include "services/gateway/address_limiter.h"
 #include "services/gateway/arithmetic_challenge.h"
 #include "services/gateway/response_cache.h"
 

@@ -9,22 +9,13 @@ ResponseCache::ResponseCache(absl::Duration ttl, size_t max_entries, absl::Durat
       kept_(ttl + std::max(absl::ZeroDuration(), stale_for)),
       max_entries_(std::max<size_t>(1, max_entries)) {}
 
-std::optional<std::string> ResponseCache::Get(const std::string& key, absl::Time now) {
-  return Younger(key, now, ttl_);
-}
-
-std::optional<std::string> ResponseCache::GetStale(const std::string& key, absl::Time now) {
-  return Younger(key, now, kept_);
-}
-
-std::optional<std::string> ResponseCache::Younger(const std::string& key, absl::Time now,
-                                                  absl::Duration age) {
+std::optional<ResponseCache::Cached> ResponseCache::Get(const std::string& key, absl::Time now) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || now - it->second.stored >= age || now < it->second.stored) {
-    return std::nullopt;
-  }
-  return it->second.body;
+  if (it == entries_.end() || now < it->second.stored) return std::nullopt;
+  const absl::Duration age = now - it->second.stored;
+  if (age >= kept_) return std::nullopt;
+  return Cached{it->second.body, age < ttl_};
 }
 
 void ResponseCache::Put(const std::string& key, std::string body, absl::Time now) {

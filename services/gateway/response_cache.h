@@ -24,10 +24,12 @@ class ResponseCache {
   ResponseCache(absl::Duration ttl, size_t max_entries,
                 absl::Duration stale_for = absl::ZeroDuration());
 
-  // The body stored under `key` if it is younger than the ttl.
-  std::optional<std::string> Get(const std::string& key, absl::Time now);
-  // The body stored under `key` if it is younger than ttl + stale_for (fresh or not).
-  std::optional<std::string> GetStale(const std::string& key, absl::Time now);
+  struct Cached {
+    std::string body;
+    bool fresh;  // younger than the ttl; otherwise within stale_for after it
+  };
+  // The answer stored under `key` if it is younger than ttl + stale_for.
+  std::optional<Cached> Get(const std::string& key, absl::Time now);
   // Stores `body`; when full, the oldest entries make room.
   void Put(const std::string& key, std::string body, absl::Time now);
 
@@ -38,9 +40,6 @@ class ResponseCache {
     std::string body;
     absl::Time stored;
   };
-  std::optional<std::string> Younger(const std::string& key, absl::Time now, absl::Duration age)
-      ABSL_LOCKS_EXCLUDED(mu_);
-
   const absl::Duration ttl_;
   const absl::Duration kept_;  // ttl + stale_for
   const size_t max_entries_;

@@ -14,7 +14,7 @@ constexpr char kPrefix[] = "cf/";
 
 CitizenFeedback::CitizenFeedback(RocksStore* store, rocksdb::ColumnFamilyHandle* family,
                                  CitizenFeedbackLimits limits)
-    : store_(store), family_(family), limits_(limits) {}
+    : store_(store), family_(family), limits_(limits), per_address_(limits.per_address) {}
 
 absl::Status CitizenFeedback::Load() {
   // Read into a map of its own (the scan's callback is not known to hold the lock), then
@@ -45,16 +45,11 @@ absl::Status CitizenFeedback::Load() {
 absl::StatusOr<bool> CitizenFeedback::Record(const std::string& entry_id, bool helpful,
                                              const std::string& address, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  if (now >= next_forget_ || answered_.size() + hours_.size() > limits_.max_remembered) {
-    Forget(now);
-  }
-  Hour& hour = hours_[address];
-  if (now - hour.start >= absl::Hours(1) || now < hour.start) hour = Hour{now, 0};
-  if (hour.answers >= limits_.per_address_per_hour) {
+  if (now >= next_forget_ || answered_.size() > limits_.max_remembered) Forget(now);
+  if (!per_address_.Allow(address, now)) {
     return absl::ResourceExhaustedError(
         "client_address: too many answers from this address; try again within the hour");
   }
-  ++hour.answers;
   auto [it, fresh] = answered_.emplace(absl::StrCat(address, "\n", entry_id), now);
   if (!fresh && now - it->second < limits_.repeat_window && now >= it->second) return false;
   it->second = now;
@@ -83,13 +78,9 @@ v1::CitizenFeedbackCounts CitizenFeedback::Counts(const std::string& entry_id) c
 
 void CitizenFeedback::Forget(absl::Time now) {
   absl::erase_if(answered_, [&](const auto& a) { return now - a.second >= limits_.repeat_window; });
-  absl::erase_if(hours_, [&](const auto& h) { return now - h.second.start >= absl::Hours(1); });
   // Still too many (a crowd of addresses within the window): forget them all rather than
   // grow without end; the counts themselves are untouched.
-  if (answered_.size() + hours_.size() > limits_.max_remembered) {
-    answered_.clear();
-    hours_.clear();
-  }
+  if (answered_.size() > limits_.max_remembered) answered_.clear();
   next_forget_ = now + absl::Minutes(5);
 }
 

@@ -4,9 +4,9 @@
 // beside each entry.
 //
 // Anyone can press the buttons, so counting is limited: one answer per client address and
-// entry in 24 hours counts (later ones are accepted and not counted), and an address has a
-// number of answers an hour. Both limits live in memory only; a restart forgets them, not the
-// counts, which are written (synced) with every counted answer.
+// entry in 24 hours counts (later ones are accepted and not counted), and an address has an
+// allowance of answers (common/address_limiter.h). Both limits live in memory only; a restart
+// forgets them, not the counts, which are written (synced) with every counted answer.
 #ifndef HOTLINE_SERVICES_KB_CITIZEN_FEEDBACK_H_
 #define HOTLINE_SERVICES_KB_CITIZEN_FEEDBACK_H_
 
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/address_limiter.h"
 #include "common/rocks_store.h"
 #include "hotline/kb/v1/kb.pb.h"
 
@@ -24,7 +25,8 @@ namespace hotline::kb {
 
 struct CitizenFeedbackLimits {
   absl::Duration repeat_window = absl::Hours(24);
-  int per_address_per_hour = 60;
+  // 60 answers an hour: a bucket of 60, refilled at one a minute.
+  RateLimit per_address{60.0 / 3600, 60};
   // Addresses remembered at most; beyond it the oldest memories go first.
   size_t max_remembered = 200000;
 };
@@ -47,10 +49,6 @@ class CitizenFeedback {
   v1::CitizenFeedbackCounts Counts(const std::string& entry_id) const;
 
  private:
-  struct Hour {
-    absl::Time start;
-    int answers = 0;
-  };
   void Forget(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   RocksStore* store_;
@@ -60,7 +58,7 @@ class CitizenFeedback {
   absl::flat_hash_map<std::string, v1::CitizenFeedbackCounts> counts_ ABSL_GUARDED_BY(mu_);
   // "address\nentry" -> when its answer counted.
   absl::flat_hash_map<std::string, absl::Time> answered_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Hour> hours_ ABSL_GUARDED_BY(mu_);
+  AddressLimiter per_address_;
   absl::Time next_forget_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

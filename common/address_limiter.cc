@@ -1,9 +1,9 @@
-#include "services/gateway/address_limiter.h"
+#include "common/address_limiter.h"
 
 #include <algorithm>
 #include "absl/hash/hash.h"
 
-namespace hotline::gateway {
+namespace hotline {
 
 AddressLimiter::AddressLimiter(RateLimit limit, size_t max_addresses)
     : limit_(limit), max_per_shard_(std::max<size_t>(1, max_addresses / kShards)) {}
@@ -62,4 +62,4 @@ size_t AddressLimiter::tracked_addresses() {
   return total;
 }
 
-}  // namespace hotline::gateway
+}  // namespace hotline

@@ -1,12 +1,13 @@
-// Per-address rate limits for the public side, where nobody signs in: a token bucket for each
-// client address, so that one address sending thousands of requests a second is refused (429)
-// while every other address keeps its own allowance.
+// Per-address rate limits for what anyone may call without signing in (the citizens' portal's
+// requests, their answers on entries): a token bucket for each client address, so that one
+// address sending thousands of requests a second is refused while every other address keeps
+// its own allowance.
 //
 // The table of addresses is bounded: an address whose bucket has refilled completely carries
 // no information and is forgotten first, so a crowd of distinct addresses costs memory only
 // while they are actually sending.
-#ifndef HOTLINE_SERVICES_GATEWAY_ADDRESS_LIMITER_H_
-#define HOTLINE_SERVICES_GATEWAY_ADDRESS_LIMITER_H_
+#ifndef HOTLINE_COMMON_ADDRESS_LIMITER_H_
+#define HOTLINE_COMMON_ADDRESS_LIMITER_H_
 
 #include <array>
 #include <cstddef>
@@ -18,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace hotline::gateway {
+namespace hotline {
 
 struct RateLimit {
   // Requests an address may make per second, sustained.
@@ -61,6 +62,6 @@ class AddressLimiter {
   std::array<Shard, kShards> shards_;
 };
 
-}  // namespace hotline::gateway
+}  // namespace hotline
 
-#endif  // HOTLINE_SERVICES_GATEWAY_ADDRESS_LIMITER_H_
+#endif  // HOTLINE_COMMON_ADDRESS_LIMITER_H_
