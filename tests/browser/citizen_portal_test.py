@@ -21,17 +21,14 @@ Usage: citizen_portal_test.py BUILD_DIR
 """
 import json
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import (axe_violations, check_axe_installed, check_browser_installed,  # noqa: E402
-                     screenshot, sign_in_with_token, start_browser, tab_to,
-                     unlabelled_controls)
+from browser import (Browsers, axe_violations, check_axe_installed, check_browser_installed,  # noqa: E402
+                     screenshot, sign_in_with_token, tab_to, unlabelled_controls)
 from hotline_stack import (HotlineStack, TicketDriver, http_json, solve_challenge,  # noqa: E402
                            wait_for)
 
@@ -63,14 +60,13 @@ class CitizenPortalTest(unittest.TestCase):
         check_axe_installed()
         cls.stack = HotlineStack(BUILD)
         cls.stack.start()
-        cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
         try:
-            cls.citizen = start_browser(cls.profiles[0])
-            cls.citizen.set_window_size(PHONE_WIDTH, PHONE_HEIGHT)
-            cls.reviewer = start_browser(cls.profiles[1])
+            cls.browsers = Browsers(2)
         except Exception:
             cls.stack.kill()
             raise
+        cls.citizen, cls.reviewer = cls.browsers.all
+        cls.citizen.set_window_size(PHONE_WIDTH, PHONE_HEIGHT)
         cls.driver = TicketDriver(cls.stack)
         cls.pb = cls.driver.pb
         cls.portal = cls.stack.portal_url
@@ -78,11 +74,8 @@ class CitizenPortalTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for browser in (cls.citizen, cls.reviewer):
-            browser.quit()
+        cls.browsers.quit()
         cls.stack.kill()
-        for profile in cls.profiles:
-            shutil.rmtree(profile, ignore_errors=True)
 
     # ---- helpers ---------------------------------------------------------------------------
 

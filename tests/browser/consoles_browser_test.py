@@ -18,15 +18,13 @@ Screenshots of both consoles are saved under BUILD_DIR/test-artifacts/browser/.
 Usage: consoles_browser_test.py BUILD_DIR
 """
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import (check_browser_installed, screenshot, sign_in_with_token,  # noqa: E402
-                     start_browser, tab_to, unlabelled_controls)
+from browser import (Browsers, check_browser_installed, screenshot,  # noqa: E402
+                     sign_in_with_token, tab_to, unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -47,13 +45,12 @@ class ConsolesBrowserTest(unittest.TestCase):
         check_browser_installed()
         cls.stack = HotlineStack(BUILD)
         cls.stack.start()
-        cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
         try:
-            cls.agent = start_browser(cls.profiles[0])
-            cls.reviewer = start_browser(cls.profiles[1])
+            cls.browsers = Browsers(2)
         except Exception:
             cls.stack.kill()
             raise
+        cls.agent, cls.reviewer = cls.browsers.all
         cls.driver = TicketDriver(cls.stack)
         cls.pb = cls.driver.pb
         pb, driver = cls.pb, cls.driver
@@ -101,11 +98,8 @@ class ConsolesBrowserTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for browser in (cls.agent, cls.reviewer):
-            browser.quit()
+        cls.browsers.quit()
         cls.stack.kill()
-        for profile in cls.profiles:
-            shutil.rmtree(profile, ignore_errors=True)
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -30,6 +30,29 @@ def start_browser(profile):
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
+class Browsers:
+    """Several headless Chromiums, one per person in a test, each with a profile of its own;
+    quit() ends them all and removes their profiles."""
+
+    def __init__(self, count):
+        import tempfile
+        self.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(count)]
+        self.all = []
+        try:
+            for profile in self.profiles:
+                self.all.append(start_browser(profile))
+        except Exception:
+            self.quit()
+            raise
+
+    def quit(self):
+        import shutil
+        for browser in self.all:
+            browser.quit()
+        for profile in self.profiles:
+            shutil.rmtree(profile, ignore_errors=True)
+
+
 def screenshot(browser, directory, name):
     """Saves the whole page: the window is stretched to the page's height for the shot."""
     os.makedirs(directory, exist_ok=True)
