@@ -172,8 +172,13 @@ class CitizenPortalTest(unittest.TestCase):
         links = self.hrefs("results")
         self.assertIn(self.entry_href(QA_ID), links)
         self.assertIn(self.entry_href(GUIDE_ID), links)
-        # Each hit shows where it comes from (the 文号 of a policy among them).
-        self.assertIn("长住金发〔2024〕5号", self.text("results"))
+        # Each hit shows where it comes from: the 文号 of a policy and the clause of its text.
+        policy = self.citizen.execute_script(
+            "var a = document.querySelector('#results li.hit > h3 a[href=\"' + arguments[0] + '\"]');"
+            "return a ? a.closest('li.hit').innerText : '';",
+            "/public/entry.html?id=" + urllib.parse.quote(CURRENT_ID, safe=""))
+        self.assertIn("长住金发〔2024〕5号", policy)
+        self.assertRegex(policy, r"第[一二三四五六七八九十百]+条")
         self.assert_accessible("index-results")
 
         # The Q&A pair, on a page of its own with an address to share.

@@ -26,6 +26,13 @@
   // Only web addresses become links: a stored "javascript:" must never run.
   function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : ""; }
 
+  // A list item "label：link", the label once even where the title begins with it (a guide's
+  // "办事指南：…").
+  function labelled(label, l) {
+    var said = (l.target_title || "").indexOf(label) === 0 ? [] : [label];
+    return H.el("li", {}, said.concat(linkTo(l)));
+  }
+
   // A search hit shows its clause and links; a browsed one (`listing`) only what it is, so that
   // a list of twenty fits a few screens of a phone.
   function hitItem(hit, listing) {
@@ -40,9 +47,9 @@
     }
     var lad = hit.look_ask_do || {};
     var links = [];
-    (lad.qa_pairs || []).forEach(function (l) { links.push(H.el("li", {}, ["问答："].concat(linkTo(l)))); });
-    (lad.service_guides || []).forEach(function (l) { links.push(H.el("li", {}, ["办事指南："].concat(linkTo(l)))); });
-    (lad.policies || []).forEach(function (l) { links.push(H.el("li", {}, ["依据："].concat(linkTo(l)))); });
+    (lad.qa_pairs || []).forEach(function (l) { links.push(labelled("问答：", l)); });
+    (lad.service_guides || []).forEach(function (l) { links.push(labelled("办事指南：", l)); });
+    (lad.policies || []).forEach(function (l) { links.push(labelled("依据：", l)); });
     if (safeUrl(hit.online_service_url)) {
       links.push(H.el("li", {}, [H.el("a", { href: safeUrl(hit.online_service_url), rel: "noopener", text: "在线办理" })]));
     }
@@ -189,7 +196,7 @@
         }
         parts.push(section("咨询电话", g.consultation_phone));
       }
-      var related = (e.links || []).map(function (l) { return H.el("li", {}, [(KIND[l.target_kind] || "") + "："].concat(linkTo(l))); });
+      var related = (e.links || []).map(function (l) { return labelled((KIND[l.target_kind] || "") + "：", l); });
       if (related.length) parts.push(H.el("section", {}, [H.el("h2", { text: "相关内容" }), H.el("ul", {}, related)]));
       parts.forEach(function (node) { if (node) article.appendChild(node); });
       setupFeedback(e);
