@@ -571,6 +571,81 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   // A term is "common" above a share of the collection, capped so that the work of a query
   // stops growing with the size of the index.
   const double common = std::min(P.common_fraction * n, static_cast<double>(P.common_postings));
+  const double k1_body_norm0 = P.k1 * body_norm0, k1_body_norm1 = P.k1 * body_norm1;
+  // Adds one posting of a term of query weight `qw` (weight * idf) to its passage's score.
+  auto add_posting = [&](double qw, const Posting& post) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
+    float& score = scratch.scores[post.passage];
+    if (score == 0.0f) scratch.touched.push_back(post.passage);
+    // Most postings are of the body alone: qw * tf / (k1 + tf) with tf = w * n / norm is
+    // qw * w * n / (w * n + k1 * norm), one division.
+    if ((post.title | post.heading | post.question | post.tags) == 0) {
+      const double x = P.weight_body * post.body;
+      score += static_cast<float>(qw * x / (x + k1_body_norm0 + k1_body_norm1 * post.body_length));
+      return;
+    }
+    double tf = 0;
+    if (post.body) {
+      tf += P.weight_body * post.body / (body_norm0 + body_norm1 * post.body_length);
+    }
+    if (post.title) {
+      const uint32_t doc = I.passage_doc[post.passage];
+      tf += P.weight_title * post.title /
+            (title_norm0 + title_norm1 * I.doc_scoring[doc].title_length);
+    }
+    if (post.heading) tf += P.weight_heading * post.heading;
+    if (post.question) tf += P.weight_question * post.question;
+    if (post.tags) tf += P.weight_tags * post.tags;
+    score += static_cast<float>(qw * tf / (P.k1 + tf));
+  };
+  // The best `k` candidates so far by score, in passage order.
+  auto best_candidates = [&](size_t k) {
+    std::vector<uint32_t> pool(scratch.touched.begin(), scratch.touched.end());
+    if (pool.size() > k) {
+      std::nth_element(pool.begin(), pool.begin() + k, pool.end(), [&](uint32_t x, uint32_t y) {
+        return scratch.scores[x] != scratch.scores[y] ? scratch.scores[x] > scratch.scores[y]
+                                                      : x < y;
+      });
+      pool.resize(k);
+    }
+    std::sort(pool.begin(), pool.end());
+    return pool;
+  };
+  // The common terms scored so far, and the candidates they re-scored.
+  std::vector<size_t> common_terms;
+  std::vector<uint32_t> rescored;
+  // Adds a common term's scores to the sorted candidates `pool`, found in its passage-ordered
+  // postings by search.
+  auto rescore = [&](size_t i, const std::vector<uint32_t>& pool) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
+    const std::vector<Posting>& list = I.postings[terms[i].id];
+    const double qw = terms[i].weight * idf[i];
+    if (pool.size() * 16 > list.size()) {
+      // Many candidates for this list: one pass over it is cheaper than a search each.
+      size_t next = 0;
+      for (const Posting& post : list) {
+        while (next < pool.size() && pool[next] < post.passage) ++next;
+        if (next == pool.size()) break;
+        if (pool[next] == post.passage && alive(post.passage)) add_posting(qw, post);
+      }
+      return;
+    }
+    // Galloping search: the candidates are sorted, so each one is found by doubling steps
+    // from where the last one was, which stays within nearby cache lines of a long list.
+    auto before = [](const Posting& post, uint32_t passage) { return post.passage < passage; };
+    auto from = list.begin();
+    for (uint32_t p : pool) {
+      size_t step = 1;
+      auto probe = from;
+      while (list.end() - probe > static_cast<ptrdiff_t>(step) && (probe + step)->passage < p) {
+        probe += step;
+        step *= 2;
+      }
+      auto limit =
+          list.end() - probe > static_cast<ptrdiff_t>(step) ? probe + step + 1 : list.end();
+      from = std::lower_bound(probe, limit, p, before);
+      if (from == list.end()) break;
+      if (from->passage == p) add_posting(qw, *from);
+    }
+  };
   // Adds the scores of terms[first_term...] to the passages' scores.
   auto accumulate = [&](size_t first_term) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
     idf.resize(terms.size());
@@ -586,87 +661,24 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     for (size_t i = first_term; i < terms.size(); ++i) order.push_back(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return idf[a] > idf[b]; });
-    bool touched_sorted = false;
-    std::vector<uint32_t> pool;
     for (size_t i : order) {
       const std::vector<Posting>& list = I.postings[terms[i].id];
-      const bool only_existing = scratch.touched.size() >= P.min_candidates &&
-                                 static_cast<double>(list.size()) > common;
-      const double qw = terms[i].weight * idf[i];
-      const double k1_body_norm0 = P.k1 * body_norm0, k1_body_norm1 = P.k1 * body_norm1;
-      auto add = [&](const Posting& post) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
-        float& score = scratch.scores[post.passage];
-        if (score == 0.0f) scratch.touched.push_back(post.passage);
-        // Most postings are of the body alone: qw * tf / (k1 + tf) with tf = w * n / norm is
-        // qw * w * n / (w * n + k1 * norm), one division.
-        if ((post.title | post.heading | post.question | post.tags) == 0) {
-          const double x = P.weight_body * post.body;
-          score += static_cast<float>(qw * x / (x + k1_body_norm0 + k1_body_norm1 * post.body_length));
-          return;
-        }
-        double tf = 0;
-        if (post.body) {
-          tf += P.weight_body * post.body / (body_norm0 + body_norm1 * post.body_length);
-        }
-        if (post.title) {
-          const uint32_t doc = I.passage_doc[post.passage];
-          tf += P.weight_title * post.title /
-                (title_norm0 + title_norm1 * I.doc_scoring[doc].title_length);
-        }
-        if (post.heading) tf += P.weight_heading * post.heading;
-        if (post.question) tf += P.weight_question * post.question;
-        if (post.tags) tf += P.weight_tags * post.tags;
-        score += static_cast<float>(qw * tf / (P.k1 + tf));
-      };
-      if (only_existing) result.total_is_estimate = true;
+      const bool only_existing =
+          scratch.touched.size() >= P.min_candidates && static_cast<double>(list.size()) > common;
       if (!only_existing) {
+        const double qw = terms[i].weight * idf[i];
         for (const Posting& post : list) {
-          if (alive(post.passage)) add(post);
+          if (alive(post.passage)) add_posting(qw, post);
         }
         continue;
       }
       // A common term (low idf) can only reorder passages whose scores are already close, so
-      // it re-scores just the best `rescore_pool` candidates so far, found in its
-      // passage-ordered postings by search. Terms come rare-first: once here, every later term
-      // is common too and no candidate is added.
-      if (!touched_sorted) {
-        pool.assign(scratch.touched.begin(), scratch.touched.end());
-        if (pool.size() > P.rescore_pool) {
-          std::nth_element(pool.begin(), pool.begin() + P.rescore_pool, pool.end(),
-                           [&](uint32_t a, uint32_t b) {
-                             return scratch.scores[a] > scratch.scores[b];
-                           });
-          pool.resize(P.rescore_pool);
-        }
-        std::sort(pool.begin(), pool.end());
-        touched_sorted = true;
-      }
-      if (pool.size() * 16 > list.size()) {
-        // Many candidates for this list: one pass over it is cheaper than a search each.
-        size_t next = 0;
-        for (const Posting& post : list) {
-          while (next < pool.size() && pool[next] < post.passage) ++next;
-          if (next == pool.size()) break;
-          if (pool[next] == post.passage && alive(post.passage)) add(post);
-        }
-        continue;
-      }
-      // Galloping search: the candidates are sorted, so each one is found by doubling steps
-      // from where the last one was, which stays within nearby cache lines of a long list.
-      auto before = [](const Posting& post, uint32_t passage) { return post.passage < passage; };
-      auto from = list.begin();
-      for (uint32_t p : pool) {
-        size_t step = 1;
-        auto probe = from;
-        while (list.end() - probe > static_cast<ptrdiff_t>(step) && (probe + step)->passage < p) {
-          probe += step;
-          step *= 2;
-        }
-        auto limit = list.end() - probe > static_cast<ptrdiff_t>(step) ? probe + step + 1 : list.end();
-        from = std::lower_bound(probe, limit, p, before);
-        if (from == list.end()) break;
-        if (from->passage == p) add(*from);
-      }
+      // it re-scores just the best `rescore_pool` candidates so far. Terms come rare-first:
+      // once here, every later term is common too and no candidate is added.
+      result.total_is_estimate = true;
+      if (rescored.empty()) rescored = best_candidates(P.rescore_pool);
+      common_terms.push_back(i);
+      rescore(i, rescored);
     }
   };
   if (browse) {
@@ -740,6 +752,14 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     // The first pass's scores stand; only the new terms are added. (They are never common,
     // so they reach every passage that has them, as a full second pass would.)
     accumulate(first_feedback_term);
+    // The new terms may have lifted passages among the best that the common terms never
+    // re-scored; a full second pass would have re-scored them, so they are re-scored now.
+    if (!common_terms.empty()) {
+      std::vector<uint32_t> best = best_candidates(P.rescore_pool), lifted;
+      std::set_difference(best.begin(), best.end(), rescored.begin(), rescored.end(),
+                          std::back_inserter(lifted));
+      for (size_t i : common_terms) rescore(i, lifted);
+    }
   }
 
   // Filter, count, facet.

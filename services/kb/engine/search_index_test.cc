@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <tuple>
-
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "services/kb/engine/lawref.h"
@@ -220,6 +220,55 @@ TEST_F(SearchIndexTest, TheSameQueryGivesTheSameHitsAndScoresEveryTime) {
       EXPECT_EQ(run(), first) << text << " (search " << i + 2 << ")";
     }
   }
+}
+
+// A common query word re-scores only the best candidates instead of reading its whole list
+// (RankingParams::min_candidates); the expansion by the best passage's words then adds
+// passages of its own. Those must be scored on the common words too, as a search that reads
+// every list scores them, or a passage found by the expansion loses to one that shares fewer
+// of the question's words.
+TEST(SearchExpansionTest, PassagesFoundByTheExpansionAreScoredOnEveryQueryWord) {
+  SearchIndex index(test_support::RealAnalyzer());
+  std::string clauses;
+  int n = 0;
+  for (const char* matter : {"户籍", "护照", "驾驶证", "社会保障卡", "营业执照", "结婚登记",
+                             "居住证", "出生登记", "签注", "年检", "退税", "发票"}) {
+    absl::StrAppend(&clauses, "第", ++n, "条 申请人可以到政务大厅窗口办理", matter, "业务。\n");
+  }
+  absl::StrAppend(&clauses, "第", ++n, "条 住房公积金的缴存基数每年调整一次。\n");
+  absl::StrAppend(&clauses, "第", ++n, "条 缴存基数调整的业务在窗口办理。\n");
+  absl::StrAppend(&clauses, "第", ++n, "条 缴存基数调整的材料由单位报送。\n");
+  ASSERT_TRUE(index.Upsert(Policy("p", "政务服务办法", clauses)).ok());
+
+  RankingParams every_list = index.params();
+  every_list.common_fraction = 0.3;  // Words in more than 3 passages in 10 are common here.
+  every_list.rescore_pool = 1000;    // More than the collection: every candidate is re-scored.
+  every_list.feedback_passages = 1;
+  every_list.min_candidates = 1u << 30;
+  RankingParams shortcut = every_list;
+  shortcut.min_candidates = 1;
+  SearchQuery q;
+  q.text = "住房公积金到窗口怎么办理";
+  q.limit = 50;
+  index.set_params(every_list);
+  absl::StatusOr<SearchResult> full = index.Search(q);
+  index.set_params(shortcut);
+  absl::StatusOr<SearchResult> quick = index.Search(q);
+  ASSERT_TRUE(full.ok() && quick.ok());
+  ASSERT_TRUE(quick->total_is_estimate) << "the shortcut was not taken";
+  std::map<std::string, double> full_scores;
+  for (const PassageHit& h : full->hits) full_scores[h.passage_label] = h.score;
+  bool expansion_found_one = false;
+  for (const PassageHit& h : quick->hits) {
+    auto it = full_scores.find(h.passage_label);
+    ASSERT_NE(it, full_scores.end()) << h.passage_label;
+    EXPECT_NEAR(h.score, it->second, 1e-4 * it->second) << h.passage_label;
+    expansion_found_one = expansion_found_one || h.passage_label == "第14条";
+  }
+  EXPECT_TRUE(expansion_found_one) << "the passage only the expansion finds is missing";
+  // It shares 窗口 and 办理 with the question, its neighbour only the expansion's words.
+  ASSERT_GE(quick->hits.size(), 3u);
+  EXPECT_EQ(quick->hits[1].passage_label, "第14条");
 }
 
 TEST_F(SearchIndexTest, BadQueriesGetAClearErrorOrAnEmptyResultNeverACrash) {
