@@ -545,7 +545,9 @@ TEST_F(MetricsScenarioTest, ErrorsFollowTheContract) {
   list.clear_warning_levels();
   list.set_page_token("forged");
   s = metrics_.stub().ListOverdue(ContextWithToken("supervisor").get(), list, &list_response);
-  EXPECT_EQ(s.error_message(), "page_token is invalid or was issued for a different request");
+  EXPECT_EQ(s.error_message(),
+            "page_token: invalid, expired or issued for a different request; start again from "
+            "the first page");
 }
 
 }  // namespace

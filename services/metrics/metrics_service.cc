@@ -4,14 +4,13 @@
 
 #include <algorithm>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/proto_time.h"
 #include "common/grpc_status.h"
+#include "common/page_token.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
 
@@ -20,7 +19,8 @@ namespace {
 
 constexpr absl::Duration kMaxRange = absl::Hours(24 * 366);
 constexpr absl::Duration kMaxInterval = absl::Minutes(10);
-constexpr absl::Duration kPageTokenLifetime = absl::Hours(6);
+// Longer than other listings: a supervisor keeps the overdue list open through a shift.
+constexpr absl::Duration kOverduePageLifetime = absl::Hours(6);
 
 const std::initializer_list<Role> kReaders = {Role::kSupervisor, Role::kReviewer,
                                               Role::kDepartment};
@@ -596,20 +596,13 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
     const std::string digest = RequestDigest(selection, levels);
     std::optional<std::pair<int64_t, std::string>> after;
     if (!request->page_token().empty()) {
-      std::string raw;
-      std::vector<std::string> parts;
-      if (absl::WebSafeBase64Unescape(request->page_token(), &raw)) {
-        parts = absl::StrSplit(raw, absl::MaxSplits('\n', 4));
-      }
-      int64_t issued = 0;
+      ASSIGN_OR_RETURN(std::vector<std::string> position,
+                       ParsePageToken(request->page_token(), digest, 2, now, kOverduePageLifetime));
       int64_t deadline = 0;
-      if (parts.size() != 5 || parts[0] != "o1" || parts[1] != digest ||
-          !absl::SimpleAtoi(parts[2], &issued) || !absl::SimpleAtoi(parts[3], &deadline) ||
-          now - absl::FromUnixMicros(issued) > kPageTokenLifetime) {
-        return absl::InvalidArgumentError(
-            "page_token is invalid or was issued for a different request");
+      if (!absl::SimpleAtoi(position[0], &deadline)) {
+        return absl::InvalidArgumentError("page_token: invalid; start again from the first page");
       }
-      after.emplace(deadline, parts[4]);
+      after.emplace(deadline, position[1]);
     }
     Aggregates::OverduePage page = aggregates_->ListWarned(selection, levels, after, page_size);
     for (const internal::LiveWorkOrder& w : page.items) {
@@ -617,9 +610,8 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
     }
     if (page.more && !page.items.empty()) {
       const internal::LiveWorkOrder& last = page.items.back();
-      response->set_next_page_token(absl::WebSafeBase64Escape(
-          absl::StrCat("o1\n", digest, "\n", absl::ToUnixMicros(now), "\n", last.deadline_us(),
-                       "\n", last.work_order_id())));
+      response->set_next_page_token(
+          MakePageToken({absl::StrCat(last.deadline_us()), last.work_order_id()}, digest, now));
     }
     response->set_total_size(page.total);
     response->mutable_data_version()->set_last_applied_sequence(page.sequence);

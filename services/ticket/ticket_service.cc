@@ -1,9 +1,8 @@
 #include "services/ticket/ticket_service.h"
 
-#include <limits>
 #include <glog/logging.h>
-#include <google/protobuf/text_format.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
 
 #include <algorithm>
 #include <fstream>
@@ -19,8 +18,9 @@
 #include "absl/strings/strip.h"
 #include "common/caller_phone.h"
 #include "common/files.h"
-#include "common/sha256.h"
 #include "common/grpc_status.h"
+#include "common/page_token.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
 
@@ -597,13 +597,18 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
     int page_size = r.page_size() == 0 ? 100 : std::min(r.page_size(), 1000);
+    v1::ListEventsRequest unpaged = r;
+    unpaged.clear_page_token();
+    unpaged.clear_page_size();
+    const std::string fingerprint = RequestFingerprint(unpaged);
+    const absl::Time now = options_.clock->Now();
     int64_t after = 0;
     if (!r.page_token().empty()) {
-      std::vector<std::string> parts = absl::StrSplit(r.page_token(), '/');
-      if (parts.size() != 3 || parts[0] != r.ticket_id() || parts[1] != r.work_order_id() ||
-          !absl::SimpleAtoi(parts[2], &after) || after < 0 ||
+      ASSIGN_OR_RETURN(std::vector<std::string> position,
+                       ParsePageToken(r.page_token(), fingerprint, 1, now));
+      if (!absl::SimpleAtoi(position[0], &after) || after < 0 ||
           after == std::numeric_limits<int64_t>::max()) {
-        return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
+        return absl::InvalidArgumentError("page_token: invalid; start again from the first page");
       }
     }
     absl::ReaderMutexLock lock(&LockFor(r.ticket_id()));  // One commit's view, as in GetTicket.
@@ -623,7 +628,7 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
       return true;
     }));
     if (last < stored->last_sequence) {
-      response->set_next_page_token(absl::StrCat(r.ticket_id(), "/", r.work_order_id(), "/", last));
+      response->set_next_page_token(MakePageToken({absl::StrCat(last)}, fingerprint, now));
     }
     return absl::OkStatus();
   });
@@ -644,7 +649,7 @@ struct PageToken {
 std::string RequestDigest(v1::ListTicketsRequest r) {
   r.clear_page_token();
   r.clear_page_size();
-  return Sha256Hex(r.SerializeAsString()).substr(0, 16);
+  return RequestFingerprint(r);
 }
 
 std::string SortKey(const v1::Ticket& t, absl::string_view field) {
@@ -745,14 +750,11 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     }
     std::optional<PageToken> after;
     const std::string digest = RequestDigest(r);
+    absl::Time now = options_.clock->Now();
     if (!r.page_token().empty()) {
-      std::string raw;
-      std::vector<std::string> parts;
-      if (absl::WebSafeBase64Unescape(r.page_token(), &raw)) parts = absl::StrSplit(raw, '\n');
-      if (parts.size() != 3 || parts[0] != digest) {
-        return absl::InvalidArgumentError("page_token: invalid or issued for a different request");
-      }
-      after = PageToken{parts[1], parts[2]};
+      ASSIGN_OR_RETURN(std::vector<std::string> position,
+                       ParsePageToken(r.page_token(), digest, 2, now));
+      after = PageToken{position[0], position[1]};
     }
 
     // Candidates from the most selective index the request allows.
@@ -782,7 +784,6 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 
-    absl::Time now = options_.clock->Now();
     std::vector<std::pair<std::string, v1::Ticket>> rows;
     for (const std::string& id : ids) {
       ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(id));
@@ -803,8 +804,8 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     for (auto& [key, ticket] : rows) {
       if (response->tickets_size() == page_size) {
         const v1::Ticket& last = response->tickets(page_size - 1);
-        response->set_next_page_token(absl::WebSafeBase64Escape(
-            absl::StrCat(digest, "\n", SortKey(last, order_parts[0]), "\n", last.id())));
+        response->set_next_page_token(
+            MakePageToken({SortKey(last, order_parts[0]), last.id()}, digest, now));
         break;
       }
       v1::Ticket* out = response->add_tickets();
