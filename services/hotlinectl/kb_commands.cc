@@ -16,13 +16,12 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
@@ -38,6 +37,7 @@
 #include "common/grpc_status.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/source.h"
 
 ABSL_FLAG(std::string, source, "",
@@ -45,7 +45,8 @@ ABSL_FLAG(std::string, source, "",
           "re-import recognises its entries; default: from each file's name, lawref for a "
           "LawRefBook export");
 ABSL_FLAG(std::string, format, "",
-          "import: jsonl, csv or html; default: from each file's name (a directory is HTML pages)");
+          "import: the format of every file (kbctl help import lists them); default: from each "
+          "file's name, and for a directory the kind of pages it holds");
 ABSL_FLAG(bool, dry_run, false,
           "import: check and classify every item (duplicates, versions) without writing anything");
 ABSL_FLAG(std::string, region, "",
@@ -391,9 +392,9 @@ class ImportProgress {
 // Beyond this size a file's CREATED/UPDATED/UNCHANGED results are not sent back (the proto
 // recommends only_exceptions above 20,000 items; 8 MiB of CSV or JSON Lines is about that many
 // entries, and so are 20,000 pages).
-bool IsLargeSource(const importers::SourceReader& reader, importers::SourceFormat format) {
+bool IsLargeSource(const importers::SourceReader& reader, const importers::SourceFormat& format) {
   const importers::ReadProgress p = reader.Progress();
-  return format == importers::SourceFormat::kHtml ? p.total > 20000 : p.total > (8 << 20);
+  return format.pages ? p.total > 20000 : p.total > (8 << 20);  // Pages, or bytes.
 }
 
 // Reads the next record that can be sent, noting the unreadable ones on the way; nullopt at the
@@ -545,8 +546,8 @@ std::string FileImportJson(const FileImport& f, const absl::Status& status) {
 }
 
 int RunImport(const std::vector<std::string>& files) {
-  absl::StatusOr<importers::SourceFormat> format =
-      importers::ParseSourceFormat(absl::GetFlag(FLAGS_format));
+  absl::StatusOr<const importers::SourceFormat*> format =
+      importers::FindSourceFormat(absl::GetFlag(FLAGS_format));
   if (!format.ok()) return ReportUsageError(absl::StrCat("--", format.status().message()), HelpCommand("import"));
   const int batch_size = absl::GetFlag(FLAGS_batch_size);
   if (batch_size < 1 || batch_size > 50000) {
@@ -555,11 +556,11 @@ int RunImport(const std::vector<std::string>& files) {
   // Every file is opened first, so that a wrong name or a CSV header with unknown columns stops
   // the command before anything is sent.
   std::vector<std::unique_ptr<importers::SourceReader>> readers;
-  std::vector<importers::SourceFormat> formats;
+  std::vector<const importers::SourceFormat*> formats;
   for (const std::string& file : files) {
-    importers::SourceFormat file_format = *format;
-    if (file_format == importers::SourceFormat::kAuto) {
-      absl::StatusOr<importers::SourceFormat> from_path = importers::FormatFromPath(file);
+    const importers::SourceFormat* file_format = *format;
+    if (file_format == nullptr) {
+      absl::StatusOr<const importers::SourceFormat*> from_path = importers::FormatFromPath(file);
       if (!from_path.ok()) return ReportError(from_path.status());
       file_format = *from_path;
     }
@@ -585,7 +586,8 @@ int RunImport(const std::vector<std::string>& files) {
                                                           : absl::GetFlag(FLAGS_source);
       f.dry_run = absl::GetFlag(FLAGS_dry_run);
       progress.StartFile(files[i], i);
-      failed = ImportFile(**stub, *readers[i], IsLargeSource(*readers[i], formats[i]), progress, &f);
+      failed =
+          ImportFile(**stub, *readers[i], IsLargeSource(*readers[i], *formats[i]), progress, &f);
       readers[i].reset();  // Closes the file.
       done.push_back(std::move(f));
     }
@@ -974,9 +976,9 @@ int RunStats(const std::vector<std::string>&) {
 
 struct Command {
   const char* name;
-  const char* synopsis;
-  const char* summary;
-  const char* brief;  // For the program's list of commands.
+  std::string synopsis;
+  std::string summary;
+  std::string brief;  // For the program's list of commands.
   const char* roles;
   size_t min_operands;
   size_t max_operands;  // SIZE_MAX: any number
@@ -986,42 +988,100 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      {"import", "FILE... [--source=NAME] [--format=jsonl|csv|html] [--region=REGION] [--dry_run] "
-                 "[--batch_size=N]",
-       "import JSON Lines (our entries or a LawRefBook export, .gz too), CSV files or HTML pages "
-       "(a file or a directory), showing progress, then each file's outcomes; re-importing a "
-       "file brings back UNCHANGED and DUPLICATE. Rejected items do not change the exit status; "
-       "a failed call or a file that cannot be opened does",
-       "import JSON Lines, CSV or HTML pages with progress and a summary", "editor, admin", 1, SIZE_MAX,
-       {"source", "format", "region", "dry_run", "batch_size"}, RunImport},
-      {"search", "QUERY... [--kind=K]... [--region=REGION] [--category=PREFIX]... "
-                 "[--page_size=N] [--include_inactive] [--mode=full_text|keyword]",
+      {"import",
+       absl::StrCat("FILE... [--source=NAME] [--format=", importers::SourceFormatNames(),
+                    "] [--region=REGION] [--dry_run] [--batch_size=N]"),
+       absl::StrCat("import files or directories of pages, showing progress, then each file's "
+                    "outcomes; re-importing a file brings back UNCHANGED and DUPLICATE. Rejected "
+                    "items do not change the exit status; a failed call or a file that cannot be "
+                    "opened does. Formats (--format, or from each file's name): ",
+                    absl::StrJoin(importers::SourceFormats(), "; ",
+                                  [](std::string* out, const importers::SourceFormat& f) {
+                                    absl::StrAppend(out, f.name, ": ", f.summary);
+                                  })),
+       absl::StrCat("import ", importers::SourceFormatNames(),
+                    " sources with progress and a summary"),
+       "editor, admin",
+       1,
+       SIZE_MAX,
+       {"source", "format", "region", "dry_run", "batch_size"},
+       RunImport},
+      {"search",
+       "QUERY... [--kind=K]... [--region=REGION] [--category=PREFIX]... "
+       "[--page_size=N] [--include_inactive] [--mode=full_text|keyword]",
        "search as an agent does: each hit with its 文号, the clause it comes from, and the "
        "linked policies, Q&A pairs and service guides (看、问、办)",
-       "search with sources, clauses and linked Q&A pairs and guides", "every role", 1, SIZE_MAX,
-       {"kind", "region", "category", "page_size", "include_inactive", "mode"}, RunSearch},
-      {"get", "ID", "show an entry with its passages, links, status history and sources",
-       "show an entry with passages, links and status history", "every role", 1, 1, {}, RunGet},
-      {"gaps", "[--order=frequency|newest] [--since=TIME] [--page_size=N]",
+       "search with sources, clauses and linked Q&A pairs and guides",
+       "every role",
+       1,
+       SIZE_MAX,
+       {"kind", "region", "category", "page_size", "include_inactive", "mode"},
+       RunSearch},
+      {"get",
+       "ID",
+       "show an entry with its passages, links, status history and sources",
+       "show an entry with passages, links and status history",
+       "every role",
+       1,
+       1,
+       {},
+       RunGet},
+      {"gaps",
+       "[--order=frequency|newest] [--since=TIME] [--page_size=N]",
        "list the knowledge gaps: questions that found nothing or nothing useful",
-       "questions that found nothing or nothing useful", "editor, supervisor, admin", 0, 0, {"order", "since", "page_size"}, RunGaps},
-      {"feedback", "answered|not_helpful|no_answer QUERY [ENTRY_ID] [--search_id=ID] "
-                   "[--passage=LABEL] [--comment=TEXT]",
+       "questions that found nothing or nothing useful",
+       "editor, supervisor, admin",
+       0,
+       0,
+       {"order", "since", "page_size"},
+       RunGaps},
+      {"feedback",
+       "answered|not_helpful|no_answer QUERY [ENTRY_ID] [--search_id=ID] "
+       "[--passage=LABEL] [--comment=TEXT]",
        "record whether a search answered the question (ENTRY_ID for answered and not_helpful)",
-       "record whether a search answered the question", "agent, reviewer, editor, admin", 2, 3, {"search_id", "passage", "comment"}, RunFeedback},
-      {"drafts", "[--draft_state=pending|accepted|dismissed]",
+       "record whether a search answered the question",
+       "agent, reviewer, editor, admin",
+       2,
+       3,
+       {"search_id", "passage", "comment"},
+       RunFeedback},
+      {"drafts",
+       "[--draft_state=pending|accepted|dismissed]",
        "list draft Q&A pairs proposed from agents' confirmations of one passage for several "
        "similar questions, most confirmed first",
-       "draft Q&A pairs proposed from agents' confirmations", "editor, supervisor, admin", 0, 0,
-       {"draft_state"}, RunDrafts},
-      {"accept-draft", "DRAFT_ID [--qa_question=TEXT] [--qa_answer=TEXT] [--qa_id=ID]",
+       "draft Q&A pairs proposed from agents' confirmations",
+       "editor, supervisor, admin",
+       0,
+       0,
+       {"draft_state"},
+       RunDrafts},
+      {"accept-draft",
+       "DRAFT_ID [--qa_question=TEXT] [--qa_answer=TEXT] [--qa_id=ID]",
        "accept a draft: creates the Q&A entry linked to its source clause",
-       "accept a draft Q&A pair", "editor, admin", 1, 1, {"qa_question", "qa_answer", "qa_id"},
+       "accept a draft Q&A pair",
+       "editor, admin",
+       1,
+       1,
+       {"qa_question", "qa_answer", "qa_id"},
        RunAcceptDraft},
-      {"dismiss-draft", "DRAFT_ID [--dismiss_reason=TEXT]", "dismiss a draft Q&A pair",
-       "dismiss a draft Q&A pair", "editor, admin", 1, 1, {"dismiss_reason"}, RunDismissDraft},
-      {"stats", "", "entry counts by kind and status, passages, sources and their last imports",
-       "entry counts, passages, sources and their last imports", "editor, supervisor, admin", 0, 0, {}, RunStats},
+      {"dismiss-draft",
+       "DRAFT_ID [--dismiss_reason=TEXT]",
+       "dismiss a draft Q&A pair",
+       "dismiss a draft Q&A pair",
+       "editor, admin",
+       1,
+       1,
+       {"dismiss_reason"},
+       RunDismissDraft},
+      {"stats",
+       "",
+       "entry counts by kind and status, passages, sources and their last imports",
+       "entry counts, passages, sources and their last imports",
+       "editor, supervisor, admin",
+       0,
+       0,
+       {},
+       RunStats},
   };
   return *commands;
 }

@@ -66,6 +66,24 @@ LABELLED_PAGE = """<html><head><title>长沙市电动自行车停放充电管理
 <p>第二条 本规定自2024年10月1日起施行。</p></body></html>"""
 
 
+# A Markdown policy page as an editor keeps it, its metadata in front matter.
+MARKDOWN_PAGE = """---
+title: 长沙市养犬管理规定
+文号: 长政发[2024]9号
+发文机关: 长沙市人民政府
+发布日期: 2024年4月2日
+region: 湖南/长沙
+category: 城市管理/养犬管理
+url: https://www.changsha.gov.cn/zcfg/9.html
+---
+# 长沙市养犬管理规定
+
+第一条 为了规范养犬行为，保障公民健康和人身安全，制定本规定。
+
+第二条 携犬出户的，应当为犬只束犬链，犬链长度不得超过一点五米。
+"""
+
+
 class KbctlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -82,6 +100,11 @@ class KbctlTest(unittest.TestCase):
         with open(os.path.join(cls.pages, "changsha", "diandongche.htm"), "w",
                   encoding="utf-8") as f:
             f.write(LABELLED_PAGE)
+
+        cls.notes = os.path.join(cls.work, "policy-notes")
+        os.makedirs(cls.notes)
+        with open(os.path.join(cls.notes, "yangquan.md"), "w", encoding="utf-8") as f:
+            f.write(MARKDOWN_PAGE)
 
         port_file = os.path.join(cls.work, "port")
         with open(os.path.join(cls.work, "server.log"), "w") as log:
@@ -189,6 +212,25 @@ class KbctlTest(unittest.TestCase):
         (entry,) = self.json_lines("agent", "get", hit["entryId"])
         self.assertEqual(entry["sources"][0]["url"], "https://www.hunan.gov.cn/zcwj/21.html")
         self.assertTrue(any("第二条" in p.get("label", "") for p in entry["passages"]), entry)
+
+    def test_3_markdown_pages_arrive_with_their_front_matter(self):
+        (result,) = self.json_lines("editor", "import", self.notes)
+        self.assertEqual(result["sourceName"], "policy-notes")
+        self.assertEqual(int(result["totals"]["received"]), 1)
+        self.assertEqual(int(result["totals"].get("rejected", 0)), 0, result)
+        (response,) = self.json_lines("agent", "search", "携犬出户犬链有多长的规定")
+        hits = [h for h in response["hits"] if h["title"] == "长沙市养犬管理规定"]
+        self.assertTrue(hits, response)
+        hit = hits[0]
+        self.assertEqual(hit["docNumber"], "长政发〔2024〕9号")
+        self.assertEqual(hit["passageLabel"], "第二条")
+        self.assertEqual(hit["issuingAgencies"], ["长沙市人民政府"])
+        self.assertEqual(hit["publishDate"], "2024-04-02")
+        (entry,) = self.json_lines("agent", "get", hit["entryId"])
+        self.assertEqual(entry["sources"][0]["url"], "https://www.changsha.gov.cn/zcfg/9.html")
+        self.assertEqual(entry["categoryPath"], "城市管理/养犬管理")
+        # The help lists the format, from the same registration.
+        self.assertIn("md: Markdown pages", self.run_ctl("editor", "help", "import").stdout)
 
     def test_4_get_shows_passages_and_links(self):
         (entry,) = self.json_lines("agent", "get", POLICY_ID)

@@ -184,4 +184,14 @@ absl::StatusOr<std::unique_ptr<SourceReader>> OpenCsv(const std::string& path) {
   return reader;
 }
 
+SourceFormat CsvFormat() {
+  SourceFormat f;
+  f.name = "csv";
+  f.extensions = {".csv"};
+  f.gzip = true;
+  f.summary = "CSV (RFC 4180) with a header row naming the columns";
+  f.open = OpenCsv;
+  return f;
+}
+
 }  // namespace hotline::kb::importers

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/source.h"
 
 namespace hotline::kb::importers {
@@ -22,6 +23,9 @@ const std::vector<std::string>& KnownCsvColumns();
 // message names them), or has neither an id nor a source_id column (re-imports are recognised
 // by it). The default content format is plain text; a body_format column may say otherwise.
 absl::StatusOr<std::unique_ptr<SourceReader>> OpenCsv(const std::string& path);
+
+// The format as formats.cc registers it.
+SourceFormat CsvFormat();
 
 }  // namespace hotline::kb::importers
 

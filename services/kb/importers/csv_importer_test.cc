@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "services/kb/importers/csv.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/source.h"
 #include "tests/support/test_util.h"
 
@@ -23,7 +24,7 @@ class CsvImporterTest : public ::testing::Test {
 
   // Every record of the file; the reader must open.
   std::vector<SourceRecord> ReadAll(const std::string& path) {
-    absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, SourceFormat::kAuto);
+    absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, nullptr);
     EXPECT_TRUE(reader.ok()) << reader.status();
     std::vector<SourceRecord> out;
     if (!reader.ok()) return out;
@@ -108,7 +109,7 @@ TEST_F(CsvImporterTest, KindFollowsFromTheColumnsWithoutAKindColumn) {
 
 TEST_F(CsvImporterTest, UnknownColumnsAreAnErrorNamingThem) {
   absl::StatusOr<std::unique_ptr<SourceReader>> reader =
-      OpenSource(Write("bad.csv", "id,title,文号,colour\np1,标题,x,y\n"), SourceFormat::kCsv);
+      OpenSource(Write("bad.csv", "id,title,文号,colour\np1,标题,x,y\n"), *FindSourceFormat("csv"));
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(reader.status().message().find("unknown columns 文号, colour"), std::string::npos)
@@ -118,7 +119,7 @@ TEST_F(CsvImporterTest, UnknownColumnsAreAnErrorNamingThem) {
 
 TEST_F(CsvImporterTest, WithoutAnIdColumnReImportsCouldNotBeRecognised) {
   absl::StatusOr<std::unique_ptr<SourceReader>> reader =
-      OpenSource(Write("noid.csv", "title,body\nt,b\n"), SourceFormat::kCsv);
+      OpenSource(Write("noid.csv", "title,body\nt,b\n"), *FindSourceFormat("csv"));
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("id or source_id"), std::string::npos);
 }
@@ -189,7 +190,7 @@ TEST_F(CsvImporterTest, ACellThatIsNotUtf8IsAnErrorOfItsRowNamingTheColumn) {
 
 TEST_F(CsvImporterTest, ProgressIsBytesOfTheFile) {
   std::string path = Write("p.csv", "id,title\na,1\nb,2\n");
-  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, SourceFormat::kAuto);
+  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, nullptr);
   ASSERT_TRUE(reader.ok());
   EXPECT_EQ((*reader)->defaults().source_name, "p");
   while (true) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,14 +15,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/files.h"
+#include "services/kb/importers/pages.h"
 #include "services/kb/ingest/cleaner.h"
 #include "services/kb/ingest/metadata.h"
 
 namespace hotline::kb::importers {
 namespace {
-
-namespace fs = std::filesystem;
 
 // Case-insensitive find of ASCII `needle` in `haystack` from `from`.
 size_t FindNoCase(absl::string_view haystack, absl::string_view needle, size_t from = 0) {
@@ -189,46 +186,6 @@ absl::StatusOr<std::string> Gb18030ToUtf8(absl::string_view in) {
   return out;
 }
 
-class HtmlSourceReader final : public SourceReader {
- public:
-  HtmlSourceReader(std::string root, std::vector<std::string> files, bool root_is_directory)
-      : root_(std::move(root)), files_(std::move(files)), root_is_directory_(root_is_directory) {
-    defaults_.source_name = SourceNameFromPath(root_);
-    defaults_.default_format = v1::CONTENT_FORMAT_HTML;
-  }
-
-  absl::StatusOr<std::optional<SourceRecord>> Next() override {
-    if (next_ >= files_.size()) return std::nullopt;
-    const std::string& path = files_[next_++];
-    std::string source_id = root_is_directory_
-                                ? fs::path(path).lexically_relative(root_).generic_string()
-                                : fs::path(path).filename().string();
-    SourceRecord record{path, absl::InvalidArgumentError("")};
-    absl::StatusOr<std::string> html = ReadFileToString(path, "page");
-    if (!html.ok()) {
-      record.item = html.status();
-    } else {
-      record.item = HtmlPageToItem(*html, source_id);
-    }
-    return std::optional<SourceRecord>(std::move(record));
-  }
-
-  ReadProgress Progress() const override {
-    return {static_cast<int64_t>(next_), static_cast<int64_t>(files_.size())};
-  }
-
- private:
-  std::string root_;
-  std::vector<std::string> files_;
-  bool root_is_directory_;
-  size_t next_ = 0;
-};
-
-bool IsHtmlFile(const fs::path& path) {
-  std::string extension = absl::AsciiStrToLower(path.extension().string());
-  return extension == ".html" || extension == ".htm";
-}
-
 }  // namespace
 
 absl::StatusOr<v1::ImportItem> HtmlPageToItem(absl::string_view raw, const std::string& source_id) {
@@ -313,29 +270,18 @@ absl::StatusOr<v1::ImportItem> HtmlPageToItem(absl::string_view raw, const std::
 }
 
 absl::StatusOr<std::unique_ptr<SourceReader>> OpenHtml(const std::string& file_or_directory) {
-  std::error_code error;
-  fs::file_status status = fs::status(file_or_directory, error);
-  if (error || !fs::exists(status)) {
-    return absl::NotFoundError(absl::StrCat("cannot open ", file_or_directory, ": ",
-                                            error ? error.message() : "no such file"));
-  }
-  std::vector<std::string> files;
-  bool is_directory = fs::is_directory(status);
-  if (is_directory) {
-    for (fs::recursive_directory_iterator it(file_or_directory, error), end; !error && it != end;
-         it.increment(error)) {
-      if (it->is_regular_file() && IsHtmlFile(it->path())) files.push_back(it->path().string());
-    }
-    if (error) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot list ", file_or_directory, ": ", error.message()));
-    }
-    // Path order, so that two runs over the same directory send the same stream.
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(file_or_directory);
-  }
-  return std::make_unique<HtmlSourceReader>(file_or_directory, std::move(files), is_directory);
+  return OpenPages(file_or_directory, {".html", ".htm"}, v1::CONTENT_FORMAT_HTML, HtmlPageToItem);
+}
+
+SourceFormat HtmlFormat() {
+  SourceFormat f;
+  f.name = "html";
+  f.aliases = {"htm"};
+  f.extensions = {".html", ".htm"};
+  f.pages = true;
+  f.summary = "HTML pages: one file, or every .html/.htm file under a directory";
+  f.open = OpenHtml;
+  return f;
 }
 
 }  // namespace hotline::kb::importers

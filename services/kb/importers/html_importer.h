@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/source.h"
 
 namespace hotline::kb::importers {
@@ -26,6 +27,9 @@ absl::StatusOr<std::unique_ptr<SourceReader>> OpenHtml(const std::string& file_o
 
 // One page as an import item; `source_id` names it in the source.
 absl::StatusOr<v1::ImportItem> HtmlPageToItem(absl::string_view html, const std::string& source_id);
+
+// The format as formats.cc registers it.
+SourceFormat HtmlFormat();
 
 }  // namespace hotline::kb::importers
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "services/kb/importers/formats.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::kb::importers {
@@ -119,8 +120,7 @@ TEST_F(HtmlImporterTest, ADirectoryGivesEveryPageInPathOrderWithRelativeSourceId
   Write("site/b.html", kLabelledPage);
   Write("site/a/notice.HTM", kMetaPage);
   Write("site/readme.txt", "not a page");
-  absl::StatusOr<std::unique_ptr<SourceReader>> reader =
-      OpenSource(dir_.Sub("site"), SourceFormat::kAuto);
+  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(dir_.Sub("site"), nullptr);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->defaults().source_name, "site");
   EXPECT_EQ((*reader)->defaults().default_format, v1::CONTENT_FORMAT_HTML);
@@ -139,7 +139,7 @@ TEST_F(HtmlImporterTest, ADirectoryGivesEveryPageInPathOrderWithRelativeSourceId
 
 TEST_F(HtmlImporterTest, AMissingPathIsNotFound) {
   absl::StatusOr<std::unique_ptr<SourceReader>> reader =
-      OpenSource(dir_.Sub("nowhere.html"), SourceFormat::kHtml);
+      OpenSource(dir_.Sub("nowhere.html"), *FindSourceFormat("html"));
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
 }

@@ -88,4 +88,15 @@ absl::StatusOr<std::unique_ptr<SourceReader>> OpenJsonLines(const std::string& p
   return reader;
 }
 
+SourceFormat JsonLinesFormat() {
+  SourceFormat f;
+  f.name = "jsonl";
+  f.aliases = {"json", "ndjson"};
+  f.extensions = {".jsonl", ".json", ".ndjson"};
+  f.gzip = true;
+  f.summary = "JSON Lines, plain or gzipped: our entry format or the LawRefBook export";
+  f.open = OpenJsonLines;
+  return f;
+}
+
 }  // namespace hotline::kb::importers

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/source.h"
 
 namespace hotline::kb::importers {
@@ -15,6 +16,9 @@ namespace hotline::kb::importers {
 // The suggested source name is "lawref" when the first record is a LawRefBook one, otherwise
 // derived from the file name; the default format is Markdown (both formats' bodies are).
 absl::StatusOr<std::unique_ptr<SourceReader>> OpenJsonLines(const std::string& path);
+
+// The format as formats.cc registers it.
+SourceFormat JsonLinesFormat();
 
 }  // namespace hotline::kb::importers
 

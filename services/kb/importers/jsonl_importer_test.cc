@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "services/kb/importers/entry_format.h"
+#include "services/kb/importers/formats.h"
 #include "services/kb/importers/lawref_format.h"
 #include "services/kb/importers/line_reader.h"
 #include "tests/support/test_util.h"
@@ -32,7 +33,7 @@ std::vector<SourceRecord> ReadAll(SourceReader& reader, int limit = -1) {
 }
 
 TEST(JsonLinesImporterTest, EveryDemoEntryParses) {
-  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(kDemo, SourceFormat::kAuto);
+  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(kDemo, nullptr);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->defaults().source_name, "knowledge_base");
   std::vector<SourceRecord> records = ReadAll(**reader);
@@ -69,7 +70,7 @@ TEST(JsonLinesImporterTest, GzippedAndPlainGiveTheSameItemsAndBadLinesNameTheirL
 
   for (const std::string& path : {plain, gz}) {
     SCOPED_TRACE(path);
-    absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, SourceFormat::kAuto);
+    absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(path, nullptr);
     ASSERT_TRUE(reader.ok()) << reader.status();
     EXPECT_EQ((*reader)->defaults().source_name, "entries");
     std::vector<SourceRecord> records = ReadAll(**reader);
@@ -87,7 +88,7 @@ TEST(JsonLinesImporterTest, GzippedAndPlainGiveTheSameItemsAndBadLinesNameTheirL
 }
 
 TEST(JsonLinesImporterTest, LawrefExportIsRecognisedAndNamedLawref) {
-  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(kLawref, SourceFormat::kAuto);
+  absl::StatusOr<std::unique_ptr<SourceReader>> reader = OpenSource(kLawref, nullptr);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->defaults().source_name, kLawrefSourceName);
   std::vector<SourceRecord> records = ReadAll(**reader, 50);
@@ -129,11 +130,14 @@ TEST(SourceTest, NamesAndFormatsFromPaths) {
   EXPECT_EQ(SourceNameFromPath("data/Policies 2024.csv.gz"), "policies-2024");
   EXPECT_EQ(SourceNameFromPath("pages/"), "pages");
   EXPECT_EQ(SourceNameFromPath("政策.csv"), "import");
-  EXPECT_EQ(*FormatFromPath("a.jsonl.gz"), SourceFormat::kJsonLines);
-  EXPECT_EQ(*FormatFromPath("a.CSV"), SourceFormat::kCsv);
-  EXPECT_EQ(*FormatFromPath("a.htm"), SourceFormat::kHtml);
+  EXPECT_EQ((*FormatFromPath("a.jsonl.gz"))->name, "jsonl");
+  EXPECT_EQ((*FormatFromPath("a.CSV"))->name, "csv");
+  EXPECT_EQ((*FormatFromPath("a.csv.gz"))->name, "csv");
+  EXPECT_EQ((*FormatFromPath("a.htm"))->name, "html");
+  EXPECT_FALSE(FormatFromPath("a.html.gz").ok());  // Pages are read as they are.
   EXPECT_FALSE(FormatFromPath("a.xlsx").ok());
-  EXPECT_FALSE(ParseSourceFormat("xml").ok());
+  EXPECT_FALSE(FindSourceFormat("xml").ok());
+  EXPECT_EQ(*FindSourceFormat("auto"), nullptr);
 }
 
 }  // namespace

@@ -1,10 +1,7 @@
 // Importers turn source files into the ImportItem messages of the knowledge base's Import rpc,
 // one record at a time, so that a corpus of any size streams through a client without being
-// held in memory. Formats (README.md in this folder lists the fields and columns):
-//   - JSON Lines, plain or gzipped: our entry format (services/kb/demo/README.md) or the
-//     LawRefBook export (../shared/data/lawref), recognised line by line;
-//   - CSV (RFC 4180) with a header row naming the columns;
-//   - HTML pages: one file, or every .html/.htm file under a directory.
+// held in memory. The formats are registered in formats.cc (README.md in this folder lists
+// their fields and columns).
 // A record that cannot be turned into an item (a malformed CSV row, a line that is not JSON) is
 // returned with its origin and the reason, and reading goes on with the next one.
 #ifndef HOTLINE_SERVICES_KB_IMPORTERS_SOURCE_H_
@@ -20,15 +17,6 @@
 #include "hotline/kb/v1/kb.pb.h"
 
 namespace hotline::kb::importers {
-
-enum class SourceFormat { kAuto, kJsonLines, kCsv, kHtml };
-
-// "jsonl", "csv", "html" or "auto" (also "json", "htm"); INVALID_ARGUMENT lists them otherwise.
-absl::StatusOr<SourceFormat> ParseSourceFormat(absl::string_view name);
-
-// The format a path's name says: a directory or .html/.htm is HTML, .csv (.csv.gz) is CSV,
-// .jsonl/.json/.ndjson (and their .gz) is JSON Lines. INVALID_ARGUMENT when the name says none.
-absl::StatusOr<SourceFormat> FormatFromPath(const std::string& path);
 
 // One record of a source.
 struct SourceRecord {
@@ -70,10 +58,6 @@ class SourceReader {
  protected:
   SourceDefaults defaults_;
 };
-
-// Opens `path` in `format` (kAuto: FormatFromPath).
-absl::StatusOr<std::unique_ptr<SourceReader>> OpenSource(const std::string& path,
-                                                         SourceFormat format);
 
 // A source name from a path: the file or directory name without its extensions, lowercased,
 // with every run of characters outside [a-z0-9._-] turned into one '-'; "import" if nothing is
