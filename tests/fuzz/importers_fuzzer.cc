@@ -1,14 +1,14 @@
 // The knowledge base's importers (services/kb/importers) on arbitrary file contents. The first
 // byte chooses the importer: CSV, JSON Lines (both read through their file readers, the
-// contents in an in-memory file, since LineReader only opens paths) or one HTML page (in
-// memory, HtmlPageToItem). Checked for every input:
+// contents in an in-memory file, since LineReader only opens paths), one HTML page (in
+// memory, HtmlPageToItem) or one Markdown page (MarkdownPageToItem). Checked for every input:
 //   - opening fails only with INVALID_ARGUMENT (a bad CSV header) or DATA_LOSS (a corrupt gzip
 //     stream), and reading ends, record after record, each with an origin;
 //   - a record is an item or INVALID_ARGUMENT, never another failure;
 //   - every item survives the trip through the wire format (proto3 strings must be UTF-8, or
 //     the Import stream breaks at the server), and the suggested source name and the progress
 //     are what source.h promises;
-//   - an HTML page's item keeps the page whole as HTML content, with a canonical 文号 and
+//   - a page's item keeps the page as HTML or Markdown content, with a canonical 文号 and
 //     YYYY-MM-DD dates.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@
 #include "services/kb/importers/csv_importer.h"
 #include "services/kb/importers/html_importer.h"
 #include "services/kb/importers/jsonl_importer.h"
+#include "services/kb/importers/markdown_importer.h"
 #include "services/kb/importers/source.h"
 #include "services/kb/ingest/metadata.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -115,8 +116,10 @@ void ImportFile(absl::string_view contents, bool csv) {
   ReadAll(**reader);
 }
 
-void ImportPage(absl::string_view html) {
-  absl::StatusOr<v1::ImportItem> item = importers::HtmlPageToItem(html, "pages/notice.html");
+void ImportPage(absl::string_view page, bool markdown) {
+  absl::StatusOr<v1::ImportItem> item =
+      markdown ? importers::MarkdownPageToItem(page, "pages/notice.html")
+               : importers::HtmlPageToItem(page, "pages/notice.html");
   if (!item.ok()) {
     // UNAVAILABLE only when the system has no GB18030 converter at all.
     FUZZ_CHECK(absl::IsInvalidArgument(item.status()) || absl::IsUnavailable(item.status()))
@@ -126,7 +129,8 @@ void ImportPage(absl::string_view html) {
   CheckItem(*item, "page");
   FUZZ_CHECK(item->source_id() == "pages/notice.html");
   FUZZ_CHECK(item->entry().kind() == v1::ENTRY_KIND_POLICY_DOCUMENT);
-  FUZZ_CHECK(item->content().format() == v1::CONTENT_FORMAT_HTML);
+  FUZZ_CHECK(item->content().format() ==
+             (markdown ? v1::CONTENT_FORMAT_MARKDOWN : v1::CONTENT_FORMAT_HTML));
   const v1::PolicyDocument& p = item->entry().policy_document();
   if (!p.doc_number().empty()) {
     std::optional<hotline::kb::ingest::DocNumber> parsed =
@@ -147,10 +151,15 @@ void ImportPage(absl::string_view html) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const absl::string_view contents(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: ImportFile(contents, /*csv=*/true); break;
     case 1: ImportFile(contents, /*csv=*/false); break;
-    default: ImportPage(contents); break;
+    case 2:
+      ImportPage(contents, /*markdown=*/false);
+      break;
+    default:
+      ImportPage(contents, /*markdown=*/true);
+      break;
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/utf8.h"
 #include "services/kb/importers/pages.h"
 #include "services/kb/ingest/cleaner.h"
 #include "services/kb/ingest/metadata.h"
@@ -126,6 +127,10 @@ absl::StatusOr<std::string> DateField(const Page& page, const std::string& name)
 
 absl::StatusOr<v1::ImportItem> MarkdownPageToItem(absl::string_view text,
                                                   const std::string& source_id) {
+  // The front matter's values go into the item as they are, and proto strings must be UTF-8.
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError("content: not valid UTF-8 (save the page as UTF-8)");
+  }
   absl::StatusOr<Page> page = SplitFrontMatter(text);
   if (!page.ok()) return page.status();
   std::string title = Field(*page, "title");

@@ -118,6 +118,7 @@ TEST_F(MarkdownImporterTest, AMistakeInAPageIsThatPagesErrorNamingTheKey) {
       {"---\ntitle: 办法\npublish_date: 下周\n---\n", "front matter: publish_date: not a date"},
       {"---\ntitle: 办法\n文号: 第五号\n---\n", "front matter: doc_number: not a 文号"},
       {"第一条 没有标题。", "title: none"},
+      {"---\ntitle: \xff\xfe\n---\n", "content: not valid UTF-8"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<v1::ImportItem> item = MarkdownPageToItem(c.page, "x.md");
