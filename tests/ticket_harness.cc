@@ -2,23 +2,24 @@
 
 #include <algorithm>
 #include <fstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/grpc_status.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::testing {
 
 std::string TicketTokens::FileContents() const {
-  std::string out = absl::StrCat(HashToken(agent), " test-agent agent\n", HashToken(reviewer),
-                                 " test-reviewer reviewer\n", HashToken(supervisor),
-                                 " test-supervisor supervisor\n");
+  std::vector<TestPrincipal> principals = {{agent, "test-agent", "agent"},
+                                           {reviewer, "test-reviewer", "reviewer"},
+                                           {supervisor, "test-supervisor", "supervisor"}};
   for (const auto& [department, token] : departments) {
-    absl::StrAppend(&out, HashToken(token), " ", department, "-bureau department ", department,
-                    "\n");
+    principals.push_back({token, absl::StrCat(department, "-bureau"), "department", department});
   }
-  return out;
+  return TokenFileFor(principals);
 }
 
 // ---- TicketServerProcess -------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "common/proto_time.h"
 #include "common/service_host.h"
 #include "tests/support/power_loss_fs.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::identity {
@@ -26,7 +27,7 @@ class IdentityTest : public ::testing::Test {
   ~IdentityTest() override { Stop(); }
 
   void Start() {
-    tokens_ = *TokenRegistry::Parse(absl::StrCat(HashToken(kAdminToken), " admin-system admin\n"));
+    tokens_ = testing::TokensFor({{kAdminToken, "admin-system", "admin"}});
     store_ = *RocksStore::Open(
         {.path = dir_.Sub("identity"),
          .column_families = {kAccountsFamily, kSessionsFamily, kAuditFamily},

@@ -17,10 +17,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "common/service_host.h"
-#include "services/kb/kb_service.h"
-#include "services/kb/kb_test_support.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/lawref_format.h"
+#include "services/kb/kb_service.h"
+#include "services/kb/kb_test_support.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::kb {
@@ -146,16 +147,14 @@ class LawrefImportTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_EQ(Sample().size(), static_cast<size_t>(kSampleSize));
-    std::string tokens = absl::StrCat(HashToken("agent"), " agent-zhang agent\n",
-                                      HashToken("editor"), " editor-wang editor\n");
-    auto registry = TokenRegistry::Parse(tokens);
-    ASSERT_TRUE(registry.ok()) << registry.status();
+    std::shared_ptr<const TokenRegistry> registry = testing::TokensFor(
+        {{"agent", "agent-zhang", "agent"}, {"editor", "editor-wang", "editor"}});
     auto db = RocksStore::Open(
         {.path = dir_.Sub("db"), .column_families = KnowledgeBaseService::Families()});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     KnowledgeBaseServiceOptions options = test_support::RealServiceOptions(&clock_);
-    service_ = std::make_unique<KnowledgeBaseService>(*registry, db_.get(), options);
+    service_ = std::make_unique<KnowledgeBaseService>(registry, db_.get(), options);
     absl::Status init = service_->Init();
     ASSERT_TRUE(init.ok()) << init;
     host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});

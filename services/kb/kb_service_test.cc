@@ -415,13 +415,11 @@ TEST_F(KnowledgeBaseServiceTest, SuggestCompletesTitlesQuestionsAndFrequentQueri
   EXPECT_EQ(out.suggestions(0).highlights(0).end(), 4);
 
   // A query becomes a suggestion once three different agents searched it.
-  std::string tokens;
-  for (const char* name : {"a1", "a2", "a3"}) {
-    tokens += HashToken(name) + " agent-" + name + " agent\n";
-  }
-  tokens += HashToken("editor") + " editor-wang editor\n";
   Stop();
-  tokens_ = *TokenRegistry::Parse(tokens);
+  tokens_ = testing::TokensFor({{"a1", "agent-a1", "agent"},
+                                {"a2", "agent-a2", "agent"},
+                                {"a3", "agent-a3", "agent"},
+                                {"editor", "editor-wang", "editor"}});
   Start();
   for (const char* agent : {"a1", "a2", "a3"}) {
     v1::SearchRequest search;

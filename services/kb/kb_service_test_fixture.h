@@ -24,6 +24,7 @@
 #include "services/kb/kb_service.h"
 #include "services/kb/kb_test_support.h"
 #include "tests/support/power_loss_fs.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 namespace hotline::kb {
 
@@ -43,15 +44,10 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 10, 0, 0), absl::UTCTimeZone())) {}
 
   void SetUp() override {
-    std::string tokens;
-    for (const auto& [token, line] : std::vector<std::pair<std::string, std::string>>{
-             {"agent", "agent-zhang agent"},
-             {"agent2", "agent-li agent"},
-             {"editor", "editor-wang editor"},
-             {"supervisor", "supervisor-chen supervisor"}}) {
-      tokens += HashToken(token) + " " + line + "\n";
-    }
-    tokens_ = *TokenRegistry::Parse(tokens);
+    tokens_ = testing::TokensFor({{"agent", "agent-zhang", "agent"},
+                                  {"agent2", "agent-li", "agent"},
+                                  {"editor", "editor-wang", "editor"},
+                                  {"supervisor", "supervisor-chen", "supervisor"}});
     Start();
   }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/ticket/working_calendar.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::metrics::testing {
@@ -44,21 +45,28 @@ ticket::config::TicketConfig DeployedConfig() {
   return *config;
 }
 
-std::string TokenFileContents(const ticket::config::TicketConfig& config) {
-  std::string out;
+namespace {
+
+std::vector<hotline::testing::TestPrincipal> Principals(
+    const ticket::config::TicketConfig& config) {
+  std::vector<hotline::testing::TestPrincipal> principals;
   for (const char* role : {"supervisor", "reviewer", "agent", "editor", "admin"}) {
-    out += absl::StrCat(HashToken(role), " ", role, "-test ", role, "\n");
+    principals.push_back({role, absl::StrCat(role, "-test"), role});
   }
   for (const auto& d : config.departments()) {
-    out += absl::StrCat(HashToken(d.id()), " ", d.id(), "-system department ", d.id(), "\n");
+    principals.push_back({d.id(), absl::StrCat(d.id(), "-system"), "department", d.id()});
   }
-  return out;
+  return principals;
+}
+
+}  // namespace
+
+std::string TokenFileContents(const ticket::config::TicketConfig& config) {
+  return hotline::testing::TokenFileFor(Principals(config));
 }
 
 std::shared_ptr<const TokenRegistry> Tokens(const ticket::config::TicketConfig& config) {
-  auto tokens = TokenRegistry::Parse(TokenFileContents(config));
-  CHECK(tokens.ok()) << tokens.status();
-  return *tokens;
+  return hotline::testing::TokensFor(Principals(config));
 }
 
 TicketWorld::TicketWorld(const std::string& directory, ManualClock* clock, bool sync_writes)

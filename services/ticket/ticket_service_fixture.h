@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/service_host.h"
 #include "services/ticket/ticket_service.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
 namespace hotline::ticket {
@@ -34,18 +35,13 @@ class TicketServiceTest : public ::testing::Test {
   TicketServiceTest() : clock_(Shanghai(2024, 9, 26, 10)) {}
 
   void SetUp() override {
-    std::string tokens;
-    for (const auto& [token, line] : std::vector<std::pair<std::string, std::string>>{
-             {"agent", "agent-zhang agent"},
-             {"reviewer", "reviewer-liu reviewer"},
-             {"supervisor", "supervisor-chen supervisor"},
-             {"editor", "editor-wang editor"},
-             {"water", "water-system department water"},
-             {"housing", "housing-system department housing"},
-             {"hrss", "hrss-system department hrss"}}) {
-      tokens += HashToken(token) + " " + line + "\n";
-    }
-    tokens_ = *TokenRegistry::Parse(tokens);
+    tokens_ = testing::TokensFor({{"agent", "agent-zhang", "agent"},
+                                  {"reviewer", "reviewer-liu", "reviewer"},
+                                  {"supervisor", "supervisor-chen", "supervisor"},
+                                  {"editor", "editor-wang", "editor"},
+                                  {"water", "water-system", "department", "water"},
+                                  {"housing", "housing-system", "department", "housing"},
+                                  {"hrss", "hrss-system", "department", "hrss"}});
     auto calendar = WorkingCalendar::LoadDirectory("../shared/data/holiday-cn");
     ASSERT_TRUE(calendar.ok()) << calendar.status();
     calendar_ = *calendar;
