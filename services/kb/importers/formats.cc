@@ -24,10 +24,16 @@ const std::vector<SourceFormat>& SourceFormats() {
   return *formats;
 }
 
-std::string SourceFormatNames() {
-  return absl::StrJoin(SourceFormats(), "|",
+namespace {
+
+std::string Names(absl::string_view separator) {
+  return absl::StrJoin(SourceFormats(), separator,
                        [](std::string* out, const SourceFormat& f) { out->append(f.name); });
 }
+
+}  // namespace
+
+std::string SourceFormatNames() { return Names("|"); }
 
 absl::StatusOr<const SourceFormat*> FindSourceFormat(absl::string_view name) {
   std::string lower = absl::AsciiStrToLower(name);
@@ -38,11 +44,8 @@ absl::StatusOr<const SourceFormat*> FindSourceFormat(absl::string_view name) {
       if (alias == lower) return &f;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "format: unknown format '", name, "' (",
-      absl::StrJoin(SourceFormats(), ", ",
-                    [](std::string* out, const SourceFormat& f) { out->append(f.name); }),
-      " or auto)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("format: unknown format '", name, "' (", Names(", "), " or auto)"));
 }
 
 namespace {
