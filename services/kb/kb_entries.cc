@@ -148,15 +148,7 @@ absl::Status KnowledgeBaseService::DoUpsert(const Principal& principal,
     if (entry.status() == v1::ENTRY_STATUS_UNSPECIFIED) {
       entry.set_status(InitialStatus(entry, *options_.clock));
     }
-    entry.set_version(1);
-    SetTime(now, entry.mutable_create_time());
-    entry.set_created_by(principal.name);
-    entry.clear_status_history();
-    entry.clear_pending_status_change();
-    entry.clear_superseded_by();
-    entry.clear_supersedes();
-    entry.clear_merged_ids();
-    entry.clear_sources();
+    StartFirstVersion(principal.name, now, &entry);
   }
   SetTime(now, entry.mutable_update_time());
   entry.set_updated_by(principal.name);

@@ -119,8 +119,8 @@ std::string ElementText(absl::string_view html, absl::string_view name) {
     }
     text = ingest::DecodeHtmlEntities(text);
     std::string collapsed;
-    for (absl::string_view word : absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"),
-                                                 absl::SkipEmpty())) {
+    for (absl::string_view word :
+         absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty())) {
       if (!collapsed.empty()) collapsed += ' ';
       absl::StrAppend(&collapsed, word);
     }
@@ -220,10 +220,9 @@ absl::StatusOr<v1::ImportItem> HtmlPageToItem(absl::string_view raw, const std::
       if (!dates.empty()) publish_date = dates.front().date;
     } else if (name == "keywords") {
       // ByAnyChar splits at bytes, so the Chinese separators become ASCII ones first.
-      std::string separated =
-          absl::StrReplaceAll(content, {{"，", ","}, {"；", ","}, {"、", ","}});
-      for (absl::string_view k : absl::StrSplit(separated, absl::ByAnyChar(",; "),
-                                                absl::SkipEmpty())) {
+      std::string separated = absl::StrReplaceAll(content, {{"，", ","}, {"；", ","}, {"、", ","}});
+      for (absl::string_view k :
+           absl::StrSplit(separated, absl::ByAnyChar(",; "), absl::SkipEmpty())) {
         keywords.emplace_back(k);
       }
     } else if (property == "og:url" && url.empty()) {
@@ -269,15 +268,21 @@ absl::StatusOr<v1::ImportItem> HtmlPageToItem(absl::string_view raw, const std::
   return item;
 }
 
+namespace {
+
+std::vector<std::string> Extensions() { return {".html", ".htm"}; }
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<SourceReader>> OpenHtml(const std::string& file_or_directory) {
-  return OpenPages(file_or_directory, {".html", ".htm"}, v1::CONTENT_FORMAT_HTML, HtmlPageToItem);
+  return OpenPages(file_or_directory, Extensions(), v1::CONTENT_FORMAT_HTML, HtmlPageToItem);
 }
 
 SourceFormat HtmlFormat() {
   SourceFormat f;
   f.name = "html";
   f.aliases = {"htm"};
-  f.extensions = {".html", ".htm"};
+  f.extensions = Extensions();
   f.pages = true;
   f.summary = "HTML pages: one file, or every .html/.htm file under a directory";
   f.open = OpenHtml;

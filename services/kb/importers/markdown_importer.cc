@@ -188,8 +188,14 @@ absl::StatusOr<v1::ImportItem> MarkdownPageToItem(absl::string_view text,
   return item;
 }
 
+namespace {
+
+std::vector<std::string> Extensions() { return {".md", ".markdown"}; }
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<SourceReader>> OpenMarkdown(const std::string& file_or_directory) {
-  return OpenPages(file_or_directory, {".md", ".markdown"}, v1::CONTENT_FORMAT_MARKDOWN,
+  return OpenPages(file_or_directory, Extensions(), v1::CONTENT_FORMAT_MARKDOWN,
                    MarkdownPageToItem);
 }
 
@@ -197,7 +203,7 @@ SourceFormat MarkdownFormat() {
   SourceFormat f;
   f.name = "md";
   f.aliases = {"markdown"};
-  f.extensions = {".md", ".markdown"};
+  f.extensions = Extensions();
   f.pages = true;
   f.summary =
       "Markdown pages, with optional front matter: one file, or every .md/.markdown file under a "

@@ -192,6 +192,18 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
 }
 
+void StartFirstVersion(const std::string& by, absl::Time now, v1::Entry* entry) {
+  entry->set_version(1);
+  SetTime(now, entry->mutable_create_time());
+  entry->set_created_by(by);
+  entry->clear_status_history();
+  entry->clear_pending_status_change();
+  entry->clear_superseded_by();
+  entry->clear_supersedes();
+  entry->clear_merged_ids();
+  entry->clear_sources();
+}
+
 // Computes the entry's passages from its body (Q&A pairs, guides, hot topics) or from the raw
 // content sent with it (policy documents); without raw content a policy keeps the passages it
 // has (an update that does not touch the text).

@@ -60,6 +60,11 @@ std::string NewId(absl::string_view prefix);
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out);
 
+// A new entry's first version, created by `by` at `now`, without any of the fields that only the
+// service keeps (status history, pending change, supersede links, merged ids, sources), whatever
+// the request carried. Its update time and editor are set by the caller, as for any version.
+void StartFirstVersion(const std::string& by, absl::Time now, v1::Entry* entry);
+
 // AMENDED, REPEALED and EXPIRED: readable by id, flagged, not returned by default.
 bool IsInactive(v1::EntryStatus status);
 // Allowed life-cycle transitions (see SetStatus in kb.proto).
