@@ -1,6 +1,7 @@
 #include "common/address_limiter.h"
 
 #include <algorithm>
+
 #include "absl/hash/hash.h"
 
 namespace hotline {
@@ -8,8 +9,7 @@ namespace hotline {
 AddressLimiter::AddressLimiter(RateLimit limit, size_t max_addresses)
     : limit_(limit), max_per_shard_(std::max<size_t>(1, max_addresses / kShards)) {}
 
-bool AddressLimiter::Allow(absl::string_view address, absl::Time now,
-                           absl::Duration* retry_after) {
+bool AddressLimiter::Allow(absl::string_view address, absl::Time now, absl::Duration* retry_after) {
   Shard& shard = shards_[absl::Hash<absl::string_view>()(address) % kShards];
   absl::MutexLock lock(&shard.mu);
   auto it = shard.buckets.find(address);
@@ -27,17 +27,16 @@ bool AddressLimiter::Allow(absl::string_view address, absl::Time now,
     return true;
   }
   if (retry_after != nullptr) {
-    *retry_after = limit_.per_second > 0
-                       ? absl::Seconds((1 - bucket.tokens) / limit_.per_second)
-                       : absl::InfiniteDuration();
+    *retry_after = limit_.per_second > 0 ? absl::Seconds((1 - bucket.tokens) / limit_.per_second)
+                                         : absl::InfiniteDuration();
   }
   return false;
 }
 
 void AddressLimiter::Prune(Shard& shard, absl::Time now) {
-  const absl::Duration refill =
-      limit_.per_second > 0 ? absl::Seconds(limit_.burst / limit_.per_second)
-                            : absl::InfiniteDuration();
+  const absl::Duration refill = limit_.per_second > 0
+                                    ? absl::Seconds(limit_.burst / limit_.per_second)
+                                    : absl::InfiniteDuration();
   for (auto it = shard.buckets.begin(); it != shard.buckets.end();) {
     auto next = std::next(it);
     if (now - it->second.updated >= refill) shard.buckets.erase(it);

@@ -1,41 +1,48 @@
 #include "common/auth.h"
 
-#include "common/credentials.h"
-#include "common/proto_checks.h"
-
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "common/files.h"
-#include "common/sha256.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/credentials.h"
+#include "common/files.h"
+#include "common/proto_checks.h"
+#include "common/sha256.h"
 
 namespace hotline {
 
 absl::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAgent: return "agent";
-    case Role::kReviewer: return "reviewer";
-    case Role::kDepartment: return "department";
-    case Role::kSupervisor: return "supervisor";
-    case Role::kEditor: return "editor";
-    case Role::kAdmin: return "admin";
-    case Role::kCallback: return "callback";
-    case Role::kPublic: return "public";
+    case Role::kAgent:
+      return "agent";
+    case Role::kReviewer:
+      return "reviewer";
+    case Role::kDepartment:
+      return "department";
+    case Role::kSupervisor:
+      return "supervisor";
+    case Role::kEditor:
+      return "editor";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kCallback:
+      return "callback";
+    case Role::kPublic:
+      return "public";
   }
   return "unknown";
 }
 
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
-  for (Role r : {Role::kAgent, Role::kReviewer, Role::kDepartment, Role::kSupervisor,
-                 Role::kEditor, Role::kAdmin, Role::kCallback, Role::kPublic}) {
+  for (Role r : {Role::kAgent, Role::kReviewer, Role::kDepartment, Role::kSupervisor, Role::kEditor,
+                 Role::kAdmin, Role::kCallback, Role::kPublic}) {
     if (RoleName(r) == name) return r;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -63,8 +70,7 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry>> TokenRegistry::Parse(
       return bad("expected 'sha256-hex principal role [department_id]'");
     }
     std::string hash = absl::AsciiStrToLower(fields[0]);
-    if (hash.size() != 64 ||
-        hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return bad("the first field must be the 64-digit hex SHA-256 of the token");
     }
     absl::StatusOr<Role> role = ParseRole(fields[2]);
@@ -136,8 +142,7 @@ absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContextBase& con
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "missing 'authorization: Bearer <token>' metadata");
+    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
   }
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::ConsumePrefix(&value, "Bearer ") && !absl::ConsumePrefix(&value, "bearer ")) {
@@ -172,18 +177,18 @@ absl::Status Authorize(const Principal& principal, std::initializer_list<Role> a
   }
   std::vector<std::string> names;
   for (Role r : allowed) names.emplace_back(RoleName(r));
-  return absl::PermissionDeniedError(absl::StrCat(
-      "principal '", principal.name, "' has role ", RoleName(principal.role),
-      "; this call needs one of: ", absl::StrJoin(names, ", "), ", admin"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("principal '", principal.name, "' has role ", RoleName(principal.role),
+                   "; this call needs one of: ", absl::StrJoin(names, ", "), ", admin"));
 }
 
 absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view department_id) {
   if (principal.role != Role::kDepartment || principal.department_id == department_id) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "department '", principal.department_id, "' may not access work of department '",
-      department_id, "'"));
+  return absl::PermissionDeniedError(absl::StrCat("department '", principal.department_id,
+                                                  "' may not access work of department '",
+                                                  department_id, "'"));
 }
 
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,

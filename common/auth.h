@@ -15,14 +15,14 @@
 #ifndef HOTLINE_COMMON_AUTH_H_
 #define HOTLINE_COMMON_AUTH_H_
 
+#include <google/protobuf/message.h>
+#include <grpcpp/server_context.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <google/protobuf/message.h>
-#include <grpcpp/server_context.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -31,7 +31,12 @@
 namespace hotline {
 
 enum class Role : uint8_t {
-  kAgent, kReviewer, kDepartment, kSupervisor, kEditor, kAdmin,
+  kAgent,
+  kReviewer,
+  kDepartment,
+  kSupervisor,
+  kEditor,
+  kAdmin,
   kCallback,  // Callback staff (回访员): call citizens back and record their rating.
   // The citizens' portal: a system account that reads public content and passes on online
   // requests for anyone, so it may do nothing else (each service names what it allows).

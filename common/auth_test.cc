@@ -9,8 +9,7 @@ namespace {
 
 TEST(HashTokenTest, IsLowercaseHexSha256) {
   // SHA-256 of "test", a published test vector.
-  EXPECT_EQ(HashToken("test"),
-            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  EXPECT_EQ(HashToken("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 }
 
 TEST(TokenRegistryTest, ParsesRolesAndDepartments) {
@@ -53,8 +52,7 @@ TEST(TokenRegistryTest, RejectsMalformedLinesNamingTheLine) {
     auto registry = TokenRegistry::Parse("# header\n" + c.line + "\n");
     ASSERT_FALSE(registry.ok()) << c.line;
     EXPECT_EQ(registry.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(registry.status().message().find("line 2"), std::string::npos)
-        << registry.status();
+    EXPECT_NE(registry.status().message().find("line 2"), std::string::npos) << registry.status();
     EXPECT_NE(registry.status().message().find(c.expected_fragment), std::string::npos)
         << registry.status();
   }

@@ -27,8 +27,7 @@ TEST(CatchUpClockTest, StartsInThePastRunsFastAndJoinsTheBaseClock) {
 
 TEST(CatchUpClockTest, IsMonotonicAndNeverAheadOfTheBaseClock) {
   ManualClock real(kRealStart);
-  CatchUpClock demo(&real, kRealStart - absl::Hours(24 * 10) - absl::Minutes(7),
-                    absl::Seconds(45));
+  CatchUpClock demo(&real, kRealStart - absl::Hours(24 * 10) - absl::Minutes(7), absl::Seconds(45));
   absl::Time previous = absl::InfinitePast();
   for (int step = 0; step < 600; ++step) {  // 60 s in 100 ms steps, across the join.
     absl::Time now = demo.Now();

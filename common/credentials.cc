@@ -140,8 +140,7 @@ absl::StatusOr<CredentialSigner> CredentialSigner::FromSecretKeyHex(
   return signer;
 }
 
-absl::StatusOr<CredentialSigner> CredentialSigner::FromFile(const std::string& path,
-                                                            bool create,
+absl::StatusOr<CredentialSigner> CredentialSigner::FromFile(const std::string& path, bool create,
                                                             const std::string& public_path) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0 && create) {
@@ -194,13 +193,14 @@ absl::StatusOr<std::string> CredentialSigner::Sign(const CredentialClaims& claim
     return absl::InvalidArgumentError(
         "credential: principal, department and session tag must be printable ASCII without '|'");
   }
-  std::string payload = absl::StrCat(p.name, "|", RoleName(p.role), "|", p.department_id, "|",
-                                     claims.session_tag, "|",
-                                     absl::ToUnixSeconds(claims.expire_time));
+  std::string payload =
+      absl::StrCat(p.name, "|", RoleName(p.role), "|", p.department_id, "|", claims.session_tag,
+                   "|", absl::ToUnixSeconds(claims.expire_time));
   std::string payload_b64 = absl::WebSafeBase64Escape(payload);
   std::string signed_part = absl::StrCat(kCredentialPrefix, payload_b64);
   unsigned char signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(signed_part.data()),
+  crypto_sign_detached(signature, nullptr,
+                       reinterpret_cast<const unsigned char*>(signed_part.data()),
                        signed_part.size(), secret_key_.data());
   return absl::StrCat(signed_part, ".",
                       absl::WebSafeBase64Escape(absl::string_view(

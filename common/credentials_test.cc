@@ -25,8 +25,7 @@ TEST(CredentialTest, SignedCredentialVerifiesAndCarriesThePrincipal) {
   EXPECT_EQ(claims->principal.role, Role::kDepartment);
   EXPECT_EQ(claims->principal.department_id, "water");
   EXPECT_EQ(claims->session_tag, "tag123");
-  EXPECT_EQ(absl::ToUnixSeconds(claims->expire_time),
-            absl::ToUnixSeconds(now + absl::Minutes(2)));
+  EXPECT_EQ(absl::ToUnixSeconds(claims->expire_time), absl::ToUnixSeconds(now + absl::Minutes(2)));
 }
 
 TEST(CredentialTest, ExpiredForgedAndForeignCredentialsAreRefused) {
@@ -40,8 +39,8 @@ TEST(CredentialTest, ExpiredForgedAndForeignCredentialsAreRefused) {
   EXPECT_EQ(code(good, now + absl::Minutes(2)), absl::StatusCode::kUnauthenticated);
 
   // The same claims with a supervisor's role and the original signature.
-  std::string payload = absl::WebSafeBase64Escape(absl::StrCat(
-      "li-water|supervisor||tag123|", absl::ToUnixSeconds(now + absl::Minutes(2))));
+  std::string payload = absl::WebSafeBase64Escape(
+      absl::StrCat("li-water|supervisor||tag123|", absl::ToUnixSeconds(now + absl::Minutes(2))));
   std::string signature = good.substr(good.rfind('.') + 1);
   EXPECT_EQ(code(absl::StrCat(kCredentialPrefix, payload, ".", signature), now),
             absl::StatusCode::kUnauthenticated);
@@ -58,7 +57,8 @@ TEST(CredentialTest, ExpiredForgedAndForeignCredentialsAreRefused) {
 
 TEST(CredentialTest, SecretKeyRoundTripsThroughHex) {
   CredentialSigner signer = CredentialSigner::Generate();
-  absl::StatusOr<CredentialSigner> again = CredentialSigner::FromSecretKeyHex(signer.SecretKeyHex());
+  absl::StatusOr<CredentialSigner> again =
+      CredentialSigner::FromSecretKeyHex(signer.SecretKeyHex());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->PublicKeyHex(), signer.PublicKeyHex());
   std::string credential = *again->Sign(Claims(absl::Now() + absl::Minutes(1)));

@@ -5,9 +5,9 @@
 #ifndef HOTLINE_COMMON_MALFORMED_REQUESTS_H_
 #define HOTLINE_COMMON_MALFORMED_REQUESTS_H_
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 
 namespace hotline {
 

@@ -37,9 +37,9 @@ absl::Status CheckTimestamp(const Message& m, const std::string& path) {
         absl::StrCat(path, ": nanos must be 0 to 999999999, got ", nanos));
   }
   if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": seconds must be within 0001-01-01 and 9999-12-31 (", kMinTimestampSeconds,
-        " to ", kMaxTimestampSeconds, "), got ", seconds));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": seconds must be within 0001-01-01 and 9999-12-31 (",
+                     kMinTimestampSeconds, " to ", kMaxTimestampSeconds, "), got ", seconds));
   }
   return absl::OkStatus();
 }

@@ -83,14 +83,13 @@ absl::StatusOr<RedisReplyPtr> RedisClient::Command(const std::vector<std::string
     // The connection is unusable after any I/O or protocol error; a later call reconnects.
     std::string why = context_->errstr;
     DropLocked();
-    return absl::UnavailableError(absl::StrCat("redis command ", argv.empty() ? "" : argv[0],
-                                               " failed: ", why));
+    return absl::UnavailableError(
+        absl::StrCat("redis command ", argv.empty() ? "" : argv[0], " failed: ", why));
   }
   RedisReplyPtr reply(raw);
   if (reply->type == REDIS_REPLY_ERROR) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("redis ", argv.empty() ? "" : argv[0], ": ",
-                     std::string(reply->str, reply->len)));
+    return absl::FailedPreconditionError(absl::StrCat("redis ", argv.empty() ? "" : argv[0], ": ",
+                                                      std::string(reply->str, reply->len)));
   }
   return reply;
 }

@@ -4,15 +4,15 @@
 #ifndef HOTLINE_COMMON_ROCKS_STORE_H_
 #define HOTLINE_COMMON_ROCKS_STORE_H_
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -60,9 +60,9 @@ class RocksStore {
   absl::Status WriteUnsynced(rocksdb::WriteBatch* batch);
 
   // Calls `visit` for each key starting with `prefix`, in key order, until it returns false.
-  absl::Status ScanPrefix(rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,
-                          const std::function<bool(absl::string_view key,
-                                                   absl::string_view value)>& visit) const;
+  absl::Status ScanPrefix(
+      rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
 
   std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* family) const;
 

@@ -15,7 +15,8 @@ class RocksStoreTest : public ::testing::Test {
 
   void Reopen() {
     store_.reset();
-    auto store = RocksStore::Open({.path = dir_.Sub("db"), .column_families = {"tickets", "events"}});
+    auto store =
+        RocksStore::Open({.path = dir_.Sub("db"), .column_families = {"tickets", "events"}});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }

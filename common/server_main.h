@@ -3,12 +3,12 @@
 #ifndef HOTLINE_COMMON_SERVER_MAIN_H_
 #define HOTLINE_COMMON_SERVER_MAIN_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

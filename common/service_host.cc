@@ -68,8 +68,7 @@ absl::Status ServiceHost::Start() {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.listen_address));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address));
   }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus("", true);

@@ -4,12 +4,12 @@
 #ifndef HOTLINE_COMMON_SERVICE_HOST_H_
 #define HOTLINE_COMMON_SERVICE_HOST_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

@@ -1,5 +1,7 @@
 #include "common/service_host.h"
 
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/rpc_method.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,11 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/rpc_method.h>
-
 #include "absl/strings/str_cat.h"
-
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/echo_service.h"
 #include "tests/support/test_util.h"
@@ -32,8 +30,8 @@ constexpr char kEchoName[] = "hotline.testing.v1.Echo";
 class ServiceHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tokens = HashToken("agent-token") + " zhang agent\n" + HashToken("editor-token") +
-                         " wang editor\n";
+    std::string tokens =
+        HashToken("agent-token") + " zhang agent\n" + HashToken("editor-token") + " wang editor\n";
     auto registry = TokenRegistry::Parse(tokens);
     ASSERT_TRUE(registry.ok());
     echo_ = std::make_unique<testing::EchoService>(*registry);
@@ -111,8 +109,9 @@ grpc::Status CallWithRawBytes(grpc::Channel* channel, const std::string& method,
 
 TEST_F(ServiceHostTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
   // Field 1 (message), length 3: "a", then a lone continuation byte and 0xFF.
-  grpc::Status status =
-      CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo", "\x0a\x03" "a\x80\xff");
+  grpc::Status status = CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo",
+                                         "\x0a\x03"
+                                         "a\x80\xff");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_EQ(status.error_message(),
             "message (hotline.testing.v1.EchoRequest): not valid UTF-8; a string field must hold "
@@ -124,8 +123,9 @@ TEST_F(ServiceHostTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
 
 TEST_F(ServiceHostTest, UnparsableRequestIsInvalidArgumentNamingTheMethod) {
   // Field 1 claims 5 bytes and 2 follow.
-  grpc::Status status =
-      CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo", "\x0a\x05" "ab");
+  grpc::Status status = CallWithRawBytes(channel_.get(), "/hotline.testing.v1.Echo/Echo",
+                                         "\x0a\x05"
+                                         "ab");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_EQ(status.error_message(),
             "the request to /hotline.testing.v1.Echo/Echo cannot be parsed as its message type");
@@ -170,8 +170,8 @@ TEST_F(ServiceHostTest, ShutdownGoesNotServingAndLetsInFlightCallsFinish) {
   std::thread slow_call([&] {
     EchoRequest request;
     request.set_message("in flight");
-    slow_status = stub_->SlowEcho(ContextWithToken("agent-token", absl::Seconds(30)).get(),
-                                  request, &slow_response);
+    slow_status = stub_->SlowEcho(ContextWithToken("agent-token", absl::Seconds(30)).get(), request,
+                                  &slow_response);
   });
   ASSERT_TRUE(testing::WaitFor([&] { return echo_->slow_calls_waiting() == 1; }));
 
@@ -190,16 +190,16 @@ TEST_F(ServiceHostTest, ShutdownGoesNotServingAndLetsInFlightCallsFinish) {
 
   // And nothing new is accepted afterwards.
   EchoResponse response;
-  EXPECT_EQ(CallEcho("agent-token", "late", &response).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CallEcho("agent-token", "late", &response).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 // A certificate made for this test by the openssl command-line tool.
 TEST(ServiceHostTlsTest, ServesTlsWithTheGivenCertificateAndRefusesPlaintext) {
   testing::TempDir dir;
-  std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                        "-keyout " + dir.Sub("key.pem") + " -out " + dir.Sub("cert.pem") +
-                        " 2>/dev/null";
+  std::string command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-keyout " +
+      dir.Sub("key.pem") + " -out " + dir.Sub("cert.pem") + " 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << "openssl failed";
   auto registry = TokenRegistry::Parse(HashToken("agent-token") + " zhang agent\n");
   testing::EchoService echo(*registry);
@@ -217,8 +217,8 @@ TEST(ServiceHostTlsTest, ServesTlsWithTheGivenCertificateAndRefusesPlaintext) {
   ssl.pem_root_certs = cert.str();
   grpc::ChannelArguments arguments;
   arguments.SetSslTargetNameOverride("localhost");
-  auto stub = Echo::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", host.port()), grpc::SslCredentials(ssl), arguments));
+  auto stub = Echo::NewStub(grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", host.port()),
+                                                      grpc::SslCredentials(ssl), arguments));
   EchoRequest request;
   request.set_message("secure");
   EchoResponse response;
@@ -227,10 +227,10 @@ TEST(ServiceHostTlsTest, ServesTlsWithTheGivenCertificateAndRefusesPlaintext) {
   EXPECT_EQ(response.message(), "secure");
 
   auto plaintext = Echo::NewStub(testing::LocalChannel(host.port()));
-  EXPECT_EQ(plaintext->Echo(ContextWithToken("agent-token", absl::Seconds(2)).get(), request,
-                            &response)
-                .error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      plaintext->Echo(ContextWithToken("agent-token", absl::Seconds(2)).get(), request, &response)
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
   host.Shutdown();
 }
 

@@ -22,9 +22,8 @@ void ServingEvents::StoreUnwritable(const absl::Status& why) {
 ServingEvents::Event ServingEvents::Wait() {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
-      +[](ServingEvents* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu_) {
-        return e->stop_ || e->store_unwritable_;
-      },
+      +[](ServingEvents* e)
+           ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu_) { return e->stop_ || e->store_unwritable_; },
       this));
   if (stop_) return Event::kStop;
   store_unwritable_ = false;
@@ -48,9 +47,7 @@ std::string WithPort(const std::string& address, int port) {
 
 int ServeUntilStopped(ServingOptions options, std::shared_ptr<const TokenRegistry> tokens,
                       Clock* clock, const ServiceFactory& factory, ServingEvents* events) {
-  options.store.on_unwritable = [events](const absl::Status& why) {
-    events->StoreUnwritable(why);
-  };
+  options.store.on_unwritable = [events](const absl::Status& why) { events->StoreUnwritable(why); };
   for (int generation = 0;; ++generation) {
     absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(options.store);
     if (!store.ok()) {

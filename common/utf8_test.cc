@@ -18,13 +18,13 @@ TEST(Utf8Test, AcceptsWhatProto3StringsHold) {
 
 TEST(Utf8Test, RefusesEverythingElse) {
   EXPECT_FALSE(IsValidUtf8("\xFF"));
-  EXPECT_FALSE(IsValidUtf8("\x80"));                 // a continuation byte alone
-  EXPECT_FALSE(IsValidUtf8("\xE4\xB8"));             // 中 cut short
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));             // '/' in two bytes (overlong)
-  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));         // overlong in three
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));         // a UTF-16 surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));     // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xB0\xEC\xC9\xE7"));     // 办理 in GBK
+  EXPECT_FALSE(IsValidUtf8("\x80"));                  // a continuation byte alone
+  EXPECT_FALSE(IsValidUtf8("\xE4\xB8"));              // 中 cut short
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));              // '/' in two bytes (overlong)
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));          // overlong in three
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));          // a UTF-16 surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xB0\xEC\xC9\xE7"));      // 办理 in GBK
   EXPECT_FALSE(IsValidUtf8("\xE4\xB8\xAD\xE6\x96"));  // 中 then half of 文
 }
 

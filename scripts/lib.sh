@@ -14,7 +14,7 @@ HOTLINE_PACKAGES=(
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jieba
   libcpp-httplib-dev libsodium-dev libxlsxwriter-dev
   chromium chromium-driver python3-selenium fonts-wqy-microhei python3-cryptography
-  clang-14
+  clang-14 clang-format-14
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

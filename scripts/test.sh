@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 install_dependencies
 install_axe_core
+# Formatting first: it takes seconds and needs no build.
+bash "$HOTLINE_ROOT/scripts/format_check.sh"
 build_all
 # Clang's analysis of the lock annotations, over the flags of the build just made (a
 # sanitizer run, which builds with clang already, leaves it out).

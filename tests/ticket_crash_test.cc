@@ -62,10 +62,10 @@ constexpr int kCrashes = 2;
   if (replayed->state != t.state() || replayed->version != t.version() ||
       replayed->cycle != t.cycle()) {
     return ::testing::AssertionFailure()
-           << t.id() << ": stored " << v1::TicketState_Name(t.state()) << " version "
-           << t.version() << " cycle " << t.cycle() << ", but the history replays to "
-           << v1::TicketState_Name(replayed->state) << " version " << replayed->version
-           << " cycle " << replayed->cycle;
+           << t.id() << ": stored " << v1::TicketState_Name(t.state()) << " version " << t.version()
+           << " cycle " << t.cycle() << ", but the history replays to "
+           << v1::TicketState_Name(replayed->state) << " version " << replayed->version << " cycle "
+           << replayed->cycle;
   }
   std::map<std::string, v1::WorkOrderState> stored;
   for (const v1::WorkOrder& w : t.work_orders()) stored[w.id()] = w.state();
@@ -121,8 +121,7 @@ class TicketCrashTest : public ::testing::Test {
     const std::map<std::string, int64_t> acknowledged = clients.AcknowledgedVersions();
 
     // 37 a page: page boundaries that line up with nothing the clients did.
-    absl::StatusOr<std::vector<v1::Ticket>> listed =
-        ListAllTickets(*stub, tokens_.supervisor, 37);
+    absl::StatusOr<std::vector<v1::Ticket>> listed = ListAllTickets(*stub, tokens_.supervisor, 37);
     ASSERT_TRUE(listed.ok()) << listed.status();
     std::set<std::string> ids;
     for (const v1::Ticket& t : *listed) {

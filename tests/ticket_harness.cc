@@ -37,9 +37,8 @@ absl::Status TicketServerProcess::Start(absl::Duration timeout) {
     out << options_.tokens.FileContents();
     if (!out) return absl::InternalError(absl::StrCat("cannot write ", token_file));
   }
-  return process_.Start({"--data_dir=" + options_.work_dir + "/data",
-                         "--token_file=" + token_file, "--config=" + options_.config,
-                         "--calendar_dir=" + options_.calendar_dir,
+  return process_.Start({"--data_dir=" + options_.work_dir + "/data", "--token_file=" + token_file,
+                         "--config=" + options_.config, "--calendar_dir=" + options_.calendar_dir,
                          "--redis=" + options_.redis_address},
                         timeout);
 }
@@ -51,7 +50,6 @@ std::shared_ptr<grpc::Channel> TicketServerProcess::NewChannel() const {
 std::unique_ptr<ticket::v1::TicketService::Stub> TicketServerProcess::NewStub() const {
   return ticket::v1::TicketService::NewStub(NewChannel());
 }
-
 
 // ---- TicketLoop ----------------------------------------------------------------------------
 
@@ -204,10 +202,9 @@ void LoopClients::Run(Client* c, ticket::v1::TicketService::Stub* stub) {
       c->stopped_by = status;
       if (!expect_server_loss_.load() || status.error_code() != grpc::StatusCode::UNAVAILABLE) {
         absl::MutexLock lock(&mu_);
-        unexpected_.push_back(absl::StrCat("client ", c->index, ", ticket '",
-                                           c->loop->ticket_id(), "', ", c->loop->StepName(),
-                                           ": code ", status.error_code(), ": ",
-                                           status.error_message()));
+        unexpected_.push_back(absl::StrCat("client ", c->index, ", ticket '", c->loop->ticket_id(),
+                                           "', ", c->loop->StepName(), ": code ",
+                                           status.error_code(), ": ", status.error_message()));
       }
       return;
     }

@@ -8,6 +8,7 @@
 #ifndef HOTLINE_TESTS_TICKET_HARNESS_H_
 #define HOTLINE_TESTS_TICKET_HARNESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -17,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

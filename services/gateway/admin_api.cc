@@ -16,25 +16,23 @@ namespace idv1 = ::hotline::identity::v1;
 
 bool NeedsIdentity(const WebSessions& sessions, httplib::Response& response) {
   if (sessions.enabled()) return true;
-  SendJson(response, 501, ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                                         "未配置身份服务（--identity）")));
+  SendJson(response, 501,
+           ErrorBodyFromGrpc(
+               grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "未配置身份服务（--identity）")));
   return false;
 }
 
 }  // namespace
 
 void Gateway::RegisterAdminApi(httplib::Server* server) {
-  server->Get("/api/admin/accounts", [this](const httplib::Request& q, httplib::Response& r) {
-    ListAccounts(q, r);
-  });
-  server->Post("/api/admin/accounts", [this](const httplib::Request& q, httplib::Response& r) {
-    CreateAccount(q, r);
-  });
+  server->Get("/api/admin/accounts",
+              [this](const httplib::Request& q, httplib::Response& r) { ListAccounts(q, r); });
+  server->Post("/api/admin/accounts",
+               [this](const httplib::Request& q, httplib::Response& r) { CreateAccount(q, r); });
   server->Post(R"(/api/admin/accounts/([^/]+)/(disable|enable|reset-password))",
                [this](const httplib::Request& q, httplib::Response& r) { AccountAction(q, r); });
-  server->Get("/api/admin/audit", [this](const httplib::Request& q, httplib::Response& r) {
-    ListAudit(q, r);
-  });
+  server->Get("/api/admin/audit",
+              [this](const httplib::Request& q, httplib::Response& r) { ListAudit(q, r); });
 }
 
 void Gateway::ListAccounts(const httplib::Request& request, httplib::Response& response) {

@@ -6,10 +6,10 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_API_ERRORS_H_
 #define HOTLINE_SERVICES_GATEWAY_API_ERRORS_H_
 
-#include <string>
-
 #include <google/protobuf/message.h>
 #include <grpcpp/support/status.h>
+
+#include <string>
 
 #include "absl/strings/string_view.h"
 

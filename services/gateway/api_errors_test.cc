@@ -1,8 +1,7 @@
 #include "services/gateway/api_errors.h"
 
-#include <gtest/gtest.h>
-
 #include <google/protobuf/timestamp.pb.h>
+#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
@@ -35,8 +34,8 @@ TEST(ApiErrorsTest, UpstreamFailureKeepsTheServiceWordsAndTheField) {
 }
 
 TEST(ApiErrorsTest, OnlyInvalidArgumentNamesAField) {
-  nlohmann::json body = nlohmann::json::parse(ErrorBodyFromGrpc(grpc::Status(
-      grpc::StatusCode::ABORTED, "ticket T1: is at version 8, request expected 7")));
+  nlohmann::json body = nlohmann::json::parse(ErrorBodyFromGrpc(
+      grpc::Status(grpc::StatusCode::ABORTED, "ticket T1: is at version 8, request expected 7")));
   EXPECT_EQ(body["error"]["code"], "ABORTED");
   EXPECT_FALSE(body["error"].contains("field"));
   std::string message = body["error"]["message"];
@@ -79,8 +78,8 @@ TEST(ApiErrorsTest, AMessageJsonCannotExpressIsAnInternalError) {
 // live dashboard sends this body after its response has begun, where a throw ends the
 // process) becomes an error body with U+FFFD in place of the bad bytes.
 TEST(ApiErrorsTest, AnUpstreamMessageThatIsNotUtf8StillMakesAnErrorBody) {
-  std::string text = ErrorBodyFromGrpc(grpc::Status(
-      grpc::StatusCode::INVALID_ARGUMENT, std::string("message: mus\x8d be empty\xff")));
+  std::string text = ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                    std::string("message: mus\x8d be empty\xff")));
   nlohmann::json body = nlohmann::json::parse(text);
   EXPECT_EQ(body["error"]["code"], "INVALID_ARGUMENT");
   EXPECT_EQ(body["error"]["detail"], "message: mus\xef\xbf\xbd be empty\xef\xbf\xbd");

@@ -41,8 +41,7 @@ void Reply(httplib::Response& response, const grpc::Status& status,
   SendJson(response, 200, json);
 }
 
-void InvalidField(httplib::Response& response, absl::string_view field,
-                  absl::string_view problem) {
+void InvalidField(httplib::Response& response, absl::string_view field, absl::string_view problem) {
   SendJson(response, 400, InvalidFieldBody(field, problem));
 }
 
@@ -51,8 +50,7 @@ bool IntParam(const httplib::Request& request, httplib::Response& response, cons
               int min, int max, int* value) {
   if (!request.has_param(name)) return true;
   int parsed = 0;
-  if (!absl::SimpleAtoi(request.get_param_value(name), &parsed) || parsed < min ||
-      parsed > max) {
+  if (!absl::SimpleAtoi(request.get_param_value(name), &parsed) || parsed < min || parsed > max) {
     InvalidField(response, name, absl::StrCat("必须是 ", min, " 到 ", max, " 之间的整数"));
     return false;
   }
@@ -61,8 +59,7 @@ bool IntParam(const httplib::Request& request, httplib::Response& response, cons
 }
 
 // Parses a JSON object body; false (and a 400 sent) when it is not one.
-bool ParseBody(const httplib::Request& request, httplib::Response& response,
-               nlohmann::json* body) {
+bool ParseBody(const httplib::Request& request, httplib::Response& response, nlohmann::json* body) {
   *body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body->is_discarded() || !body->is_object()) {
     InvalidField(response, "body", "请求体必须是 JSON 对象");
@@ -131,7 +128,8 @@ bool BodyAsProto(const httplib::Request& request, httplib::Response& response,
   options.ignore_unknown_fields = false;
   auto parsed = google::protobuf::util::JsonStringToMessage(request.body, message, options);
   if (!parsed.ok()) {
-    InvalidField(response, "body", absl::StrCat("请求体不符合接口格式：", parsed.message().as_string()));
+    InvalidField(response, "body",
+                 absl::StrCat("请求体不符合接口格式：", parsed.message().as_string()));
     return false;
   }
   return true;

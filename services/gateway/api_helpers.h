@@ -4,14 +4,13 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_
 #define HOTLINE_SERVICES_GATEWAY_API_HELPERS_H_
 
+#include <google/protobuf/message.h>
+#include <grpcpp/support/status.h>
 #include <httplib.h>
 
 #include <cstdint>
-#include <string>
-
-#include <google/protobuf/message.h>
-#include <grpcpp/support/status.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "hotline/ticket/v1/ticket.pb.h"

@@ -41,7 +41,8 @@ ArithmeticChallenge::Question ArithmeticChallenge::Issue(absl::Time now) {
       absl::ToUnixSeconds(now + lifetime_), ".",
       absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(nonce), sizeof nonce)));
   Question question;
-  question.token = absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(Mac(signed_part, answer)));
+  question.token =
+      absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(Mac(signed_part, answer)));
   question.text = absl::StrCat(a, add ? " 加 " : " 减 ", b, " 等于几？");
   return question;
 }
@@ -61,7 +62,8 @@ absl::Status ArithmeticChallenge::Verify(absl::string_view token, absl::string_v
     return absl::InvalidArgumentError("challenge_token: not a question of this portal");
   }
   if (absl::FromUnixSeconds(expiry) < now) {
-    return absl::InvalidArgumentError("challenge_token: the question has expired; answer a new one");
+    return absl::InvalidArgumentError(
+        "challenge_token: the question has expired; answer a new one");
   }
   const int number = ParseSmallNumber(answer);
   if (number < 0) return absl::InvalidArgumentError("challenge_answer: must be a number");
@@ -95,7 +97,8 @@ int ParseSmallNumber(absl::string_view text) {
       value = value * 10 + (c - '0');
       ++digits;
       ++i;
-    } else if (c == 0xEF && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBC &&
+    } else if (c == 0xEF && i + 2 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) == 0xBC &&
                static_cast<unsigned char>(text[i + 2]) >= 0x90 &&
                static_cast<unsigned char>(text[i + 2]) <= 0x99) {
       // Full-width ０ to ９ (U+FF10..U+FF19), as Chinese input methods type them.

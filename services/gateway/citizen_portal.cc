@@ -28,10 +28,14 @@ constexpr size_t kMaxBodyBytes = 16 * 1024;
 
 // The portal's own names for the kinds a citizen may filter by.
 bool KindParam(const std::string& value, kv1::EntryKind* kind) {
-  if (value == "policy") *kind = kv1::ENTRY_KIND_POLICY_DOCUMENT;
-  else if (value == "qa") *kind = kv1::ENTRY_KIND_QA_PAIR;
-  else if (value == "guide") *kind = kv1::ENTRY_KIND_SERVICE_GUIDE;
-  else return false;
+  if (value == "policy")
+    *kind = kv1::ENTRY_KIND_POLICY_DOCUMENT;
+  else if (value == "qa")
+    *kind = kv1::ENTRY_KIND_QA_PAIR;
+  else if (value == "guide")
+    *kind = kv1::ENTRY_KIND_SERVICE_GUIDE;
+  else
+    return false;
   return true;
 }
 
@@ -60,8 +64,7 @@ void SendStatus(httplib::Response& response, const grpc::Status& status) {
 }
 
 // A knowledge-base read's outcome: its JSON, or its error (with Retry-After when busy).
-void SendAnswer(httplib::Response& response, const grpc::Status& status,
-                const std::string& json) {
+void SendAnswer(httplib::Response& response, const grpc::Status& status, const std::string& json) {
   if (status.ok()) {
     SendJson(response, 200, json);
     return;
@@ -97,11 +100,11 @@ bool CitizenPortal::Admit(AddressLimiter& limiter, const httplib::Request& reque
   const std::string address = ClientAddress(request, options_.client_address_header);
   if (limiter.Allow(address, options_.clock->Now(), &wait)) return true;
   response.set_header("Retry-After",
-                      std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
-                                                              wait, absl::Seconds(1))))));
+                      std::to_string(std::max<int64_t>(
+                          1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))))));
   SendJson(response, 429,
-           ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                          "访问过于频繁，请稍后再试。")));
+           ErrorBodyFromGrpc(
+               grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "访问过于频繁，请稍后再试。")));
   return false;
 }
 
@@ -134,8 +137,8 @@ void CitizenPortal::CachedKbRead(const httplib::Request& request, httplib::Respo
       SendJson(response, 200, *stale);
     } else if (!flight->done.WaitForNotificationWithTimeout(options_.call_timeout)) {
       SendJson(response, 504,
-               ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                              "查询超时，请稍后再试。")));
+               ErrorBodyFromGrpc(
+                   grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "查询超时，请稍后再试。")));
     } else {
       SendAnswer(response, flight->status, flight->json);
     }
@@ -289,11 +292,12 @@ void CitizenPortal::Suggest(const httplib::Request& request, httplib::Response& 
     return;
   }
   upstream.set_max_suggestions(8);
-  CachedKbRead(request, response, [this, upstream](grpc::ClientContext* context, std::string* json) {
-    kv1::SuggestResponse suggested;
-    grpc::Status status = kb_->Suggest(context, upstream, &suggested);
-    return status.ok() ? ToPublicJson(suggested, json) : status;
-  });
+  CachedKbRead(request, response,
+               [this, upstream](grpc::ClientContext* context, std::string* json) {
+                 kv1::SuggestResponse suggested;
+                 grpc::Status status = kb_->Suggest(context, upstream, &suggested);
+                 return status.ok() ? ToPublicJson(suggested, json) : status;
+               });
 }
 
 void CitizenPortal::Entry(const httplib::Request& request, httplib::Response& response) {
@@ -301,11 +305,12 @@ void CitizenPortal::Entry(const httplib::Request& request, httplib::Response& re
   kv1::GetEntryRequest upstream;
   upstream.set_entry_id(request.matches[1]);
   upstream.set_view(kv1::ENTRY_VIEW_FULL);
-  CachedKbRead(request, response, [this, upstream](grpc::ClientContext* context, std::string* json) {
-    kv1::Entry entry;
-    grpc::Status status = kb_->GetEntry(context, upstream, &entry);
-    return status.ok() ? ToPublicJson(entry, json) : status;
-  });
+  CachedKbRead(request, response,
+               [this, upstream](grpc::ClientContext* context, std::string* json) {
+                 kv1::Entry entry;
+                 grpc::Status status = kb_->GetEntry(context, upstream, &entry);
+                 return status.ok() ? ToPublicJson(entry, json) : status;
+               });
 }
 
 void CitizenPortal::Feedback(const httplib::Request& request, httplib::Response& response) {
@@ -349,9 +354,8 @@ void CitizenPortal::Submit(const httplib::Request& request, httplib::Response& r
     return;
   }
   upstream.set_kind(parsed);
-  for (auto [name, setter] :
-       std::initializer_list<std::pair<const char*, void (tv1::SubmitOnlineRequestRequest::*)(
-                                                       const std::string&)>>{
+  for (auto [name, setter] : std::initializer_list<
+           std::pair<const char*, void (tv1::SubmitOnlineRequestRequest::*)(const std::string&)>>{
            {"request_id", &tv1::SubmitOnlineRequestRequest::set_request_id},
            {"content", &tv1::SubmitOnlineRequestRequest::set_content},
            {"address", &tv1::SubmitOnlineRequestRequest::set_address},

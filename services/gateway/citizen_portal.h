@@ -16,18 +16,17 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_CITIZEN_PORTAL_H_
 #define HOTLINE_SERVICES_GATEWAY_CITIZEN_PORTAL_H_
 
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
 #include <functional>
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/notification.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/address_limiter.h"
 #include "common/clock.h"
@@ -79,8 +78,7 @@ class CitizenPortal {
  private:
   std::unique_ptr<grpc::ClientContext> Context() const;
   // False (and 429 with Retry-After sent) when the address is over `limiter`'s allowance.
-  bool Admit(AddressLimiter& limiter, const httplib::Request& request,
-             httplib::Response& response);
+  bool Admit(AddressLimiter& limiter, const httplib::Request& request, httplib::Response& response);
   // A knowledge-base read, answered from the cache when it can be. `call` makes the call
   // and writes the answer's JSON; only successful answers are kept.
   // A place among the knowledge-base calls in flight (max_concurrent_kb_calls), waiting up to

@@ -107,7 +107,8 @@ void Gateway::CallerTickets(const httplib::Request& request, httplib::Response& 
   tv1::ListTicketsResponse reply;
   if (Failed(response, ticket_->ListTickets(ContextFor(token).get(), upstream, &reply))) return;
   std::string shown;
-  for (const tv1::Ticket& t : reply.tickets()) absl::StrAppend(&shown, shown.empty() ? "" : " ", t.id());
+  for (const tv1::Ticket& t : reply.tickets())
+    absl::StrAppend(&shown, shown.empty() ? "" : " ", t.id());
   // The agent typed the number; what the trail keeps is which of the caller's tickets she saw.
   if (!reply.tickets().empty() &&
       !AuditView(request, response, "view_caller_tickets", reply.tickets(0).id(), shown)) {
@@ -247,8 +248,8 @@ void Gateway::Queues(const httplib::Request& request, httplib::Response& respons
       MaskCallerPhone(&t);
       bool requested = false;
       for (const tv1::WorkOrder& w : t.work_orders()) {
-        requested |= w.cycle() == t.cycle() &&
-                     w.extension().state() == tv1::EXTENSION_STATE_REQUESTED;
+        requested |=
+            w.cycle() == t.cycle() && w.extension().state() == tv1::EXTENSION_STATE_REQUESTED;
       }
       if (!requested) continue;
       nlohmann::json value;
@@ -285,8 +286,8 @@ void Gateway::TicketSuggestions(const httplib::Request& request, httplib::Respon
   upstream.set_ticket_id(request.matches[1]);
   upstream.set_category_path(request.get_param_value("category_path"));
   tv1::SuggestDepartmentsResponse reply;
-  Reply(response,
-        ticket_->SuggestDepartments(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
+  Reply(response, ticket_->SuggestDepartments(ContextFor(TokenOf(request)).get(), upstream, &reply),
+        reply);
 }
 
 template <typename Request>

@@ -5,12 +5,12 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_DASHBOARD_STREAM_H_
 #define HOTLINE_SERVICES_GATEWAY_DASHBOARD_STREAM_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "hotline/metrics/v1/metrics.grpc.pb.h"

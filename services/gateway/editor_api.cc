@@ -27,7 +27,8 @@ void DecideDraft(const httplib::Request& request, httplib::Response& response,
 }  // namespace
 
 void Gateway::RegisterEditorApi(httplib::Server* server) {
-  server->Get("/api/kb/drafts", [this](const httplib::Request& request, httplib::Response& response) {
+  server->Get("/api/kb/drafts", [this](const httplib::Request& request,
+                                       httplib::Response& response) {
     kbv1::ListQaDraftsRequest upstream;
     const std::string state = request.get_param_value("state");
     if (state.empty() || state == "pending") {

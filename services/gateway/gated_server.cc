@@ -269,9 +269,8 @@ void GatedServer::TakeIncoming(absl::Time now) {
     }
     connection->parked_since = now;
     connection->request_started = !connection->buffer.empty();
-    connection->deadline =
-        now + (fresh || connection->request_started ? options_.request_timeout
-                                                    : options_.idle_timeout);
+    connection->deadline = now + (fresh || connection->request_started ? options_.request_timeout
+                                                                       : options_.idle_timeout);
     const int fd = connection->fd;
     watched_[fd] = std::move(connection);
     epoll_event event{};

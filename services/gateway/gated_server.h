@@ -62,7 +62,6 @@ class GatedServer : public httplib::Server {
   // finishes the request it is answering). Idempotent.
   void StopGate();
 
-
  private:
   struct Connection;
   class BufferedStream;

@@ -39,8 +39,8 @@ constexpr int kMaxEventPages = 20;
 bool IsPlausibleToken(absl::string_view token) {
   if (token.empty() || token.size() > 512) return false;
   for (char c : token) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-          c == '.' || c == '~' || c == '+' || c == '/' || c == '=')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == '~' || c == '+' || c == '/' || c == '=')) {
       return false;
     }
   }
@@ -136,11 +136,12 @@ bool Gateway::AuditView(const httplib::Request& request, httplib::Response& resp
   if (!sessions_.enabled()) return true;
   grpc::Status status = RecordAudit(request, action, ticket_id, detail);
   if (status.ok()) return true;
-  LOG(ERROR) << "audit of " << action << " " << ticket_id << " not recorded: "
-             << status.error_message();
+  LOG(ERROR) << "audit of " << action << " " << ticket_id
+             << " not recorded: " << status.error_message();
   SendJson(response, 503,
-           ErrorBodyFromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                          "审计记录暂时无法写入，为保护个人信息，暂不显示详情，请稍后重试。")));
+           ErrorBodyFromGrpc(
+               grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "审计记录暂时无法写入，为保护个人信息，暂不显示详情，请稍后重试。")));
   return false;
 }
 
@@ -163,7 +164,8 @@ void Gateway::AuditChange(const httplib::Request& request, const httplib::Respon
   // The ticket service keeps the change itself in the ticket's history, with its actor; the
   // trail adds where it came from. A trail that cannot be written is logged, not undone.
   grpc::Status status = RecordAudit(request, action, ticket_id, "");
-  if (!status.ok()) LOG(ERROR) << "audit of " << action << " not recorded: " << status.error_message();
+  if (!status.ok())
+    LOG(ERROR) << "audit of " << action << " not recorded: " << status.error_message();
 }
 
 void Gateway::EndStreamsOf(const std::string& session_id) {
@@ -267,11 +269,16 @@ void Gateway::Healthz(const httplib::Request&, httplib::Response& response) {
   // but do not fail the check (a restarting service must not take the pages down with it).
   auto state_name = [](grpc_connectivity_state state) {
     switch (state) {
-      case GRPC_CHANNEL_IDLE: return "IDLE";
-      case GRPC_CHANNEL_CONNECTING: return "CONNECTING";
-      case GRPC_CHANNEL_READY: return "READY";
-      case GRPC_CHANNEL_TRANSIENT_FAILURE: return "TRANSIENT_FAILURE";
-      case GRPC_CHANNEL_SHUTDOWN: return "SHUTDOWN";
+      case GRPC_CHANNEL_IDLE:
+        return "IDLE";
+      case GRPC_CHANNEL_CONNECTING:
+        return "CONNECTING";
+      case GRPC_CHANNEL_READY:
+        return "READY";
+      case GRPC_CHANNEL_TRANSIENT_FAILURE:
+        return "TRANSIENT_FAILURE";
+      case GRPC_CHANNEL_SHUTDOWN:
+        return "SHUTDOWN";
     }
     return "UNKNOWN";
   };
@@ -280,13 +287,12 @@ void Gateway::Healthz(const httplib::Request&, httplib::Response& response) {
     std::lock_guard<std::mutex> lock(mu_);
     shutting_down = shutting_down_;
   }
-  nlohmann::json body = {
-      {"status", shutting_down ? "NOT_SERVING" : "SERVING"},
-      {"upstreams",
-       {{"kb", state_name(channels_[0]->GetState(false))},
-        {"ticket", state_name(channels_[1]->GetState(false))},
-        {"metrics", state_name(channels_[2]->GetState(false))}}},
-      {"open_dashboard_streams", open_dashboard_streams()}};
+  nlohmann::json body = {{"status", shutting_down ? "NOT_SERVING" : "SERVING"},
+                         {"upstreams",
+                          {{"kb", state_name(channels_[0]->GetState(false))},
+                           {"ticket", state_name(channels_[1]->GetState(false))},
+                           {"metrics", state_name(channels_[2]->GetState(false))}}},
+                         {"open_dashboard_streams", open_dashboard_streams()}};
   SendJson(response, shutting_down ? 503 : 200, body);
 }
 
@@ -300,8 +306,9 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
     if (!StringField(body, response, "password", true, &password)) return;
     std::string session_id;
     WebSession session;
-    grpc::Status status = sessions_.Login(std::string(absl::StripAsciiWhitespace(username)),
-                                          password, ClientAddressOf(request), &session_id, &session);
+    grpc::Status status =
+        sessions_.Login(std::string(absl::StripAsciiWhitespace(username)), password,
+                        ClientAddressOf(request), &session_id, &session);
     if (!status.ok()) {
       SendJson(response, HttpStatusFor(status.error_code()), ErrorBodyFromGrpc(status));
       return;
@@ -342,9 +349,9 @@ void Gateway::Login(const httplib::Request& request, httplib::Response& response
 void Gateway::SetSessionCookie(httplib::Response& response, const std::string& value) const {
   // No Max-Age: the cookie ends with the browser; a session also ends on the server (logout,
   // idle, lifetime) and a token by its own expiry upstream, whatever the browser keeps.
-  response.set_header("Set-Cookie", absl::StrCat(kSessionCookie, "=", value,
-                                                 "; Path=/; HttpOnly; SameSite=Strict",
-                                                 options_.secure_cookie ? "; Secure" : ""));
+  response.set_header(
+      "Set-Cookie", absl::StrCat(kSessionCookie, "=", value, "; Path=/; HttpOnly; SameSite=Strict",
+                                 options_.secure_cookie ? "; Secure" : ""));
 }
 
 void Gateway::Logout(const httplib::Request& request, httplib::Response& response) {
@@ -355,9 +362,9 @@ void Gateway::Logout(const httplib::Request& request, httplib::Response& respons
       LOG(WARNING) << "logout not confirmed by the identity service: " << ended.error_message();
     }
   }
-  response.set_header("Set-Cookie",
-                      absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
-                                   options_.secure_cookie ? "; Secure" : ""));
+  response.set_header(
+      "Set-Cookie", absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+                                 options_.secure_cookie ? "; Secure" : ""));
   SendJson(response, 200, "{}");
 }
 
@@ -522,9 +529,9 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
 
   // Proxies (nginx) must pass events through at once rather than buffer them.
   response.set_header("X-Accel-Buffering", "no");
-  const absl::Duration heartbeat =
-      session_id.empty() ? options_.sse_heartbeat
-                         : std::min(options_.sse_heartbeat, options_.session_refresh);
+  const absl::Duration heartbeat = session_id.empty()
+                                       ? options_.sse_heartbeat
+                                       : std::min(options_.sse_heartbeat, options_.session_refresh);
   response.set_chunked_content_provider(
       "text/event-stream",
       [this, stream, heartbeat, session_id, first = std::move(first)](
@@ -557,8 +564,8 @@ void Gateway::DashboardEvents(const httplib::Request& request, httplib::Response
                                                                     absl::UTCTimeZone())}}));
             break;
           case DashboardStream::Next::kEnded:
-            out = SseEvent("upstream-error", status.ok() ? std::string("{}")
-                                                         : ErrorBodyFromGrpc(status));
+            out = SseEvent("upstream-error",
+                           status.ok() ? std::string("{}") : ErrorBodyFromGrpc(status));
             sink.write(out.data(), out.size());
             sink.done();
             return true;
@@ -641,8 +648,7 @@ void Gateway::Urge(const httplib::Request& request, httplib::Response& response)
     }
   }
   tv1::Ticket reply;
-  Reply(response, ticket_->UrgeTicket(ContextFor(TokenOf(request)).get(), upstream, &reply),
-        reply);
+  Reply(response, ticket_->UrgeTicket(ContextFor(TokenOf(request)).get(), upstream, &reply), reply);
 }
 
 void Gateway::DecideExtension(const httplib::Request& request, httplib::Response& response) {

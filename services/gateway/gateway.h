@@ -13,6 +13,7 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
 #define HOTLINE_SERVICES_GATEWAY_GATEWAY_H_
 
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
 #include <map>
@@ -20,13 +21,11 @@
 #include <mutex>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/time/time.h"
+#include "hotline/identity/v1/identity.grpc.pb.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
 #include "hotline/metrics/v1/metrics.grpc.pb.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
-#include "hotline/identity/v1/identity.grpc.pb.h"
 #include "services/gateway/dashboard_stream.h"
 #include "services/gateway/web_sessions.h"
 #include "services/ticket/working_calendar.h"
@@ -161,8 +160,9 @@ class Gateway {
   // POST /api/tickets/{id}/<action>: the body is the upstream request in proto JSON.
   template <typename Request>
   void TicketAction(const httplib::Request& request, httplib::Response& response,
-                    grpc::Status (ticket::v1::TicketService::Stub::*rpc)(
-                        grpc::ClientContext*, const Request&, ticket::v1::Ticket*));
+                    grpc::Status (ticket::v1::TicketService::Stub::*rpc)(grpc::ClientContext*,
+                                                                         const Request&,
+                                                                         ticket::v1::Ticket*));
 
   // Who the token belongs to (the ticket service's view of it), or why not.
   grpc::Status WhoIs(const std::string& token, ticket::v1::CallerIdentity* caller);
@@ -175,10 +175,10 @@ class Gateway {
   WebSessions sessions_;
 
   std::mutex mu_;
-  bool shutting_down_ = false;                                  // Guarded by mu_.
+  bool shutting_down_ = false;                                          // Guarded by mu_.
   std::map<DashboardStream*, std::weak_ptr<DashboardStream>> streams_;  // Guarded by mu_.
-  std::map<std::string, int> streams_per_token_;                       // Guarded by mu_.
-  std::map<DashboardStream*, std::string> stream_sessions_;            // Guarded by mu_.
+  std::map<std::string, int> streams_per_token_;                        // Guarded by mu_.
+  std::map<DashboardStream*, std::string> stream_sessions_;             // Guarded by mu_.
 };
 
 }  // namespace hotline::gateway

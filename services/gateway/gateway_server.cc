@@ -198,8 +198,8 @@ int Main(int argc, char** argv) {
   }
   const int threads = std::max(4, absl::GetFlag(FLAGS_http_threads));
   options.max_streams_per_user = std::max(1, absl::GetFlag(FLAGS_max_streams_per_user));
-  options.max_streams = absl::GetFlag(FLAGS_max_streams) >= 0 ? absl::GetFlag(FLAGS_max_streams)
-                                                                : threads * 3 / 4;
+  options.max_streams =
+      absl::GetFlag(FLAGS_max_streams) >= 0 ? absl::GetFlag(FLAGS_max_streams) : threads * 3 / 4;
   Gateway gateway(options, ChannelTo(absl::GetFlag(FLAGS_kb), root_certificates),
                   ChannelTo(absl::GetFlag(FLAGS_ticket), root_certificates),
                   ChannelTo(absl::GetFlag(FLAGS_metrics), root_certificates),
@@ -279,8 +279,7 @@ int Main(int argc, char** argv) {
     for (GatedServer* s : servers) s->StopGate();
   };
   // The portal's port first: whoever waits for the main port file then finds both.
-  if ((public_server &&
-       !WritePortFile(absl::GetFlag(FLAGS_public_port_file), bound_public_port)) ||
+  if ((public_server && !WritePortFile(absl::GetFlag(FLAGS_public_port_file), bound_public_port)) ||
       !WritePortFile(absl::GetFlag(FLAGS_port_file), port)) {
     LOG(ERROR) << "cannot write --port_file or --public_port_file";
     stop_all();

@@ -29,8 +29,9 @@ bool RefuseMalformedRequest(const httplib::Request& request, httplib::Response& 
   }
   for (const auto& [name, value] : request.params) {
     if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
-      SendJson(response, 400,
-               InvalidFieldBody(IsValidUtf8(name) ? name : "query", "查询参数不是有效的 UTF-8 文字"));
+      SendJson(
+          response, 400,
+          InvalidFieldBody(IsValidUtf8(name) ? name : "query", "查询参数不是有效的 UTF-8 文字"));
       return true;
     }
   }

@@ -36,8 +36,9 @@ TEST(NavigationTest, APageOffTheBarGetsNoCurrentLinkAndAPageWithoutTheMarkerIsUn
 }
 
 TEST(NavigationTest, APortalPageGetsThePortalsHeaderAndNoLinkIntoTheConsoles) {
-  std::string page = "<head>\n  <!-- portal head -->\n</head>\n<body>\n  <!-- portal header -->\n"
-                     "  <main></main>";
+  std::string page =
+      "<head>\n  <!-- portal head -->\n</head>\n<body>\n  <!-- portal header -->\n"
+      "  <main></main>";
   InsertNavigation("/public/track.html", &page);
   EXPECT_EQ(Count(page, kPortalHeadMarker), 0);
   EXPECT_EQ(Count(page, kPortalHeaderMarker), 0);

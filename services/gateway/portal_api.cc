@@ -80,12 +80,12 @@ void Gateway::DepartmentOrders(const httplib::Request& request, httplib::Respons
       }
       for (const auto& [work_order, list] : pending) {
         for (const tv1::TicketEvent* e : list) {
-          urges.push_back({{"work_order_id", work_order},
-                           {"message", e->reason()},
-                           {"by", e->actor().principal()},
-                           {"time", absl::FormatTime(absl::RFC3339_sec,
-                                                     FromProtoTime(e->event_time()),
-                                                     absl::UTCTimeZone())}});
+          urges.push_back(
+              {{"work_order_id", work_order},
+               {"message", e->reason()},
+               {"by", e->actor().principal()},
+               {"time", absl::FormatTime(absl::RFC3339_sec, FromProtoTime(e->event_time()),
+                                         absl::UTCTimeZone())}});
         }
       }
     }
@@ -117,7 +117,8 @@ void Gateway::CallbackQueue(const httplib::Request& request, httplib::Response& 
   upstream.set_order_by("update_time");
   upstream.set_page_size(kCallbackPageSize);
   tv1::ListTicketsResponse reply;
-  if (Failed(response, ticket_->ListTickets(ContextFor(TokenOf(request)).get(), upstream, &reply))) {
+  if (Failed(response,
+             ticket_->ListTickets(ContextFor(TokenOf(request)).get(), upstream, &reply))) {
     return;
   }
   nlohmann::json tickets = nlohmann::json::array();

@@ -105,8 +105,8 @@ class Connection {
   int Get(const std::string& target, const std::string& extra_headers) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (fd_ < 0 && !Open()) return -1;
-      const std::string request = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\n",
-                                               extra_headers, "\r\n");
+      const std::string request =
+          absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\n", extra_headers, "\r\n");
       int status = -1;
       if (Send(request) && (status = ReadAnswer()) > 0) return status;
       Close();  // The server closed a kept-alive connection: once more on a new one.
@@ -207,7 +207,8 @@ struct ClientKind {
 // Sends `kind`'s requests on schedule from `threads` threads until `end`.
 void Drive(ClientKind& kind, const std::vector<std::string>& queries, SteadyClock::time_point start,
            SteadyClock::time_point end, std::vector<std::thread>* threads) {
-  const int n = std::max(1, static_cast<int>(kind.rate / 1000 * absl::GetFlag(FLAGS_threads_per_1000)));
+  const int n =
+      std::max(1, static_cast<int>(kind.rate / 1000 * absl::GetFlag(FLAGS_threads_per_1000)));
   for (int t = 0; t < n; ++t) {
     threads->emplace_back([&kind, &queries, start, end, n, t] {
       LowerThisThreadsPriority(absl::GetFlag(FLAGS_client_niceness));
@@ -216,7 +217,8 @@ void Drive(ClientKind& kind, const std::vector<std::string>& queries, SteadyCloc
         connections.push_back(std::make_unique<Connection>(kind.addresses[a], kind.port));
       }
       if (connections.empty()) {
-        connections.push_back(std::make_unique<Connection>(kind.addresses[t % kind.addresses.size()], kind.port));
+        connections.push_back(
+            std::make_unique<Connection>(kind.addresses[t % kind.addresses.size()], kind.port));
       }
       const auto interval = std::chrono::duration<double>(n / kind.rate);
       std::map<int, int64_t> statuses;
@@ -252,7 +254,8 @@ void Report(const std::string& phase, ClientKind& kind, absl::Duration duration)
   std::string statuses;
   int64_t total = 0;
   for (auto [status, count] : kind.tally.statuses) {
-    absl::StrAppend(&statuses, statuses.empty() ? "" : ", ", status < 0 ? "failed" : absl::StrCat(status), ": ", count);
+    absl::StrAppend(&statuses, statuses.empty() ? "" : ", ",
+                    status < 0 ? "failed" : absl::StrCat(status), ": ", count);
     total += count;
   }
   testing::LatencySummary s = testing::Summarise(kind.tally.answered_ms);
@@ -289,8 +292,9 @@ int Main() {
 
   std::filesystem::create_directories(temp.Sub("kb"));
   testing::ServerProcess kb(absl::GetFlag(FLAGS_kb_server), temp.Sub("kb"));
-  const std::string kb_data =
-      absl::GetFlag(FLAGS_kb_data_dir).empty() ? temp.Sub("kb-data") : absl::GetFlag(FLAGS_kb_data_dir);
+  const std::string kb_data = absl::GetFlag(FLAGS_kb_data_dir).empty()
+                                  ? temp.Sub("kb-data")
+                                  : absl::GetFlag(FLAGS_kb_data_dir);
   if (absl::Status s = kb.Start({"--data_dir=" + kb_data, "--token_file=" + tokens,
                                  "--demo_data=services/kb/demo/knowledge_base.jsonl"},
                                 absl::Minutes(5));
@@ -306,7 +310,8 @@ int Main() {
            "--metrics=127.0.0.1:1", "--public_listen=127.0.0.1:0",
            "--public_port_file=" + public_port_file,
            "--public_token_file=" + temp.Sub("portal-token"),
-           absl::StrCat("--public_cache_ttl=", absl::FormatDuration(absl::GetFlag(FLAGS_cache_ttl))),
+           absl::StrCat("--public_cache_ttl=",
+                        absl::FormatDuration(absl::GetFlag(FLAGS_cache_ttl))),
            absl::StrCat("--public_reads_per_second=", absl::GetFlag(FLAGS_reads_per_second))},
           absl::Seconds(30));
       !s.ok()) {

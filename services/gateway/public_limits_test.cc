@@ -82,7 +82,8 @@ TEST(ArithmeticChallengeTest, TheRightAnswerPassesOnceAndAWrongOneNever) {
   EXPECT_NE(again.message().find("challenge_token"), std::string::npos) << again;
 
   ArithmeticChallenge::Question wrong = challenge.Issue(kStart);
-  absl::Status refused = challenge.Verify(wrong.token, std::to_string(Solve(wrong.text) + 1), kStart);
+  absl::Status refused =
+      challenge.Verify(wrong.token, std::to_string(Solve(wrong.text) + 1), kStart);
   EXPECT_NE(refused.message().find("challenge_answer"), std::string::npos) << refused;
   // A wrong guess used the question up: the right answer no longer helps.
   EXPECT_FALSE(challenge.Verify(wrong.token, std::to_string(Solve(wrong.text)), kStart).ok());

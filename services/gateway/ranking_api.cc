@@ -35,20 +35,17 @@ std::optional<absl::CivilMonth> ParseMonth(const std::string& text) {
 
 }  // namespace
 
-static bool TableFor(const httplib::Request& request,
-                     httplib::Response& response, const mv1::GetSummaryResponse& month,
-                     const mv1::GetSummaryResponse& previous, RankingTable* table);
+static bool TableFor(const httplib::Request& request, httplib::Response& response,
+                     const mv1::GetSummaryResponse& month, const mv1::GetSummaryResponse& previous,
+                     RankingTable* table);
 
 void Gateway::RegisterRankingApi(httplib::Server* server) {
-  server->Get("/api/ranking", [this](const httplib::Request& q, httplib::Response& r) {
-    Ranking(q, r);
-  });
-  server->Get("/api/ranking.csv", [this](const httplib::Request& q, httplib::Response& r) {
-    RankingCsv(q, r);
-  });
-  server->Get("/api/ranking.xlsx", [this](const httplib::Request& q, httplib::Response& r) {
-    RankingXlsx(q, r);
-  });
+  server->Get("/api/ranking",
+              [this](const httplib::Request& q, httplib::Response& r) { Ranking(q, r); });
+  server->Get("/api/ranking.csv",
+              [this](const httplib::Request& q, httplib::Response& r) { RankingCsv(q, r); });
+  server->Get("/api/ranking.xlsx",
+              [this](const httplib::Request& q, httplib::Response& r) { RankingXlsx(q, r); });
 }
 
 bool Gateway::RankingFigures(const httplib::Request& request, httplib::Response& response,
@@ -122,12 +119,13 @@ void Gateway::Ranking(const httplib::Request& request, httplib::Response& respon
 }
 
 // The table for the request's month and rank_by, or false (and the error sent).
-static bool TableFor(const httplib::Request& request,
-                     httplib::Response& response, const mv1::GetSummaryResponse& month,
-                     const mv1::GetSummaryResponse& previous, RankingTable* table) {
-  absl::StatusOr<RankingTable> built = BuildRanking(
-      month, previous,
-      request.has_param("rank_by") ? request.get_param_value("rank_by") : "on_time_completion_rate");
+static bool TableFor(const httplib::Request& request, httplib::Response& response,
+                     const mv1::GetSummaryResponse& month, const mv1::GetSummaryResponse& previous,
+                     RankingTable* table) {
+  absl::StatusOr<RankingTable> built =
+      BuildRanking(month, previous,
+                   request.has_param("rank_by") ? request.get_param_value("rank_by")
+                                                : "on_time_completion_rate");
   if (!built.ok()) {
     InvalidField(response, "rank_by", "不是可排名的指标");
     return false;
@@ -157,7 +155,8 @@ void Gateway::RankingXlsx(const httplib::Request& request, httplib::Response& re
   }
   absl::StatusOr<std::string> bytes = gateway::RankingXlsx(table);
   if (!bytes.ok()) {
-    return Reply(response, grpc::Status(grpc::StatusCode::INTERNAL, std::string(bytes.status().message())),
+    return Reply(response,
+                 grpc::Status(grpc::StatusCode::INTERNAL, std::string(bytes.status().message())),
                  mv1::GetSummaryResponse());
   }
   response.set_header("Content-Disposition",

@@ -75,7 +75,8 @@ absl::StatusOr<RankingTable> BuildRanking(const mv1::GetSummaryResponse& month,
   }
   const size_t rank_index = column - columns.begin();
   std::map<std::string, const mv1::Figures*> before;
-  for (const mv1::SummaryRow& row : previous.rows()) before[row.key().department_id()] = &row.figures();
+  for (const mv1::SummaryRow& row : previous.rows())
+    before[row.key().department_id()] = &row.figures();
 
   RankingTable table;
   table.month = month.period().label();
@@ -98,22 +99,24 @@ absl::StatusOr<RankingTable> BuildRanking(const mv1::GetSummaryResponse& month,
     table.rows.push_back(std::move(out));
   }
   const bool higher = column->higher_is_better;
-  std::stable_sort(table.rows.begin(), table.rows.end(), [&](const RankingRow& a, const RankingRow& b) {
-    const RankedRate& x = a.rates[rank_index];
-    const RankedRate& y = b.rates[rank_index];
-    if (x.has_value != y.has_value) return x.has_value;
-    if (!x.has_value) return a.department_id < b.department_id;
-    if (x.value != y.value) return higher ? x.value > y.value : x.value < y.value;
-    // Equal rates: the larger denominator (more work measured) first; then by id.
-    if (x.denominator != y.denominator) return x.denominator > y.denominator;
-    return a.department_id < b.department_id;
-  });
+  std::stable_sort(table.rows.begin(), table.rows.end(),
+                   [&](const RankingRow& a, const RankingRow& b) {
+                     const RankedRate& x = a.rates[rank_index];
+                     const RankedRate& y = b.rates[rank_index];
+                     if (x.has_value != y.has_value) return x.has_value;
+                     if (!x.has_value) return a.department_id < b.department_id;
+                     if (x.value != y.value) return higher ? x.value > y.value : x.value < y.value;
+                     // Equal rates: the larger denominator (more work measured) first; then by id.
+                     if (x.denominator != y.denominator) return x.denominator > y.denominator;
+                     return a.department_id < b.department_id;
+                   });
   int rank = 0;
   for (size_t i = 0; i < table.rows.size(); ++i) {
     const RankedRate& r = table.rows[i].rates[rank_index];
     if (!r.has_value) break;
     // Equal values share a rank (1, 2, 2, 4).
-    if (i == 0 || r.value != table.rows[i - 1].rates[rank_index].value) rank = static_cast<int>(i) + 1;
+    if (i == 0 || r.value != table.rows[i - 1].rates[rank_index].value)
+      rank = static_cast<int>(i) + 1;
     table.rows[i].rank = rank;
   }
   return table;

@@ -32,10 +32,10 @@ TEST(RankingTableTest, RanksBestFirstTiesShareARankAndRowsWithoutAValueComeLast)
   month.mutable_period()->set_label("2026-11");
   previous.mutable_period()->set_label("2026-10");
   Row(&month, "water", "市水务局", 9, 10);
-  Row(&month, "housing", "市住建局", 18, 20);   // 90%, more work measured: before water.
-  Row(&month, "hrss", "市人社局", 19, 20);      // 95%
-  Row(&month, "transport", "市交通局", 0, 0);   // nothing due: unranked
-  Row(&month, "", "", 0, 0);                     // the hotline's own row
+  Row(&month, "housing", "市住建局", 18, 20);  // 90%, more work measured: before water.
+  Row(&month, "hrss", "市人社局", 19, 20);     // 95%
+  Row(&month, "transport", "市交通局", 0, 0);  // nothing due: unranked
+  Row(&month, "", "", 0, 0);                   // the hotline's own row
   Row(&previous, "water", "市水务局", 8, 10);
   Row(&previous, "hrss", "市人社局", 0, 0);
 
@@ -87,7 +87,8 @@ TEST(RankingTableTest, SpreadsheetIsAnXlsxFile) {
   mv1::GetSummaryResponse month, previous;
   month.mutable_period()->set_label("2026-11");
   Row(&month, "water", "市水务局", 9, 10);
-  absl::StatusOr<std::string> xlsx = RankingXlsx(*BuildRanking(month, previous, "on_time_completion_rate"));
+  absl::StatusOr<std::string> xlsx =
+      RankingXlsx(*BuildRanking(month, previous, "on_time_completion_rate"));
   ASSERT_TRUE(xlsx.ok()) << xlsx.status();
   // A zip archive (XLSX is one), holding the worksheet.
   EXPECT_EQ(xlsx->substr(0, 2), "PK");

@@ -30,7 +30,8 @@ std::unique_ptr<grpc::ClientContext> WebSessions::Context() const {
 grpc::Status WebSessions::Login(const std::string& username, const std::string& password,
                                 const std::string& client_address, std::string* session_id,
                                 WebSession* session) {
-  if (!stub_) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "未配置身份服务，无法用密码登录");
+  if (!stub_)
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "未配置身份服务，无法用密码登录");
   idv1::LoginRequest request;
   request.set_username(username);
   request.set_password(password);

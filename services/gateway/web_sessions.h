@@ -5,12 +5,12 @@
 #ifndef HOTLINE_SERVICES_GATEWAY_WEB_SESSIONS_H_
 #define HOTLINE_SERVICES_GATEWAY_WEB_SESSIONS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "hotline/identity/v1/identity.grpc.pb.h"

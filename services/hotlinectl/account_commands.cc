@@ -46,12 +46,11 @@ void PrintAccount(const idv1::Account& a) {
     return;
   }
   std::string role = idv1::Role_Name(a.role());
-  std::cout << absl::StrFormat("%-20s %-12s %-16s %-10s %s %s\n", a.username(),
-                               absl::AsciiStrToLower(role.substr(5)), a.department_id(),
-                               a.disabled() ? "disabled" : "active", a.display_name(),
-                               a.has_last_login_time()
-                                   ? "last login " + FormatTimestamp(a.last_login_time())
-                                   : "never logged in");
+  std::cout << absl::StrFormat(
+      "%-20s %-12s %-16s %-10s %s %s\n", a.username(), absl::AsciiStrToLower(role.substr(5)),
+      a.department_id(), a.disabled() ? "disabled" : "active", a.display_name(),
+      a.has_last_login_time() ? "last login " + FormatTimestamp(a.last_login_time())
+                              : "never logged in");
 }
 
 }  // namespace
@@ -93,7 +92,8 @@ int RunAccountCommand(const std::vector<std::string>& args) {
     request.set_password(ReadPassword());
     status = (*stub)->CreateAccount(&context, request, &account);
   } else if (command == "disable" || command == "enable") {
-    if (args.size() != 2) return ReportUsageError(absl::StrCat("account ", command, " USER"), "--help");
+    if (args.size() != 2)
+      return ReportUsageError(absl::StrCat("account ", command, " USER"), "--help");
     idv1::SetAccountDisabledRequest request;
     request.set_username(args[1]);
     request.set_disabled(command == "disable");

@@ -34,9 +34,10 @@ ABSL_FLAG(std::string, token, "",
           "bearer token sent as `authorization: Bearer <token>` (usually from HOTLINE_TOKEN)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "deadline of each call");
 ABSL_FLAG(bool, json, false, "print the responses as JSON (one line per message)");
-ABSL_FLAG(std::string, kind, "",
-          "ticket: kind of matter (诉求类型), list: repeatable; kb search: entry kinds (policy, qa, "
-          "guide, hot_topic), repeatable");
+ABSL_FLAG(
+    std::string, kind, "",
+    "ticket: kind of matter (诉求类型), list: repeatable; kb search: entry kinds (policy, qa, "
+    "guide, hot_topic), repeatable");
 ABSL_FLAG(std::string, category, "",
           "ticket: category path such as 城乡建设/物业管理 (create, confirm), list: a path prefix; "
           "kb search: category path prefixes, repeatable");
@@ -233,7 +234,6 @@ const absl::TimeZone& HotlineTimeZone() {
   }();
   return *zone;
 }
-
 
 std::string FormatLocalTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M", time, HotlineTimeZone());

@@ -89,7 +89,6 @@ absl::StatusOr<std::string> NewRequestId();
 // no daylight saving time, so the two agree).
 const absl::TimeZone& HotlineTimeZone();
 
-
 // "2024-05-15 18:00" in the hotline's time zone; "-" for an unset timestamp.
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp);
 std::string FormatLocalTime(absl::Time time);

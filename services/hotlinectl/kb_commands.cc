@@ -96,52 +96,78 @@ bool Json() { return absl::GetFlag(FLAGS_json); }
 
 std::string KindLabel(v1::EntryKind kind) {
   switch (kind) {
-    case v1::ENTRY_KIND_POLICY_DOCUMENT: return "政策文件";
-    case v1::ENTRY_KIND_QA_PAIR: return "问答";
-    case v1::ENTRY_KIND_SERVICE_GUIDE: return "办事指南";
-    case v1::ENTRY_KIND_HOT_TOPIC: return "热点";
-    default: return absl::StrCat("kind ", static_cast<int>(kind));  // Newer server.
+    case v1::ENTRY_KIND_POLICY_DOCUMENT:
+      return "政策文件";
+    case v1::ENTRY_KIND_QA_PAIR:
+      return "问答";
+    case v1::ENTRY_KIND_SERVICE_GUIDE:
+      return "办事指南";
+    case v1::ENTRY_KIND_HOT_TOPIC:
+      return "热点";
+    default:
+      return absl::StrCat("kind ", static_cast<int>(kind));  // Newer server.
   }
 }
 
 std::string StatusLabel(v1::EntryStatus status) {
   switch (status) {
-    case v1::ENTRY_STATUS_IN_FORCE: return "现行有效";
-    case v1::ENTRY_STATUS_AMENDED: return "已修改";
-    case v1::ENTRY_STATUS_REPEALED: return "已废止";
-    case v1::ENTRY_STATUS_EXPIRED: return "已失效";
-    case v1::ENTRY_STATUS_NOT_YET_EFFECTIVE: return "尚未生效";
-    case v1::ENTRY_STATUS_UNSPECIFIED: return "-";
-    default: return absl::StrCat("status ", static_cast<int>(status));
+    case v1::ENTRY_STATUS_IN_FORCE:
+      return "现行有效";
+    case v1::ENTRY_STATUS_AMENDED:
+      return "已修改";
+    case v1::ENTRY_STATUS_REPEALED:
+      return "已废止";
+    case v1::ENTRY_STATUS_EXPIRED:
+      return "已失效";
+    case v1::ENTRY_STATUS_NOT_YET_EFFECTIVE:
+      return "尚未生效";
+    case v1::ENTRY_STATUS_UNSPECIFIED:
+      return "-";
+    default:
+      return absl::StrCat("status ", static_cast<int>(status));
   }
 }
 
 std::string GapReasonLabel(v1::GapReason reason) {
   switch (reason) {
-    case v1::GAP_REASON_NO_HITS: return "无结果";
-    case v1::GAP_REASON_ONLY_UNHELPFUL: return "结果无用";
-    case v1::GAP_REASON_REPORTED_NO_ANSWER: return "报告无答案";
-    default: return "-";
+    case v1::GAP_REASON_NO_HITS:
+      return "无结果";
+    case v1::GAP_REASON_ONLY_UNHELPFUL:
+      return "结果无用";
+    case v1::GAP_REASON_REPORTED_NO_ANSWER:
+      return "报告无答案";
+    default:
+      return "-";
   }
 }
 
 std::string RelationLabel(v1::LinkRelation relation) {
   switch (relation) {
-    case v1::LINK_RELATION_BASIS: return "依据";
-    case v1::LINK_RELATION_DERIVED: return "派生";
-    case v1::LINK_RELATION_RELATED: return "相关";
-    default: return "-";
+    case v1::LINK_RELATION_BASIS:
+      return "依据";
+    case v1::LINK_RELATION_DERIVED:
+      return "派生";
+    case v1::LINK_RELATION_RELATED:
+      return "相关";
+    default:
+      return "-";
   }
 }
 
 std::string ChannelLabel(int channel) {
   switch (channel) {
-    case v1::HANDLING_CHANNEL_ONLINE: return "网上办理";
-    case v1::HANDLING_CHANNEL_MOBILE: return "掌上办";
-    case v1::HANDLING_CHANNEL_WINDOW: return "窗口办理";
-    case v1::HANDLING_CHANNEL_SELF_SERVICE_TERMINAL: return "自助办";
-    case v1::HANDLING_CHANNEL_POST: return "邮寄办理";
-    default: return "-";
+    case v1::HANDLING_CHANNEL_ONLINE:
+      return "网上办理";
+    case v1::HANDLING_CHANNEL_MOBILE:
+      return "掌上办";
+    case v1::HANDLING_CHANNEL_WINDOW:
+      return "窗口办理";
+    case v1::HANDLING_CHANNEL_SELF_SERVICE_TERMINAL:
+      return "自助办";
+    case v1::HANDLING_CHANNEL_POST:
+      return "邮寄办理";
+    default:
+      return "-";
   }
 }
 
@@ -161,14 +187,14 @@ absl::StatusOr<v1::EntryKind> ParseKind(absl::string_view text) {
 }
 
 absl::StatusOr<v1::FeedbackType> ParseFeedbackType(absl::string_view text) {
-  std::string key(absl::StripPrefix(absl::AsciiStrToLower(absl::StripAsciiWhitespace(text)),
-                                    "feedback_type_"));
+  std::string key(
+      absl::StripPrefix(absl::AsciiStrToLower(absl::StripAsciiWhitespace(text)), "feedback_type_"));
   std::replace(key.begin(), key.end(), '-', '_');
   if (key == "answered") return v1::FEEDBACK_TYPE_ANSWERED;
   if (key == "not_helpful") return v1::FEEDBACK_TYPE_NOT_HELPFUL;
   if (key == "no_answer") return v1::FEEDBACK_TYPE_NO_ANSWER;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "feedback: unknown TYPE '", text, "'; valid: answered, not_helpful, no_answer"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("feedback: unknown TYPE '", text, "'; valid: answered, not_helpful, no_answer"));
 }
 
 // ---------------------------------------------------------------------------
@@ -219,7 +245,8 @@ std::string StatusFlag(v1::EntryStatus status, bool inactive, const std::string&
 std::string LinkLine(const v1::EntryLink& link) {
   std::string line = absl::StrCat(StatusFlag(link.target_status(), link.target_inactive(), ""),
                                   link.target_title());
-  if (!link.target_passage_label().empty()) absl::StrAppend(&line, " ", link.target_passage_label());
+  if (!link.target_passage_label().empty())
+    absl::StrAppend(&line, " ", link.target_passage_label());
   absl::StrAppend(&line, "  (", link.target_id(), ")");
   if (!link.target_online_service_url().empty()) {
     absl::StrAppend(&line, "  ", link.target_online_service_url());
@@ -350,8 +377,8 @@ class ImportProgress {
   void Render() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Duration elapsed = absl::Now() - start_;
     double rate = sent_ / std::max(absl::ToDoubleSeconds(elapsed), 1e-3);
-    std::string line = absl::StrFormat("%s: %d sent, %d acknowledged, %.0f/s", file_, sent_,
-                                       acknowledged_, rate);
+    std::string line =
+        absl::StrFormat("%s: %d sent, %d acknowledged, %.0f/s", file_, sent_, acknowledged_, rate);
     std::string bar;
     if (file_fraction_ >= 0) {
       double overall = (file_index_ + std::min(file_fraction_, 1.0)) / files_;
@@ -477,8 +504,8 @@ absl::Status ImportFile(Stub& stub, importers::SourceReader& reader, bool large,
 void PrintFileSummary(const FileImport& f) {
   const v1::ImportTotals& t = f.totals;
   std::cout << f.path << " → source " << f.source_name << ", " << f.calls
-            << (f.calls == 1 ? " call" : " calls") << (f.dry_run ? " (dry run: nothing written)" : "")
-            << "\n";
+            << (f.calls == 1 ? " call" : " calls")
+            << (f.dry_run ? " (dry run: nothing written)" : "") << "\n";
   std::cout << absl::StrFormat(
       "  received %d · created %d · updated %d · unchanged %d · duplicates %d · superseded %d · "
       "older versions %d · rejected %d · passages %d\n",
@@ -516,7 +543,8 @@ void PrintFileSummary(const FileImport& f) {
           });
   if (!f.unreadable.empty()) {
     std::cout << "  not sent (could not be read):\n";
-    for (const Unreadable& u : f.unreadable) std::cout << "    " << u.message << "  (" << u.origin << ")\n";
+    for (const Unreadable& u : f.unreadable)
+      std::cout << "    " << u.message << "  (" << u.origin << ")\n";
   }
 }
 
@@ -548,7 +576,8 @@ std::string FileImportJson(const FileImport& f, const absl::Status& status) {
 int RunImport(const std::vector<std::string>& files) {
   absl::StatusOr<const importers::SourceFormat*> format =
       importers::FindSourceFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return ReportUsageError(absl::StrCat("--", format.status().message()), HelpCommand("import"));
+  if (!format.ok())
+    return ReportUsageError(absl::StrCat("--", format.status().message()), HelpCommand("import"));
   const int batch_size = absl::GetFlag(FLAGS_batch_size);
   if (batch_size < 1 || batch_size > 50000) {
     return ReportUsageError("--batch_size: must be 1-50000", HelpCommand("import"));
@@ -624,10 +653,9 @@ void PrintHit(int rank, const v1::SearchHit& hit, bool terminal) {
   // The clause the hit comes from: its label and headings, then the snippet.
   std::string where = hit.passage_label();
   // A guide's section is its own heading; say it once.
-  if (!hit.passage_headings().empty() &&
-      *hit.passage_headings().rbegin() != hit.passage_label()) {
-    where = absl::StrCat(absl::StrJoin(hit.passage_headings(), " / "), where.empty() ? "" : " ",
-                         where);
+  if (!hit.passage_headings().empty() && *hit.passage_headings().rbegin() != hit.passage_label()) {
+    where =
+        absl::StrCat(absl::StrJoin(hit.passage_headings(), " / "), where.empty() ? "" : " ", where);
   }
   if (!where.empty()) std::cout << "   【" << where << "】\n";
   if (hit.has_snippet()) {
@@ -637,7 +665,8 @@ void PrintHit(int rank, const v1::SearchHit& hit, bool terminal) {
               << (s.ends_mid_passage() ? "…" : "") << "\n";
   }
   if (hit.has_answer_source()) std::cout << "   出处: " << LinkLine(hit.answer_source()) << "\n";
-  if (!hit.online_service_url().empty()) std::cout << "   网上办理: " << hit.online_service_url() << "\n";
+  if (!hit.online_service_url().empty())
+    std::cout << "   网上办理: " << hit.online_service_url() << "\n";
   const v1::LookAskDo& lad = hit.look_ask_do();
   for (const v1::EntryLink& l : lad.policies()) std::cout << "   看 " << LinkLine(l) << "\n";
   for (const v1::EntryLink& l : lad.qa_pairs()) std::cout << "   问 " << LinkLine(l) << "\n";
@@ -677,7 +706,8 @@ int RunSearch(const std::vector<std::string>& operands) {
     return kExitOk;
   }
   std::cout << "「" << request.query() << "」共 " << response.total_size()
-            << (response.total_size_is_estimate() ? "+" : "") << " 条结果，" << response.total_entries()
+            << (response.total_size_is_estimate() ? "+" : "") << " 条结果，"
+            << response.total_entries()
             << " 个条目；检索词: " << absl::StrJoin(response.query_terms(), " ") << "\n\n";
   const bool terminal = StdoutIsTerminal();
   int rank = 0;
@@ -730,7 +760,8 @@ void PrintBody(const v1::Entry& e) {
       if (!g.materials().empty()) {
         std::cout << "申请材料:\n";
         for (const v1::ServiceMaterial& m : g.materials()) {
-          std::cout << "  - " << m.name() << (m.form().empty() ? "" : absl::StrCat("（", m.form(), "）"))
+          std::cout << "  - " << m.name()
+                    << (m.form().empty() ? "" : absl::StrCat("（", m.form(), "）"))
                     << (m.required() ? "" : " [按情况]")
                     << (m.note().empty() ? "" : absl::StrCat(" ", m.note())) << "\n";
         }
@@ -743,8 +774,8 @@ void PrintBody(const v1::Entry& e) {
       field("办理渠道", absl::StrJoin(channels, "、"));
       field("网上办理", g.online_service_url());
       for (const v1::ServiceLocation& l : g.locations()) {
-        std::cout << "办理地点: " << l.name() << " " << l.address() << " " << l.opening_hours() << " "
-                  << l.phone() << "\n";
+        std::cout << "办理地点: " << l.name() << " " << l.address() << " " << l.opening_hours()
+                  << " " << l.phone() << "\n";
       }
       field("咨询电话", g.consultation_phone());
       break;
@@ -813,13 +844,17 @@ int RunGet(const std::vector<std::string>& operands) {
   if (!e.sources().empty()) {
     std::cout << "\n来源:\n";
     for (const v1::SourceReference& s : e.sources()) {
-      std::cout << "  " << s.source_name() << (s.source_id().empty() ? "" : absl::StrCat(" ", s.source_id()))
-                << (s.merged_duplicate() ? absl::StrFormat(" (合并的重复件, 相似度 %.2f)", s.similarity()) : "")
+      std::cout << "  " << s.source_name()
+                << (s.source_id().empty() ? "" : absl::StrCat(" ", s.source_id()))
+                << (s.merged_duplicate()
+                        ? absl::StrFormat(" (合并的重复件, 相似度 %.2f)", s.similarity())
+                        : "")
                 << (s.url().empty() ? "" : absl::StrCat("  ", s.url())) << "  "
                 << FormatTimestamp(s.import_time()) << "\n";
     }
   }
-  if (!e.merged_ids().empty()) std::cout << "合并的条目: " << absl::StrJoin(e.merged_ids(), ", ") << "\n";
+  if (!e.merged_ids().empty())
+    std::cout << "合并的条目: " << absl::StrJoin(e.merged_ids(), ", ") << "\n";
   return kExitOk;
 }
 
@@ -835,13 +870,15 @@ int RunGaps(const std::vector<std::string>&) {
   } else if (order == "newest") {
     request.set_order_by(v1::GAP_ORDER_NEWEST_FIRST);
   } else {
-    return ReportUsageError(absl::StrCat("--order: unknown order '", order, "'; valid: frequency, newest"),
-                            HelpCommand("gaps"));
+    return ReportUsageError(
+        absl::StrCat("--order: unknown order '", order, "'; valid: frequency, newest"),
+        HelpCommand("gaps"));
   }
   if (std::string since = absl::GetFlag(FLAGS_since); !since.empty()) {
     absl::StatusOr<absl::Time> start = ParseTime(since, DateMeans::kStartOfDay);
     if (!start.ok()) {
-      return ReportUsageError(absl::StrCat("--since: ", start.status().message()), HelpCommand("gaps"));
+      return ReportUsageError(absl::StrCat("--since: ", start.status().message()),
+                              HelpCommand("gaps"));
     }
     *request.mutable_start_time() = ToProtoTime(*start);
   }
@@ -882,8 +919,8 @@ void PrintDraft(const v1::QaDraft& d) {
 int RunDrafts(const std::vector<std::string>&) {
   v1::ListQaDraftsRequest request;
   v1::QaDraftState state;
-  if (!v1::QaDraftState_Parse("QA_DRAFT_STATE_" + absl::AsciiStrToUpper(absl::GetFlag(FLAGS_draft_state)),
-                              &state)) {
+  if (!v1::QaDraftState_Parse(
+          "QA_DRAFT_STATE_" + absl::AsciiStrToUpper(absl::GetFlag(FLAGS_draft_state)), &state)) {
     return ReportUsageError("--draft_state: pending, accepted or dismissed", HelpCommand("drafts"));
   }
   request.set_state(state);
@@ -928,7 +965,8 @@ int RunDismissDraft(const std::vector<std::string>& operands) {
 int RunFeedback(const std::vector<std::string>& operands) {
   absl::StatusOr<v1::FeedbackType> type = ParseFeedbackType(operands[0]);
   if (!type.ok()) return ReportUsageError(type.status().message(), HelpCommand("feedback"));
-  if (operands.size() < 2) return ReportUsageError("feedback: the QUERY is missing", HelpCommand("feedback"));
+  if (operands.size() < 2)
+    return ReportUsageError("feedback: the QUERY is missing", HelpCommand("feedback"));
   if (operands.size() > 3) {
     return ReportUsageError(absl::StrCat("feedback: unexpected argument '", operands[3], "'"),
                             HelpCommand("feedback"));
@@ -1112,11 +1150,12 @@ void PrintHelp(const Command* only) {
     if (!only->flags.empty()) std::cout << "\nFlags:\n";
     for (const std::string& f : only->flags) PrintFlag(f);
   } else {
-    std::cout << "usage: " << invoked << "COMMAND [ARGS] [flags]\n\n"
-              << "The client of the knowledge-base service (hotline.kb.v1.KnowledgeBaseService).\n\n";
+    std::cout
+        << "usage: " << invoked << "COMMAND [ARGS] [flags]\n\n"
+        << "The client of the knowledge-base service (hotline.kb.v1.KnowledgeBaseService).\n\n";
     for (const Command& c : Commands()) {
-      std::cout << "  " << c.name << " " << c.synopsis << "\n      " << c.summary << ". Who: "
-                << c.roles << ".\n";
+      std::cout << "  " << c.name << " " << c.synopsis << "\n      " << c.summary
+                << ". Who: " << c.roles << ".\n";
     }
     std::cout << "\nFlags of the commands:\n";
     for (const std::string& f : AllKbFlags()) PrintFlag(f);
@@ -1173,10 +1212,9 @@ int RunKbCommand(const std::vector<std::string>& args, absl::string_view invoked
   }
   std::vector<std::string> operands(args.begin() + 1, args.end());
   if (operands.size() < command->min_operands) {
-    return ReportUsageError(
-        absl::StrCat(command->name, ": missing argument; usage: ", command->name, " ",
-                     command->synopsis),
-        HelpCommand(command->name));
+    return ReportUsageError(absl::StrCat(command->name, ": missing argument; usage: ",
+                                         command->name, " ", command->synopsis),
+                            HelpCommand(command->name));
   }
   if (operands.size() > command->max_operands) {
     return ReportUsageError(absl::StrCat(command->name, ": unexpected argument '",

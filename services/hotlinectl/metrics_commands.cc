@@ -39,12 +39,14 @@ ABSL_FLAG(std::string, period, "month",
 ABSL_FLAG(std::string, at, "",
           "metrics summary, trend: a TIME inside the period wanted (default: now, the current "
           "period); trend: the last period shown");
-ABSL_FLAG(std::string, start, "", "metrics summary: an explicit window from this TIME (with --end)");
+ABSL_FLAG(std::string, start, "",
+          "metrics summary: an explicit window from this TIME (with --end)");
 ABSL_FLAG(std::string, end, "", "metrics summary: an explicit window up to this TIME, excluded");
 ABSL_FLAG(std::string, by, "",
           "metrics summary, watch: one row per department, category or channel");
 ABSL_FLAG(int32_t, depth, 0, "metrics --by=category: path segments per row (default 1)");
-ABSL_FLAG(int32_t, count, 0, "metrics trend: how many periods (default: 30 days, 12 weeks or months)");
+ABSL_FLAG(int32_t, count, 0,
+          "metrics trend: how many periods (default: 30 days, 12 weeks or months)");
 ABSL_FLAG(absl::Duration, min_interval, absl::Seconds(1),
           "metrics watch: at most one dashboard line this often (changes in between coalesce)");
 
@@ -77,14 +79,12 @@ constexpr Term kChannels[] = {{m::CHANNEL_HOTLINE, "hotline", "12345热线"},
                               {m::CHANNEL_WEB, "web", "网站"}};
 constexpr Term kWarnings[] = {{m::WARNING_LEVEL_YELLOW, "yellow", "黄牌"},
                               {m::WARNING_LEVEL_RED, "red", "红牌"}};
-constexpr Term kBacklogStates[] = {{m::WORK_ORDER_STATE_AWAITING_SIGN, "awaiting-sign", "待签收"},
-                                   {m::WORK_ORDER_STATE_IN_PROGRESS, "in-progress", "办理中"},
-                                   {m::WORK_ORDER_STATE_EXTENSION_REQUESTED,
-                                    "extension-requested", "延期待批"},
-                                   {m::WORK_ORDER_STATE_RETURN_REQUESTED, "return-requested",
-                                    "退单待审"},
-                                   {m::WORK_ORDER_STATE_AWAITING_CALLBACK, "awaiting-callback",
-                                    "待回访"}};
+constexpr Term kBacklogStates[] = {
+    {m::WORK_ORDER_STATE_AWAITING_SIGN, "awaiting-sign", "待签收"},
+    {m::WORK_ORDER_STATE_IN_PROGRESS, "in-progress", "办理中"},
+    {m::WORK_ORDER_STATE_EXTENSION_REQUESTED, "extension-requested", "延期待批"},
+    {m::WORK_ORDER_STATE_RETURN_REQUESTED, "return-requested", "退单待审"},
+    {m::WORK_ORDER_STATE_AWAITING_CALLBACK, "awaiting-callback", "待回访"}};
 constexpr Term kReasons[] = {{m::SNAPSHOT_REASON_INITIAL, "initial", "初始"},
                              {m::SNAPSHOT_REASON_CHANGED, "changed", "变化"},
                              {m::SNAPSHOT_REASON_PERIOD_ROLLOVER, "rollover", "换期"},
@@ -192,9 +192,8 @@ std::string RateText(const m::Rate& r) {
 
 std::string PeriodText(const m::Period& p) {
   std::string label = p.label().empty() ? "自定义区间" : p.label();
-  std::string kind = p.kind() == m::PERIOD_KIND_UNSPECIFIED
-                         ? ""
-                         : absl::StrCat(Label(kPeriods, p.kind()), "，");
+  std::string kind =
+      p.kind() == m::PERIOD_KIND_UNSPECIFIED ? "" : absl::StrCat(Label(kPeriods, p.kind()), "，");
   return absl::StrCat(label, "（", kind, FormatTimestamp(p.start()), " 至 ",
                       FormatTimestamp(p.end()), p.ended() ? "，已结束" : "，未结束", "）");
 }
@@ -231,10 +230,10 @@ void PrintFigures(std::ostream& out, const m::Figures& f) {
   line("直接办结率", f.first_contact_resolution_rate(), "当场答复 / 受理工单");
   const m::WorkingHoursAverage& h = f.average_handling_time();
   out << "  " << PadRight("平均办理时长", 14)
-      << (h.has_average() ? absl::StrFormat("%.1f 工作小时（%.1f 个工作日），%d 件",
-                                            h.average_working_hours(),
-                                            h.average_working_hours() / 24, h.count())
-                          : std::string("—"))
+      << (h.has_average()
+              ? absl::StrFormat("%.1f 工作小时（%.1f 个工作日），%d 件", h.average_working_hours(),
+                                h.average_working_hours() / 24, h.count())
+              : std::string("—"))
       << "\n";
   out << "  " << PadRight("积压", 14) << BacklogText(f.backlog()) << "\n";
 }
@@ -282,10 +281,10 @@ std::string DataVersionText(const m::DataVersion& v) {
 }
 
 std::string OverdueLine(const m::OverdueItem& item) {
-  std::string department = item.department_name().empty()
-                               ? item.department_id()
-                               : absl::StrCat(item.department_name(), "(", item.department_id(),
-                                              ")");
+  std::string department =
+      item.department_name().empty()
+          ? item.department_id()
+          : absl::StrCat(item.department_name(), "(", item.department_id(), ")");
   std::string when;
   if (item.warning_level() == m::WARNING_LEVEL_RED) {
     // Calendar time past the deadline, and the part of it on working days (which is what a
@@ -297,42 +296,38 @@ std::string OverdueLine(const m::OverdueItem& item) {
     when = "临近期限";
   }
   return absl::StrCat(Label(kWarnings, item.warning_level()), "  ", item.ticket_id(), " ",
-                      item.work_order_id(), "  ", department, item.lead() ? " 主办" : " 协办",
-                      "  ", Label(kBacklogStates, item.state()), "  期限 ",
-                      FormatTimestamp(item.deadline()), item.extended() ? "（已延期）" : "",
-                      "  ", when, "  督办 ", item.urge_count(), " 次",
+                      item.work_order_id(), "  ", department, item.lead() ? " 主办" : " 协办", "  ",
+                      Label(kBacklogStates, item.state()), "  期限 ",
+                      FormatTimestamp(item.deadline()), item.extended() ? "（已延期）" : "", "  ",
+                      when, "  督办 ", item.urge_count(), " 次",
                       item.category().empty() ? "" : absl::StrCat("  ", item.category()));
 }
 
 // One dashboard line: the period, the two rates the province checks, the backlog and cards.
 std::string DashboardLine(const m::DashboardSnapshot& s) {
   const m::Figures& f = s.totals();
-  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                                       FromProtoTime(s.data_version().computed_at()),
-                                       HotlineTimeZone()),
-                      " [",
-                      Label(kReasons, s.reason()), "] ", s.period().label(), "  按期办结率 ",
-                      RateText(f.on_time_completion_rate()), "  回访满意率 ",
-                      RateText(f.callback_satisfaction_rate()), "  未办结 ",
-                      f.backlog().open_total(), "  待回访 ",
-                      [&] {
-                        for (const m::BacklogStateCount& c : f.backlog().by_state()) {
-                          if (c.state() == m::WORK_ORDER_STATE_AWAITING_CALLBACK) return c.count();
-                        }
-                        return int64_t{0};
-                      }(),
-                      "  黄牌 ", f.backlog().yellow_count(), "  红牌 ", f.backlog().red_count(),
-                      "  退单 ", f.return_rate().numerator(), "  重办 ",
-                      f.reopen_rate().numerator(), "  事件 ",
-                      s.data_version().last_applied_sequence());
+  return absl::StrCat(
+      absl::FormatTime("%Y-%m-%d %H:%M:%S", FromProtoTime(s.data_version().computed_at()),
+                       HotlineTimeZone()),
+      " [", Label(kReasons, s.reason()), "] ", s.period().label(), "  按期办结率 ",
+      RateText(f.on_time_completion_rate()), "  回访满意率 ",
+      RateText(f.callback_satisfaction_rate()), "  未办结 ", f.backlog().open_total(), "  待回访 ",
+      [&] {
+        for (const m::BacklogStateCount& c : f.backlog().by_state()) {
+          if (c.state() == m::WORK_ORDER_STATE_AWAITING_CALLBACK) return c.count();
+        }
+        return int64_t{0};
+      }(),
+      "  黄牌 ", f.backlog().yellow_count(), "  红牌 ", f.backlog().red_count(), "  退单 ",
+      f.return_rate().numerator(), "  重办 ", f.reopen_rate().numerator(), "  事件 ",
+      s.data_version().last_applied_sequence());
 }
 
 // ---------------------------------------------------------------------------
 // Commands.
 
 absl::StatusOr<std::unique_ptr<Stub>> NewStub() {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                   Connect(absl::GetFlag(FLAGS_metrics)));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, Connect(absl::GetFlag(FLAGS_metrics)));
   return std::unique_ptr<Stub>(m::MetricsService::NewStub(channel));
 }
 
@@ -421,7 +416,8 @@ int RunTrend() {
             << PadLeft("未办结", 8) << PadLeft("红牌", 6) << "\n";
   for (const m::TrendPoint& p : response.points()) {
     const m::Figures& f = p.figures();
-    std::cout << PadRight(p.period().label(), 12) << PadLeft(RateText(f.on_time_completion_rate()), 20)
+    std::cout << PadRight(p.period().label(), 12)
+              << PadLeft(RateText(f.on_time_completion_rate()), 20)
               << PadLeft(RateText(f.callback_satisfaction_rate()), 20)
               << PadLeft(absl::StrCat(f.return_rate().denominator()), 7)
               << PadLeft(absl::StrCat(f.return_rate().numerator()), 6)
@@ -481,8 +477,8 @@ int RunStatus() {
     return kExitOk;
   }
   std::cout << "事件消费 " << Label(kConsumerStates, response.consumer_state()) << "：已处理 "
-            << response.last_applied_sequence() << " / " << response.head_sequence()
-            << "，落后 " << response.lag_events() << " 个事件（"
+            << response.last_applied_sequence() << " / " << response.head_sequence() << "，落后 "
+            << response.lag_events() << " 个事件（"
             << absl::FormatDuration(absl::Seconds(response.lag().seconds())) << "）\n"
             << "最后处理的事件时间 " << FormatTimestamp(response.last_applied_event_time())
             << "，日历 " << response.calendar_version() << "，实时看板连接 "
@@ -514,8 +510,7 @@ int RunWatch() {
   if (!stub.ok()) return ReportError(stub.status());
   const bool json = absl::GetFlag(FLAGS_json);
   return FollowStream<m::DashboardSnapshot>(
-      stop,
-      [&](grpc::ClientContext* context) { return (*stub)->WatchDashboard(context, request); },
+      stop, [&](grpc::ClientContext* context) { return (*stub)->WatchDashboard(context, request); },
       [&](const m::DashboardSnapshot& snapshot) {
         if (json) {
           std::cout << ToJson(snapshot) << std::endl;
@@ -537,7 +532,8 @@ struct Command {
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
       {"summary",
-       "[--period=day|week|month] [--at=TIME | --start=TIME --end=TIME] [--department=DEPT[,DEPT...]] "
+       "[--period=day|week|month] [--at=TIME | --start=TIME --end=TIME] "
+       "[--department=DEPT[,DEPT...]] "
        "[--category=PREFIX] [--channel=C]... [--by=department|category|channel] [--depth=N]",
        "the figures of one period (default: this month): every rate with numerator and "
        "denominator, average handling time, backlog by state with yellow and red cards",
@@ -550,18 +546,23 @@ const std::vector<Command>& Commands() {
        {"period", "count", "at", "department", "category", "channel"},
        RunTrend},
       {"overdue",
-       "[--warning=yellow|red]... [--department=DEPT[,DEPT...]] [--category=PREFIX] [--channel=C]... "
+       "[--warning=yellow|red]... [--department=DEPT[,DEPT...]] [--category=PREFIX] "
+       "[--channel=C]... "
        "[--page_size=N] [--page_token=T]",
        "open work orders with a red card (overdue) or a yellow one, most overdue first",
        {"warning", "department", "category", "channel", "page_size", "page_token"},
        RunOverdue},
       {"watch",
-       "[--period=day|week|month] [--department=DEPT[,DEPT...]] [--category=PREFIX] [--channel=C]... "
+       "[--period=day|week|month] [--department=DEPT[,DEPT...]] [--category=PREFIX] "
+       "[--channel=C]... "
        "[--by=department|category|channel] [--min_interval=1s]",
        "a live dashboard: one line whenever a figure changes, until Ctrl-C",
        {"period", "department", "category", "channel", "by", "depth", "min_interval"},
        RunWatch},
-      {"status", "", "how far the metrics service has caught up with the ticket events", {},
+      {"status",
+       "",
+       "how far the metrics service has caught up with the ticket events",
+       {},
        RunStatus},
   };
   return *commands;
@@ -599,9 +600,10 @@ void PrintWrapped(std::ostream& out, absl::string_view text, absl::string_view f
 
 void PrintHelp(std::ostream& out, const Command* only) {
   if (only != nullptr) {
-    PrintWrapped(out, absl::StrCat("usage: hotlinectl [global flags] metrics ", only->name, " ",
-                                   only->synopsis),
-                 "", "      ");
+    PrintWrapped(
+        out,
+        absl::StrCat("usage: hotlinectl [global flags] metrics ", only->name, " ", only->synopsis),
+        "", "      ");
     out << "\n";
     PrintWrapped(out, absl::StrCat(only->summary, "."), "", "");
   } else {
@@ -667,8 +669,8 @@ int RunMetricsCommand(const std::vector<std::string>& args) {
   // A metrics flag this command does not read is a mistake, not something to ignore.
   for (const std::string& flag : AllMetricsFlags()) {
     if (FlagOnCommandLine(flag) && !absl::c_linear_search(command->flags, flag)) {
-      return ReportUsageError(
-          absl::StrCat("metrics ", command->name, " does not take --", flag), help);
+      return ReportUsageError(absl::StrCat("metrics ", command->name, " does not take --", flag),
+                              help);
     }
   }
   return command->run();

@@ -45,7 +45,9 @@ class StreamStop {
     return !state_->stopped;
   }
   // Waits `d`; true if a signal came meanwhile.
-  bool WaitStopped(absl::Duration d) { return state_->notification.WaitForNotificationWithTimeout(d); }
+  bool WaitStopped(absl::Duration d) {
+    return state_->notification.WaitForNotificationWithTimeout(d);
+  }
 
  private:
   struct State {

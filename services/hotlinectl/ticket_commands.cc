@@ -646,8 +646,8 @@ std::vector<Update> Updates() {
 absl::StatusOr<api::KnowledgeCitation> ParseCitation(absl::string_view text) {
   api::KnowledgeCitation c;
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--cite: '", text, "' is not ENTRY, ENTRY#ORDINAL or ENTRY@VERSION#ORDINAL"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cite: '", text, "' is not ENTRY, ENTRY#ORDINAL or ENTRY@VERSION#ORDINAL"));
   };
   absl::string_view rest = text;
   if (size_t hash = rest.find('#'); hash != absl::string_view::npos) {
@@ -920,8 +920,7 @@ const std::vector<Command>& Commands() {
           "help-request)",
           "agent, reviewer, supervisor", Section::kIntake, false,
           Flags("kind", "channel", "urgency", "content", "caller_name", "caller_phone",
-                "confidential", "category", "address", "district", "answer", "cite",
-                "request_id")},
+                "confidential", "category", "address", "district", "answer", "cite", "request_id")},
          RunAnswer});
     for (Update& update : Updates()) {
       const UpdateSpec& u = update.spec;

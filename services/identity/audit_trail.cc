@@ -30,7 +30,8 @@ absl::Status AuditTrail::Load() {
   std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->Family(kAuditFamily));
   it->SeekToLast();
   absl::MutexLock lock(&mu_);
-  last_sequence_ = it->Valid() ? SequenceOf(absl::string_view(it->key().data(), it->key().size())) : 0;
+  last_sequence_ =
+      it->Valid() ? SequenceOf(absl::string_view(it->key().data(), it->key().size())) : 0;
   return FromRocksStatus(it->status(), "reading the audit trail");
 }
 
@@ -62,13 +63,15 @@ absl::StatusOr<v1::ListAuditResponse> AuditTrail::List(const v1::ListAuditReques
   int scanned = 0;
   for (; it->Valid(); it->Prev()) {
     if (++scanned > scan_limit || response.entries_size() == page_size) {
-      response.set_next_before_sequence(SequenceOf(absl::string_view(it->key().data(), it->key().size())) + 1);
+      response.set_next_before_sequence(
+          SequenceOf(absl::string_view(it->key().data(), it->key().size())) + 1);
       break;
     }
     v1::AuditEntry entry;
     if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("audit entry ", SequenceOf(absl::string_view(it->key().data(), it->key().size())),
-                                              " cannot be read"));
+      return absl::DataLossError(absl::StrCat(
+          "audit entry ", SequenceOf(absl::string_view(it->key().data(), it->key().size())),
+          " cannot be read"));
     }
     absl::Time time = FromProtoTime(entry.time());
     if (time < since) break;  // Newest first: everything further back is older still.

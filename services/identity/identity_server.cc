@@ -59,8 +59,9 @@ absl::StatusOr<std::vector<HostedService>> Build(const ServerContext& server) {
 
 int main(int argc, char** argv) {
   return hotline::RunServerMain(
-      argc, argv, "identity_server --listen=ADDR --data_dir=DIR --token_file=FILE "
-                  "--signing_key_file=FILE [--public_key_file=FILE]",
+      argc, argv,
+      "identity_server --listen=ADDR --data_dir=DIR --token_file=FILE "
+      "--signing_key_file=FILE [--public_key_file=FILE]",
       {hotline::identity::kAccountsFamily, hotline::identity::kSessionsFamily,
        hotline::identity::kAuditFamily},
       hotline::identity::Build);

@@ -29,9 +29,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 absl::Status CheckUsername(absl::string_view field, absl::string_view name) {
   bool ok = name.size() >= 2 && name.size() <= 32;
   for (char c : name) {
-    ok = ok && (absl::ascii_islower(static_cast<unsigned char>(c)) ||
-                absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                c == '-');
+    ok = ok &&
+         (absl::ascii_islower(static_cast<unsigned char>(c)) ||
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
   }
   return ok ? absl::OkStatus() : Invalid(field, "2 to 32 of a-z, 0-9, '.', '_', '-'");
 }
@@ -48,27 +48,43 @@ absl::Status CheckPassword(absl::string_view field, absl::string_view password) 
 
 absl::StatusOr<Role> RoleFromProto(v1::Role role) {
   switch (role) {
-    case v1::ROLE_AGENT: return Role::kAgent;
-    case v1::ROLE_REVIEWER: return Role::kReviewer;
-    case v1::ROLE_DEPARTMENT: return Role::kDepartment;
-    case v1::ROLE_SUPERVISOR: return Role::kSupervisor;
-    case v1::ROLE_EDITOR: return Role::kEditor;
-    case v1::ROLE_ADMIN: return Role::kAdmin;
-    case v1::ROLE_CALLBACK: return Role::kCallback;
-    default: return Invalid("role", "must be set");
+    case v1::ROLE_AGENT:
+      return Role::kAgent;
+    case v1::ROLE_REVIEWER:
+      return Role::kReviewer;
+    case v1::ROLE_DEPARTMENT:
+      return Role::kDepartment;
+    case v1::ROLE_SUPERVISOR:
+      return Role::kSupervisor;
+    case v1::ROLE_EDITOR:
+      return Role::kEditor;
+    case v1::ROLE_ADMIN:
+      return Role::kAdmin;
+    case v1::ROLE_CALLBACK:
+      return Role::kCallback;
+    default:
+      return Invalid("role", "must be set");
   }
 }
 
 v1::Role RoleToProto(Role role) {
   switch (role) {
-    case Role::kAgent: return v1::ROLE_AGENT;
-    case Role::kReviewer: return v1::ROLE_REVIEWER;
-    case Role::kDepartment: return v1::ROLE_DEPARTMENT;
-    case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
-    case Role::kEditor: return v1::ROLE_EDITOR;
-    case Role::kAdmin: return v1::ROLE_ADMIN;
-    case Role::kCallback: return v1::ROLE_CALLBACK;
-    case Role::kPublic: break;  // A system account's role; no person has it.
+    case Role::kAgent:
+      return v1::ROLE_AGENT;
+    case Role::kReviewer:
+      return v1::ROLE_REVIEWER;
+    case Role::kDepartment:
+      return v1::ROLE_DEPARTMENT;
+    case Role::kSupervisor:
+      return v1::ROLE_SUPERVISOR;
+    case Role::kEditor:
+      return v1::ROLE_EDITOR;
+    case Role::kAdmin:
+      return v1::ROLE_ADMIN;
+    case Role::kCallback:
+      return v1::ROLE_CALLBACK;
+    case Role::kPublic:
+      break;  // A system account's role; no person has it.
   }
   return v1::ROLE_UNSPECIFIED;
 }
@@ -185,8 +201,8 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoLogin(const v1::LoginRequest
       VerifyPassword(account ? account->password_hash() : decoy_hash_, request.password());
   if (!account || !password_ok || account->account().disabled()) {
     throttle_.RecordFailure(request.username(), address, now);
-    Audit(Principal{Bounded(request.username(), 32), Role::kAgent, "", ""}, address,
-          "login_failed", "");
+    Audit(Principal{Bounded(request.username(), 32), Role::kAgent, "", ""}, address, "login_failed",
+          "");
     return absl::UnauthenticatedError(kBadLogin);
   }
   throttle_.RecordSuccess(request.username());
@@ -194,9 +210,9 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoLogin(const v1::LoginRequest
   unsigned char random[32];
   randombytes_buf(random, sizeof(random));
   // The prefix tells the gateway's cookie of a session from one holding an API token.
-  std::string session_id = absl::StrCat(
-      kSessionIdPrefix,
-      absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(random), sizeof(random))));
+  std::string session_id =
+      absl::StrCat(kSessionIdPrefix, absl::WebSafeBase64Escape(absl::string_view(
+                                         reinterpret_cast<char*>(random), sizeof(random))));
   store::StoredSession session;
   session.set_username(account->account().username());
   session.set_account_generation(account->generation());
@@ -210,8 +226,7 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoLogin(const v1::LoginRequest
     rocksdb::WriteBatch batch;
     batch.Put(store_->Family(kSessionsFamily), SessionKey(session_id), session.SerializeAsString());
     // Only the login time changes: re-read under the lock so a concurrent disable wins.
-    ASSIGN_OR_RETURN(std::optional<store::StoredAccount> current,
-                     ReadAccount(request.username()));
+    ASSIGN_OR_RETURN(std::optional<store::StoredAccount> current, ReadAccount(request.username()));
     if (!current || current->generation() != account->generation()) {
       return absl::UnauthenticatedError(kBadLogin);
     }
@@ -228,8 +243,8 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoLogin(const v1::LoginRequest
   return grant;
 }
 
-absl::StatusOr<std::pair<store::StoredSession, store::StoredAccount>>
-IdentityService::LiveSession(const std::string& session_id) {
+absl::StatusOr<std::pair<store::StoredSession, store::StoredAccount>> IdentityService::LiveSession(
+    const std::string& session_id) {
   if (session_id.empty() || session_id.size() > 128) {
     return absl::UnauthenticatedError(kSessionOver);
   }
@@ -271,8 +286,7 @@ absl::StatusOr<v1::SessionGrant> IdentityService::DoRefresh(
 }
 
 absl::StatusOr<v1::Account> IdentityService::ChangeAccount(
-    const std::string& username,
-    const std::function<absl::Status(store::StoredAccount*)>& change) {
+    const std::string& username, const std::function<absl::Status(store::StoredAccount*)>& change) {
   RETURN_IF_ERROR(CheckUsername("username", username));
   absl::MutexLock lock(&accounts_mu_);
   ASSIGN_OR_RETURN(std::optional<store::StoredAccount> account, ReadAccount(username));
@@ -347,9 +361,9 @@ grpc::ServerUnaryReactor* IdentityService::Login(grpc::CallbackServerContext* co
   });
 }
 
-grpc::ServerUnaryReactor* IdentityService::RefreshSession(
-    grpc::CallbackServerContext* context, const v1::RefreshSessionRequest* request,
-    v1::SessionGrant* response) {
+grpc::ServerUnaryReactor* IdentityService::RefreshSession(grpc::CallbackServerContext* context,
+                                                          const v1::RefreshSessionRequest* request,
+                                                          v1::SessionGrant* response) {
   return ServeOnPool(context, pool_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(*response, DoRefresh(*request));
     return absl::OkStatus();
@@ -364,7 +378,7 @@ grpc::ServerUnaryReactor* IdentityService::Logout(grpc::CallbackServerContext* c
         LiveSession(request->session_id());
     if (!live.ok()) {
       return live.status().code() == absl::StatusCode::kUnauthenticated ? absl::OkStatus()
-                                                                       : live.status();
+                                                                        : live.status();
     }
     rocksdb::WriteBatch batch;
     batch.Delete(store_->Family(kSessionsFamily), SessionKey(request->session_id()));
@@ -377,9 +391,9 @@ grpc::ServerUnaryReactor* IdentityService::Logout(grpc::CallbackServerContext* c
   });
 }
 
-grpc::ServerUnaryReactor* IdentityService::ChangePassword(
-    grpc::CallbackServerContext* context, const v1::ChangePasswordRequest* request,
-    v1::ChangePasswordResponse*) {
+grpc::ServerUnaryReactor* IdentityService::ChangePassword(grpc::CallbackServerContext* context,
+                                                          const v1::ChangePasswordRequest* request,
+                                                          v1::ChangePasswordResponse*) {
   return ServeOnPool(context, pool_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(auto live, LiveSession(request->session_id()));
     if (!VerifyPassword(live.second.password_hash(), request->old_password())) {
@@ -415,11 +429,11 @@ grpc::ServerUnaryReactor* IdentityService::SetAccountDisabled(
       return Invalid("username", "an admin cannot disable their own account");
     }
     ASSIGN_OR_RETURN(*response, ChangeAccount(request->username(), [&](store::StoredAccount* a) {
-                       a->mutable_account()->set_disabled(request->disabled());
-                       return absl::OkStatus();
-                     }));
-    Audit(admin, ClientAddress(*context), request->disabled() ? "disable_account" : "enable_account",
-          request->username());
+      a->mutable_account()->set_disabled(request->disabled());
+      return absl::OkStatus();
+    }));
+    Audit(admin, ClientAddress(*context),
+          request->disabled() ? "disable_account" : "enable_account", request->username());
     return absl::OkStatus();
   });
 }
@@ -477,12 +491,15 @@ grpc::ServerUnaryReactor* IdentityService::RecordAudit(grpc::CallbackServerConte
       const v1::AuditEntry& in = request->entries(i);
       std::string field = absl::StrCat("entries[", i, "]");
       if (in.action().empty()) return Invalid(absl::StrCat(field, ".action"), "must be set");
-      if (in.action().size() > 64) return Invalid(absl::StrCat(field, ".action"), "at most 64 bytes");
-      if (in.ticket_id().size() > 64) return Invalid(absl::StrCat(field, ".ticket_id"), "at most 64 bytes");
+      if (in.action().size() > 64)
+        return Invalid(absl::StrCat(field, ".action"), "at most 64 bytes");
+      if (in.ticket_id().size() > 64)
+        return Invalid(absl::StrCat(field, ".ticket_id"), "at most 64 bytes");
       if (in.client_address().size() > 64) {
         return Invalid(absl::StrCat(field, ".client_address"), "at most 64 bytes");
       }
-      if (in.detail().size() > 1000) return Invalid(absl::StrCat(field, ".detail"), "at most 1000 bytes");
+      if (in.detail().size() > 1000)
+        return Invalid(absl::StrCat(field, ".detail"), "at most 1000 bytes");
       v1::AuditEntry entry;
       *entry.mutable_time() = ToProtoTime(now);
       entry.set_principal(who.name);

@@ -101,7 +101,8 @@ class IdentityService final : public v1::IdentityService::CallbackService {
   absl::StatusOr<v1::Account> SetPassword(const std::string& username, const std::string& password);
   // Applies `change` to the account and bumps its generation (ending its sessions).
   absl::StatusOr<v1::Account> ChangeAccount(
-      const std::string& username, const std::function<absl::Status(store::StoredAccount*)>& change);
+      const std::string& username,
+      const std::function<absl::Status(store::StoredAccount*)>& change);
   void Audit(const Principal& who, const std::string& address, const std::string& action,
              const std::string& detail);
 

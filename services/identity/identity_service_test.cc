@@ -28,11 +28,10 @@ class IdentityTest : public ::testing::Test {
 
   void Start() {
     tokens_ = testing::TokensFor({{kAdminToken, "admin-system", "admin"}});
-    store_ = *RocksStore::Open(
-        {.path = dir_.Sub("identity"),
-         .column_families = {kAccountsFamily, kSessionsFamily, kAuditFamily},
-         .sync_writes = sync_writes_,
-         .env = env_.get()});
+    store_ = *RocksStore::Open({.path = dir_.Sub("identity"),
+                                .column_families = {kAccountsFamily, kSessionsFamily, kAuditFamily},
+                                .sync_writes = sync_writes_,
+                                .env = env_.get()});
     IdentityOptions options;
     options.clock = &clock_;
     options.hash_strength = HashStrength::kMinimum;
@@ -68,8 +67,8 @@ class IdentityTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
-  grpc::Status Login(const std::string& name, const std::string& password,
-                     v1::SessionGrant* grant, const std::string& address = "10.0.0.7") {
+  grpc::Status Login(const std::string& name, const std::string& password, v1::SessionGrant* grant,
+                     const std::string& address = "10.0.0.7") {
     v1::LoginRequest request;
     request.set_username(name);
     request.set_password(password);
@@ -147,7 +146,8 @@ TEST_F(IdentityTest, WrongPasswordUnknownUserAndDisabledAccountGetTheSameAnswer)
   disable.set_username("wang");
   disable.set_disabled(true);
   v1::Account account;
-  ASSERT_TRUE(stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
+  ASSERT_TRUE(
+      stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
 
   v1::SessionGrant grant;
   grpc::Status wrong = Login("zhang", "not the password", &grant, "10.0.0.1");
@@ -263,10 +263,12 @@ TEST_F(IdentityTest, SessionsEndAtLogoutIdleLifetimeDisableAndPasswordChange) {
   disable.set_username("zhang");
   disable.set_disabled(true);
   v1::Account account;
-  ASSERT_TRUE(stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
+  ASSERT_TRUE(
+      stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
   EXPECT_EQ(Refresh(d.session_id(), &refreshed).error_code(), grpc::UNAUTHENTICATED);
   disable.set_disabled(false);
-  ASSERT_TRUE(stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
+  ASSERT_TRUE(
+      stub_->SetAccountDisabled(ContextWithToken(kAdminToken).get(), disable, &account).ok());
   EXPECT_EQ(Refresh(e.session_id(), &refreshed).error_code(), grpc::UNAUTHENTICATED);
 
   // A password change (own or by reset) ends every session, the changing one too.
@@ -337,7 +339,7 @@ TEST_F(IdentityTest, AuditEntriesNameTheCallerFromItsCredentialNeverFromTheReque
   entry->set_ticket_id("T-1");
   entry->set_client_address("10.0.0.7");
   entry->set_principal("somebody-else");  // Ignored.
-  entry->set_role(v1::ROLE_ADMIN);         // Ignored.
+  entry->set_role(v1::ROLE_ADMIN);        // Ignored.
   v1::RecordAuditResponse response;
   ASSERT_TRUE(
       stub_->RecordAudit(ContextWithToken(grant.credential()).get(), request, &response).ok());
@@ -422,7 +424,9 @@ TEST_P(IdentityPowerLossTest, AcknowledgedAccountsSessionsAndAuditEntriesSurvive
 }
 
 INSTANTIATE_TEST_SUITE_P(SyncedAndUnsynced, IdentityPowerLossTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "Synced" : "UnsyncedControl"; });
+                         [](const auto& info) {
+                           return info.param ? "Synced" : "UnsyncedControl";
+                         });
 
 }  // namespace
 }  // namespace hotline::identity

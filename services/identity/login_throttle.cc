@@ -7,8 +7,7 @@
 
 namespace hotline::identity {
 
-absl::Status LoginThrottle::Check(const Failures& f, const ThrottleLimits& limits,
-                                  absl::Time now) {
+absl::Status LoginThrottle::Check(const Failures& f, const ThrottleLimits& limits, absl::Time now) {
   if (f.count == 0 || now - f.last >= limits.window + limits.lock_period) {
     return absl::OkStatus();
   }
@@ -22,12 +21,14 @@ absl::Status LoginThrottle::Check(const Failures& f, const ThrottleLimits& limit
     return absl::OkStatus();
   }
   if (f.count >= limits.slow_after && now - f.last < limits.window) {
-    absl::Duration delay = std::min(
-        limits.max_delay, absl::Seconds(std::ldexp(1.0, f.count - limits.slow_after)));
+    absl::Duration delay =
+        std::min(limits.max_delay, absl::Seconds(std::ldexp(1.0, f.count - limits.slow_after)));
     absl::Time until = f.last + delay;
     if (now < until) {
-      int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(until - now + absl::Milliseconds(999)));
-      return absl::ResourceExhaustedError(absl::StrCat("登录失败次数过多，请 ", seconds, " 秒后再试"));
+      int64_t seconds =
+          std::max<int64_t>(1, absl::ToInt64Seconds(until - now + absl::Milliseconds(999)));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("登录失败次数过多，请 ", seconds, " 秒后再试"));
     }
   }
   return absl::OkStatus();

@@ -33,8 +33,11 @@ struct ThrottleLimits {
 struct ThrottleOptions {
   ThrottleLimits per_user;
   // One address may be a whole office behind one gateway: more room before it is locked.
-  ThrottleLimits per_address{.slow_after = 20, .max_delay = absl::Seconds(30), .lock_after = 50,
-                             .lock_period = absl::Minutes(15), .window = absl::Minutes(15)};
+  ThrottleLimits per_address{.slow_after = 20,
+                             .max_delay = absl::Seconds(30),
+                             .lock_after = 50,
+                             .lock_period = absl::Minutes(15),
+                             .window = absl::Minutes(15)};
 };
 
 class LoginThrottle {

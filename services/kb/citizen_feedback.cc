@@ -21,21 +21,21 @@ absl::Status CitizenFeedback::Load() {
   // taken in at once.
   absl::flat_hash_map<std::string, v1::CitizenFeedbackCounts> loaded;
   absl::Status corrupt;
-  RETURN_IF_ERROR(store_->ScanPrefix(family_, kPrefix, [&](absl::string_view key,
-                                                          absl::string_view value) {
-    std::vector<absl::string_view> parts = absl::StrSplit(value, ' ');
-    int64_t helpful = 0;
-    int64_t not_helpful = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &helpful) ||
-        !absl::SimpleAtoi(parts[1], &not_helpful)) {
-      corrupt = absl::DataLossError(absl::StrCat("citizen feedback '", key, "' is corrupt"));
-      return false;
-    }
-    v1::CitizenFeedbackCounts& counts = loaded[key.substr(sizeof kPrefix - 1)];
-    counts.set_helpful(helpful);
-    counts.set_not_helpful(not_helpful);
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      store_->ScanPrefix(family_, kPrefix, [&](absl::string_view key, absl::string_view value) {
+        std::vector<absl::string_view> parts = absl::StrSplit(value, ' ');
+        int64_t helpful = 0;
+        int64_t not_helpful = 0;
+        if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &helpful) ||
+            !absl::SimpleAtoi(parts[1], &not_helpful)) {
+          corrupt = absl::DataLossError(absl::StrCat("citizen feedback '", key, "' is corrupt"));
+          return false;
+        }
+        v1::CitizenFeedbackCounts& counts = loaded[key.substr(sizeof kPrefix - 1)];
+        counts.set_helpful(helpful);
+        counts.set_not_helpful(not_helpful);
+        return true;
+      }));
   RETURN_IF_ERROR(corrupt);
   absl::MutexLock lock(&mu_);
   counts_ = std::move(loaded);

@@ -43,8 +43,8 @@ class CitizenFeedback {
   // Counts one answer. True when it counted, false when the address already answered on
   // this entry within the window; RESOURCE_EXHAUSTED when the address is over its hourly
   // allowance. The count is on disk when this returns true.
-  absl::StatusOr<bool> Record(const std::string& entry_id, bool helpful,
-                              const std::string& address, absl::Time now);
+  absl::StatusOr<bool> Record(const std::string& entry_id, bool helpful, const std::string& address,
+                              absl::Time now);
 
   v1::CitizenFeedbackCounts Counts(const std::string& entry_id) const;
 

@@ -29,11 +29,10 @@ absl::StatusOr<std::vector<v1::ImportItem>> ReadDemoKnowledgeBase(const std::str
   if (!read.ok()) return read;
   // The demo file is small and written in no particular order; loading it whole lets the
   // policies go first, so that every link finds its target.
-  std::stable_sort(items.begin(), items.end(),
-                   [](const v1::ImportItem& a, const v1::ImportItem& b) {
-                     return importers::LinkOrder(a.entry().kind()) <
-                            importers::LinkOrder(b.entry().kind());
-                   });
+  std::stable_sort(
+      items.begin(), items.end(), [](const v1::ImportItem& a, const v1::ImportItem& b) {
+        return importers::LinkOrder(a.entry().kind()) < importers::LinkOrder(b.entry().kind());
+      });
   return items;
 }
 

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/program.h"
@@ -54,9 +54,12 @@ void MeasureSearch(const SearchIndex& index, const std::vector<std::string>& que
     }
   }
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
-  std::cout << absl::StrFormat("search %s passages %d queries %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n",
-                               label, index.passage_count(), ms.size(), at(0.5), at(0.99), ms.back());
+  auto at = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
+  };
+  std::cout << absl::StrFormat(
+      "search %s passages %d queries %d p50_ms %.2f p99_ms %.2f max_ms %.2f\n", label,
+      index.passage_count(), ms.size(), at(0.5), at(0.99), ms.back());
 }
 
 int Main() {
@@ -70,7 +73,8 @@ int Main() {
   for (absl::string_view kv : absl::StrSplit(absl::GetFlag(FLAGS_params), ';', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(kv, '=');
     double value = 0;
-    if (f.size() != 2 || !absl::SimpleAtod(f[1], &value) || !SetRankingParam(f[0], value, &params)) {
+    if (f.size() != 2 || !absl::SimpleAtod(f[1], &value) ||
+        !SetRankingParam(f[0], value, &params)) {
       std::cerr << "bad --params entry '" << kv << "'\n";
       return 2;
     }
@@ -82,10 +86,12 @@ int Main() {
   }
   absl::Time start = absl::Now();
   std::vector<std::string> lines;
-  if (auto s = ForEachLine(absl::GetFlag(FLAGS_corpus), [&](absl::string_view l) {
-        lines.emplace_back(l);
-        return absl::OkStatus();
-      }); !s.ok()) {
+  if (auto s = ForEachLine(absl::GetFlag(FLAGS_corpus),
+                           [&](absl::string_view l) {
+                             lines.emplace_back(l);
+                             return absl::OkStatus();
+                           });
+      !s.ok()) {
     std::cerr << s << "\n";
     return 1;
   }

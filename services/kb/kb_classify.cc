@@ -15,9 +15,9 @@ constexpr int kMaxTitleCodePoints = 500;
 
 }  // namespace
 
-grpc::ServerUnaryReactor* KnowledgeBaseService::ClassifyText(
-    grpc::CallbackServerContext* context, const v1::ClassifyTextRequest* request,
-    v1::ClassifyTextResponse* response) {
+grpc::ServerUnaryReactor* KnowledgeBaseService::ClassifyText(grpc::CallbackServerContext* context,
+                                                             const v1::ClassifyTextRequest* request,
+                                                             v1::ClassifyTextResponse* response) {
   // CPU only and short (one pass of the analyser over a few hundred characters): inline.
   return ServeInline(context, [=]() -> absl::Status {
     RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request).status());

@@ -55,8 +55,7 @@ absl::StatusOr<v1::QaDraft> KnowledgeBaseService::LoadPendingDraft(const std::st
 }
 
 absl::Status KnowledgeBaseService::SaveDraft(const v1::QaDraft& draft) {
-  return store_->Put(store_->Family(kGapsFamily), DraftKey(draft.id()),
-                     draft.SerializeAsString());
+  return store_->Put(store_->Family(kGapsFamily), DraftKey(draft.id()), draft.SerializeAsString());
 }
 
 absl::Status KnowledgeBaseService::ProposeDraft(const std::string& entry_id,
@@ -121,13 +120,13 @@ absl::Status KnowledgeBaseService::ProposeDraft(const std::string& entry_id,
   return SaveDraft(draft);
 }
 
-grpc::ServerUnaryReactor* KnowledgeBaseService::ListQaDrafts(
-    grpc::CallbackServerContext* context, const v1::ListQaDraftsRequest* request,
-    v1::ListQaDraftsResponse* response) {
+grpc::ServerUnaryReactor* KnowledgeBaseService::ListQaDrafts(grpc::CallbackServerContext* context,
+                                                             const v1::ListQaDraftsRequest* request,
+                                                             v1::ListQaDraftsResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context,
-                                             {Role::kEditor, Role::kSupervisor}, *request)
-                        .status());
+    RETURN_IF_ERROR(
+        AuthenticateAndAuthorize(*tokens_, *context, {Role::kEditor, Role::kSupervisor}, *request)
+            .status());
     const v1::QaDraftState state = request->state() == v1::QA_DRAFT_STATE_UNSPECIFIED
                                        ? v1::QA_DRAFT_STATE_PENDING
                                        : request->state();

@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/program.h"
@@ -119,7 +119,10 @@ int Main() {
           continue;
         }
         absl::StatusOr<std::shared_ptr<const AnalyzedDocument>> a = index.Analyze(std::move(*doc));
-        if (a.ok()) analyzed[i] = *a; else ++failures;
+        if (a.ok())
+          analyzed[i] = *a;
+        else
+          ++failures;
       }
     });
   }
@@ -229,9 +232,9 @@ int Main() {
         index.passage_count());
     if (!vote_timings.empty()) {
       std::sort(vote_timings.begin(), vote_timings.end());
-      absl::StrAppend(&line, absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f",
-                                             Percentile(vote_timings, 0.5),
-                                             Percentile(vote_timings, 0.99)));
+      absl::StrAppend(
+          &line, absl::StrFormat(" votes_p50_ms %.2f votes_p99_ms %.2f",
+                                 Percentile(vote_timings, 0.5), Percentile(vote_timings, 0.99)));
     }
     return line;
   };
@@ -242,7 +245,8 @@ int Main() {
   // (with the history, when there is one).
   auto run_grid = [&]() -> int {
     std::vector<std::pair<std::string, std::vector<double>>> grid;
-    for (absl::string_view axis : absl::StrSplit(absl::GetFlag(FLAGS_grid), ';', absl::SkipEmpty())) {
+    for (absl::string_view axis :
+         absl::StrSplit(absl::GetFlag(FLAGS_grid), ';', absl::SkipEmpty())) {
       std::vector<std::string> kv = absl::StrSplit(axis, '=');
       if (kv.size() != 2) continue;
       std::vector<double> values;
@@ -290,8 +294,11 @@ int Main() {
     for (int copy = 0; copy < absl::GetFlag(FLAGS_history_copies); ++copy) {
       for (const auto& [entry, label] : answers) {
         RememberedAnswer a{absl::StrCat(qid, "/", copy, "/", entry, "/", label),
-                           copy == 0 ? question : absl::StrCat(question, " ", copy), entry, label,
-                           +1, now};
+                           copy == 0 ? question : absl::StrCat(question, " ", copy),
+                           entry,
+                           label,
+                           +1,
+                           now};
         if (absl::Status s = memory->Add(a); !s.ok()) LOG(WARNING) << qid << ": " << s;
       }
     }
@@ -310,8 +317,8 @@ int Main() {
       for (const auto& q : shuffled) {
         if (fold_of[q.first] != f) others.push_back(q);
       }
-      const size_t take = static_cast<size_t>(
-          std::round(absl::GetFlag(FLAGS_history_fraction) * others.size()));
+      const size_t take =
+          static_cast<size_t>(std::round(absl::GetFlag(FLAGS_history_fraction) * others.size()));
       for (size_t i = 0; i < std::min(take, others.size()); ++i) {
         feed(memories.back().get(), others[i].first, others[i].second, relevant[others[i].first]);
       }
@@ -324,11 +331,12 @@ int Main() {
       return absl::OkStatus();
     });
     memories.push_back(std::make_unique<AnswerMemory>(*analyzer, memory_params));
-    absl::Status hq = ForEachLine(absl::GetFlag(FLAGS_history_queries), [&](absl::string_view line) {
-      std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
-      if (f.size() == 2) feed(memories.back().get(), "h" + f[0], f[1], history_relevant[f[0]]);
-      return absl::OkStatus();
-    });
+    absl::Status hq =
+        ForEachLine(absl::GetFlag(FLAGS_history_queries), [&](absl::string_view line) {
+          std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+          if (f.size() == 2) feed(memories.back().get(), "h" + f[0], f[1], history_relevant[f[0]]);
+          return absl::OkStatus();
+        });
     if (!hr.ok() || !hq.ok()) {
       std::cerr << (hr.ok() ? hq : hr) << "\n";
       return 1;
@@ -373,8 +381,10 @@ int Main() {
       }
       any += hit;
     }
-    std::cerr << absl::StrFormat("votes: %d of %d questions have votes; best vote right %d, "
-                                 "some vote right %d\n", voted, n, top, any);
+    std::cerr << absl::StrFormat(
+        "votes: %d of %d questions have votes; best vote right %d, "
+        "some vote right %d\n",
+        voted, n, top, any);
   }
   std::cout << "history " << evaluate(absl::GetFlag(FLAGS_latency_rounds)) << "\n";
   return 0;

@@ -23,9 +23,12 @@ constexpr int kMaxImportItems = 50000;
 
 ingest::SourceFormat ToSourceFormat(v1::ContentFormat format) {
   switch (format) {
-    case v1::CONTENT_FORMAT_HTML: return ingest::SourceFormat::kHtml;
-    case v1::CONTENT_FORMAT_MARKDOWN: return ingest::SourceFormat::kMarkdown;
-    default: return ingest::SourceFormat::kPlainText;
+    case v1::CONTENT_FORMAT_HTML:
+      return ingest::SourceFormat::kHtml;
+    case v1::CONTENT_FORMAT_MARKDOWN:
+      return ingest::SourceFormat::kMarkdown;
+    default:
+      return ingest::SourceFormat::kPlainText;
   }
 }
 
@@ -38,16 +41,29 @@ std::string ContentSignature(const v1::ImportItem& item) {
 void CountOutcome(const v1::ImportItemResult& r, v1::ImportTotals* t) {
   t->set_received(t->received() + 1);
   switch (r.outcome()) {
-    case v1::IMPORT_OUTCOME_CREATED: t->set_created(t->created() + 1); break;
-    case v1::IMPORT_OUTCOME_UPDATED: t->set_updated(t->updated() + 1); break;
-    case v1::IMPORT_OUTCOME_UNCHANGED: t->set_unchanged(t->unchanged() + 1); break;
-    case v1::IMPORT_OUTCOME_DUPLICATE: t->set_duplicates(t->duplicates() + 1); break;
-    case v1::IMPORT_OUTCOME_SUPERSEDED: t->set_superseded(t->superseded() + 1); break;
+    case v1::IMPORT_OUTCOME_CREATED:
+      t->set_created(t->created() + 1);
+      break;
+    case v1::IMPORT_OUTCOME_UPDATED:
+      t->set_updated(t->updated() + 1);
+      break;
+    case v1::IMPORT_OUTCOME_UNCHANGED:
+      t->set_unchanged(t->unchanged() + 1);
+      break;
+    case v1::IMPORT_OUTCOME_DUPLICATE:
+      t->set_duplicates(t->duplicates() + 1);
+      break;
+    case v1::IMPORT_OUTCOME_SUPERSEDED:
+      t->set_superseded(t->superseded() + 1);
+      break;
     case v1::IMPORT_OUTCOME_CREATED_SUPERSEDED:
       t->set_created_superseded(t->created_superseded() + 1);
       break;
-    case v1::IMPORT_OUTCOME_REJECTED: t->set_rejected(t->rejected() + 1); break;
-    default: break;
+    case v1::IMPORT_OUTCOME_REJECTED:
+      t->set_rejected(t->rejected() + 1);
+      break;
+    default:
+      break;
   }
 }
 
@@ -104,9 +120,10 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
     }
     if (replay_) return absl::OkStatus();  // A completed import: its items are drained unread.
     if (received_ >= kMaxImportItems) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "more than ", kMaxImportItems, " items in one stream; split the source into several "
-          "calls (items before the limit stay imported)"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("more than ", kMaxImportItems,
+                       " items in one stream; split the source into several "
+                       "calls (items before the limit stay imported)"));
     }
     v1::ImportItemResult result;
     result.set_index(received_++);
@@ -117,8 +134,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
     }
     CountOutcome(result, response_->mutable_totals());
     response_->mutable_totals()->set_passages(run_.passages);
-    const bool exception = result.outcome() == v1::IMPORT_OUTCOME_REJECTED ||
-                           !result.warnings().empty();
+    const bool exception =
+        result.outcome() == v1::IMPORT_OUTCOME_REJECTED || !result.warnings().empty();
     if (!run_.header.only_exceptions() || exception) {
       *response_->add_results() = std::move(result);
     }
@@ -130,8 +147,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
       return absl::InvalidArgumentError("header.source_name: required");
     }
     if (header.source_name().size() > 128 || header.source_name().find('\n') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          "header.source_name: at most 128 bytes on one line");
+      return absl::InvalidArgumentError("header.source_name: at most 128 bytes on one line");
     }
     if (header.near_duplicate_threshold() < 0 || header.near_duplicate_threshold() > 1) {
       return absl::InvalidArgumentError("header.near_duplicate_threshold: must be in [0, 1]");
@@ -143,9 +159,9 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRequest> {
           service_->BeginRequest("import", header.request_id());
       if (!running.ok()) return running.status();
       running_.emplace(*std::move(running));
-      ASSIGN_OR_RETURN(std::optional<std::string> earlier,
-                       service_->store_->Get(service_->store_->Family(kRequestsFamily),
-                                             RequestKey(header)));
+      ASSIGN_OR_RETURN(
+          std::optional<std::string> earlier,
+          service_->store_->Get(service_->store_->Family(kRequestsFamily), RequestKey(header)));
       if (earlier.has_value()) {
         std::optional<RequestRecord> record = DecodeRequestRecord(*earlier);
         if (!record.has_value()) {
@@ -321,8 +337,8 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
     return reject(missing ? v1::REJECTION_REASON_MISSING_FIELD : v1::REJECTION_REASON_INVALID_FIELD,
                   field, message);
   }
-  if (absl::Status computed = ComputePassages(
-          candidate.has_raw_content() ? &candidate.raw_content() : nullptr, &entry);
+  if (absl::Status computed =
+          ComputePassages(candidate.has_raw_content() ? &candidate.raw_content() : nullptr, &entry);
       !computed.ok()) {
     return reject(v1::REJECTION_REASON_UNPARSABLE_CONTENT, "content", computed.message());
   }
@@ -511,8 +527,8 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
   if (other.has_value()) {
     v1::StatusChange change;
     change.set_to_status(v1::ENTRY_STATUS_AMENDED);
-    change.set_reason(absl::StrCat("superseded by a newer version imported from ",
-                                   header.source_name()));
+    change.set_reason(
+        absl::StrCat("superseded by a newer version imported from ", header.source_name()));
     change.set_changed_by(principal.name);
     SetTime(now, change.mutable_change_time());
     v1::Entry* older = &*other;
@@ -544,9 +560,9 @@ absl::Status KnowledgeBaseService::ImportOne(const Principal& principal, ImportR
   }
   // Supersession the source states itself (the demo file does), once both entries exist;
   // whichever of the two comes second links them. Statuses are the source's.
-  auto link_versions = [&](const std::string& newer_id, const std::string& older_id,
-                           bool entry_is_newer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
-                               -> absl::Status {
+  auto link_versions =
+      [&](const std::string& newer_id, const std::string& older_id, bool entry_is_newer)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<v1::Entry> stored,
                      LoadEntry(entry_is_newer ? older_id : newer_id));
     if (!stored.has_value()) return absl::OkStatus();

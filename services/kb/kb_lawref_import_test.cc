@@ -128,9 +128,9 @@ std::string EntryCounts(const v1::StatsResponse& s) {
   }
   std::sort(counts.begin(), counts.end());
   return absl::StrCat("total ", s.total_entries(), " active ", s.active_entries(), " passages ",
-                      s.total_passages(), " active_passages ", s.active_passages(),
-                      " with_merged ", s.entries_with_merged_duplicates(), " superseding ",
-                      s.entries_superseding(), " [", absl::StrJoin(counts, " "), "]");
+                      s.total_passages(), " active_passages ", s.active_passages(), " with_merged ",
+                      s.entries_with_merged_duplicates(), " superseding ", s.entries_superseding(),
+                      " [", absl::StrJoin(counts, " "), "]");
 }
 
 const v1::SourceStats* SourceNamed(const v1::StatsResponse& s, const std::string& name) {
@@ -350,8 +350,8 @@ TEST_F(LawrefImportTest, NearDuplicateVariantsMergeKeepingBothSources) {
   }
   {
     // The very same text under another source's name and id.
-    variants.push_back({"enterprise-policy-platform", variant_of(*originals[3], "epp-0001"),
-                        originals[3]});
+    variants.push_back(
+        {"enterprise-policy-platform", variant_of(*originals[3], "epp-0001"), originals[3]});
   }
 
   const int64_t entries_before = Stats().total_entries();

@@ -36,9 +36,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::RecordCitizenFeedback(
     if (entry == nullptr || !IsPublicKind(entry->kind())) {
       return absl::NotFoundError(absl::StrCat("entry '", r.entry_id(), "' not found"));
     }
-    ASSIGN_OR_RETURN(bool counted, citizen_feedback_->Record(r.entry_id(), r.helpful(),
-                                                             r.client_address(),
-                                                             options_.clock->Now()));
+    ASSIGN_OR_RETURN(bool counted,
+                     citizen_feedback_->Record(r.entry_id(), r.helpful(), r.client_address(),
+                                               options_.clock->Now()));
     response->set_counted(counted);
     return absl::OkStatus();
   });

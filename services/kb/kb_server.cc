@@ -6,8 +6,8 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "common/server_main.h"
-#include "common/telemetry.h"
 #include "common/status_macros.h"
+#include "common/telemetry.h"
 #include "services/kb/demo_loader.h"
 #include "services/kb/kb_flags.h"
 #include "services/kb/kb_service.h"
@@ -80,8 +80,8 @@ absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
     tagging.domain_dict_paths = {absl::GetFlag(FLAGS_domain_dict)};
     ASSIGN_OR_RETURN(options.tagger, kb::ingest::Tagger::Create(tagging, options.analyzer));
   }
-  auto service = std::make_shared<kb::KnowledgeBaseService>(server.tokens, server.store,
-                                                            std::move(options));
+  auto service =
+      std::make_shared<kb::KnowledgeBaseService>(server.tokens, server.store, std::move(options));
   RETURN_IF_ERROR(service->Init());
 
   // The demo data goes through the same pipeline as an import, once, into an empty store: a
@@ -109,8 +109,7 @@ absl::StatusOr<std::vector<hotline::HostedService>> CreateServices(
       "hotline_worker_queue_length", "calls waiting for a worker thread", {{"pool", "kb-worker"}},
       [raw = service.get()] { return static_cast<double>(raw->worker_queue_length()); }));
   // The sweeper shares ownership of the service too, and stops before it goes.
-  auto sweeper =
-      std::make_shared<StatusSweeper>(service.get(), absl::GetFlag(FLAGS_status_sweep));
+  auto sweeper = std::make_shared<StatusSweeper>(service.get(), absl::GetFlag(FLAGS_status_sweep));
   hotline::HostedService hosted;
   hosted.on_shutdown = [gauge, sweeper, keep = service]() mutable {
     sweeper.reset();

@@ -30,7 +30,8 @@ KnowledgeBaseService::KnowledgeBaseService(std::shared_ptr<const TokenRegistry> 
       store_(store),
       options_(std::move(options)),
       workers_(std::make_unique<WorkerPool>("kb-worker", options_.worker_threads)),
-      public_lane_(std::make_unique<WorkerPool>("kb-public", std::max(1, options_.public_threads))) {}
+      public_lane_(
+          std::make_unique<WorkerPool>("kb-public", std::max(1, options_.public_threads))) {}
 
 KnowledgeBaseService::~KnowledgeBaseService() {
   public_lane_.reset();
@@ -74,12 +75,13 @@ absl::Status KnowledgeBaseService::Init() {
   // When each judgement was given (kept beside it, "t" + its key, since answers fade): read in
   // one pass rather than one lookup per judgement.
   absl::flat_hash_map<std::string, absl::Time> given;
-  RETURN_IF_ERROR(store_->ScanPrefix(
-      store_->Family(kGapsFamily), "tf/", [&](absl::string_view key, absl::string_view value) {
-        int64_t micros = 0;
-        if (absl::SimpleAtoi(value, &micros)) given[key.substr(1)] = absl::FromUnixMicros(micros);
-        return true;
-      }));
+  RETURN_IF_ERROR(store_->ScanPrefix(store_->Family(kGapsFamily), "tf/",
+                                     [&](absl::string_view key, absl::string_view value) {
+                                       int64_t micros = 0;
+                                       if (absl::SimpleAtoi(value, &micros))
+                                         given[key.substr(1)] = absl::FromUnixMicros(micros);
+                                       return true;
+                                     }));
   // Agents' judgements, for ranking: the stored feedback is the latest of each judge.
   RETURN_IF_ERROR(store_->ScanPrefix(
       store_->Family(kGapsFamily), "f/", [&](absl::string_view key, absl::string_view value) {
@@ -165,8 +167,8 @@ absl::Status KnowledgeBaseService::SaveEntry(const v1::Entry& entry) {
   }
   stored.set_inactive(EntryInactive(stored));
   ASSIGN_OR_RETURN(std::optional<v1::Entry> previous, LoadEntry(entry.id()));
-  RETURN_IF_ERROR(store_->Put(store_->Family(kEntriesFamily), entry.id(),
-                              stored.SerializeAsString()));
+  RETURN_IF_ERROR(
+      store_->Put(store_->Family(kEntriesFamily), entry.id(), stored.SerializeAsString()));
   {
     absl::MutexLock lock(&links_mu_);
     if (previous.has_value()) UnindexLinks(*previous);
@@ -393,8 +395,7 @@ std::optional<RequestRecord> DecodeRequestRecord(absl::string_view value) {
   RequestRecord record;
   if (!value.empty() && value[0] == 't') {
     uint64_t micros = 0;
-    if (value.size() < 17 + kFingerprint ||
-        !absl::SimpleHexAtoi(value.substr(1, 16), &micros)) {
+    if (value.size() < 17 + kFingerprint || !absl::SimpleHexAtoi(value.substr(1, 16), &micros)) {
       return std::nullopt;
     }
     record.time = absl::FromUnixMicros(static_cast<int64_t>(micros));
@@ -416,31 +417,31 @@ absl::StatusOr<int> KnowledgeBaseService::PruneRecords() {
     absl::MutexLock lock(&write_mu_);
     rocksdb::ColumnFamilyHandle* family = store_->Family(kRequestsFamily);
     rocksdb::WriteBatch batch;
-    RETURN_IF_ERROR(store_->ScanPrefix(family, "", [&](absl::string_view key,
-                                                       absl::string_view value) {
-      std::optional<RequestRecord> record = DecodeRequestRecord(value);
-      if (!record.has_value() || now - record->time > kRequestRetention) {
-        batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
-        ++pruned;
-      }
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        store_->ScanPrefix(family, "", [&](absl::string_view key, absl::string_view value) {
+          std::optional<RequestRecord> record = DecodeRequestRecord(value);
+          if (!record.has_value() || now - record->time > kRequestRetention) {
+            batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
+            ++pruned;
+          }
+          return true;
+        }));
     if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch));
   }
   {
     absl::MutexLock lock(&gaps_mu_);
     rocksdb::ColumnFamilyHandle* family = store_->Family(kGapsFamily);
     rocksdb::WriteBatch batch;
-    RETURN_IF_ERROR(store_->ScanPrefix(family, "o/", [&](absl::string_view key,
-                                                         absl::string_view value) {
-      internal::GapOccurrence o;
-      if (o.ParseFromString(std::string(value)) &&
-          now - FromProtoTime(o.time()) > kGapOccurrenceRetention) {
-        batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
-        ++pruned;
-      }
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        store_->ScanPrefix(family, "o/", [&](absl::string_view key, absl::string_view value) {
+          internal::GapOccurrence o;
+          if (o.ParseFromString(std::string(value)) &&
+              now - FromProtoTime(o.time()) > kGapOccurrenceRetention) {
+            batch.Delete(family, rocksdb::Slice(key.data(), key.size()));
+            ++pruned;
+          }
+          return true;
+        }));
     if (batch.Count() > 0) RETURN_IF_ERROR(store_->Write(&batch));
   }
   if (pruned > 0) LOG(INFO) << "pruned " << pruned << " request records and gap occurrences";
@@ -472,9 +473,9 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
                                                       const v1::StatsRequest* request,
                                                       v1::StatsResponse* response) {
   return ServeOnPool(context, *workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context,
-                                             {Role::kEditor, Role::kSupervisor}, *request)
-                        .status());
+    RETURN_IF_ERROR(
+        AuthenticateAndAuthorize(*tokens_, *context, {Role::kEditor, Role::kSupervisor}, *request)
+            .status());
     std::map<std::pair<int, int>, int64_t> counts;
     std::map<std::string, v1::SourceStats> sources;
     absl::Status parse_error;
@@ -517,8 +518,7 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
       c->set_count(count);
     }
     RETURN_IF_ERROR(store_->ScanPrefix(
-        store_->Family(kSourcesFamily), "stats\n",
-        [&](absl::string_view, absl::string_view value) {
+        store_->Family(kSourcesFamily), "stats\n", [&](absl::string_view, absl::string_view value) {
           v1::SourceStats imports;
           if (!imports.ParseFromString(std::string(value))) return true;
           v1::SourceStats& stats = sources[imports.source_name()];
@@ -533,8 +533,8 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Stats(grpc::CallbackServerContex
     const absl::Time now = options_.clock->Now();
     ASSIGN_OR_RETURN(std::vector<v1::Gap> gaps,
                      CollectGaps(now - absl::Hours(24 * 30), now + absl::Nanoseconds(1)));
-    response->set_open_gaps(std::count_if(gaps.begin(), gaps.end(),
-                                          [](const v1::Gap& g) { return !g.resolved(); }));
+    response->set_open_gaps(
+        std::count_if(gaps.begin(), gaps.end(), [](const v1::Gap& g) { return !g.resolved(); }));
     response->set_index_size_bytes(static_cast<int64_t>(index_->index().MemoryBytes()));
     response->set_index_term_count(static_cast<int64_t>(index_->index().term_count()));
     {

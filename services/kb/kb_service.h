@@ -212,8 +212,7 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   };
   // Claims `request_id` for `rpc` while the call runs: a retry arriving meanwhile is ABORTED
   // (kb.proto, Idempotency) instead of queueing behind its original.
-  absl::StatusOr<RunningRequest> BeginRequest(absl::string_view rpc,
-                                              const std::string& request_id);
+  absl::StatusOr<RunningRequest> BeginRequest(absl::string_view rpc, const std::string& request_id);
   void EndRequest(const std::string& key);
 
   // Runs a mutation: checks request.request_id(), claims it while the call runs (a retry
@@ -223,8 +222,8 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // request_id. Only successful responses are stored, so a request that failed may be retried
   // with the same id. Records are kept for kRequestRetention (PruneRecords).
   template <typename Request, typename Response, typename Act>
-  absl::Status Mutate(absl::string_view rpc, const Request& request, Response* response,
-                      Act act) ABSL_LOCKS_EXCLUDED(write_mu_);
+  absl::Status Mutate(absl::string_view rpc, const Request& request, Response* response, Act act)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
 
   absl::StatusOr<std::optional<v1::Entry>> LoadEntry(const std::string& id) const;
   // The entry as stored but without its passages, from memory: what a search hit or a link
@@ -243,10 +242,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBaseService::CallbackServ
   // Records one occurrence of a gap: `occurrence` identifies the search (or report) it belongs
   // to, so that one search counts once however much is said about it. `now` is when it
   // happened (a search's gap is written later, by a worker).
-  absl::Status NoteGap(const std::string& query, const std::string& principal,
-                       v1::GapReason reason, const std::string& occurrence,
-                       const std::string& entry_id, const std::string& passage_label,
-                       absl::Time now);
+  absl::Status NoteGap(const std::string& query, const std::string& principal, v1::GapReason reason,
+                       const std::string& occurrence, const std::string& entry_id,
+                       const std::string& passage_label, absl::Time now);
   // An answer was confirmed for `query` on search `occurrence`: that search is no longer a
   // gap, and the question's gap is resolved by `entry_id`.
   absl::Status ResolveGap(const std::string& query, const std::string& occurrence,

@@ -14,6 +14,7 @@
 // The server and this process share the machine (two cores on the reference host), as an agent
 // console and the server would not: the figures include the clients' own CPU.
 // Not a test; run by scripts/bench.sh (HOTLINE_BENCH=kb_service_bench).
+#include <grpcpp/grpcpp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
@@ -26,8 +27,6 @@
 #include <iostream>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
@@ -43,9 +42,9 @@
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hotline/kb/v1/kb.grpc.pb.h"
-#include "services/kb/importers/line_reader.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/lawref_format.h"
+#include "services/kb/importers/line_reader.h"
 #include "tests/support/latency_summary.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_util.h"
@@ -97,8 +96,7 @@ constexpr char kEditorToken[] = "kb-bench-editor";
 constexpr char kAgentToken[] = "kb-bench-agent";
 
 // A "Field:  N kB" line of /proc/PID/status (or of another such file there), in MiB.
-double MiB(const std::string& proc_status_field, pid_t pid,
-           const std::string& file = "status") {
+double MiB(const std::string& proc_status_field, pid_t pid, const std::string& file = "status") {
   std::ifstream status(absl::StrCat("/proc/", pid, "/", file));
   for (std::string line; std::getline(status, line);) {
     if (absl::StartsWith(line, proc_status_field)) {
@@ -114,7 +112,8 @@ double MiB(const std::string& proc_status_field, pid_t pid,
 
 // CPU seconds (user + system) that process `pid` has used so far; 0 for this process.
 double CpuSeconds(pid_t pid) {
-  std::ifstream stat(pid == 0 ? std::string("/proc/self/stat") : absl::StrCat("/proc/", pid, "/stat"));
+  std::ifstream stat(pid == 0 ? std::string("/proc/self/stat")
+                              : absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // Fields after the command name, which is in parentheses and may hold spaces.
   const size_t close = text.rfind(')');
@@ -156,7 +155,8 @@ std::vector<pid_t> RunningKdamonds() {
 double ThreadsCpuMs(const std::vector<pid_t>& pids) {
   double ms = 0;
   for (pid_t pid : pids) {
-    std::vector<std::string> f = absl::StrSplit(ReadLine(absl::StrCat("/proc/", pid, "/schedstat")), ' ');
+    std::vector<std::string> f =
+        absl::StrSplit(ReadLine(absl::StrCat("/proc/", pid, "/schedstat")), ' ');
     double ns = 0;
     if (!f.empty() && absl::SimpleAtod(f[0], &ns)) ms += ns / 1e6;
   }
@@ -338,10 +338,10 @@ LoadResult RunOpenLoop(const std::string& address, const std::vector<std::string
           }
           auto* call = new Call{AgentContext(),
                                 AgentSearch(queries[static_cast<size_t>(k) % queries.size()]),
-                                {}, due(k)};
+                                {},
+                                due(k)};
           stubs[static_cast<size_t>(k % clients)]->async()->Search(
-              call->context.get(), &call->request, &call->response,
-              [&, call](grpc::Status status) {
+              call->context.get(), &call->request, &call->response, [&, call](grpc::Status status) {
                 const double ms =
                     std::chrono::duration<double, std::milli>(Clock::now() - call->due).count();
                 delete call;
@@ -388,16 +388,15 @@ absl::StatusOr<v1::StatsResponse> Stats(const std::string& address) {
   auto stub = v1::KnowledgeBaseService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   v1::StatsResponse stats;
-  grpc::Status s = stub->Stats(testing::ContextWithToken(kEditorToken, absl::Minutes(1)).get(), {},
-                               &stats);
+  grpc::Status s =
+      stub->Stats(testing::ContextWithToken(kEditorToken, absl::Minutes(1)).get(), {}, &stats);
   if (!s.ok()) return absl::InternalError(absl::StrCat("Stats: ", s.error_message()));
   return stats;
 }
 
 // The documents as the JSON Lines importer gives them to a client.
 absl::StatusOr<std::vector<v1::ImportItem>> ReadCorpus(const std::string& path, int limit) {
-  ASSIGN_OR_RETURN(std::unique_ptr<importers::SourceReader> reader,
-                   importers::OpenJsonLines(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<importers::SourceReader> reader, importers::OpenJsonLines(path));
   std::vector<v1::ImportItem> items;
   while (limit < 0 || static_cast<int>(items.size()) < limit) {
     ASSIGN_OR_RETURN(std::optional<importers::SourceRecord> record, reader->Next());
@@ -423,11 +422,12 @@ int Main() {
   if (!items.ok()) return Fail(items.status());
   const size_t corpus_documents = items->size();
   std::vector<std::string> queries;
-  absl::Status read = importers::ForEachLine(absl::GetFlag(FLAGS_queries), [&](absl::string_view line) {
-    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
-    if (f.size() == 2 && !f[1].empty()) queries.push_back(f[1]);
-    return absl::OkStatus();
-  });
+  absl::Status read =
+      importers::ForEachLine(absl::GetFlag(FLAGS_queries), [&](absl::string_view line) {
+        std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+        if (f.size() == 2 && !f[1].empty()) queries.push_back(f[1]);
+        return absl::OkStatus();
+      });
   if (!read.ok()) return Fail(read);
   if (queries.empty()) return Fail(absl::InvalidArgumentError("--queries: no query"));
   const int clients = std::max(1, absl::GetFlag(FLAGS_clients));
@@ -515,10 +515,10 @@ int Main() {
     if (!after_restart.ok()) return Fail(after_restart.status());
     if (after_restart->total_entries() != stats->total_entries() ||
         after_restart->total_passages() != stats->total_passages()) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          "after the restart the store holds ", after_restart->total_entries(), " entries and ",
-          after_restart->total_passages(), " passages, before it ", stats->total_entries(),
-          " and ", stats->total_passages())));
+      return Fail(absl::DataLossError(
+          absl::StrCat("after the restart the store holds ", after_restart->total_entries(),
+                       " entries and ", after_restart->total_passages(), " passages, before it ",
+                       stats->total_entries(), " and ", stats->total_passages())));
     }
   }
 
@@ -563,8 +563,8 @@ int Main() {
   const double kdamond_before = ThreadsCpuMs(kdamonds);
   LoadResult opened = measure(
       [&] {
-        return RunOpenLoop(server.address(), queries, clients, rate,
-                           absl::GetFlag(FLAGS_duration), absl::GetFlag(FLAGS_senders));
+        return RunOpenLoop(server.address(), queries, clients, rate, absl::GetFlag(FLAGS_duration),
+                           absl::GetFlag(FLAGS_senders));
       },
       &open_cpu);
   const double kdamond_ms = ThreadsCpuMs(kdamonds) - kdamond_before;
@@ -575,15 +575,16 @@ int Main() {
 
   const double passages = static_cast<double>(stats->total_passages());
   const v1::ImportTotals& t = imported.totals();
-  std::cout << absl::StrFormat("\n==== kb_service_bench: a kb_server process, %d lawref documents "
-                               "(%s) ====\n",
-                               corpus_documents, absl::GetFlag(FLAGS_corpus))
-            << absl::StrFormat("pipeline          clean, metadata, dedup and versions, %s, "
-                               "tagging (--taxonomy=%s --idf=%s)\n",
-                               absl::GetFlag(FLAGS_classify)
-                                   ? "classification of every law"
-                                   : "categories from the collection's folders",
-                               absl::GetFlag(FLAGS_taxonomy), absl::GetFlag(FLAGS_idf))
+  std::cout << absl::StrFormat(
+                   "\n==== kb_service_bench: a kb_server process, %d lawref documents "
+                   "(%s) ====\n",
+                   corpus_documents, absl::GetFlag(FLAGS_corpus))
+            << absl::StrFormat(
+                   "pipeline          clean, metadata, dedup and versions, %s, "
+                   "tagging (--taxonomy=%s --idf=%s)\n",
+                   absl::GetFlag(FLAGS_classify) ? "classification of every law"
+                                                 : "categories from the collection's folders",
+                   absl::GetFlag(FLAGS_taxonomy), absl::GetFlag(FLAGS_idf))
             << absl::StrFormat("machine           %d cores (server and clients share them)\n",
                                std::thread::hardware_concurrency())
             << (reuse ? absl::StrFormat("import            skipped: the store in --data_dir=%s "
@@ -596,45 +597,49 @@ int Main() {
                             "created_superseded %d rejected %d; entries %d (active %d)\n"
                             "server memory     after import rss %.0f MiB, peak %.0f MiB; "
                             "data directory %.0f MiB on disk\n",
-                            t.received(), import_s, t.received() / import_s,
-                            passages / import_s, stats->total_passages(), t.created(),
-                            t.duplicates(), t.superseded(), t.created_superseded(),
-                            t.rejected(), stats->total_entries(), stats->active_entries(),
-                            import_rss, import_peak, import_disk))
-            << absl::StrFormat("%s SIGTERM to exit %.1f s; spawn to SERVING %.1f s "
-                               "(target <= 60 s: %s); rss after start-up %.0f MiB\n",
-                               reuse ? "start            " : "restart          ", stop_s,
-                               startup_s, startup_s <= 60 ? "met" : "MISSED", startup_rss)
-            << absl::StrFormat("search serial     1 client, each query once: p50 %.2f ms, p99 %.2f ms, "
-                               "max %.2f ms (slowest: %s)\n",
-                               one.p50, one.p99, one.max, serial.back().second)
+                            t.received(), import_s, t.received() / import_s, passages / import_s,
+                            stats->total_passages(), t.created(), t.duplicates(), t.superseded(),
+                            t.created_superseded(), t.rejected(), stats->total_entries(),
+                            stats->active_entries(), import_rss, import_peak, import_disk))
+            << absl::StrFormat(
+                   "%s SIGTERM to exit %.1f s; spawn to SERVING %.1f s "
+                   "(target <= 60 s: %s); rss after start-up %.0f MiB\n",
+                   reuse ? "start            " : "restart          ", stop_s, startup_s,
+                   startup_s <= 60 ? "met" : "MISSED", startup_rss)
+            << absl::StrFormat(
+                   "search serial     1 client, each query once: p50 %.2f ms, p99 %.2f ms, "
+                   "max %.2f ms (slowest: %s)\n",
+                   one.p50, one.p99, one.max, serial.back().second)
             << absl::StrFormat(
                    "search closed     %d clients, %.0f s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
                    "max %.2f ms, errors %d\n",
                    clients, closed.seconds, closed.latencies_ms.size() / closed.seconds, c.p50,
                    c.p99, c.max, closed.errors)
-            << absl::StrFormat("                  cpu per request: server %.2f ms, clients %.2f ms\n",
-                               closed_cpu.server_ms, closed_cpu.clients_ms)
+            << absl::StrFormat(
+                   "                  cpu per request: server %.2f ms, clients %.2f ms\n",
+                   closed_cpu.server_ms, closed_cpu.clients_ms)
             << absl::StrFormat(
                    "search open       %.0f req/s over %d clients, %.0f s: %d done (%.0f req/s), "
                    "from scheduled send: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; "
                    "sent late %d, errors %d (target p99 <= 10 ms: %s)\n",
                    rate, clients, absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)), o.count,
-                   o.count / opened.seconds, o.p50, o.p99, o.p999, o.max, opened.late, opened.errors,
-                   o.p99 <= 10 && opened.errors == 0 ? "met" : "MISSED")
-            << absl::StrFormat("                  cpu per request: server %.2f ms, clients %.2f ms\n",
-                               open_cpu.server_ms, open_cpu.clients_ms)
-            << absl::StrFormat("server memory     after the searches rss %.0f MiB, of it on huge "
-                               "pages %.0f MiB (--huge_pages=%s; transparent_hugepage: %s)\n",
-                               search_rss, huge_mib,
-                               absl::GetFlag(FLAGS_huge_pages) ? "true" : "false",
-                               ReadLine("/sys/kernel/mm/transparent_hugepage/enabled"))
+                   o.count / opened.seconds, o.p50, o.p99, o.p999, o.max, opened.late,
+                   opened.errors, o.p99 <= 10 && opened.errors == 0 ? "met" : "MISSED")
+            << absl::StrFormat(
+                   "                  cpu per request: server %.2f ms, clients %.2f ms\n",
+                   open_cpu.server_ms, open_cpu.clients_ms)
+            << absl::StrFormat(
+                   "server memory     after the searches rss %.0f MiB, of it on huge "
+                   "pages %.0f MiB (--huge_pages=%s; transparent_hugepage: %s)\n",
+                   search_rss, huge_mib, absl::GetFlag(FLAGS_huge_pages) ? "true" : "false",
+                   ReadLine("/sys/kernel/mm/transparent_hugepage/enabled"))
             << (kdamonds.empty()
                     ? std::string("host              no DAMON memory scanner (kdamond) running\n")
-                    : absl::StrFormat("host              DAMON memory scanner (kdamond) running: "
-                                      "%.0f ms of CPU during the open loop (%.1f%% of one core)\n",
-                                      kdamond_ms,
-                                      kdamond_ms / 10 / absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration))))
+                    : absl::StrFormat(
+                          "host              DAMON memory scanner (kdamond) running: "
+                          "%.0f ms of CPU during the open loop (%.1f%% of one core)\n",
+                          kdamond_ms,
+                          kdamond_ms / 10 / absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration))))
             << absl::StrFormat("queries           %d real questions (%s), %s\n", queries.size(),
                                absl::GetFlag(FLAGS_queries),
                                absl::GetFlag(FLAGS_exclude_from_statistics)

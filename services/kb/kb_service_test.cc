@@ -376,8 +376,7 @@ TEST_F(KnowledgeBaseServiceTest, QueriesWithoutAnswerShowUpInListGaps) {
   feedback.set_query("住院报销比例");
   feedback.set_type(v1::FEEDBACK_TYPE_NO_ANSWER);
   v1::RecordFeedbackResponse recorded;
-  ASSERT_TRUE(
-      stub_->RecordFeedback(ContextWithToken("agent").get(), feedback, &recorded).ok());
+  ASSERT_TRUE(stub_->RecordFeedback(ContextWithToken("agent").get(), feedback, &recorded).ok());
 
   v1::ListGapsRequest list;
   list.set_order_by(v1::GAP_ORDER_MOST_FREQUENT_FIRST);

@@ -38,9 +38,8 @@ bool HasLongDigitRun(absl::string_view q) {
 // Segment-wise: an entry of "湖南" applies to a caller in "湖南/长沙"; "全国" applies everywhere.
 bool AppliesTo(absl::string_view entry_region, absl::string_view caller_region) {
   if (caller_region.empty() || entry_region.empty() || entry_region == "全国") return true;
-  return caller_region == entry_region ||
-         (absl::StartsWith(caller_region, entry_region) &&
-          caller_region[entry_region.size()] == '/');
+  return caller_region == entry_region || (absl::StartsWith(caller_region, entry_region) &&
+                                           caller_region[entry_region.size()] == '/');
 }
 
 // Where `prefix` matches `text` (case-insensitively for ASCII): the code-point range, and
@@ -58,16 +57,16 @@ std::optional<std::pair<int, int>> MatchRange(absl::string_view text, absl::stri
 
 void KnowledgeBaseService::IndexSuggestions(const v1::Entry& entry) {
   std::vector<Completion> list;
-  list.push_back({entry.title(), v1::SUGGESTION_SOURCE_TITLE, entry.kind(), entry.status(),
-                  entry.region()});
+  list.push_back(
+      {entry.title(), v1::SUGGESTION_SOURCE_TITLE, entry.kind(), entry.status(), entry.region()});
   if (entry.has_qa_pair()) {
     if (entry.qa_pair().question() != entry.title()) {
       list.push_back({entry.qa_pair().question(), v1::SUGGESTION_SOURCE_QUESTION, entry.kind(),
                       entry.status(), entry.region()});
     }
     for (const std::string& q : entry.qa_pair().alternative_questions()) {
-      list.push_back({q, v1::SUGGESTION_SOURCE_QUESTION, entry.kind(), entry.status(),
-                      entry.region()});
+      list.push_back(
+          {q, v1::SUGGESTION_SOURCE_QUESTION, entry.kind(), entry.status(), entry.region()});
     }
   }
   absl::MutexLock lock(&suggest_mu_);
@@ -88,8 +87,7 @@ void KnowledgeBaseService::NoteQuery(const std::string& query, const std::string
     pending.last_seen = now;
     // Paced by real time whatever clock the service runs on: this is about I/O, not dates.
     if (!query_log_flush_scheduled_ &&
-        (absl::Now() - query_log_flushed_ >= absl::Seconds(1) ||
-         pending_queries_.size() >= 4096)) {
+        (absl::Now() - query_log_flushed_ >= absl::Seconds(1) || pending_queries_.size() >= 4096)) {
       query_log_flush_scheduled_ = true;
       schedule = true;
     }
@@ -172,27 +170,28 @@ grpc::ServerUnaryReactor* KnowledgeBaseService::Suggest(grpc::CallbackServerCont
     };
     std::vector<Scored> frequent;
     if (!in_public) RETURN_IF_ERROR(FlushQueryLog());  // Every search so far counts.
-    if (!in_public) RETURN_IF_ERROR(store_->ScanPrefix(
-        store_->Family(kGapsFamily), "q/", [&](absl::string_view, absl::string_view value) {
-          v1::Gap counter;
-          if (!counter.ParseFromString(std::string(value)) ||
-              counter.principal_count() < kFrequentQueryPrincipals) {
+    if (!in_public)
+      RETURN_IF_ERROR(store_->ScanPrefix(
+          store_->Family(kGapsFamily), "q/", [&](absl::string_view, absl::string_view value) {
+            v1::Gap counter;
+            if (!counter.ParseFromString(std::string(value)) ||
+                counter.principal_count() < kFrequentQueryPrincipals) {
+              return true;
+            }
+            std::optional<std::pair<int, int>> match = MatchRange(counter.question(), prefix);
+            if (!match.has_value()) return true;
+            Scored s{{}, match->first == 0 ? 0 : 1, counter.count()};
+            s.suggestion.set_text(counter.question());
+            s.suggestion.set_source(v1::SUGGESTION_SOURCE_FREQUENT_QUERY);
+            s.suggestion.set_query_count(counter.count());
+            if (!prefix.empty()) {
+              v1::TextRange* h = s.suggestion.add_highlights();
+              h->set_start(match->first);
+              h->set_end(match->second);
+            }
+            frequent.push_back(std::move(s));
             return true;
-          }
-          std::optional<std::pair<int, int>> match = MatchRange(counter.question(), prefix);
-          if (!match.has_value()) return true;
-          Scored s{{}, match->first == 0 ? 0 : 1, counter.count()};
-          s.suggestion.set_text(counter.question());
-          s.suggestion.set_source(v1::SUGGESTION_SOURCE_FREQUENT_QUERY);
-          s.suggestion.set_query_count(counter.count());
-          if (!prefix.empty()) {
-            v1::TextRange* h = s.suggestion.add_highlights();
-            h->set_start(match->first);
-            h->set_end(match->second);
-          }
-          frequent.push_back(std::move(s));
-          return true;
-        }));
+          }));
     std::vector<Scored> entries;
     if (!prefix.empty()) {
       absl::MutexLock lock(&suggest_mu_);

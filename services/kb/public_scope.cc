@@ -26,11 +26,10 @@ absl::Status NarrowKinds(google::protobuf::RepeatedField<int>* kinds, absl::stri
 
 // Links to what the public may not open are left out, and editors' notes on links with them.
 void ScrubLinks(google::protobuf::RepeatedPtrField<v1::EntryLink>* links) {
-  links->erase(std::remove_if(links->begin(), links->end(),
-                              [](const v1::EntryLink& link) {
-                                return !IsPublicKind(link.target_kind());
-                              }),
-               links->end());
+  links->erase(
+      std::remove_if(links->begin(), links->end(),
+                     [](const v1::EntryLink& link) { return !IsPublicKind(link.target_kind()); }),
+      links->end());
   for (v1::EntryLink& link : *links) link.clear_note();
 }
 

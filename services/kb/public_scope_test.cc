@@ -3,13 +3,12 @@
 // added to kb.proto later is kept from the public until someone puts it here on purpose.
 #include "services/kb/public_scope.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
-
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/reflection.h>
 
 namespace hotline::kb {
 namespace {
@@ -84,11 +83,26 @@ TEST(PublicScopeTest, AnEntryKeepsOnlyWhatCitizensMaySee) {
   ScrubForPublic(&entry);
   // (hot_topic is the body's last member, which the filling leaves set; GetEntry never
   // serves a hot topic to the public.)
-  const std::set<std::string> allowed = {
-      "id",           "kind",          "title",         "category_path",  "tags",
-      "keywords",     "region",        "status",        "inactive",       "superseded_by",
-      "supersedes",   "links",         "passages",      "status_history", "create_time",
-      "update_time",  "policy_document", "qa_pair",     "service_guide",  "hot_topic"};
+  const std::set<std::string> allowed = {"id",
+                                         "kind",
+                                         "title",
+                                         "category_path",
+                                         "tags",
+                                         "keywords",
+                                         "region",
+                                         "status",
+                                         "inactive",
+                                         "superseded_by",
+                                         "supersedes",
+                                         "links",
+                                         "passages",
+                                         "status_history",
+                                         "create_time",
+                                         "update_time",
+                                         "policy_document",
+                                         "qa_pair",
+                                         "service_guide",
+                                         "hot_topic"};
   for (const std::string& name : SetFields(entry)) {
     EXPECT_TRUE(allowed.count(name)) << "Entry." << name << " reaches the public";
   }
@@ -108,12 +122,27 @@ TEST(PublicScopeTest, AHitKeepsOnlyWhatCitizensMaySee) {
   v1::SearchHit hit;
   FillEveryField(&hit);
   ScrubForPublic(&hit);
-  const std::set<std::string> allowed = {
-      "entry_id",     "kind",          "title",          "title_highlights", "passage_label",
-      "passage_ordinal", "passage_headings", "snippet",  "status",           "inactive",
-      "superseded_by", "region",       "category_path",  "doc_number",       "issuing_agencies",
-      "level",        "publish_date",  "effective_date", "answer_source",    "online_service_url",
-      "look_ask_do"};
+  const std::set<std::string> allowed = {"entry_id",
+                                         "kind",
+                                         "title",
+                                         "title_highlights",
+                                         "passage_label",
+                                         "passage_ordinal",
+                                         "passage_headings",
+                                         "snippet",
+                                         "status",
+                                         "inactive",
+                                         "superseded_by",
+                                         "region",
+                                         "category_path",
+                                         "doc_number",
+                                         "issuing_agencies",
+                                         "level",
+                                         "publish_date",
+                                         "effective_date",
+                                         "answer_source",
+                                         "online_service_url",
+                                         "look_ask_do"};
   for (const std::string& name : SetFields(hit)) {
     EXPECT_TRUE(allowed.count(name)) << "SearchHit." << name << " reaches the public";
   }
@@ -146,8 +175,9 @@ TEST(PublicScopeTest, WhatThePublicMayNotAskIsRefusedNamingTheField) {
     change(&search);
     return std::string(NarrowSearchForPublic(&search).message());
   };
-  EXPECT_EQ(refused([](v1::SearchRequest* s) { s->set_include_inactive(true); }).rfind(
-                "include_inactive:", 0),
+  EXPECT_EQ(refused([](v1::SearchRequest* s) {
+              s->set_include_inactive(true);
+            }).rfind("include_inactive:", 0),
             0u);
   EXPECT_EQ(refused([](v1::SearchRequest* s) { s->set_ticket_id("T1"); }).rfind("ticket_id:", 0),
             0u);

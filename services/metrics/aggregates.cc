@@ -202,9 +202,9 @@ absl::Status Aggregates::Load() {
                  << ". Run metrics_rebuild to recompute them with the new calendar.";
   }
   absl::Status parsed = absl::OkStatus();
-  RETURN_IF_ERROR(
-      db_->ScanPrefix(buckets_family_, "b/", [&](absl::string_view key, absl::string_view value)
-                                                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  RETURN_IF_ERROR(db_->ScanPrefix(
+      buckets_family_, "b/",
+      [&](absl::string_view key, absl::string_view value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         // b/<day>/<department>\x1f<category>\x1f<channel>
         int32_t day = 0;
         std::vector<std::string> group =
@@ -222,9 +222,9 @@ absl::Status Aggregates::Load() {
         return true;
       }));
   RETURN_IF_ERROR(parsed);
-  RETURN_IF_ERROR(
-      db_->ScanPrefix(facts_family_, "l/", [&](absl::string_view key, absl::string_view value)
-                                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  RETURN_IF_ERROR(db_->ScanPrefix(
+      facts_family_, "l/",
+      [&](absl::string_view key, absl::string_view value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         internal::LiveWorkOrder l;
         if (!l.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parsed = Corrupt(key);
@@ -536,8 +536,9 @@ absl::Status Aggregates::AddFromFactsLocked(const Resolution& r, absl::Time from
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(
-    const Selection& selection, const std::vector<TimeWindow>& windows, absl::Time now) const {
+absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(const Selection& selection,
+                                                             const std::vector<TimeWindow>& windows,
+                                                             absl::Time now) const {
   absl::ReaderMutexLock lock(&mu_);
   const Resolution r = ResolveLocked(selection);
   const size_t n = r.rows.size();
@@ -582,8 +583,8 @@ absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(
     for (size_t row = 0; row < n; ++row) AddBacklog(later[row], &at_end[row], -1);
     if (!aligned) {
       std::vector<Counters> partial(n, Counters{});
-      RETURN_IF_ERROR(AddFromFactsLocked(r, end, DayStart(day + 1), now, /*backlog=*/true,
-                                         &partial));
+      RETURN_IF_ERROR(
+          AddFromFactsLocked(r, end, DayStart(day + 1), now, /*backlog=*/true, &partial));
       for (size_t row = 0; row < n; ++row) AddBacklog(partial[row], &at_end[row], -1);
     }
     backlog_at_end[i] = std::move(at_end);
@@ -603,8 +604,8 @@ absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(
         }
       }
     };
-    auto add_passed = [&](const ByTime& index, Field field, absl::Time from)
-                          ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto add_passed = [&](const ByTime& index, Field field,
+                          absl::Time from) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       for (auto it = index.lower_bound({absl::ToUnixMicros(from), std::string()});
            it != index.end() && it->first < now_us; ++it) {
         int row = row_of(live_.at(it->second).group);

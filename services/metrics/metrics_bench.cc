@@ -248,7 +248,8 @@ void MeasureSummaries(v1::MetricsService::Stub& stub, int calls, const std::stri
       latencies.push_back(ms);
       all.push_back(ms);
     }
-    std::cout << "  GetSummary " << absl::StrFormat("%-27s", k.name) << Ms(hotline::testing::Summarise(latencies)) << "\n";
+    std::cout << "  GetSummary " << absl::StrFormat("%-27s", k.name)
+              << Ms(hotline::testing::Summarise(latencies)) << "\n";
   }
   std::cout << "  GetSummary " << absl::StrFormat("%-27s", "all kinds (" + when + ")")
             << Ms(hotline::testing::Summarise(all)) << "\n";
@@ -428,9 +429,12 @@ int Run() {
             << " ("
             << static_cast<int64_t>(live_events / std::max(1e-9, absl::ToDoubleSeconds(span)))
             << " events/s achieved), " << snapshots.size() << " dashboard snapshots\n";
-  std::cout << "  event -> figures (applied, visible)   " << Ms(hotline::testing::Summarise(to_figures)) << "\n";
-  std::cout << "  dashboard staleness at delivery      " << Ms(hotline::testing::Summarise(staleness)) << "\n";
-  std::cout << "  event -> first snapshot with it      " << Ms(hotline::testing::Summarise(first_snapshot))
+  std::cout << "  event -> figures (applied, visible)   "
+            << Ms(hotline::testing::Summarise(to_figures)) << "\n";
+  std::cout << "  dashboard staleness at delivery      "
+            << Ms(hotline::testing::Summarise(staleness)) << "\n";
+  std::cout << "  event -> first snapshot with it      "
+            << Ms(hotline::testing::Summarise(first_snapshot))
             << "  (includes the dashboard's 50 ms minimum interval)\n";
   return 0;
 }

@@ -94,12 +94,12 @@ TEST(MetricsPowerLossTest, AppliedEventsSurviveAPowerCutAndTheConsumerResumesExa
   ApplyAll(world, *node);
   EXPECT_EQ(node->aggregates().last_applied_sequence(), world.store().committed_sequence());
   mv1::GetSummaryRequest whole;
-  *whole.mutable_range()->mutable_start() = MicrosToProto(absl::ToUnixMicros(begin - absl::Hours(24)));
+  *whole.mutable_range()->mutable_start() =
+      MicrosToProto(absl::ToUnixMicros(begin - absl::Hours(24)));
   *whole.mutable_range()->mutable_end() = MicrosToProto(absl::ToUnixMicros(clock.Now()));
   whole.set_group_by(mv1::DIMENSION_DEPARTMENT);
   mv1::GetSummaryResponse summary;
-  ASSERT_TRUE(
-      node->stub().GetSummary(ContextWithToken("supervisor").get(), whole, &summary).ok());
+  ASSERT_TRUE(node->stub().GetSummary(ContextWithToken("supervisor").get(), whole, &summary).ok());
   DirectQuery q;
   q.start = begin - absl::Hours(24);
   q.end = clock.Now();
@@ -173,18 +173,21 @@ TEST(MetricsPowerLossTest, AnUnreadableFactMakesTheFiguresAnErrorNotAShortCount)
   hotline::testing::TempDir dir;
   ManualClock clock(Shanghai(2024, 10, 14, 9));
   TicketWorld world(dir.Sub("tickets"), &clock);
-  auto node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                            world.config());
+  auto node =
+      std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(), world.config());
   tv1::Ticket t;
-  ASSERT_TRUE(world.Create(&t, tv1::TICKET_KIND_COMPLAINT, tv1::CHANNEL_HOTLINE, "城乡建设/供水").ok());
+  ASSERT_TRUE(
+      world.Create(&t, tv1::TICKET_KIND_COMPLAINT, tv1::CHANNEL_HOTLINE, "城乡建设/供水").ok());
   ASSERT_TRUE(world.Confirm(&t).ok());
   ASSERT_TRUE(world.Dispatch(&t, "water").ok());
   clock.Set(Shanghai(2024, 10, 14, 18));
   ApplyAll(world, *node);
   // A window that cuts the day is counted from the facts themselves.
   mv1::GetSummaryRequest part;
-  *part.mutable_range()->mutable_start() = MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 8)));
-  *part.mutable_range()->mutable_end() = MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 12)));
+  *part.mutable_range()->mutable_start() =
+      MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 8)));
+  *part.mutable_range()->mutable_end() =
+      MicrosToProto(absl::ToUnixMicros(Shanghai(2024, 10, 14, 12)));
   mv1::GetSummaryResponse summary;
   ASSERT_TRUE(node->stub().GetSummary(ContextWithToken("supervisor").get(), part, &summary).ok());
   EXPECT_EQ(summary.totals().return_rate().denominator(), 1);
@@ -193,8 +196,8 @@ TEST(MetricsPowerLossTest, AnUnreadableFactMakesTheFiguresAnErrorNotAShortCount)
                   .Put(node->store().Family(Aggregates::kFacts), "f/" + t.id(), "not a fact")
                   .ok());
   node.reset();  // Restarted: the figures are read from the store as it is now.
-  node = std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(),
-                                       world.config());
+  node =
+      std::make_unique<MetricsNode>(dir.Sub("metrics"), &clock, world.calendar(), world.config());
   grpc::Status s = node->stub().GetSummary(ContextWithToken("supervisor").get(), part, &summary);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
   EXPECT_NE(s.error_message().find(t.id()), std::string::npos) << s.error_message();

@@ -284,13 +284,15 @@ TEST_F(MetricsScenarioTest, FirstContactResolutionCountsAnswersOnTheSpotAmongTic
   // Monday 14: three consultations, two of them answered during the call.
   At(14, 9);
   tv1::Ticket answered, answered_too, dispatched;
-  ASSERT_TRUE(world_.Create(&answered, tv1::TICKET_KIND_CONSULTATION, tv1::CHANNEL_HOTLINE,
-                            "住房保障/住房公积金", tv1::URGENCY_NORMAL, "13812345678",
-                            /*answer_on_the_spot=*/true)
+  ASSERT_TRUE(world_
+                  .Create(&answered, tv1::TICKET_KIND_CONSULTATION, tv1::CHANNEL_HOTLINE,
+                          "住房保障/住房公积金", tv1::URGENCY_NORMAL, "13812345678",
+                          /*answer_on_the_spot=*/true)
                   .ok());
   EXPECT_EQ(answered.state(), tv1::TICKET_STATE_CLOSED);
-  ASSERT_TRUE(world_.Create(&answered_too, tv1::TICKET_KIND_HELP_REQUEST, tv1::CHANNEL_WEB,
-                            "社会保障/养老保险", tv1::URGENCY_NORMAL, "13812345678", true)
+  ASSERT_TRUE(world_
+                  .Create(&answered_too, tv1::TICKET_KIND_HELP_REQUEST, tv1::CHANNEL_WEB,
+                          "社会保障/养老保险", tv1::URGENCY_NORMAL, "13812345678", true)
                   .ok());
   dispatched = Dispatched(tv1::CHANNEL_HOTLINE, "城乡建设/供水", "water");
   // Tuesday 15: one complaint, dispatched.
@@ -331,8 +333,7 @@ TEST_F(MetricsScenarioTest, FirstContactResolutionCountsAnswersOnTheSpotAmongTic
   trend.set_period_count(2);
   *trend.mutable_end_at() = Proto(clock_.Now());
   mv1::GetTrendResponse points;
-  ASSERT_TRUE(
-      metrics_.stub().GetTrend(ContextWithToken("supervisor").get(), trend, &points).ok());
+  ASSERT_TRUE(metrics_.stub().GetTrend(ContextWithToken("supervisor").get(), trend, &points).ok());
   ASSERT_EQ(points.points_size(), 2);
   ExpectRate(points.points(0).figures().first_contact_resolution_rate(), 2, 3, "trend Monday");
   ExpectRate(points.points(1).figures().first_contact_resolution_rate(), 0, 1, "trend Tuesday");

@@ -25,7 +25,6 @@ constexpr absl::Duration kOverduePageLifetime = absl::Hours(6);
 const std::initializer_list<Role> kReaders = {Role::kSupervisor, Role::kReviewer,
                                               Role::kDepartment};
 
-
 google::protobuf::Duration ProtoDuration(absl::Duration d) {
   google::protobuf::Duration out;
   int64_t micros = absl::ToInt64Microseconds(d);
@@ -166,7 +165,8 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     const bool stale = reason != v1::SNAPSHOT_REASON_UNSPECIFIED ||
                        sequence != computed_sequence_ || now - computed_at_ >= min_interval_;
     if (!stale && now - last_sent_ < heartbeat_) return;
-    if (service_->options_.before_dashboard_snapshot) service_->options_.before_dashboard_snapshot();
+    if (service_->options_.before_dashboard_snapshot)
+      service_->options_.before_dashboard_snapshot();
     absl::StatusOr<v1::DashboardSnapshot> computed =
         service_->Snapshot(selection_, period, preview_, now);
     if (!computed.ok()) {
@@ -483,7 +483,8 @@ grpc::ServerUnaryReactor* MetricsService::GetSummary(grpc::CallbackServerContext
                                                      const v1::GetSummaryRequest* request,
                                                      v1::GetSummaryResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     Window window;
     switch (request->window_case()) {
@@ -527,7 +528,8 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
                                                    const v1::GetTrendRequest* request,
                                                    v1::GetTrendResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     const v1::PeriodKind kind = request->period_kind();
     if (kind == v1::PERIOD_KIND_UNSPECIFIED || !v1::PeriodKind_IsValid(kind)) {
@@ -569,7 +571,8 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
                                                       const v1::ListOverdueRequest* request,
                                                       v1::ListOverdueResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal, AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
+    ASSIGN_OR_RETURN(Principal principal,
+                     AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request));
     const absl::Time now = options_.clock->Now();
     if (request->page_size() < 0) {
       return absl::InvalidArgumentError("page_size must not be negative");
@@ -622,7 +625,8 @@ grpc::ServerUnaryReactor* MetricsService::ListOverdue(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<v1::DashboardSnapshot>* MetricsService::WatchDashboard(
     grpc::CallbackServerContext* context, const v1::WatchDashboardRequest* request) {
-  absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request);
+  absl::StatusOr<Principal> principal =
+      AuthenticateAndAuthorize(*tokens_, *context, kReaders, *request);
   if (!principal.ok()) return FailedStream(principal.status());
   const v1::WatchDashboardRequest& r = *request;
   if (r.period_kind() == v1::PERIOD_KIND_UNSPECIFIED || !v1::PeriodKind_IsValid(r.period_kind())) {
@@ -674,7 +678,8 @@ grpc::ServerUnaryReactor* MetricsService::GetStatus(grpc::CallbackServerContext*
                                                     const v1::GetStatusRequest* request,
                                                     v1::GetStatusResponse* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    RETURN_IF_ERROR(AuthenticateAndAuthorize(*tokens_, *context, {Role::kSupervisor}, *request).status());
+    RETURN_IF_ERROR(
+        AuthenticateAndAuthorize(*tokens_, *context, {Role::kSupervisor}, *request).status());
     ConsumerStatus consumer;
     if (consumer_ != nullptr) {
       consumer = consumer_->Status();

@@ -365,8 +365,8 @@ MetricsNode::MetricsNode(const std::string& directory, Clock* clock,
                          const ticket::config::TicketConfig& config,
                          const std::string& redis_address, int batch_size, rocksdb::Env* env,
                          std::function<void(MetricsServiceOptions*)> adjust) {
-  auto db = RocksStore::Open(
-      {.path = directory, .column_families = Aggregates::Families(), .env = env});
+  auto db =
+      RocksStore::Open({.path = directory, .column_families = Aggregates::Families(), .env = env});
   CHECK(db.ok()) << db.status();
   db_ = std::move(*db);
   aggregates_ = std::make_unique<Aggregates>(db_.get(), std::move(calendar));
@@ -484,9 +484,9 @@ void HistoryDriver::Act(Active* a, uint64_t) {
     }
     auto channel = static_cast<tv1::Channel>(1 + rng() % 4);
     // A share of the questions is answered during the call (直接办结).
-    const bool on_the_spot = (kind == tv1::TICKET_KIND_CONSULTATION ||
-                              kind == tv1::TICKET_KIND_HELP_REQUEST) &&
-                             chance(0.3);
+    const bool on_the_spot =
+        (kind == tv1::TICKET_KIND_CONSULTATION || kind == tv1::TICKET_KIND_HELP_REQUEST) &&
+        chance(0.3);
     grpc::Status s = world_->Create(&t, kind, channel, pick(Categories()), urgency,
                                     chance(0.1) ? "" : "13812345678", on_the_spot);
     ++calls_;

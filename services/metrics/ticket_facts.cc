@@ -1,10 +1,9 @@
 #include "services/metrics/ticket_facts.h"
 
-#include "common/proto_time.h"
-
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 
 namespace hotline::metrics {
 namespace {

@@ -21,13 +21,9 @@ double Rng::Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 
 int Rng::Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
 
-Pace HistoryPace() {
-  return {absl::Hours(1), absl::Hours(72), absl::Hours(30)};
-}
+Pace HistoryPace() { return {absl::Hours(1), absl::Hours(72), absl::Hours(30)}; }
 
-Pace LivePace() {
-  return {absl::Seconds(40), absl::Minutes(6), absl::Minutes(8)};
-}
+Pace LivePace() { return {absl::Seconds(40), absl::Minutes(6), absl::Minutes(8)}; }
 
 namespace {
 
@@ -209,10 +205,10 @@ Plan DrawPlan(uint64_t seed, int index, const std::set<std::string>& departments
   std::vector<int> usable = UsableMatters(departments, false);
   plan.matter = usable[rng.Below(static_cast<int>(usable.size()))];
   const Matter& m = matters[plan.matter];
-  plan.misrouted = m.misrouted_to != nullptr && HasAll(departments, {m.misrouted_to}) &&
-                   rng.Chance(0.3);
-  plan.with_assist = !plan.misrouted && m.assist != nullptr && HasAll(departments, {m.assist}) &&
-                     rng.Chance(0.5);
+  plan.misrouted =
+      m.misrouted_to != nullptr && HasAll(departments, {m.misrouted_to}) && rng.Chance(0.3);
+  plan.with_assist =
+      !plan.misrouted && m.assist != nullptr && HasAll(departments, {m.assist}) && rng.Chance(0.5);
   plan.late_sign = rng.Chance(0.06);
   plan.handling = DrawHandling(rng, m);
   plan.first_callbacks = DrawCallbacks(rng);
@@ -248,21 +244,36 @@ v1::Ticket TicketToCreate(const Plan& plan) {
 
 const char* StepName(Step::Kind kind) {
   switch (kind) {
-    case Step::Kind::kNone: return "none";
-    case Step::Kind::kConfirm: return "confirm";
-    case Step::Kind::kReject: return "reject";
-    case Step::Kind::kMerge: return "merge";
-    case Step::Kind::kDispatch: return "dispatch";
-    case Step::Kind::kSign: return "sign";
-    case Step::Kind::kReturn: return "return";
-    case Step::Kind::kRedispatch: return "redispatch";
-    case Step::Kind::kRequestExtension: return "request-extension";
-    case Step::Kind::kApproveExtension: return "approve-extension";
-    case Step::Kind::kRefuseExtension: return "refuse-extension";
-    case Step::Kind::kReply: return "reply";
-    case Step::Kind::kUrge: return "urge";
-    case Step::Kind::kCallback: return "callback";
-    case Step::Kind::kReopen: return "reopen";
+    case Step::Kind::kNone:
+      return "none";
+    case Step::Kind::kConfirm:
+      return "confirm";
+    case Step::Kind::kReject:
+      return "reject";
+    case Step::Kind::kMerge:
+      return "merge";
+    case Step::Kind::kDispatch:
+      return "dispatch";
+    case Step::Kind::kSign:
+      return "sign";
+    case Step::Kind::kReturn:
+      return "return";
+    case Step::Kind::kRedispatch:
+      return "redispatch";
+    case Step::Kind::kRequestExtension:
+      return "request-extension";
+    case Step::Kind::kApproveExtension:
+      return "approve-extension";
+    case Step::Kind::kRefuseExtension:
+      return "refuse-extension";
+    case Step::Kind::kReply:
+      return "reply";
+    case Step::Kind::kUrge:
+      return "urge";
+    case Step::Kind::kCallback:
+      return "callback";
+    case Step::Kind::kReopen:
+      return "reopen";
   }
   return "?";
 }
@@ -326,8 +337,7 @@ void LeadSteps(const Case& c, const v1::WorkOrder& w, std::vector<Step>* steps) 
       return;
     case Handling::kVeryLate:
       urge_at(deadline + absl::Hours(3) + absl::Hours(3) * p.u[6]);
-      steps->push_back(Make(Step::Kind::kReply,
-                            deadline + absl::Hours(24) * (9 + 4 * p.u[5]), &w));
+      steps->push_back(Make(Step::Kind::kReply, deadline + absl::Hours(24) * (9 + 4 * p.u[5]), &w));
       return;
     case Handling::kExtended:
     case Handling::kExtensionRefused:
@@ -336,8 +346,8 @@ void LeadSteps(const Case& c, const v1::WorkOrder& w, std::vector<Step>* steps) 
   switch (w.extension().state()) {
     case v1::EXTENSION_STATE_UNSPECIFIED:
     case v1::EXTENSION_STATE_NONE: {
-      absl::Time at = std::min(signed_at + c.pace.step * (1 + 2 * p.u[6]),
-                               deadline - absl::Hours(2));
+      absl::Time at =
+          std::min(signed_at + c.pace.step * (1 + 2 * p.u[6]), deadline - absl::Hours(2));
       if (at <= signed_at) {  // Signed too close to the deadline to ask: just reply.
         steps->push_back(Make(Step::Kind::kReply, prompt, &w));
       } else {
@@ -347,12 +357,12 @@ void LeadSteps(const Case& c, const v1::WorkOrder& w, std::vector<Step>* steps) 
     }
     case v1::EXTENSION_STATE_REQUESTED: {
       const absl::Time requested = T(w.extension().request_time());
-      absl::Time at = std::max(
-          requested + absl::Minutes(1),
-          std::min(requested + c.pace.step * (0.5 + p.u[7]), deadline - absl::Hours(1)));
-      steps->push_back(Make(h == Handling::kExtended ? Step::Kind::kApproveExtension
-                                                     : Step::Kind::kRefuseExtension,
-                            at, &w));
+      absl::Time at =
+          std::max(requested + absl::Minutes(1),
+                   std::min(requested + c.pace.step * (0.5 + p.u[7]), deadline - absl::Hours(1)));
+      steps->push_back(Make(
+          h == Handling::kExtended ? Step::Kind::kApproveExtension : Step::Kind::kRefuseExtension,
+          at, &w));
       return;
     }
     case v1::EXTENSION_STATE_APPROVED: {
@@ -420,8 +430,8 @@ Step NextStep(const Case& c) {
               steps.push_back(Make(Step::Kind::kSign,
                                    T(w.sign_deadline()) + c.pace.step * (2 + 4 * p.u[2]), &w));
             } else {
-              steps.push_back(Make(Step::Kind::kSign,
-                                   dispatched + c.pace.step * (0.5 + 2.5 * p.u[2]), &w));
+              steps.push_back(
+                  Make(Step::Kind::kSign, dispatched + c.pace.step * (0.5 + 2.5 * p.u[2]), &w));
             }
             break;
           }

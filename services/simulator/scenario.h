@@ -64,8 +64,7 @@ struct Plan {
   Handling handling = Handling::kPrompt;
   // Callback results of the first cycle, in order; a later cycle is rated satisfied. A
   // dissatisfied result reopens the ticket (重办) by itself.
-  std::vector<ticket::v1::CallbackResult> first_callbacks = {
-      ticket::v1::CALLBACK_RESULT_SATISFIED};
+  std::vector<ticket::v1::CallbackResult> first_callbacks = {ticket::v1::CALLBACK_RESULT_SATISFIED};
   // A supervisor reopens the ticket after it was closed (the problem came back).
   bool reopen_after_close = false;
 

@@ -12,8 +12,8 @@ namespace {
 
 namespace v1 = ticket::v1;
 
-const absl::Time kMonday = absl::FromCivil(absl::CivilSecond(2026, 11, 16, 9, 0, 0),
-                                           absl::FixedTimeZone(8 * 3600));
+const absl::Time kMonday =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 16, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
 
 std::set<std::string> AllDepartments() {
   std::set<std::string> ids;

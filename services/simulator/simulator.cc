@@ -31,9 +31,9 @@ absl::StatusOr<RoleTokens> ReadTokensEnv(const std::string& path,
     variables[kv.first] = kv.second;
   }
   RoleTokens tokens;
-  for (auto [name, field] : {std::pair{"AGENT_TOKEN", &tokens.agent},
-                             std::pair{"REVIEWER_TOKEN", &tokens.reviewer},
-                             std::pair{"SUPERVISOR_TOKEN", &tokens.supervisor}}) {
+  for (auto [name, field] :
+       {std::pair{"AGENT_TOKEN", &tokens.agent}, std::pair{"REVIEWER_TOKEN", &tokens.reviewer},
+        std::pair{"SUPERVISOR_TOKEN", &tokens.supervisor}}) {
     auto it = variables.find(name);
     if (it == variables.end() || it->second.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": no ", name));
@@ -58,11 +58,16 @@ constexpr absl::Duration kCaughtUp = absl::Seconds(2);
 
 std::string CallbackComment(v1::CallbackResult result) {
   switch (result) {
-    case v1::CALLBACK_RESULT_SATISFIED: return "问题已解决，对处理结果满意。";
-    case v1::CALLBACK_RESULT_BASICALLY_SATISFIED: return "问题基本解决，但处理时间有点长。";
-    case v1::CALLBACK_RESULT_DISSATISFIED: return "问题没有解决，要求重新处理。";
-    case v1::CALLBACK_RESULT_UNREACHABLE: return "电话无人接听。";
-    default: return "";
+    case v1::CALLBACK_RESULT_SATISFIED:
+      return "问题已解决，对处理结果满意。";
+    case v1::CALLBACK_RESULT_BASICALLY_SATISFIED:
+      return "问题基本解决，但处理时间有点长。";
+    case v1::CALLBACK_RESULT_DISSATISFIED:
+      return "问题没有解决，要求重新处理。";
+    case v1::CALLBACK_RESULT_UNREACHABLE:
+      return "电话无人接听。";
+    default:
+      return "";
   }
 }
 
@@ -203,8 +208,7 @@ void Simulator::AdoptUnfinished(absl::Time service_now) {
     request.set_page_token(page.next_page_token());
   }
   if (stats_.tickets_adopted > 0) {
-    LOG(INFO) << "took over " << stats_.tickets_adopted
-              << " unfinished tickets of an earlier run";
+    LOG(INFO) << "took over " << stats_.tickets_adopted << " unfinished tickets of an earlier run";
   }
 }
 
@@ -368,7 +372,8 @@ absl::Status Simulator::Execute(int index) {
         const bool approve = step.kind == Step::Kind::kApproveExtension;
         request.set_decision(approve ? v1::EXTENSION_DECISION_APPROVE
                                      : v1::EXTENSION_DECISION_REFUSE);
-        request.set_reason(approve ? "情况属实，同意延期。" : "事项不复杂，不同意延期，请按原时限办结。");
+        request.set_reason(approve ? "情况属实，同意延期。"
+                                   : "事项不复杂，不同意延期，请按原时限办结。");
         status = stub_->DecideExtension(&context, request, &reply);
         break;
       }
@@ -440,8 +445,8 @@ absl::Status Simulator::Execute(int index) {
       break;
   }
   ++stats_.failed_steps;
-  LOG(WARNING) << (creating ? "new ticket" : t.id()) << ": " << name << " failed: "
-               << status.error_message();
+  LOG(WARNING) << (creating ? "new ticket" : t.id()) << ": " << name
+               << " failed: " << status.error_message();
   // The plan met a rule it did not foresee (e.g. a deadline passed before the extension
   // request went out): fall back to plainer handling, and give up after a few tries.
   if (step.kind == Step::Kind::kRequestExtension) r.c.plan.handling = Handling::kLate;
@@ -462,15 +467,16 @@ absl::Status Simulator::Run() {
 
   // Wait for the service, then take its time as the start of the run.
   absl::Time service_now;
-  for (absl::Duration backoff = absl::Milliseconds(100);; backoff = std::min(backoff * 2, absl::Seconds(5))) {
+  for (absl::Duration backoff = absl::Milliseconds(100);;
+       backoff = std::min(backoff * 2, absl::Seconds(5))) {
     absl::StatusOr<absl::Time> now = ServiceNow();
     if (now.ok()) {
       service_now = *now;
       break;
     }
     if (absl::IsUnauthenticated(now.status()) || absl::IsPermissionDenied(now.status())) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("the ticket service refused the supervisor token: ", now.status().message()));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the ticket service refused the supervisor token: ", now.status().message()));
     }
     LOG(WARNING) << "waiting for the ticket service: " << now.status();
     if (pause_(backoff)) return absl::OkStatus();
@@ -500,9 +506,9 @@ absl::Status Simulator::Run() {
     backoff = absl::Milliseconds(100);
     service_now = *probed;
     if (real_now - last_probe_real > absl::Milliseconds(1)) {
-      speed = std::clamp(absl::FDivDuration(service_now - last_probe_service,
-                                            real_now - last_probe_real),
-                         1.0, 1e7);
+      speed = std::clamp(
+          absl::FDivDuration(service_now - last_probe_service, real_now - last_probe_real), 1.0,
+          1e7);
     }
     last_probe_real = real_now;
     last_probe_service = service_now;

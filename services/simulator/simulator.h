@@ -10,6 +10,8 @@
 #ifndef HOTLINE_SERVICES_SIMULATOR_SIMULATOR_H_
 #define HOTLINE_SERVICES_SIMULATOR_SIMULATOR_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,8 +19,6 @@
 #include <queue>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -93,9 +93,9 @@ class Simulator {
   };
   struct Running {
     Case c;
-    Step next;            // The step queued; kNone with an empty ticket id means "create".
-    int generation = 0;   // Invalidates queue entries of an earlier schedule.
-    int steps_done = 0;   // Numbers the request ids.
+    Step next;           // The step queued; kNone with an empty ticket id means "create".
+    int generation = 0;  // Invalidates queue entries of an earlier schedule.
+    int steps_done = 0;  // Numbers the request ids.
     int failures = 0;
     // No step before this service time: taken-over tickets resume gradually, not in a burst.
     absl::Time not_before = absl::InfinitePast();

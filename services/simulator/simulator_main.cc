@@ -81,9 +81,9 @@ int main(int argc, char** argv) {
   absl::Status status = simulator.Run();
   const hotline::simulator::SimulatorStats& stats = simulator.stats();
   LOG(INFO) << "created " << stats.tickets_created << " tickets, took over "
-            << stats.tickets_adopted << "; steps: "
-            << absl::StrJoin(stats.steps, ", ", absl::PairFormatter(" ")) << "; failed steps "
-            << stats.failed_steps;
+            << stats.tickets_adopted
+            << "; steps: " << absl::StrJoin(stats.steps, ", ", absl::PairFormatter(" "))
+            << "; failed steps " << stats.failed_steps;
   if (!status.ok()) {
     LOG(ERROR) << status;
     return 1;

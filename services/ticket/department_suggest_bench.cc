@@ -30,9 +30,9 @@
 #include "services/kb/text/analyzer.h"
 #include "services/simulator/catalog.h"
 #include "services/simulator/scenario.h"
-#include "tests/support/latency_summary.h"
 #include "services/ticket/similar_tickets.h"
 #include "services/ticket/ticket_service.h"
+#include "tests/support/latency_summary.h"
 
 ABSL_FLAG(std::string, config, "deploy/config/ticket.textproto", "ticket service configuration");
 ABSL_FLAG(std::string, written, "services/ticket/testdata/written_complaints.tsv",
@@ -50,7 +50,8 @@ ABSL_FLAG(int, history, 6000, "closed simulator tickets of the accuracy history"
 ABSL_FLAG(int, latency_tickets, 100000, "closed tickets in the index for the latency figures");
 ABSL_FLAG(int, queries, 2000, "timed calls of each kind");
 ABSL_FLAG(uint64_t, seed, 12345, "simulator seed");
-ABSL_FLAG(double, vote_min_similarity, hotline::ticket::SimilarTicketIndexOptions().vote_min_similarity,
+ABSL_FLAG(double, vote_min_similarity,
+          hotline::ticket::SimilarTicketIndexOptions().vote_min_similarity,
           "closed tickets less similar than this do not vote");
 ABSL_FLAG(double, full_vote_similarity,
           hotline::ticket::SimilarTicketIndexOptions().full_vote_similarity,
@@ -116,8 +117,9 @@ struct Score {
     }
   }
   std::string Format() const {
-    return absl::StrFormat("n %d top1 %.1f%% (%d) top3 %.1f%% (%d)", n, 100.0 * top1 / std::max(n, 1),
-                           top1, 100.0 * top3 / std::max(n, 1), top3);
+    return absl::StrFormat("n %d top1 %.1f%% (%d) top3 %.1f%% (%d)", n,
+                           100.0 * top1 / std::max(n, 1), top1, 100.0 * top3 / std::max(n, 1),
+                           top3);
   }
 };
 
@@ -131,7 +133,6 @@ std::string Describe(const std::vector<DepartmentSuggestion>& s) {
   return parts.empty() ? "(none)" : absl::StrJoin(parts, " ");
 }
 
-
 // A place no simulator template names, so that the latency index has the vocabulary of many
 // streets and estates rather than the catalog's two dozen.
 std::string SynthesisedPlace(sim::Rng& rng) {
@@ -144,10 +145,13 @@ std::string SynthesisedPlace(sim::Rng& rng) {
       "远", "高", "桥", "坪", "铺", "冲", "洞", "潭", "川", "汇", "通", "达", "望", "天", "心"};
   static const char* const kRoads[] = {"路", "大道", "街", "巷"};
   static const char* const kEstates[] = {"小区", "花园", "新村", "家园", "公寓", "广场"};
-  const auto syllable = [&] { return kSyllables[rng.Below(static_cast<int>(std::size(kSyllables)))]; };
+  const auto syllable = [&] {
+    return kSyllables[rng.Below(static_cast<int>(std::size(kSyllables)))];
+  };
   const sim::District& d = sim::Districts()[rng.Below(static_cast<int>(sim::Districts().size()))];
-  return absl::StrCat(d.name, syllable(), syllable(), kRoads[rng.Below(static_cast<int>(std::size(kRoads)))],
-                      syllable(), syllable(), kEstates[rng.Below(static_cast<int>(std::size(kEstates)))]);
+  return absl::StrCat(d.name, syllable(), syllable(),
+                      kRoads[rng.Below(static_cast<int>(std::size(kRoads)))], syllable(),
+                      syllable(), kEstates[rng.Below(static_cast<int>(std::size(kEstates)))]);
 }
 
 SimilarTicketIndexOptions IndexOptions() {
@@ -178,9 +182,8 @@ int Main() {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   std::vector<Case> history;
   int rejected_or_merged = 0;
-  for (int i = 0; static_cast<int>(history.size()) - rejected_or_merged <
-                  absl::GetFlag(FLAGS_history);
-       ++i) {
+  for (int i = 0;
+       static_cast<int>(history.size()) - rejected_or_merged < absl::GetFlag(FLAGS_history); ++i) {
     history.push_back(CaseFor(sim::DrawPlan(seed, i, departments), i));
     if (history.back().expected.empty()) ++rejected_or_merged;
   }
@@ -214,9 +217,8 @@ int Main() {
     std::cerr << analyzer.status() << "\n";
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<kb::ingest::Classifier>> classifier =
-      kb::ingest::Classifier::Load(absl::GetFlag(FLAGS_taxonomy),
-                                   std::shared_ptr<const kb::Analyzer>(std::move(*analyzer)));
+  absl::StatusOr<std::unique_ptr<kb::ingest::Classifier>> classifier = kb::ingest::Classifier::Load(
+      absl::GetFlag(FLAGS_taxonomy), std::shared_ptr<const kb::Analyzer>(std::move(*analyzer)));
   if (!classifier.ok()) {
     std::cerr << classifier.status() << "\n";
     return 1;
@@ -290,8 +292,8 @@ int Main() {
               Describe(b), w.content));
         }
       }
-      std::cout << absl::StrFormat("%s: %d complaints, history %d tickets\n", label,
-                                   written.size(), history.size());
+      std::cout << absl::StrFormat("%s: %d complaints, history %d tickets\n", label, written.size(),
+                                   history.size());
       std::cout << "  (a) content only:            " << content_only.Format() << "\n";
       std::cout << "  (b) content + kb category:   " << with_category.Format() << "\n";
       std::cout << absl::StrFormat("  classifier category with no route: %d of %d\n", unrouted,
@@ -367,20 +369,23 @@ int Main() {
       find_recent_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - s));
     }
     const testing::LatencySummary sp = testing::Summarise(suggest_ms),
-                                fp = testing::Summarise(find_ms),
-                                fr = testing::Summarise(find_recent_ms);
+                                  fp = testing::Summarise(find_ms),
+                                  fr = testing::Summarise(find_recent_ms);
     std::cout << absl::StrFormat(
         "latency: %d closed tickets, build %.2f s (%.1f us/ticket), rss %.0f -> %.0f MiB "
         "(+%.0f), index estimate %.0f MiB, peak rss %.0f MiB\n",
         index.size(), absl::ToDoubleSeconds(build),
         absl::ToDoubleMicroseconds(build) / std::max<size_t>(index.size(), 1), rss_before,
         rss_after, rss_after - rss_before, index.MemoryBytes() / 1048576.0, MemoryMiB().first);
-    std::cout << absl::StrFormat("  Suggest (limit 5, 30 neighbours): %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
-                                 suggest_ms.size(), sp.p50, sp.p99, sp.max);
-    std::cout << absl::StrFormat("  Find (all tickets, limit 5):      %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
-                                 find_ms.size(), fp.p50, fp.p99, fp.max);
-    std::cout << absl::StrFormat("  Find (open, 7 days, 1 district):  %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
-                                 find_recent_ms.size(), fr.p50, fr.p99, fr.max);
+    std::cout << absl::StrFormat(
+        "  Suggest (limit 5, 30 neighbours): %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
+        suggest_ms.size(), sp.p50, sp.p99, sp.max);
+    std::cout << absl::StrFormat(
+        "  Find (all tickets, limit 5):      %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
+        find_ms.size(), fp.p50, fp.p99, fp.max);
+    std::cout << absl::StrFormat(
+        "  Find (open, 7 days, 1 district):  %d calls p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
+        find_recent_ms.size(), fr.p50, fr.p99, fr.max);
     std::cout << absl::StrFormat("  target Suggest p99 <= 20 ms: %s (results %d)\n",
                                  sp.p99 <= 20 ? "met" : "NOT MET", sink);
   }

@@ -37,7 +37,8 @@ grpc::ServerUnaryReactor* TicketService::GetIntakeSettings(
     response->set_repeat_call_window_days(config.repeat_call_window_days());
     response->set_duplicate_window_days(config.duplicate_window_days());
     for (int kind = v1::TicketKind_MIN; kind <= v1::TicketKind_MAX; ++kind) {
-      if (v1::TicketKind_IsValid(kind) && MayBeAnsweredDirectly(static_cast<v1::TicketKind>(kind))) {
+      if (v1::TicketKind_IsValid(kind) &&
+          MayBeAnsweredDirectly(static_cast<v1::TicketKind>(kind))) {
         response->add_direct_answer_kinds(static_cast<v1::TicketKind>(kind));
       }
     }
@@ -135,10 +136,9 @@ grpc::ServerUnaryReactor* TicketService::SuggestDepartments(
         reason->set_source(v1::SuggestionReason::SOURCE_SIMILAR_TICKETS);
         reason->set_similar_handled(s.similar_handled);
         reason->set_similar_returned(s.similar_returned);
-        std::string text =
-            s.similar_handled > 0
-                ? absl::StrFormat("类似工单 %d 件由 %s 办结", s.similar_handled, name)
-                : absl::StrFormat("%s 未办结过类似工单", name);
+        std::string text = s.similar_handled > 0 ? absl::StrFormat("类似工单 %d 件由 %s 办结",
+                                                                   s.similar_handled, name)
+                                                 : absl::StrFormat("%s 未办结过类似工单", name);
         if (s.similar_returned > 0) {
           absl::StrAppendFormat(&text, "，%d 件被其以派错为由退回", s.similar_returned);
         }

@@ -12,8 +12,9 @@ namespace {
 class IntakeTest : public TicketServiceTest {
  protected:
   v1::CreateTicketRequest AnswerRequest(const std::string& request_id,
-                                        const std::string& answer = "租房提取公积金需提供租赁合同和"
-                                                                    "完税证明，可在线办理。") {
+                                        const std::string& answer =
+                                            "租房提取公积金需提供租赁合同和"
+                                            "完税证明，可在线办理。") {
     v1::CreateTicketRequest request;
     request.set_request_id(request_id);
     v1::Ticket* t = request.mutable_ticket();
@@ -83,8 +84,8 @@ class IntakeTest : public TicketServiceTest {
 
 TEST_F(IntakeTest, AnAnswerOnTheSpotIsCreatedClosedWithItsCitations) {
   v1::Ticket t;
-  grpc::Status s = stub_->CreateTicket(ContextWithToken("agent").get(),
-                                       AnswerRequest("answer-1"), &t);
+  grpc::Status s =
+      stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-1"), &t);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(t.state(), v1::TICKET_STATE_CLOSED);
   EXPECT_EQ(t.version(), 1);
@@ -119,10 +120,10 @@ TEST_F(IntakeTest, AnAnswerOnTheSpotIsCreatedClosedWithItsCitations) {
 
 TEST_F(IntakeTest, AnswersAreIdempotentByRequestIdIncludingTheAnswer) {
   v1::Ticket first, retry, other;
-  ASSERT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-2"),
-                                  &first).ok());
-  ASSERT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-2"),
-                                  &retry).ok());
+  ASSERT_TRUE(
+      stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-2"), &first).ok());
+  ASSERT_TRUE(
+      stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-2"), &retry).ok());
   EXPECT_EQ(retry.id(), first.id());
   EXPECT_EQ(retry.version(), 1);
   // The same request id with another answer is a different request.
@@ -161,7 +162,8 @@ TEST_F(IntakeTest, AnswersFollowTheErrorContract) {
   long_answer.mutable_direct_answer()->set_answer_text(std::string(4001, 'a'));
   invalid(long_answer, "direct_answer.answer_text: longer than 4000");
   v1::CreateTicketRequest many = r;
-  for (int i = 0; i < 5; ++i) *many.mutable_direct_answer()->add_citations() = r.direct_answer().citations(0);
+  for (int i = 0; i < 5; ++i)
+    *many.mutable_direct_answer()->add_citations() = r.direct_answer().citations(0);
   invalid(many, "direct_answer.citations: at most 5");
   v1::CreateTicketRequest no_entry = r;
   no_entry.mutable_direct_answer()->mutable_citations(0)->clear_entry_id();
@@ -181,8 +183,8 @@ TEST_F(IntakeTest, AnswersFollowTheErrorContract) {
 
 TEST_F(IntakeTest, AnAnswerOnTheSpotIsReopenedOnlyToANamedDepartment) {
   v1::Ticket t;
-  ASSERT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-4"),
-                                  &t).ok());
+  ASSERT_TRUE(
+      stub_->CreateTicket(ContextWithToken("agent").get(), AnswerRequest("answer-4"), &t).ok());
   v1::ReopenTicketRequest reopen;
   reopen.set_ticket_id(t.id());
   reopen.set_expected_version(t.version());
@@ -202,8 +204,10 @@ TEST_F(IntakeTest, AnAnswerOnTheSpotIsReopenedOnlyToANamedDepartment) {
 
 TEST_F(IntakeTest, SettingsNameTheDirectoryDistrictsRoutesWindowsAndTheCaller) {
   v1::IntakeSettings settings;
-  ASSERT_TRUE(stub_->GetIntakeSettings(ContextWithToken("reviewer").get(),
-                                       v1::GetIntakeSettingsRequest(), &settings).ok());
+  ASSERT_TRUE(stub_
+                  ->GetIntakeSettings(ContextWithToken("reviewer").get(),
+                                      v1::GetIntakeSettingsRequest(), &settings)
+                  .ok());
   EXPECT_EQ(settings.departments_size(), config_.departments_size());
   EXPECT_EQ(settings.districts_size(), config_.districts_size());
   EXPECT_GT(settings.districts_size(), 0);
@@ -213,14 +217,17 @@ TEST_F(IntakeTest, SettingsNameTheDirectoryDistrictsRoutesWindowsAndTheCaller) {
   ASSERT_EQ(settings.direct_answer_kinds_size(), 2);
   EXPECT_EQ(settings.caller().role(), v1::ROLE_REVIEWER);
   EXPECT_EQ(settings.caller().principal(), "reviewer-liu");
-  ASSERT_TRUE(stub_->GetIntakeSettings(ContextWithToken("water").get(),
-                                       v1::GetIntakeSettingsRequest(), &settings).ok());
+  ASSERT_TRUE(stub_
+                  ->GetIntakeSettings(ContextWithToken("water").get(),
+                                      v1::GetIntakeSettingsRequest(), &settings)
+                  .ok());
   EXPECT_EQ(settings.caller().role(), v1::ROLE_DEPARTMENT);
   EXPECT_EQ(settings.caller().department_id(), "water");
-  EXPECT_EQ(stub_->GetIntakeSettings(ContextWithToken("").get(), v1::GetIntakeSettingsRequest(),
-                                     &settings)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      stub_
+          ->GetIntakeSettings(ContextWithToken("").get(), v1::GetIntakeSettingsRequest(), &settings)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(IntakeTest, SimilarTicketsAreFoundByContentAndFilteredByDistrictAgeAndState) {
@@ -235,7 +242,8 @@ TEST_F(IntakeTest, SimilarTicketsAreFoundByContentAndFilteredByDistrictAgeAndSta
     EXPECT_TRUE(stub_->CreateTicket(ContextWithToken("agent").get(), r, &t).ok());
     return t;
   };
-  v1::Ticket first = create("望月湖小区三栋自昨天起停水，一直没有恢复供水，也没有停水通知。", "430104");
+  v1::Ticket first =
+      create("望月湖小区三栋自昨天起停水，一直没有恢复供水，也没有停水通知。", "430104");
   create("开福区伍家岭路段夜间施工噪音很大，影响居民休息。", "430105");
   v1::Ticket elsewhere = create("东塘小区停水两天了，至今没有恢复供水。", "430111");
 
@@ -328,7 +336,8 @@ TEST_F(IntakeTest, DepartmentsAreSuggestedFromRoutesAndFromWhoHandledSimilarTick
   const int handled = history->similar_handled();
   EXPECT_GE(handled, 2);
   EXPECT_LE(handled, 3);
-  EXPECT_EQ(history->text(), absl::StrCat("类似工单 ", handled, " 件由 市人力资源和社会保障局 办结"));
+  EXPECT_EQ(history->text(),
+            absl::StrCat("类似工单 ", handled, " 件由 市人力资源和社会保障局 办结"));
   // The department that returned one as misrouted is not recommended for it.
   for (const v1::DepartmentSuggestion& s : learnt.suggestions()) {
     if (s.department_id() == "housing") ADD_FAILURE() << "housing suggested: " << s.score();

@@ -14,8 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "common/utf8.h"
 #include "common/unary_call.h"
+#include "common/utf8.h"
 #include "services/ticket/ticket_service.h"
 
 namespace hotline::ticket {
@@ -43,14 +43,21 @@ std::string NormalizeCode(absl::string_view code) {
 v1::OnlineRequestState PublicState(v1::TicketState state) {
   switch (state) {
     case v1::TICKET_STATE_PENDING_REVIEW:
-    case v1::TICKET_STATE_PENDING_DISPATCH: return v1::ONLINE_REQUEST_STATE_RECEIVED;
+    case v1::TICKET_STATE_PENDING_DISPATCH:
+      return v1::ONLINE_REQUEST_STATE_RECEIVED;
     case v1::TICKET_STATE_IN_PROGRESS:
-    case v1::TICKET_STATE_PENDING_REDISPATCH: return v1::ONLINE_REQUEST_STATE_IN_PROGRESS;
-    case v1::TICKET_STATE_PENDING_CALLBACK: return v1::ONLINE_REQUEST_STATE_REPLIED;
-    case v1::TICKET_STATE_CLOSED: return v1::ONLINE_REQUEST_STATE_CLOSED;
-    case v1::TICKET_STATE_REJECTED: return v1::ONLINE_REQUEST_STATE_NOT_ACCEPTED;
-    case v1::TICKET_STATE_MERGED: return v1::ONLINE_REQUEST_STATE_MERGED;
-    default: return v1::ONLINE_REQUEST_STATE_UNSPECIFIED;
+    case v1::TICKET_STATE_PENDING_REDISPATCH:
+      return v1::ONLINE_REQUEST_STATE_IN_PROGRESS;
+    case v1::TICKET_STATE_PENDING_CALLBACK:
+      return v1::ONLINE_REQUEST_STATE_REPLIED;
+    case v1::TICKET_STATE_CLOSED:
+      return v1::ONLINE_REQUEST_STATE_CLOSED;
+    case v1::TICKET_STATE_REJECTED:
+      return v1::ONLINE_REQUEST_STATE_NOT_ACCEPTED;
+    case v1::TICKET_STATE_MERGED:
+      return v1::ONLINE_REQUEST_STATE_MERGED;
+    default:
+      return v1::ONLINE_REQUEST_STATE_UNSPECIFIED;
   }
 }
 
@@ -89,14 +96,16 @@ grpc::ServerUnaryReactor* TicketService::SubmitOnlineRequest(
       case v1::TICKET_KIND_HELP_REQUEST:
       case v1::TICKET_KIND_SUGGESTION:
       case v1::TICKET_KIND_COMPLAINT:
-      case v1::TICKET_KIND_REPORT: break;
+      case v1::TICKET_KIND_REPORT:
+        break;
       default:
         return absl::InvalidArgumentError(
             "kind: must be one of consultation, help request, suggestion, complaint, report");
     }
     const int content = CodePointCount(absl::StripAsciiWhitespace(r.content()));
     if (content < kMinContent) {
-      return absl::InvalidArgumentError(absl::StrCat("content: at least ", kMinContent, " characters"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("content: at least ", kMinContent, " characters"));
     }
     if (content > kMaxContent) {
       return absl::InvalidArgumentError(
@@ -171,9 +180,10 @@ grpc::ServerUnaryReactor* TicketService::GetOnlineRequest(
     for (const v1::WorkOrder& w : t.work_orders()) {
       if (!w.reply_text().empty()) replied.push_back(&w);
     }
-    std::stable_sort(replied.begin(), replied.end(), [](const v1::WorkOrder* a, const v1::WorkOrder* b) {
-      return a->reply_time().seconds() < b->reply_time().seconds();
-    });
+    std::stable_sort(replied.begin(), replied.end(),
+                     [](const v1::WorkOrder* a, const v1::WorkOrder* b) {
+                       return a->reply_time().seconds() < b->reply_time().seconds();
+                     });
     for (const v1::WorkOrder* w : replied) {
       v1::OnlineReply* reply = response->add_replies();
       reply->set_text(w->reply_text());

@@ -47,10 +47,10 @@ absl::StatusOr<int> OutboxRelay::PublishPending() {
     int64_t last_done = 0;
     absl::Status failure;
     for (const v1::TicketEvent& e : batch) {
-      absl::StatusOr<RedisReplyPtr> reply = redis_->Command(
-          {"XADD", stream_key_, absl::StrCat(e.global_sequence(), "-0"), "event",
-           e.SerializeAsString(), "type", v1::EventType_Name(e.type()), "ticket_id",
-           e.ticket_id()});
+      absl::StatusOr<RedisReplyPtr> reply =
+          redis_->Command({"XADD", stream_key_, absl::StrCat(e.global_sequence(), "-0"), "event",
+                           e.SerializeAsString(), "type", v1::EventType_Name(e.type()), "ticket_id",
+                           e.ticket_id()});
       if (!reply.ok() && absl::StrContains(reply.status().message(), "equal or smaller")) {
         // Already in the stream, if an earlier attempt succeeded but its outbox delete was lost.
         // That is the only explanation when the stream's last id is one we committed; a stream
@@ -116,9 +116,11 @@ void OutboxRelay::Loop() {
     // A wake-up from a commit ends the wait early, but not the backoff after a failure.
     if (result.ok()) {
       mu_.AwaitWithTimeout(absl::Condition(
-          +[](OutboxRelay* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->stopping_ || self->woken_;
-          }, this), wait);
+                               +[](OutboxRelay* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+                                 return self->stopping_ || self->woken_;
+                               },
+                               this),
+                           wait);
     } else {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
     }

@@ -30,7 +30,8 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
                                               " where ", expected - 1, " was expected"));
     }
     if (e.sequence() == 1 && e.type() != v1::EVENT_TYPE_TICKET_CREATED) {
-      return absl::DataLossError(absl::StrCat("ticket ", e.ticket_id(), " starts without creation"));
+      return absl::DataLossError(
+          absl::StrCat("ticket ", e.ticket_id(), " starts without creation"));
     }
     t.version = e.ticket_version();
     bool derive = false;
@@ -40,11 +41,21 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
         t.state = v1::TICKET_STATE_PENDING_REVIEW;
         t.cycle = 1;
         break;
-      case v1::EVENT_TYPE_TICKET_CONFIRMED: t.state = v1::TICKET_STATE_PENDING_DISPATCH; break;
-      case v1::EVENT_TYPE_TICKET_REJECTED: t.state = v1::TICKET_STATE_REJECTED; break;
-      case v1::EVENT_TYPE_TICKET_MERGED: t.state = v1::TICKET_STATE_MERGED; break;
-      case v1::EVENT_TYPE_TICKET_CLOSED: t.state = v1::TICKET_STATE_CLOSED; break;
-      case v1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY: t.state = v1::TICKET_STATE_CLOSED; break;
+      case v1::EVENT_TYPE_TICKET_CONFIRMED:
+        t.state = v1::TICKET_STATE_PENDING_DISPATCH;
+        break;
+      case v1::EVENT_TYPE_TICKET_REJECTED:
+        t.state = v1::TICKET_STATE_REJECTED;
+        break;
+      case v1::EVENT_TYPE_TICKET_MERGED:
+        t.state = v1::TICKET_STATE_MERGED;
+        break;
+      case v1::EVENT_TYPE_TICKET_CLOSED:
+        t.state = v1::TICKET_STATE_CLOSED;
+        break;
+      case v1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY:
+        t.state = v1::TICKET_STATE_CLOSED;
+        break;
       case v1::EVENT_TYPE_TICKET_REOPENED:
         t.cycle = e.reopened().new_cycle();
         t.state = v1::TICKET_STATE_IN_PROGRESS;
@@ -54,20 +65,38 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
         cycle_of[w] = t.cycle;
         derive = true;
         break;
-      case v1::EVENT_TYPE_WORK_ORDER_SIGNED: t.work_orders[w] = v1::WORK_ORDER_STATE_SIGNED; derive = true; break;
-      case v1::EVENT_TYPE_WORK_ORDER_RETURNED: t.work_orders[w] = v1::WORK_ORDER_STATE_RETURNED; derive = true; break;
-      case v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED: t.work_orders[w] = v1::WORK_ORDER_STATE_REDISPATCHED; derive = true; break;
-      case v1::EVENT_TYPE_RETURN_REFUSED: t.work_orders[w] = e.return_refused().restored_state(); derive = true; break;
-      case v1::EVENT_TYPE_WORK_ORDER_CANCELLED: t.work_orders[w] = v1::WORK_ORDER_STATE_CANCELLED; derive = true; break;
-      case v1::EVENT_TYPE_WORK_ORDER_REPLIED: t.work_orders[w] = v1::WORK_ORDER_STATE_REPLIED; derive = true; break;
+      case v1::EVENT_TYPE_WORK_ORDER_SIGNED:
+        t.work_orders[w] = v1::WORK_ORDER_STATE_SIGNED;
+        derive = true;
+        break;
+      case v1::EVENT_TYPE_WORK_ORDER_RETURNED:
+        t.work_orders[w] = v1::WORK_ORDER_STATE_RETURNED;
+        derive = true;
+        break;
+      case v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED:
+        t.work_orders[w] = v1::WORK_ORDER_STATE_REDISPATCHED;
+        derive = true;
+        break;
+      case v1::EVENT_TYPE_RETURN_REFUSED:
+        t.work_orders[w] = e.return_refused().restored_state();
+        derive = true;
+        break;
+      case v1::EVENT_TYPE_WORK_ORDER_CANCELLED:
+        t.work_orders[w] = v1::WORK_ORDER_STATE_CANCELLED;
+        derive = true;
+        break;
+      case v1::EVENT_TYPE_WORK_ORDER_REPLIED:
+        t.work_orders[w] = v1::WORK_ORDER_STATE_REPLIED;
+        derive = true;
+        break;
       default:
         break;  // Notes, urging, extensions, warnings, callbacks: no state change by themselves.
     }
     // Work-order events move the ticket only while it is being handled.
-    if (derive && (t.state == v1::TICKET_STATE_PENDING_DISPATCH ||
-                   t.state == v1::TICKET_STATE_IN_PROGRESS ||
-                   t.state == v1::TICKET_STATE_PENDING_REDISPATCH ||
-                   t.state == v1::TICKET_STATE_PENDING_CALLBACK)) {
+    if (derive &&
+        (t.state == v1::TICKET_STATE_PENDING_DISPATCH || t.state == v1::TICKET_STATE_IN_PROGRESS ||
+         t.state == v1::TICKET_STATE_PENDING_REDISPATCH ||
+         t.state == v1::TICKET_STATE_PENDING_CALLBACK)) {
       t.state = FromWorkOrders(t, cycle_of);
     }
   }

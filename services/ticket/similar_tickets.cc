@@ -235,7 +235,8 @@ void SimilarTicketIndex::MaybeCompact() {
   for (std::vector<Posting>& list : postings_) {
     size_t out = 0;
     for (const Posting& p : list) {
-      if (renumbered[p.doc] != std::numeric_limits<uint32_t>::max()) list[out++] = {renumbered[p.doc], p.tf_weight};
+      if (renumbered[p.doc] != std::numeric_limits<uint32_t>::max())
+        list[out++] = {renumbered[p.doc], p.tf_weight};
     }
     list.resize(out);
     if (list.capacity() > 2 * out + 4) list.shrink_to_fit();
@@ -347,8 +348,7 @@ std::vector<SimilarTicketIndex::Candidate> SimilarTicketIndex::Search(absl::stri
   // then the exact cosine over a few times more candidates than wanted.
   const size_t rescore = static_cast<size_t>(
       std::max(options_.min_rescore, want * std::max(1, options_.rescore_factor)));
-  const auto better = [&](const Candidate& a, const Candidate& b)
-                          ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  const auto better = [&](const Candidate& a, const Candidate& b) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (a.similarity != b.similarity) return a.similarity > b.similarity;
     return docs_[a.doc].id < docs_[b.doc].id;
   };
@@ -502,7 +502,8 @@ const CategoryRouteRule* DepartmentSuggester::RouteFor(absl::string_view categor
     const absl::string_view prefix = TrimPath(rule.category_prefix);
     if (prefix.empty() || rule.department_ids.empty() || prefix.size() <= best_length) continue;
     // Segment-wise: the prefix is the whole path or ends where a segment does.
-    if (absl::StartsWith(path, prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+    if (absl::StartsWith(path, prefix) &&
+        (path.size() == prefix.size() || path[prefix.size()] == '/')) {
       best = &rule;
       best_length = prefix.size();
     }
@@ -547,7 +548,8 @@ std::vector<DepartmentSuggestion> DepartmentSuggester::Suggest(absl::string_view
     for (size_t i = 0; i < route->department_ids.size(); ++i) {
       Entry& e = entry(route->department_ids[i]);
       if (e.suggestion.from_route) continue;  // listed twice in the route
-      e.suggestion.score += (i == 0 ? options_.route_lead_share : options_.route_assist_share) * scale;
+      e.suggestion.score +=
+          (i == 0 ? options_.route_lead_share : options_.route_assist_share) * scale;
       e.suggestion.from_route = true;
       e.suggestion.route_prefix = route->category_prefix;
       e.route_rank = static_cast<int>(i);

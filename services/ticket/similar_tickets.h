@@ -5,9 +5,10 @@
 // Text model: the content is normalised (full-width ASCII folded to half-width, lower case;
 // punctuation, white space, digits and single Latin letters are breaks, so phone numbers, house
 // numbers, dates and amounts do not make tickets similar; a run of two or more Latin letters is
-// one token), then cut into bigrams of adjacent tokens (CJK characters, words) within a run. Weights are (1 + ln tf) x ln(1 + N / df),
-// with document frequencies kept incrementally over the live tickets; similarity is the cosine
-// of the L2-normalised vectors. Nothing is tuned to particular matters, places or departments.
+// one token), then cut into bigrams of adjacent tokens (CJK characters, words) within a run.
+// Weights are (1 + ln tf) x ln(1 + N / df), with document frequencies kept incrementally over the
+// live tickets; similarity is the cosine of the L2-normalised vectors. Nothing is tuned to
+// particular matters, places or departments.
 #ifndef HOTLINE_SERVICES_TICKET_SIMILAR_TICKETS_H_
 #define HOTLINE_SERVICES_TICKET_SIMILAR_TICKETS_H_
 
@@ -88,7 +89,7 @@ class SimilarTicketIndex {  // thread-safe: many readers, one writer (absl::Mute
 
   struct Query {
     std::string content;
-    std::string district_code;  // empty: any
+    std::string district_code;                        // empty: any
     absl::Time created_after = absl::InfinitePast();  // created at or after
     bool open_only = false;
     std::string exclude_id;
@@ -110,14 +111,13 @@ class SimilarTicketIndex {  // thread-safe: many readers, one writer (absl::Mute
     int returned;
   };
   // Best first (ties by department id).
-  std::vector<DepartmentVote> VoteDepartments(absl::string_view content,
-                                              int neighbours = 30) const;
+  std::vector<DepartmentVote> VoteDepartments(absl::string_view content, int neighbours = 30) const;
 
   // The votes together with the evidence behind them, for blending with other sources.
   struct Votes {
     std::vector<DepartmentVote> departments;  // as VoteDepartments
-    int neighbours = 0;  // closed tickets that voted
-    double mass = 0;     // the sum of their votes: what one unanimous department scores
+    int neighbours = 0;                       // closed tickets that voted
+    double mass = 0;  // the sum of their votes: what one unanimous department scores
   };
   Votes Vote(absl::string_view content, int neighbours = 30) const;
 
@@ -145,7 +145,7 @@ class SimilarTicketIndex {  // thread-safe: many readers, one writer (absl::Mute
     uint32_t term;
     double weight;  // (1 + ln tf) x idf
     double idf;
-    bool common;    // left out of the candidate search
+    bool common;  // left out of the candidate search
   };
   struct Candidate {
     uint32_t doc;
@@ -234,12 +234,12 @@ class DepartmentSuggester {
   //
   // The blend: votes come from SimilarTicketIndex::Vote (each similar closed ticket adds its
   // vote, its similarity damped when low, to the departments that handled it, and subtracts it
-  // for those that returned it as misrouted). The vote scale is max(mass, min_vote_scale), where mass is what a department
-  // would score if every voting neighbour had been its own. The route's lead department gets
-  // route_lead_share x scale on top of its votes, each assisting one route_assist_share x
-  // scale. So with a route and no history the route decides; a department of the route keeps
-  // first place unless another one handled clearly more of the similar tickets (with the
-  // defaults, over three quarters of the vote mass against none for the route's lead).
+  // for those that returned it as misrouted). The vote scale is max(mass, min_vote_scale), where
+  // mass is what a department would score if every voting neighbour had been its own. The route's
+  // lead department gets route_lead_share x scale on top of its votes, each assisting one
+  // route_assist_share x scale. So with a route and no history the route decides; a department of
+  // the route keeps first place unless another one handled clearly more of the similar tickets
+  // (with the defaults, over three quarters of the vote mass against none for the route's lead).
   // The remits most like the caller's words add remit_share x scale for the best and in
   // proportion to their similarity for the next ones: enough to name the department of a
   // matter without history or category, less than a route or consistent history.

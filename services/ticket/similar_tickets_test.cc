@@ -211,7 +211,8 @@ TEST(SimilarTicketIndexTest, RemoveAndCompactionKeepTheIndexCorrect) {
   const std::string text = "小区电梯经常困人，物业一直不维修";
   index.Upsert(Open("keep", text));
   for (int i = 0; i < 40; ++i) {
-    index.Upsert(Open(absl::StrCat("x", i), absl::StrCat("第", i, "号楼电梯困人物业不管，", i % 2 ? "很危险" : "请处理")));
+    index.Upsert(Open(absl::StrCat("x", i), absl::StrCat("第", i, "号楼电梯困人物业不管，",
+                                                         i % 2 ? "很危险" : "请处理")));
   }
   EXPECT_EQ(index.size(), 46u);
   const double before = SimilarityOf(index.Find(Q(text)), "keep");
@@ -260,9 +261,10 @@ TEST(SimilarTicketIndexTest, ReturnedAsMisroutedCountsAgainstADepartment) {
 
 TEST(DepartmentSuggesterTest, LongestPrefixMatchesSegmentWise) {
   SimilarTicketIndex index;
-  DepartmentSuggester suggester(&index, {{"城乡建设", {"housing"}},
-                                         {"城乡建设/供水", {"water"}},
-                                         {"城乡建设/供水/管网抢修", {"water", "urban-management"}}});
+  DepartmentSuggester suggester(&index,
+                                {{"城乡建设", {"housing"}},
+                                 {"城乡建设/供水", {"water"}},
+                                 {"城乡建设/供水/管网抢修", {"water", "urban-management"}}});
   ASSERT_NE(suggester.RouteFor("城乡建设/供水/水压"), nullptr);
   EXPECT_EQ(suggester.RouteFor("城乡建设/供水/水压")->category_prefix, "城乡建设/供水");
   EXPECT_EQ(suggester.RouteFor("城乡建设/供水")->category_prefix, "城乡建设/供水");
@@ -311,10 +313,10 @@ TEST(DepartmentSuggesterTest, ConsistentHistoryOutranksARouteAndWeakHistoryDoesN
 
   // Many closely similar tickets, all handled by education, some returned by the route's lead.
   for (int i = 0; i < 12; ++i) {
-    index.Upsert(Closed(absl::StrCat("h", i),
-                        absl::StrCat("孩子报名的校外培训机构突然停课，家长要求退还剩余课时费", i),
-                        {"education"}, i % 3 == 0 ? std::vector<std::string>{"market-regulation"}
-                                                  : std::vector<std::string>{}));
+    index.Upsert(Closed(
+        absl::StrCat("h", i),
+        absl::StrCat("孩子报名的校外培训机构突然停课，家长要求退还剩余课时费", i), {"education"},
+        i % 3 == 0 ? std::vector<std::string>{"market-regulation"} : std::vector<std::string>{}));
   }
   s = suggester.Suggest(text, "市场监管/消费维权", 5);
   ASSERT_EQ(s.size(), 2u);
@@ -366,8 +368,8 @@ TEST(DepartmentSuggesterTest, RemitsNameTheDepartmentWithoutHistoryAndYieldToRou
 
   // Consistent history outranks the remit.
   for (int i = 0; i < 10; ++i) {
-    index.Upsert(Closed(absl::StrCat("l", i), absl::StrCat("小区路灯坏了一个星期，晚上很黑", i),
-                        {"water"}));
+    index.Upsert(
+        Closed(absl::StrCat("l", i), absl::StrCat("小区路灯坏了一个星期，晚上很黑", i), {"water"}));
   }
   s = suggester.Suggest("小区门口的路灯坏了一个星期，晚上很黑", "", 5);
   ASSERT_FALSE(s.empty());

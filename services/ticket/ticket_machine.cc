@@ -29,18 +29,16 @@ std::string StateName(WorkOrderState s) { return v1::WorkOrderState_Name(s); }
 
 absl::Status WrongTicketState(const v1::Ticket& t, absl::string_view rpc,
                               absl::string_view required) {
-  return absl::FailedPreconditionError(absl::StrCat("ticket ", t.id(), " is in state ",
-                                                    StateName(t.state()), "; ", rpc,
-                                                    " requires ", required));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "ticket ", t.id(), " is in state ", StateName(t.state()), "; ", rpc, " requires ", required));
 }
 
 absl::Status WrongWorkOrderState(const v1::WorkOrder& w, absl::string_view rpc,
                                  absl::string_view required) {
   return absl::FailedPreconditionError(absl::StrCat("work order ", w.id(), " is in state ",
-                                                    StateName(w.state()), "; ", rpc,
-                                                    " requires ", required));
+                                                    StateName(w.state()), "; ", rpc, " requires ",
+                                                    required));
 }
-
 
 v1::TimeLimit FromConfig(const config::Limit& limit) {
   v1::TimeLimit out;
@@ -96,14 +94,15 @@ TicketState DerivedState(const v1::Ticket& t) {
 }
 }  // namespace
 
-bool IsActive(const v1::WorkOrder& w) { return w.state() != v1::WORK_ORDER_STATE_REDISPATCHED &&
-                                               w.state() != v1::WORK_ORDER_STATE_CANCELLED; }
+bool IsActive(const v1::WorkOrder& w) {
+  return w.state() != v1::WORK_ORDER_STATE_REDISPATCHED &&
+         w.state() != v1::WORK_ORDER_STATE_CANCELLED;
+}
 
 std::vector<std::string> CurrentDepartments(const v1::Ticket& t) {
   std::vector<std::string> out;
   for (const v1::WorkOrder& w : t.work_orders()) {
-    if (IsActiveIn(t, w) &&
-        std::find(out.begin(), out.end(), w.department_id()) == out.end()) {
+    if (IsActiveIn(t, w) && std::find(out.begin(), out.end(), w.department_id()) == out.end()) {
       out.push_back(w.department_id());
     }
   }
@@ -141,8 +140,7 @@ class TicketMachine::Transition {
 
   // `addressed`: whether a ticket-level event goes to the ticket's current departments
   // (urging notices to the hotline's own staff go to none).
-  v1::TicketEvent& Add(EventType type, const v1::WorkOrder* w = nullptr,
-                       bool addressed = true) {
+  v1::TicketEvent& Add(EventType type, const v1::WorkOrder* w = nullptr, bool addressed = true) {
     v1::TicketEvent& e = change_.events.emplace_back();
     e.set_ticket_id(change_.after.id());
     e.set_sequence(++sequence_);
@@ -203,8 +201,7 @@ class TicketMachine::Transition {
 TicketMachine::TicketMachine(MachineEnv env, v1::Actor actor, std::string request_id)
     : env_(env), actor_(std::move(actor)), request_id_(std::move(request_id)) {}
 
-absl::StatusOr<absl::Time> TicketMachine::DeadlineFor(absl::Time start,
-                                                      const v1::TimeLimit& limit,
+absl::StatusOr<absl::Time> TicketMachine::DeadlineFor(absl::Time start, const v1::TimeLimit& limit,
                                                       absl::string_view field) const {
   switch (limit.limit_case()) {
     case v1::TimeLimit::kWorkingDays:
@@ -221,12 +218,11 @@ absl::StatusOr<absl::Time> TicketMachine::DeadlineFor(absl::Time start,
     case v1::TimeLimit::kDeadline: {
       absl::Time deadline = FromProtoTime(limit.deadline());
       if (deadline <= start) {
-        return absl::InvalidArgumentError(absl::StrCat(field, ".deadline: must be after ",
-                                                       FormatShanghai(start)));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".deadline: must be after ", FormatShanghai(start)));
       }
       if (deadline > env_.now + absl::Hours(24 * 366)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".deadline: at most one year ahead"));
+        return absl::InvalidArgumentError(absl::StrCat(field, ".deadline: at most one year ahead"));
       }
       return deadline;
     }
@@ -245,8 +241,8 @@ absl::StatusOr<v1::TimeLimit> TicketMachine::DefaultLimit(const v1::Ticket& t,
     if (l.urgency() == v1::URGENCY_UNSPECIFIED) fallback = &l;
   }
   if (fallback != nullptr) return FromConfig(fallback->limit());
-  return absl::InvalidArgumentError(absl::StrCat(field, ".time_limit: required for ",
-                                                 v1::TicketKind_Name(t.kind())));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ".time_limit: required for ", v1::TicketKind_Name(t.kind())));
 }
 
 absl::Time TicketMachine::NextWarningTime(const v1::WorkOrder& w) const {
@@ -261,8 +257,7 @@ absl::Time TicketMachine::NextWarningTime(const v1::WorkOrder& w) const {
 }
 
 absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAssignment& a,
-                                         v1::WorkOrderRole role,
-                                         const std::string& instructions,
+                                         v1::WorkOrderRole role, const std::string& instructions,
                                          const std::string& redispatched_from,
                                          absl::string_view field) const {
   v1::Ticket& t = tx.ticket();
@@ -270,10 +265,11 @@ absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAss
     return absl::InvalidArgumentError(absl::StrCat(field, ".department_id: must be set"));
   }
   bool known = false;
-  for (const config::Department& d : env_.config->departments()) known |= d.id() == a.department_id();
+  for (const config::Department& d : env_.config->departments())
+    known |= d.id() == a.department_id();
   if (!known) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".department_id: unknown department '",
-                                                   a.department_id(), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".department_id: unknown department '", a.department_id(), "'"));
   }
   for (const v1::WorkOrder& w : t.work_orders()) {
     if (IsActiveIn(t, w) && w.department_id() == a.department_id()) {
@@ -285,16 +281,17 @@ absl::Status TicketMachine::AddWorkOrder(Transition& tx, const v1::DepartmentAss
   if (limit.limit_case() == v1::TimeLimit::LIMIT_NOT_SET) {
     ASSIGN_OR_RETURN(limit, DefaultLimit(t, field));
   }
-  ASSIGN_OR_RETURN(absl::Time deadline, DeadlineFor(env_.now, limit, absl::StrCat(field, ".time_limit")));
+  ASSIGN_OR_RETURN(absl::Time deadline,
+                   DeadlineFor(env_.now, limit, absl::StrCat(field, ".time_limit")));
   bool emergency = t.urgency() == v1::URGENCY_EMERGENCY;
   const config::Limit& sign = emergency && env_.config->has_emergency_sign_window()
                                   ? env_.config->emergency_sign_window()
                                   : env_.config->sign_window();
   ASSIGN_OR_RETURN(absl::Time sign_deadline,
                    DeadlineFor(env_.now, FromConfig(sign), "config.sign_window"));
-  ASSIGN_OR_RETURN(absl::Time return_end,
-                   DeadlineFor(env_.now, FromConfig(env_.config->return_window()),
-                               "config.return_window"));
+  ASSIGN_OR_RETURN(
+      absl::Time return_end,
+      DeadlineFor(env_.now, FromConfig(env_.config->return_window()), "config.return_window"));
 
   v1::WorkOrder& w = *t.add_work_orders();
   w.set_id(absl::StrCat(t.id(), "-W", t.work_orders_size()));
@@ -399,8 +396,8 @@ absl::Status ValidateCreate(const v1::CreateTicketRequest& r, const config::Tick
   if (!t.category_path().empty()) {
     for (absl::string_view segment : absl::StrSplit(t.category_path(), '/')) {
       if (absl::StripAsciiWhitespace(segment).empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "ticket.category_path: empty segment in '", t.category_path(), "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("ticket.category_path: empty segment in '", t.category_path(), "'"));
       }
     }
   }
@@ -447,7 +444,7 @@ absl::StatusOr<TicketChange> TicketMachine::Create(const v1::CreateTicketRequest
   t.set_kind(r.ticket().kind());
   t.set_channel(r.ticket().channel());
   t.set_urgency(r.ticket().urgency() == v1::URGENCY_UNSPECIFIED ? v1::URGENCY_NORMAL
-                                                                 : r.ticket().urgency());
+                                                                : r.ticket().urgency());
   t.set_caller_name(r.ticket().caller_name());
   t.set_caller_phone(r.ticket().caller_phone());
   t.set_confidential(r.ticket().confidential());
@@ -569,10 +566,11 @@ absl::StatusOr<TicketChange> TicketMachine::Dispatch(const StoredTicket& s,
     return WrongTicketState(s.ticket, "DispatchTicket", "TICKET_STATE_PENDING_DISPATCH");
   }
   Transition tx(*this, s);
-  RETURN_IF_ERROR(AddWorkOrder(tx, r.lead(), v1::WORK_ORDER_ROLE_LEAD, r.instructions(), "", "lead"));
+  RETURN_IF_ERROR(
+      AddWorkOrder(tx, r.lead(), v1::WORK_ORDER_ROLE_LEAD, r.instructions(), "", "lead"));
   for (int i = 0; i < r.assists_size(); ++i) {
-    RETURN_IF_ERROR(AddWorkOrder(tx, r.assists(i), v1::WORK_ORDER_ROLE_ASSIST, r.instructions(),
-                                 "", absl::StrCat("assists[", i, "]")));
+    RETURN_IF_ERROR(AddWorkOrder(tx, r.assists(i), v1::WORK_ORDER_ROLE_ASSIST, r.instructions(), "",
+                                 absl::StrCat("assists[", i, "]")));
   }
   tx.ticket().set_state(v1::TICKET_STATE_IN_PROGRESS);
   return tx.Finish();
@@ -681,13 +679,13 @@ absl::StatusOr<TicketChange> TicketMachine::Return(const StoredTicket& s,
                                "WORK_ORDER_STATE_PENDING_SIGN or WORK_ORDER_STATE_SIGNED");
   }
   if (w->return_refused()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "work order ", w->id(), " was returned once and the return was refused"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("work order ", w->id(), " was returned once and the return was refused"));
   }
   if (env_.now > FromProtoTime(w->return_window_end())) {
-    return absl::FailedPreconditionError(absl::StrCat("work order ", w->id(),
-                                                      " return window ended at ",
-                                                      FormatShanghai(FromProtoTime(w->return_window_end()))));
+    return absl::FailedPreconditionError(
+        absl::StrCat("work order ", w->id(), " return window ended at ",
+                     FormatShanghai(FromProtoTime(w->return_window_end()))));
   }
   w->set_state(v1::WORK_ORDER_STATE_RETURNED);
   w->set_return_reason(r.reason());
@@ -720,14 +718,14 @@ absl::StatusOr<TicketChange> TicketMachine::RequestExtension(
   }
   absl::Time deadline = FromProtoTime(w->deadline());
   if (env_.now > deadline) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "work order ", w->id(), " deadline passed at ", FormatShanghai(deadline),
-        "; an extension must be requested before the deadline"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("work order ", w->id(), " deadline passed at ", FormatShanghai(deadline),
+                     "; an extension must be requested before the deadline"));
   }
   if (w->extension().state() != v1::EXTENSION_STATE_NONE) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "work order ", w->id(), " already had its one extension request (",
-        v1::ExtensionState_Name(w->extension().state()), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("work order ", w->id(), " already had its one extension request (",
+                     v1::ExtensionState_Name(w->extension().state()), ")"));
   }
   ASSIGN_OR_RETURN(absl::Time requested, DeadlineFor(deadline, r.extension(), "extension"));
   v1::Extension* x = w->mutable_extension();
@@ -761,7 +759,8 @@ absl::StatusOr<TicketChange> TicketMachine::DecideExtension(
   if (w->extension().state() != v1::EXTENSION_STATE_REQUESTED) {
     return absl::FailedPreconditionError(absl::StrCat(
         "work order ", w->id(), " extension is ", v1::ExtensionState_Name(w->extension().state()),
-        " (work order ", StateName(w->state()), "); DecideExtension requires EXTENSION_STATE_REQUESTED"));
+        " (work order ", StateName(w->state()),
+        "); DecideExtension requires EXTENSION_STATE_REQUESTED"));
   }
   absl::Time previous = FromProtoTime(w->deadline());
   absl::Time next = previous;
@@ -783,8 +782,8 @@ absl::StatusOr<TicketChange> TicketMachine::DecideExtension(
   *x->mutable_decided_by() = actor_;
   *x->mutable_decide_time() = ToProtoTime(env_.now);
   x->set_decision_reason(r.reason());
-  v1::TicketEvent& e = tx.Add(
-      approve ? v1::EVENT_TYPE_EXTENSION_APPROVED : v1::EVENT_TYPE_EXTENSION_REFUSED, w);
+  v1::TicketEvent& e =
+      tx.Add(approve ? v1::EVENT_TYPE_EXTENSION_APPROVED : v1::EVENT_TYPE_EXTENSION_REFUSED, w);
   e.set_reason(r.reason());
   *e.mutable_extension_decided()->mutable_previous_deadline() = ToProtoTime(previous);
   *e.mutable_extension_decided()->mutable_new_deadline() = ToProtoTime(next);
@@ -833,8 +832,8 @@ absl::StatusOr<TicketChange> TicketMachine::Urge(const StoredTicket& s,
   }
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
-  bool has_work_orders = t.state() == v1::TICKET_STATE_IN_PROGRESS ||
-                         t.state() == v1::TICKET_STATE_PENDING_REDISPATCH;
+  bool has_work_orders =
+      t.state() == v1::TICKET_STATE_IN_PROGRESS || t.state() == v1::TICKET_STATE_PENDING_REDISPATCH;
   if (!has_work_orders) {
     if (r.work_order_ids_size() > 0) {
       return absl::InvalidArgumentError(
@@ -892,7 +891,8 @@ absl::Status TicketMachine::StartNewCycle(Transition& tx, bool automatic,
   std::vector<std::pair<v1::DepartmentAssignment, v1::WorkOrderRole>> assignments;
   if (request != nullptr && request->has_lead()) {
     assignments.emplace_back(request->lead(), v1::WORK_ORDER_ROLE_LEAD);
-    for (const auto& a : request->assists()) assignments.emplace_back(a, v1::WORK_ORDER_ROLE_ASSIST);
+    for (const auto& a : request->assists())
+      assignments.emplace_back(a, v1::WORK_ORDER_ROLE_ASSIST);
   } else {
     bool has_default = DefaultLimit(t, "lead").ok();
     for (const v1::WorkOrder& w : previous) {
@@ -903,9 +903,9 @@ absl::Status TicketMachine::StartNewCycle(Transition& tx, bool automatic,
     }
   }
   if (assignments.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ticket ", t.id(), " has no work order of cycle ", previous_cycle,
-        " to follow up; name the lead department"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket ", t.id(), " has no work order of cycle ", previous_cycle,
+                     " to follow up; name the lead department"));
   }
   for (size_t i = 0; i < assignments.size(); ++i) {
     std::string field = i == 0 ? "lead" : absl::StrCat("assists[", i - 1, "]");
@@ -1002,8 +1002,8 @@ absl::StatusOr<TicketChange> TicketMachine::Reopen(const StoredTicket& s,
   int period = env_.config->reopen_period_days();
   if (t.state() == v1::TICKET_STATE_CLOSED && period > 0 &&
       env_.now > FromProtoTime(t.close_time()) + absl::Hours(24 * period)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ticket ", t.id(), " was closed more than ", period, " days ago"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket ", t.id(), " was closed more than ", period, " days ago"));
   }
   Transition tx(*this, s);
   RETURN_IF_ERROR(StartNewCycle(tx, /*automatic=*/false, &r));

@@ -73,8 +73,7 @@ class TicketMachine {
                                           const v1::RedispatchWorkOrderRequest& r) const;
   absl::StatusOr<TicketChange> RefuseReturn(const StoredTicket& t,
                                             const v1::RefuseReturnRequest& r) const;
-  absl::StatusOr<TicketChange> Sign(const StoredTicket& t,
-                                    const v1::SignWorkOrderRequest& r) const;
+  absl::StatusOr<TicketChange> Sign(const StoredTicket& t, const v1::SignWorkOrderRequest& r) const;
   absl::StatusOr<TicketChange> Return(const StoredTicket& t,
                                       const v1::ReturnWorkOrderRequest& r) const;
   absl::StatusOr<TicketChange> AddNote(const StoredTicket& t,
@@ -88,8 +87,7 @@ class TicketMachine {
                                      const v1::ReplyWorkOrderRequest& r) const;
   absl::StatusOr<TicketChange> RecordCallback(const StoredTicket& t,
                                               const v1::RecordCallbackRequest& r) const;
-  absl::StatusOr<TicketChange> Close(const StoredTicket& t,
-                                     const v1::CloseTicketRequest& r) const;
+  absl::StatusOr<TicketChange> Close(const StoredTicket& t, const v1::CloseTicketRequest& r) const;
   absl::StatusOr<TicketChange> Reopen(const StoredTicket& t,
                                       const v1::ReopenTicketRequest& r) const;
 
@@ -126,7 +124,8 @@ bool IsFinal(v1::TicketState state);
 // (counted in code points).
 absl::Status RequireText(absl::string_view value, absl::string_view field, size_t max);
 bool IsOpen(const v1::WorkOrder& work_order);
-bool IsActive(const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
+bool IsActive(
+    const v1::WorkOrder& work_order);  // Current-cycle work orders not re-routed/cancelled.
 // Departments holding an active work order of the ticket's current cycle.
 std::vector<std::string> CurrentDepartments(const v1::Ticket& ticket);
 

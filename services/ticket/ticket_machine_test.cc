@@ -11,8 +11,8 @@
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "services/ticket/ticket_service.h"
 
 namespace hotline::ticket {
@@ -34,16 +34,26 @@ enum class Fixture {
 
 const char* Name(Fixture f) {
   switch (f) {
-    case Fixture::kPendingReview: return "pending review";
-    case Fixture::kPendingDispatch: return "pending dispatch";
-    case Fixture::kInProgressUnsigned: return "in progress, unsigned";
-    case Fixture::kInProgressSigned: return "in progress, signed";
-    case Fixture::kExtensionRequested: return "extension requested";
-    case Fixture::kPendingRedispatch: return "pending redispatch";
-    case Fixture::kPendingCallback: return "pending callback";
-    case Fixture::kClosed: return "closed";
-    case Fixture::kRejected: return "rejected";
-    case Fixture::kMerged: return "merged";
+    case Fixture::kPendingReview:
+      return "pending review";
+    case Fixture::kPendingDispatch:
+      return "pending dispatch";
+    case Fixture::kInProgressUnsigned:
+      return "in progress, unsigned";
+    case Fixture::kInProgressSigned:
+      return "in progress, signed";
+    case Fixture::kExtensionRequested:
+      return "extension requested";
+    case Fixture::kPendingRedispatch:
+      return "pending redispatch";
+    case Fixture::kPendingCallback:
+      return "pending callback";
+    case Fixture::kClosed:
+      return "closed";
+    case Fixture::kRejected:
+      return "rejected";
+    case Fixture::kMerged:
+      return "merged";
   }
   return "?";
 }
@@ -83,7 +93,8 @@ class TicketMachineTest : public ::testing::Test {
   static StoredTicket Stored(const TicketChange& change, const StoredTicket& before) {
     StoredTicket s;
     s.ticket = change.after;
-    s.last_sequence = change.events.empty() ? before.last_sequence : change.events.back().sequence();
+    s.last_sequence =
+        change.events.empty() ? before.last_sequence : change.events.back().sequence();
     return s;
   }
 
@@ -171,23 +182,29 @@ struct Transition {
 
 TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
   using F = Fixture;
-  const std::set<F> open = {F::kPendingReview,     F::kPendingDispatch,  F::kInProgressUnsigned,
-                            F::kInProgressSigned,  F::kExtensionRequested, F::kPendingRedispatch,
+  const std::set<F> open = {F::kPendingReview,    F::kPendingDispatch,    F::kInProgressUnsigned,
+                            F::kInProgressSigned, F::kExtensionRequested, F::kPendingRedispatch,
                             F::kPendingCallback};
   std::set<F> closable = open;
   closable.erase(F::kPendingReview);
   const std::vector<Transition> transitions = {
-      {"ConfirmTicket", v1::EVENT_TYPE_TICKET_CONFIRMED, {F::kPendingReview},
+      {"ConfirmTicket",
+       v1::EVENT_TYPE_TICKET_CONFIRMED,
+       {F::kPendingReview},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
          return m.Confirm(s, v1::ConfirmTicketRequest());
        }},
-      {"RejectTicket", v1::EVENT_TYPE_TICKET_REJECTED, {F::kPendingReview},
+      {"RejectTicket",
+       v1::EVENT_TYPE_TICKET_REJECTED,
+       {F::kPendingReview},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
          v1::RejectTicketRequest r;
          r.set_reason("不属于受理范围");
          return m.Reject(s, r);
        }},
-      {"MergeTicket", v1::EVENT_TYPE_TICKET_MERGED, {F::kPendingReview},
+      {"MergeTicket",
+       v1::EVENT_TYPE_TICKET_MERGED,
+       {F::kPendingReview},
        [](TicketMachineTest* t, const TicketMachine& m, const StoredTicket& s,
           const std::string&) -> absl::StatusOr<TicketChange> {
          StoredTicket target = t->Created();
@@ -197,33 +214,42 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          if (!changes.ok()) return changes.status();
          return changes->front();
        }},
-      {"DispatchTicket", v1::EVENT_TYPE_WORK_ORDER_DISPATCHED, {F::kPendingDispatch},
+      {"DispatchTicket",
+       v1::EVENT_TYPE_WORK_ORDER_DISPATCHED,
+       {F::kPendingDispatch},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
          v1::DispatchTicketRequest r;
          r.mutable_lead()->set_department_id("hrss");
          return m.Dispatch(s, r);
        }},
-      {"RedispatchWorkOrder", v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED, {F::kPendingRedispatch},
+      {"RedispatchWorkOrder",
+       v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED,
+       {F::kPendingRedispatch},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::RedispatchWorkOrderRequest r;
          r.set_work_order_id(lead);
          r.mutable_assignment()->set_department_id("hrss");
          return m.Redispatch(s, r);
        }},
-      {"RefuseReturn", v1::EVENT_TYPE_RETURN_REFUSED, {F::kPendingRedispatch},
+      {"RefuseReturn",
+       v1::EVENT_TYPE_RETURN_REFUSED,
+       {F::kPendingRedispatch},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::RefuseReturnRequest r;
          r.set_work_order_id(lead);
          r.set_reason("属于本单位职责");
          return m.RefuseReturn(s, r);
        }},
-      {"SignWorkOrder", v1::EVENT_TYPE_WORK_ORDER_SIGNED, {F::kInProgressUnsigned},
+      {"SignWorkOrder",
+       v1::EVENT_TYPE_WORK_ORDER_SIGNED,
+       {F::kInProgressUnsigned},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::SignWorkOrderRequest r;
          r.set_work_order_id(lead);
          return m.Sign(s, r);
        }},
-      {"ReturnWorkOrder", v1::EVENT_TYPE_WORK_ORDER_RETURNED,
+      {"ReturnWorkOrder",
+       v1::EVENT_TYPE_WORK_ORDER_RETURNED,
        {F::kInProgressUnsigned, F::kInProgressSigned, F::kExtensionRequested},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::ReturnWorkOrderRequest r;
@@ -231,7 +257,8 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.set_reason("不属于本单位职责");
          return m.Return(s, r);
        }},
-      {"AddProgressNote", v1::EVENT_TYPE_PROGRESS_NOTE_ADDED,
+      {"AddProgressNote",
+       v1::EVENT_TYPE_PROGRESS_NOTE_ADDED,
        {F::kInProgressSigned, F::kExtensionRequested},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::AddProgressNoteRequest r;
@@ -239,7 +266,9 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.set_text("已派员到现场");
          return m.AddNote(s, r);
        }},
-      {"RequestExtension", v1::EVENT_TYPE_EXTENSION_REQUESTED, {F::kInProgressSigned},
+      {"RequestExtension",
+       v1::EVENT_TYPE_EXTENSION_REQUESTED,
+       {F::kInProgressSigned},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::RequestExtensionRequest r;
          r.set_work_order_id(lead);
@@ -247,7 +276,9 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.mutable_extension()->set_working_days(3);
          return m.RequestExtension(s, r);
        }},
-      {"DecideExtension", v1::EVENT_TYPE_EXTENSION_APPROVED, {F::kExtensionRequested},
+      {"DecideExtension",
+       v1::EVENT_TYPE_EXTENSION_APPROVED,
+       {F::kExtensionRequested},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::DecideExtensionRequest r;
          r.set_work_order_id(lead);
@@ -260,7 +291,8 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.set_message("请加快办理");
          return m.Urge(s, r);
        }},
-      {"ReplyWorkOrder", v1::EVENT_TYPE_WORK_ORDER_REPLIED,
+      {"ReplyWorkOrder",
+       v1::EVENT_TYPE_WORK_ORDER_REPLIED,
        {F::kInProgressSigned, F::kExtensionRequested},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string& lead) {
          v1::ReplyWorkOrderRequest r;
@@ -268,7 +300,9 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.set_reply_text("已处理完毕");
          return m.Reply(s, r);
        }},
-      {"RecordCallback", v1::EVENT_TYPE_CALLBACK_RECORDED, {F::kPendingCallback},
+      {"RecordCallback",
+       v1::EVENT_TYPE_CALLBACK_RECORDED,
+       {F::kPendingCallback},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
          v1::RecordCallbackRequest r;
          r.set_result(v1::CALLBACK_RESULT_SATISFIED);
@@ -280,14 +314,16 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.set_reason("市民撤回诉求");
          return m.Close(s, r);
        }},
-      {"ReopenTicket", v1::EVENT_TYPE_TICKET_REOPENED, {F::kPendingCallback, F::kClosed},
+      {"ReopenTicket",
+       v1::EVENT_TYPE_TICKET_REOPENED,
+       {F::kPendingCallback, F::kClosed},
        [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
          v1::ReopenTicketRequest r;
          r.set_reason("市民再次来电");
          return m.Reopen(s, r);
        }},
   };
-  const std::vector<F> fixtures = {F::kPendingReview,     F::kPendingDispatch,
+  const std::vector<F> fixtures = {F::kPendingReview,      F::kPendingDispatch,
                                    F::kInProgressUnsigned, F::kInProgressSigned,
                                    F::kExtensionRequested, F::kPendingRedispatch,
                                    F::kPendingCallback,    F::kClosed,

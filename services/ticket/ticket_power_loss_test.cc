@@ -188,7 +188,6 @@ TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDi
   EXPECT_EQ(Get(before.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
 }
 
-
 // The disk fails a sync under a running server. The caller gets an error, the store stops
 // taking writes, and the serving loop brings the service back by itself once the disk works
 // again: on the same port, with everything it acknowledged, and the failed request, retried
@@ -199,8 +198,7 @@ TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackIn
   std::atomic<int> starts{0};
   std::atomic<int> port{0};
   ServingOptions options;
-  options.store = {.path = dir_.Sub("db"), .column_families = TicketStore::Families(),
-                   .env = env_};
+  options.store = {.path = dir_.Sub("db"), .column_families = TicketStore::Families(), .env = env_};
   options.reopen_interval = absl::Milliseconds(20);
   options.on_serving = [&](int p) {
     port = p;
@@ -216,10 +214,12 @@ TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackIn
     auto service = std::make_shared<TicketService>(context.tokens, context.store, service_options);
     RETURN_IF_ERROR(service->Init());
     TicketService* raw = service.get();
-    return std::vector<HostedService>{{service, TicketService::kName, [raw] { raw->EndStreams(); }}};
+    return std::vector<HostedService>{
+        {service, TicketService::kName, [raw] { raw->EndStreams(); }}};
   };
   int exit_code = -1;
-  std::thread loop([&] { exit_code = ServeUntilStopped(options, tokens_, &clock_, factory, &events); });
+  std::thread loop(
+      [&] { exit_code = ServeUntilStopped(options, tokens_, &clock_, factory, &events); });
   ASSERT_TRUE(testing::WaitFor([&] { return starts.load() == 1; }));
   const int first_port = port.load();
   stub_ = v1::TicketService::NewStub(testing::LocalChannel(first_port));

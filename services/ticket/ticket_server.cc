@@ -148,9 +148,9 @@ absl::StatusOr<std::vector<HostedService>> Build(const ServerContext& server) {
                  << ", then follows real time";
   }
   std::string stream_key = config->stream_key();
-  auto runtime = std::make_shared<TicketRuntime>(
-      std::move(demo_clock), std::move(service), std::make_unique<RedisClient>(*redis_options),
-      stream_key);
+  auto runtime =
+      std::make_shared<TicketRuntime>(std::move(demo_clock), std::move(service),
+                                      std::make_unique<RedisClient>(*redis_options), stream_key);
   runtime->Start(absl::GetFlag(FLAGS_tick));
   // The gRPC service shares ownership of the whole runtime.
   std::shared_ptr<grpc::Service> hosted(runtime, runtime->service());

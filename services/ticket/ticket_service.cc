@@ -36,7 +36,6 @@ class ConfigErrors : public google::protobuf::io::ErrorCollector {
   std::string first;
 };
 
-
 bool HeldBy(const v1::Ticket& t, const std::string& department) {
   for (const v1::WorkOrder& w : t.work_orders()) {
     if (w.department_id() == department) return true;
@@ -61,17 +60,15 @@ void PresentFor(const Principal& p, v1::Ticket* t) {
     t->set_caller_phone(MaskPhone(t->caller_phone()));
   }
   auto* events = t->mutable_events();
-  events->erase(std::remove_if(events->begin(), events->end(),
-                               [&](const v1::TicketEvent& e) {
-                                 return !AddressedTo(e, p.department_id);
-                               }),
-                events->end());
+  events->erase(
+      std::remove_if(events->begin(), events->end(),
+                     [&](const v1::TicketEvent& e) { return !AddressedTo(e, p.department_id); }),
+      events->end());
 }
 
 absl::Status NotVisible(const Principal& p, const std::string& ticket_id) {
-  return absl::PermissionDeniedError(absl::StrCat("department '", p.department_id,
-                                                  "' has no work order on ticket '", ticket_id,
-                                                  "'"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "department '", p.department_id, "' has no work order on ticket '", ticket_id, "'"));
 }
 
 absl::Status MissingTicket(const Principal& p, const std::string& ticket_id) {
@@ -137,14 +134,22 @@ std::vector<CategoryRouteRule> RoutesOf(const config::TicketConfig& config) {
 
 v1::Role ToProtoRole(Role role) {
   switch (role) {
-    case Role::kAgent: return v1::ROLE_AGENT;
-    case Role::kReviewer: return v1::ROLE_REVIEWER;
-    case Role::kDepartment: return v1::ROLE_DEPARTMENT;
-    case Role::kSupervisor: return v1::ROLE_SUPERVISOR;
-    case Role::kEditor: return v1::ROLE_EDITOR;
-    case Role::kAdmin: return v1::ROLE_ADMIN;
-    case Role::kCallback: return v1::ROLE_CALLBACK;
-    case Role::kPublic: return v1::ROLE_PUBLIC;
+    case Role::kAgent:
+      return v1::ROLE_AGENT;
+    case Role::kReviewer:
+      return v1::ROLE_REVIEWER;
+    case Role::kDepartment:
+      return v1::ROLE_DEPARTMENT;
+    case Role::kSupervisor:
+      return v1::ROLE_SUPERVISOR;
+    case Role::kEditor:
+      return v1::ROLE_EDITOR;
+    case Role::kAdmin:
+      return v1::ROLE_ADMIN;
+    case Role::kCallback:
+      return v1::ROLE_CALLBACK;
+    case Role::kPublic:
+      return v1::ROLE_PUBLIC;
   }
   return v1::ROLE_UNSPECIFIED;
 }
@@ -187,8 +192,7 @@ absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) 
     }
     for (const std::string& id : route.department_ids()) {
       if (departments.count(id) == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": unknown department '", id, "'"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": unknown department '", id, "'"));
       }
     }
   }
@@ -197,8 +201,8 @@ absl::StatusOr<config::TicketConfig> ParseTicketConfig(const std::string& text) 
     const v1::District& d = config.districts(i);
     if (d.code().size() != 6 || d.code().find_first_not_of("0123456789") != std::string::npos ||
         d.name().empty() || !codes.insert(d.code()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ticket configuration: districts[", i, "]: needs a unique 6-digit code and a name"));
+      return absl::InvalidArgumentError(absl::StrCat("ticket configuration: districts[", i,
+                                                     "]: needs a unique 6-digit code and a name"));
     }
   }
   if (config.repeat_call_window_days() < 0 || config.duplicate_window_days() < 0) {
@@ -217,7 +221,8 @@ absl::StatusOr<config::TicketConfig> LoadTicketConfig(const std::string& path) {
   if (!text.ok()) return text.status();
   absl::StatusOr<config::TicketConfig> config = ParseTicketConfig(*text);
   if (!config.ok()) {
-    return absl::Status(config.status().code(), absl::StrCat(path, ": ", config.status().message()));
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
   }
   return config;
 }
@@ -240,10 +245,7 @@ TicketService::TicketService(std::shared_ptr<const TokenRegistry> tokens, RocksS
     : tokens_(std::move(tokens)),
       options_(std::move(options)),
       calendar_(options_.calendar),
-      store_(db,
-             [this](const v1::WorkOrder& w) {
-               return SystemMachine().NextWarningTime(w);
-             }),
+      store_(db, [this](const v1::WorkOrder& w) { return SystemMachine().NextWarningTime(w); }),
       workers_("ticket-worker", options_.worker_threads) {}
 
 TicketService::~TicketService() {
@@ -310,9 +312,9 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
       if (target == nullptr && !HeldBy(stored->ticket, principal.department_id)) {
         return NotVisible(principal, spec.ticket_id);
       }
-      return absl::PermissionDeniedError(absl::StrCat(
-          "work order ", *spec.work_order_id, " does not belong to department '",
-          principal.department_id, "'"));
+      return absl::PermissionDeniedError(absl::StrCat("work order ", *spec.work_order_id,
+                                                      " does not belong to department '",
+                                                      principal.department_id, "'"));
     }
   }
   std::string record_key;
@@ -329,12 +331,12 @@ absl::Status TicketService::Update(grpc::CallbackServerContext* context, const U
       const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
       if (earlier_rpc != spec.rpc) {
         return absl::InvalidArgumentError(absl::StrCat("request_id: already used for ", earlier_rpc,
-                                                     " on ticket ", spec.ticket_id));
+                                                       " on ticket ", spec.ticket_id));
       }
       if (*earlier != spec.rpc && *earlier != fingerprint) {
         return absl::InvalidArgumentError(absl::StrCat("request_id: already used for another ",
-                                                     spec.rpc, " request on ticket ",
-                                                     spec.ticket_id));
+                                                       spec.rpc, " request on ticket ",
+                                                       spec.ticket_id));
       }
       *response = stored->ticket;  // Applied before: answer as now, apply nothing.
       PresentFor(principal, response);
@@ -395,18 +397,22 @@ absl::Status TicketService::Init() {
 
 // ---- Update rpcs: each names its roles and hands the machine its transition. ---------------
 
-#define HOTLINE_TICKET_UPDATE(Rpc, Request, Method, WorkOrderField, ...)                      \
-  grpc::ServerUnaryReactor* TicketService::Rpc(grpc::CallbackServerContext* context,         \
-                                               const v1::Request* request,                   \
-                                               v1::Ticket* response) {                       \
-    return ServeOnPool(context, workers_, [=] {                                              \
-      UpdateSpec spec{#Rpc, {__VA_ARGS__}, request->ticket_id(), request->expected_version(), \
-                      request->request_id(), WorkOrderField, *request};                                \
-      return Update(                                                                          \
-          context, spec,                                                                      \
-          [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); }, \
-          response);                                                                          \
-    });                                                                                       \
+#define HOTLINE_TICKET_UPDATE(Rpc, Request, Method, WorkOrderField, ...)                           \
+  grpc::ServerUnaryReactor* TicketService::Rpc(grpc::CallbackServerContext* context,               \
+                                               const v1::Request* request, v1::Ticket* response) { \
+    return ServeOnPool(context, workers_, [=] {                                                    \
+      UpdateSpec spec{#Rpc,                                                                        \
+                      {__VA_ARGS__},                                                               \
+                      request->ticket_id(),                                                        \
+                      request->expected_version(),                                                 \
+                      request->request_id(),                                                       \
+                      WorkOrderField,                                                              \
+                      *request};                                                                   \
+      return Update(                                                                               \
+          context, spec,                                                                           \
+          [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); },    \
+          response);                                                                               \
+    });                                                                                            \
   }
 
 #define WO (&request->work_order_id())
@@ -425,8 +431,8 @@ HOTLINE_TICKET_UPDATE(ReplyWorkOrder, ReplyWorkOrderRequest, Reply, WO, Role::kD
 HOTLINE_TICKET_UPDATE(DecideExtension, DecideExtensionRequest, DecideExtension, nullptr,
                       Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(UrgeTicket, UrgeTicketRequest, Urge, nullptr, Role::kSupervisor)
-HOTLINE_TICKET_UPDATE(RecordCallback, RecordCallbackRequest, RecordCallback, nullptr,
-                      Role::kAgent, Role::kCallback, Role::kSupervisor)
+HOTLINE_TICKET_UPDATE(RecordCallback, RecordCallbackRequest, RecordCallback, nullptr, Role::kAgent,
+                      Role::kCallback, Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(CloseTicket, CloseTicketRequest, Close, nullptr, Role::kSupervisor)
 HOTLINE_TICKET_UPDATE(ReopenTicket, ReopenTicketRequest, Reopen, nullptr, Role::kSupervisor)
 #undef WO
@@ -436,15 +442,16 @@ grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContex
                                                       const v1::CreateTicketRequest* request,
                                                       v1::Ticket* response) {
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context,
-                                              {Role::kAgent, Role::kReviewer, Role::kSupervisor}, *request));
+    ASSIGN_OR_RETURN(
+        Principal principal,
+        AuthenticateAndAuthorize(*tokens_, *context,
+                                 {Role::kAgent, Role::kReviewer, Role::kSupervisor}, *request));
     return Create(principal, *request, response);
   });
 }
 
-absl::Status TicketService::Create(const Principal& principal,
-                                   const v1::CreateTicketRequest& r, v1::Ticket* response) {
+absl::Status TicketService::Create(const Principal& principal, const v1::CreateTicketRequest& r,
+                                   v1::Ticket* response) {
   RETURN_IF_ERROR(ValidateCreate(r, options_.config));
   const std::string record_key = "r/" + r.request_id();
   // The answer is part of what the request_id stands for (without one, the fingerprint is
@@ -466,8 +473,8 @@ absl::Status TicketService::Create(const Principal& principal,
   if (earlier.has_value()) {
     std::vector<std::string> parts = absl::StrSplit(*earlier, '\n');
     if (parts.size() != 2 || parts[1] != fingerprint) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "request_id: already used for ticket ", parts[0], " with different content"));
+      return absl::InvalidArgumentError(absl::StrCat("request_id: already used for ticket ",
+                                                     parts[0], " with different content"));
     }
     ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(parts[0]));
     if (!stored.has_value()) return absl::DataLossError("request record names a missing ticket");
@@ -517,7 +524,8 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
     if (!duplicate.has_value()) return MissingTicket(principal, r.ticket_id());
     ASSIGN_OR_RETURN(std::optional<StoredTicket> target, store_.Load(r.target_ticket_id()));
     if (!target.has_value()) {
-      return absl::NotFoundError(absl::StrCat("target ticket ", r.target_ticket_id(), " not found"));
+      return absl::NotFoundError(
+          absl::StrCat("target ticket ", r.target_ticket_id(), " not found"));
     }
     std::string record_key;
     const std::string fingerprint = absl::StrCat("MergeTicket\n", Sha256Hex(r.SerializeAsString()));
@@ -527,7 +535,8 @@ grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext
       if (earlier.has_value()) {
         const std::string earlier_rpc = earlier->substr(0, earlier->find('\n'));
         if (earlier_rpc != "MergeTicket") {
-          return absl::InvalidArgumentError(absl::StrCat("request_id: already used for ", earlier_rpc));
+          return absl::InvalidArgumentError(
+              absl::StrCat("request_id: already used for ", earlier_rpc));
         }
         if (*earlier != "MergeTicket" && *earlier != fingerprint) {
           return absl::InvalidArgumentError(
@@ -562,7 +571,8 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor, Role::kCallback}, *request));
+                                               Role::kSupervisor, Role::kCallback},
+                                              *request));
     if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     // Writers hold the stripe through their commit: reading under it gives the ticket and
     // its events as of one commit, never a mix.
@@ -574,11 +584,11 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
     }
     *response = std::move(stored->ticket);
     if (request->view() != v1::TICKET_VIEW_BASIC) {
-      RETURN_IF_ERROR(store_.ScanTicketEvents(request->ticket_id(), 0,
-                                              [&](const v1::TicketEvent& e) {
-                                                *response->add_events() = e;
-                                                return true;
-                                              }));
+      RETURN_IF_ERROR(
+          store_.ScanTicketEvents(request->ticket_id(), 0, [&](const v1::TicketEvent& e) {
+            *response->add_events() = e;
+            return true;
+          }));
     }
     PresentFor(principal, response);
     return absl::OkStatus();
@@ -592,7 +602,8 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor, Role::kCallback}, *request));
+                                               Role::kSupervisor, Role::kCallback},
+                                              *request));
     const v1::ListEventsRequest& r = *request;
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
@@ -676,7 +687,8 @@ bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time no
     if (t.category_path() != prefix && t.category_path().rfind(prefix + "/", 0) != 0) return false;
   }
   if (!r.caller_phone().empty() && t.caller_phone() != r.caller_phone()) return false;
-  if (r.has_create_time_after() && FromProtoTime(t.create_time()) < FromProtoTime(r.create_time_after())) {
+  if (r.has_create_time_after() &&
+      FromProtoTime(t.create_time()) < FromProtoTime(r.create_time_after())) {
     return false;
   }
   if (r.has_create_time_before() &&
@@ -691,8 +703,8 @@ bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time no
       (!t.has_deadline() || FromProtoTime(t.deadline()) >= FromProtoTime(r.deadline_before()))) {
     return false;
   }
-  bool need_work_order = !r.department_id().empty() || r.work_order_states_size() > 0 ||
-                         r.overdue_only();
+  bool need_work_order =
+      !r.department_id().empty() || r.work_order_states_size() > 0 || r.overdue_only();
   if (!need_work_order) return true;
   for (const v1::WorkOrder& w : t.work_orders()) {
     if (w.cycle() != t.cycle() || !IsActive(w)) continue;
@@ -713,13 +725,14 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(Principal principal,
                      AuthenticateAndAuthorize(*tokens_, *context,
                                               {Role::kAgent, Role::kReviewer, Role::kDepartment,
-                                               Role::kSupervisor, Role::kCallback}, *request));
+                                               Role::kSupervisor, Role::kCallback},
+                                              *request));
     v1::ListTicketsRequest r = *request;
     if (principal.role == Role::kDepartment) {
       if (!r.department_id().empty() && r.department_id() != principal.department_id) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "department_id: department '", principal.department_id,
-            "' may only list its own tickets"));
+        return absl::PermissionDeniedError(absl::StrCat("department_id: department '",
+                                                        principal.department_id,
+                                                        "' may only list its own tickets"));
       }
       if (!r.caller_phone().empty()) {
         return absl::InvalidArgumentError("caller_phone: not allowed for department callers");
@@ -734,9 +747,9 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     if (order_parts.empty() || order_parts.size() > 2 || (order_parts.size() == 2 && !descending) ||
         (order_parts[0] != "create_time" && order_parts[0] != "update_time" &&
          order_parts[0] != "deadline")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "order_by: unsupported '", order,
-          "'; use create_time, update_time or deadline, optionally with ' desc'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("order_by: unsupported '", order,
+                       "'; use create_time, update_time or deadline, optionally with ' desc'"));
     }
     for (int i = 0; i < r.states_size(); ++i) {
       if (r.states(i) == v1::TICKET_STATE_UNSPECIFIED) {
@@ -764,7 +777,8 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     } else if (!r.caller_phone().empty()) {
       prefixes.push_back(absl::StrCat("p/", r.caller_phone(), "/"));
     } else if (r.states_size() > 0) {
-      for (int s : r.states()) prefixes.push_back(absl::StrCat("s/", absl::StrFormat("%02d", s), "/"));
+      for (int s : r.states())
+        prefixes.push_back(absl::StrCat("s/", absl::StrFormat("%02d", s), "/"));
     } else if (!r.category_prefix().empty()) {
       std::string c(absl::StripSuffix(r.category_prefix(), "/"));
       prefixes.push_back(absl::StrCat("c/", c, "\x01"));
@@ -854,8 +868,7 @@ class TicketService::WatchReactor final
     : public grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse> {
  public:
   WatchReactor(TicketService* service, std::string department, int64_t cursor)
-      : service_(service), department_(std::move(department)), cursor_(cursor),
-        scanned_(cursor) {}
+      : service_(service), department_(std::move(department)), cursor_(cursor), scanned_(cursor) {}
 
   void Start() {
     {

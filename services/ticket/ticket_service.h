@@ -5,8 +5,8 @@
 #define HOTLINE_SERVICES_TICKET_TICKET_SERVICE_H_
 
 #include <atomic>
-#include <memory>
 #include <deque>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -16,8 +16,8 @@
 #include "common/rocks_store.h"
 #include "common/worker_pool.h"
 #include "hotline/ticket/v1/ticket.grpc.pb.h"
-#include "services/ticket/ticket_machine.h"
 #include "services/ticket/similar_tickets.h"
+#include "services/ticket/ticket_machine.h"
 #include "services/ticket/ticket_store.h"
 #include "services/ticket/working_calendar.h"
 #include "ticket_config.pb.h"
@@ -69,41 +69,77 @@ class TicketService final : public v1::TicketService::CallbackService {
   // Calls waiting for a worker thread (an exported gauge).
   size_t worker_queue_length() const { return workers_.queue_length(); }
 
-  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext*, const v1::CreateTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ConfirmTicket(grpc::CallbackServerContext*, const v1::ConfirmTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RejectTicket(grpc::CallbackServerContext*, const v1::RejectTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* MergeTicket(grpc::CallbackServerContext*, const v1::MergeTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* DispatchTicket(grpc::CallbackServerContext*, const v1::DispatchTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RedispatchWorkOrder(grpc::CallbackServerContext*, const v1::RedispatchWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RefuseReturn(grpc::CallbackServerContext*, const v1::RefuseReturnRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* SignWorkOrder(grpc::CallbackServerContext*, const v1::SignWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReturnWorkOrder(grpc::CallbackServerContext*, const v1::ReturnWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* AddProgressNote(grpc::CallbackServerContext*, const v1::AddProgressNoteRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext*, const v1::RequestExtensionRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReplyWorkOrder(grpc::CallbackServerContext*, const v1::ReplyWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext*, const v1::DecideExtensionRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* UrgeTicket(grpc::CallbackServerContext*, const v1::UrgeTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RecordCallback(grpc::CallbackServerContext*, const v1::RecordCallbackRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* CloseTicket(grpc::CallbackServerContext*, const v1::CloseTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReopenTicket(grpc::CallbackServerContext*, const v1::ReopenTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext*, const v1::GetTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext*, const v1::ListTicketsRequest*, v1::ListTicketsResponse*) override;
-  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext*,
+                                         const v1::CreateTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ConfirmTicket(grpc::CallbackServerContext*,
+                                          const v1::ConfirmTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RejectTicket(grpc::CallbackServerContext*,
+                                         const v1::RejectTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* MergeTicket(grpc::CallbackServerContext*, const v1::MergeTicketRequest*,
+                                        v1::Ticket*) override;
+  grpc::ServerUnaryReactor* DispatchTicket(grpc::CallbackServerContext*,
+                                           const v1::DispatchTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RedispatchWorkOrder(grpc::CallbackServerContext*,
+                                                const v1::RedispatchWorkOrderRequest*,
+                                                v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RefuseReturn(grpc::CallbackServerContext*,
+                                         const v1::RefuseReturnRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* SignWorkOrder(grpc::CallbackServerContext*,
+                                          const v1::SignWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReturnWorkOrder(grpc::CallbackServerContext*,
+                                            const v1::ReturnWorkOrderRequest*,
+                                            v1::Ticket*) override;
+  grpc::ServerUnaryReactor* AddProgressNote(grpc::CallbackServerContext*,
+                                            const v1::AddProgressNoteRequest*,
+                                            v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext*,
+                                             const v1::RequestExtensionRequest*,
+                                             v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReplyWorkOrder(grpc::CallbackServerContext*,
+                                           const v1::ReplyWorkOrderRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext*,
+                                            const v1::DecideExtensionRequest*,
+                                            v1::Ticket*) override;
+  grpc::ServerUnaryReactor* UrgeTicket(grpc::CallbackServerContext*, const v1::UrgeTicketRequest*,
+                                       v1::Ticket*) override;
+  grpc::ServerUnaryReactor* RecordCallback(grpc::CallbackServerContext*,
+                                           const v1::RecordCallbackRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* CloseTicket(grpc::CallbackServerContext*, const v1::CloseTicketRequest*,
+                                        v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ReopenTicket(grpc::CallbackServerContext*,
+                                         const v1::ReopenTicketRequest*, v1::Ticket*) override;
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext*, const v1::GetTicketRequest*,
+                                      v1::Ticket*) override;
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext*, const v1::ListTicketsRequest*,
+                                        v1::ListTicketsResponse*) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext*, const v1::ListEventsRequest*,
+                                       v1::ListEventsResponse*) override;
   grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* WatchWorkOrders(
       grpc::CallbackServerContext*, const v1::WatchWorkOrdersRequest*) override;
-  grpc::ServerUnaryReactor* GetIntakeSettings(grpc::CallbackServerContext*, const v1::GetIntakeSettingsRequest*, v1::IntakeSettings*) override;
-  grpc::ServerUnaryReactor* FindSimilarTickets(grpc::CallbackServerContext*, const v1::FindSimilarTicketsRequest*, v1::FindSimilarTicketsResponse*) override;
-  grpc::ServerUnaryReactor* SuggestDepartments(grpc::CallbackServerContext*, const v1::SuggestDepartmentsRequest*, v1::SuggestDepartmentsResponse*) override;
+  grpc::ServerUnaryReactor* GetIntakeSettings(grpc::CallbackServerContext*,
+                                              const v1::GetIntakeSettingsRequest*,
+                                              v1::IntakeSettings*) override;
+  grpc::ServerUnaryReactor* FindSimilarTickets(grpc::CallbackServerContext*,
+                                               const v1::FindSimilarTicketsRequest*,
+                                               v1::FindSimilarTicketsResponse*) override;
+  grpc::ServerUnaryReactor* SuggestDepartments(grpc::CallbackServerContext*,
+                                               const v1::SuggestDepartmentsRequest*,
+                                               v1::SuggestDepartmentsResponse*) override;
   // The citizens' portal (online_requests.cc).
-  grpc::ServerUnaryReactor* SubmitOnlineRequest(grpc::CallbackServerContext*, const v1::SubmitOnlineRequestRequest*, v1::SubmitOnlineRequestResponse*) override;
-  grpc::ServerUnaryReactor* GetOnlineRequest(grpc::CallbackServerContext*, const v1::GetOnlineRequestRequest*, v1::OnlineRequest*) override;
+  grpc::ServerUnaryReactor* SubmitOnlineRequest(grpc::CallbackServerContext*,
+                                                const v1::SubmitOnlineRequestRequest*,
+                                                v1::SubmitOnlineRequestResponse*) override;
+  grpc::ServerUnaryReactor* GetOnlineRequest(grpc::CallbackServerContext*,
+                                             const v1::GetOnlineRequestRequest*,
+                                             v1::OnlineRequest*) override;
 
  private:
   class WatchReactor;
   struct UpdateSpec;
 
   // The shape shared by every update rpc; see ticket_service.cc.
-  using Apply = std::function<absl::StatusOr<TicketChange>(const TicketMachine&, const StoredTicket&)>;
+  using Apply =
+      std::function<absl::StatusOr<TicketChange>(const TicketMachine&, const StoredTicket&)>;
   absl::Status Update(grpc::CallbackServerContext* context, const UpdateSpec& spec,
                       const Apply& apply, v1::Ticket* response);
 

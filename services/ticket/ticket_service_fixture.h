@@ -137,8 +137,9 @@ class TicketServiceTest : public ::testing::Test {
 
   v1::Ticket Sign(const v1::Ticket& t, const std::string& department) {
     v1::Ticket out;
-    grpc::Status s = stub_->SignWorkOrder(ContextWithToken(department).get(),
-                                          WorkOrderRequest<v1::SignWorkOrderRequest>(t, department), &out);
+    grpc::Status s =
+        stub_->SignWorkOrder(ContextWithToken(department).get(),
+                             WorkOrderRequest<v1::SignWorkOrderRequest>(t, department), &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }

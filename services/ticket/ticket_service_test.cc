@@ -552,8 +552,8 @@ TEST_F(TicketServiceTest, ANewCalendarDoesNotMoveDeadlinesAlreadySet) {
   ASSERT_TRUE(Dispatch(t, "water", {}, &t).ok());
   absl::Time set = FromProtoTime(t.deadline());
   // A re-issued calendar that makes Monday 30 September 2024 a holiday.
-  service_->SetCalendar(WorkingCalendar::FromDays(
-      {{absl::CivilDay(2024, 9, 30), true, "extra"}}, "test-v2"));
+  service_->SetCalendar(
+      WorkingCalendar::FromDays({{absl::CivilDay(2024, 9, 30), true, "extra"}}, "test-v2"));
   EXPECT_EQ(FromProtoTime(Get(t.id()).deadline()), set);
   v1::Ticket other = Confirm(Create());
   ASSERT_TRUE(Dispatch(other, "water", {}, &other).ok());
@@ -695,18 +695,22 @@ TEST_F(TicketServiceTest, DepartmentStreamResumesFromItsCursorWithoutGaps) {
   std::vector<v1::WatchWorkOrdersResponse> second;
   read(first.back().cursor(), 3, &second);
   std::vector<int64_t> delivered;
-  for (const auto& m : first) if (m.has_event()) delivered.push_back(m.event().global_sequence());
-  for (const auto& m : second) if (m.has_event()) delivered.push_back(m.event().global_sequence());
+  for (const auto& m : first)
+    if (m.has_event()) delivered.push_back(m.event().global_sequence());
+  for (const auto& m : second)
+    if (m.has_event()) delivered.push_back(m.event().global_sequence());
   // Expected: every event addressed to hrss, in order, each once.
   std::vector<int64_t> expected;
   ASSERT_TRUE(service_->store()
-                  .ScanAllEvents(0, [&](const v1::TicketEvent& e) {
-                    if (std::find(e.department_ids().begin(), e.department_ids().end(), "hrss") !=
-                        e.department_ids().end()) {
-                      expected.push_back(e.global_sequence());
-                    }
-                    return true;
-                  })
+                  .ScanAllEvents(0,
+                                 [&](const v1::TicketEvent& e) {
+                                   if (std::find(e.department_ids().begin(),
+                                                 e.department_ids().end(),
+                                                 "hrss") != e.department_ids().end()) {
+                                     expected.push_back(e.global_sequence());
+                                   }
+                                   return true;
+                                 })
                   .ok());
   ASSERT_EQ(expected.size(), 4u);  // Two dispatches, a signature, a reply.
   EXPECT_EQ(delivered, expected);
@@ -759,7 +763,8 @@ TEST_F(TicketServiceTest, RelayPublishesEveryEventOnceInOrderAcrossARedisOutage)
     EXPECT_EQ(std::string(entry->element[0]->str), absl::StrCat(i + 1, "-0"));
     v1::TicketEvent e;
     redisReply* fields = entry->element[1];
-    ASSERT_TRUE(e.ParseFromArray(fields->element[1]->str, static_cast<int>(fields->element[1]->len)));
+    ASSERT_TRUE(
+        e.ParseFromArray(fields->element[1]->str, static_cast<int>(fields->element[1]->len)));
     EXPECT_EQ(e.global_sequence(), static_cast<int64_t>(i + 1));
   }
 }

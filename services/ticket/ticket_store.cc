@@ -16,7 +16,9 @@ namespace {
 
 constexpr char kCounterKey[] = "ticket_counter";
 
-int64_t Micros(const google::protobuf::Timestamp& t) { return absl::ToUnixMicros(FromProtoTime(t)); }
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return absl::ToUnixMicros(FromProtoTime(t));
+}
 
 std::string EventKey(const std::string& ticket_id, int64_t sequence) {
   return absl::StrCat("e/", ticket_id, "/", TicketStore::Number(sequence));
@@ -104,18 +106,18 @@ absl::StatusOr<std::optional<StoredTicket>> TicketStore::Load(const std::string&
   return std::optional<StoredTicket>(std::move(stored));
 }
 
-absl::Status TicketStore::ScanTickets(
-    const std::function<bool(const v1::Ticket&)>& visit) const {
+absl::Status TicketStore::ScanTickets(const std::function<bool(const v1::Ticket&)>& visit) const {
   // Ticket ids start with "T"; the family's other keys ("q/<id>") do not.
   absl::Status corrupt;
-  RETURN_IF_ERROR(db_->ScanPrefix(tickets_, "T", [&](absl::string_view key, absl::string_view value) {
-    v1::Ticket ticket;
-    if (!ticket.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      corrupt = Corrupt(std::string(key));
-      return false;
-    }
-    return visit(ticket);
-  }));
+  RETURN_IF_ERROR(
+      db_->ScanPrefix(tickets_, "T", [&](absl::string_view key, absl::string_view value) {
+        v1::Ticket ticket;
+        if (!ticket.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          corrupt = Corrupt(std::string(key));
+          return false;
+        }
+        return visit(ticket);
+      }));
   return corrupt;
 }
 
@@ -286,8 +288,8 @@ absl::Status TicketStore::ScanTicketEvents(
     const std::function<bool(const v1::TicketEvent&)>& visit) const {
   std::string prefix = absl::StrCat("e/", ticket_id, "/");
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
-  for (it->Seek(EventKey(ticket_id, SequenceAfter(after))); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
+  for (it->Seek(EventKey(ticket_id, SequenceAfter(after)));
+       it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::TicketEvent e;
     if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Corrupt(it->key().ToString());
@@ -302,9 +304,8 @@ absl::Status TicketStore::ScanDepartmentEvents(const std::string& department_id,
                                                std::vector<v1::TicketEvent>* out) const {
   std::string prefix = absl::StrCat("dg/", department_id, "/");
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
-  for (it->Seek(prefix + Number(SequenceAfter(after))); it->Valid() && it->key().starts_with(prefix) &&
-                                             out->size() < limit;
-       it->Next()) {
+  for (it->Seek(prefix + Number(SequenceAfter(after)));
+       it->Valid() && it->key().starts_with(prefix) && out->size() < limit; it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());
     int64_t sequence = 0;
     if (!absl::SimpleAtoi(key.substr(prefix.size()), &sequence)) return Corrupt(key);

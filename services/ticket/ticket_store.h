@@ -76,9 +76,8 @@ class TicketStore {
   absl::Status ScanTicketEvents(const std::string& ticket_id, int64_t after,
                                 const std::function<bool(const v1::TicketEvent&)>& visit) const;
   // Events addressed to a department with after < global_sequence <= up_to, in order.
-  absl::Status ScanDepartmentEvents(const std::string& department_id, int64_t after,
-                                    int64_t up_to, size_t limit,
-                                    std::vector<v1::TicketEvent>* out) const;
+  absl::Status ScanDepartmentEvents(const std::string& department_id, int64_t after, int64_t up_to,
+                                    size_t limit, std::vector<v1::TicketEvent>* out) const;
   // Every event with global_sequence > after, in order (for rebuilding projections).
   absl::Status ScanAllEvents(int64_t after,
                              const std::function<bool(const v1::TicketEvent&)>& visit) const;

@@ -5,11 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -63,8 +62,8 @@ absl::StatusOr<std::vector<CalendarDay>> ParseHolidayFile(const std::string& pat
   // A file named after one year but holding another is a copying mistake that would silently
   // shift a year's holidays; the name is also what the version's year range is built from.
   if (year->get<int64_t>() != file_year) {
-    return invalid(absl::StrCat("\"year\" is ", year->get<int64_t>(),
-                                " but the file name says ", file_year));
+    return invalid(
+        absl::StrCat("\"year\" is ", year->get<int64_t>(), " but the file name says ", file_year));
   }
 
   auto days = root.find("days");
@@ -98,8 +97,8 @@ absl::StatusOr<std::vector<CalendarDay>> ParseHolidayFile(const std::string& pat
     // A holiday block may spill into the neighbouring year (2023.json lists 2022-12-31), but
     // anything further away is a typo in the year.
     if (day.day.year() < file_year - 1 || day.day.year() > file_year + 1) {
-      return invalid(absl::StrCat(field, ".date ", date_text, " is too far from the year ",
-                                  file_year));
+      return invalid(
+          absl::StrCat(field, ".date ", date_text, " is too far from the year ", file_year));
     }
     day.off = off->get<bool>();
     day.name = name->get<std::string>();

@@ -5,9 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/test_util.h"
@@ -181,10 +180,9 @@ TEST_F(WorkingCalendarTest, WorkingHoursSkipWeekendsAndHolidays) {
 }
 
 TEST(WorkingCalendarFromDaysTest, UsesTheGivenDaysAndVersion) {
-  auto calendar = WorkingCalendar::FromDays(
-      {{absl::CivilDay(2024, 3, 18), true, "test holiday"},
-       {absl::CivilDay(2024, 3, 16), false, "test make-up"}},
-      "test/1");
+  auto calendar = WorkingCalendar::FromDays({{absl::CivilDay(2024, 3, 18), true, "test holiday"},
+                                             {absl::CivilDay(2024, 3, 16), false, "test make-up"}},
+                                            "test/1");
   EXPECT_EQ(calendar->version(), "test/1");
   EXPECT_FALSE(calendar->IsWorkingDay(absl::CivilDay(2024, 3, 18)));
   EXPECT_TRUE(calendar->IsWorkingDay(absl::CivilDay(2024, 3, 16)));

@@ -123,11 +123,12 @@ std::shared_ptr<grpc::Channel> ClientChannel(int port) {
 }
 
 void Print(const char* name, const char* unit, int clients, const LoadResult& r) {
-  std::printf("%-7s %d clients, %.1f s: %zu %s (%lld errors), %.1f %s/s, p50 %.3f ms, "
-              "p99 %.3f ms\n",
-              name, clients, absl::ToDoubleSeconds(r.elapsed), r.latencies_us.size(), unit,
-              static_cast<long long>(r.errors), r.per_second(), unit, r.percentile_ms(0.50),
-              r.percentile_ms(0.99));
+  std::printf(
+      "%-7s %d clients, %.1f s: %zu %s (%lld errors), %.1f %s/s, p50 %.3f ms, "
+      "p99 %.3f ms\n",
+      name, clients, absl::ToDoubleSeconds(r.elapsed), r.latencies_us.size(), unit,
+      static_cast<long long>(r.errors), r.per_second(), unit, r.percentile_ms(0.50),
+      r.percentile_ms(0.99));
   std::fflush(stdout);
 }
 
@@ -184,8 +185,8 @@ absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
   });
   absl::StatusOr<int> exit_code = server.Terminate();
   if (!exit_code.ok() || *exit_code != 0) {
-    std::string why = exit_code.ok() ? absl::StrCat("exit code ", *exit_code)
-                                     : exit_code.status().ToString();
+    std::string why =
+        exit_code.ok() ? absl::StrCat("exit code ", *exit_code) : exit_code.status().ToString();
     std::fprintf(stderr, "ticket_server did not shut down cleanly: %s\n%s", why.c_str(),
                  server.LogTail().c_str());
   }

@@ -25,8 +25,8 @@ namespace {
 
 using hotline::fuzz::DecodeUtf8Strict;
 using hotline::fuzz::SourcePath;
-using hotline::kb::Analyzer;
 using hotline::kb::AnalyzeMode;
+using hotline::kb::Analyzer;
 using hotline::kb::NormalizedText;
 using hotline::kb::Piece;
 using hotline::kb::SegmentOptions;
@@ -64,8 +64,7 @@ bool IsConnector(char32_t c) {
 
 bool IsUnifiedIdeograph(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
 
-void CheckNormalized(const std::vector<char32_t>& original,
-                     const NormalizedText& n) {
+void CheckNormalized(const std::vector<char32_t>& original, const NormalizedText& n) {
   const size_t size = n.text.size();
   FUZZ_CHECK(n.source_begin.size() == size && n.source_end.size() == size)
       << "text " << size << ", source_begin " << n.source_begin.size() << ", source_end "
@@ -77,8 +76,8 @@ void CheckNormalized(const std::vector<char32_t>& original,
     FUZZ_CHECK(c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF)) << "U+" << std::hex << c;
     FUZZ_CHECK(0 <= n.source_begin[i] && n.source_begin[i] < n.source_end[i] &&
                n.source_end[i] <= n.original_length)
-        << "character " << i << " from [" << n.source_begin[i] << ", " << n.source_end[i]
-        << ") of " << n.original_length;
+        << "character " << i << " from [" << n.source_begin[i] << ", " << n.source_end[i] << ") of "
+        << n.original_length;
     if (i > 0) {
       // Highlights are computed on normalised text and must land in order on the original.
       FUZZ_CHECK(n.source_begin[i - 1] <= n.source_begin[i] &&
@@ -134,8 +133,8 @@ void CheckPieces(const hotline::kb::Segmenter& segmenter, const std::u32string_v
       case TokenKind::kSubWord:
         FUZZ_CHECK(options.sub_words) << "sub-word although sub_words is off";
         FUZZ_CHECK(p.position == words - 1) << "sub-word before its word";
-        FUZZ_CHECK((s.size() == 2 || s.size() == 3) && word_begin <= p.begin &&
-                   p.end <= word_end && static_cast<int32_t>(s.size()) < word_end - word_begin)
+        FUZZ_CHECK((s.size() == 2 || s.size() == 3) && word_begin <= p.begin && p.end <= word_end &&
+                   static_cast<int32_t>(s.size()) < word_end - word_begin)
             << "sub-word [" << p.begin << ", " << p.end << ") of word [" << word_begin << ", "
             << word_end << ")";
         FUZZ_CHECK(segmenter.Frequency(s) > 0) << "sub-word not in the dictionary";
@@ -227,7 +226,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              reused->original_length == normalized->original_length)
       << "Normalize(text, out) differs from Normalize(text)";
   absl::StatusOr<std::string> utf8 = analyzer.normalizer().NormalizeToUtf8(text);
-  FUZZ_CHECK(utf8.ok() && *utf8 == normalized->Utf8(0, static_cast<int32_t>(normalized->text.size())))
+  FUZZ_CHECK(utf8.ok() &&
+             *utf8 == normalized->Utf8(0, static_cast<int32_t>(normalized->text.size())))
       << "NormalizeToUtf8 differs from Normalize";
   std::vector<char32_t> redecoded;
   FUZZ_CHECK(DecodeUtf8Strict(*utf8, &redecoded) && redecoded == normalized->text)
@@ -249,8 +249,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
     ascii = ascii && u < 0x80;
-    any_alnum = any_alnum || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') ||
-                (u >= 'A' && u <= 'Z');
+    any_alnum =
+        any_alnum || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
   }
   if (ascii && !any_alnum) {
     FUZZ_CHECK(index->empty()) << index->size() << " tokens from text without letters or digits";

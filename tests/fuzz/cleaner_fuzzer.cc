@@ -145,9 +145,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   ingest::SourceFormat format;
   switch (data[0] % 3) {
-    case 0: format = ingest::SourceFormat::kPlainText; break;
-    case 1: format = ingest::SourceFormat::kMarkdown; break;
-    default: format = ingest::SourceFormat::kHtml; break;
+    case 0:
+      format = ingest::SourceFormat::kPlainText;
+      break;
+    case 1:
+      format = ingest::SourceFormat::kMarkdown;
+      break;
+    default:
+      format = ingest::SourceFormat::kHtml;
+      break;
   }
   const absl::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
   const bool valid = IsValidUtf8(raw);
@@ -158,9 +164,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (valid) {
     std::string converted;
     switch (format) {
-      case ingest::SourceFormat::kPlainText: converted = std::string(raw); break;
-      case ingest::SourceFormat::kMarkdown: converted = ingest::MarkdownToText(raw); break;
-      case ingest::SourceFormat::kHtml: converted = ingest::HtmlToText(raw); break;
+      case ingest::SourceFormat::kPlainText:
+        converted = std::string(raw);
+        break;
+      case ingest::SourceFormat::kMarkdown:
+        converted = ingest::MarkdownToText(raw);
+        break;
+      case ingest::SourceFormat::kHtml:
+        converted = ingest::HtmlToText(raw);
+        break;
     }
     absl::StatusOr<std::string> normalized = ingest::NormalizeText(converted);
     FUZZ_CHECK(normalized.ok() && *normalized == *plain)

@@ -18,6 +18,7 @@
 //   - ErrorBodyFromGrpc gives that shape for any upstream status and message; a body that
 //     BodyAsProto accepts prints back through ToApiJson (and re-parses to the same JSON);
 //     IntParam and VersionAndRequestId either accept a value in range or answer 400 in JSON.
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
@@ -29,11 +30,9 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/util/json_util.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -168,7 +167,8 @@ World& SharedWorld() {
     grpc::ServerBuilder builder;
     builder.RegisterCallbackGenericService(&w->upstream);
     w->server = builder.BuildAndStart();
-    if (w->server == nullptr) hotline::fuzz::SetupFailed("the in-process gRPC server did not start");
+    if (w->server == nullptr)
+      hotline::fuzz::SetupFailed("the in-process gRPC server did not start");
     std::shared_ptr<grpc::Channel> channel = w->server->InProcessChannel(grpc::ChannelArguments());
     gateway::GatewayOptions options;
     options.web_root = hotline::fuzz::SourcePath("services/gateway/web");
@@ -187,11 +187,23 @@ World& SharedWorld() {
 // ---- Checks --------------------------------------------------------------------------------
 
 const std::vector<std::string>& KnownCodes() {
-  static const auto* const codes = new std::vector<std::string>{
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const auto* const codes = new std::vector<std::string>{"OK",
+                                                                "CANCELLED",
+                                                                "UNKNOWN",
+                                                                "INVALID_ARGUMENT",
+                                                                "DEADLINE_EXCEEDED",
+                                                                "NOT_FOUND",
+                                                                "ALREADY_EXISTS",
+                                                                "PERMISSION_DENIED",
+                                                                "RESOURCE_EXHAUSTED",
+                                                                "FAILED_PRECONDITION",
+                                                                "ABORTED",
+                                                                "OUT_OF_RANGE",
+                                                                "UNIMPLEMENTED",
+                                                                "INTERNAL",
+                                                                "UNAVAILABLE",
+                                                                "DATA_LOSS",
+                                                                "UNAUTHENTICATED"};
   return *codes;
 }
 
@@ -205,9 +217,9 @@ void CheckErrorBody(const std::string& body, const std::string& code, const char
              error["message"].is_string())
       << what << ": error without code or message: " << body.substr(0, 300);
   const std::string got = error["code"].get<std::string>();
-  FUZZ_CHECK(code.empty() ? std::find(KnownCodes().begin(), KnownCodes().end(), got) !=
-                                KnownCodes().end()
-                          : got == code)
+  FUZZ_CHECK(code.empty()
+                 ? std::find(KnownCodes().begin(), KnownCodes().end(), got) != KnownCodes().end()
+                 : got == code)
       << what << ": code " << got << (code.empty() ? "" : ", expected ") << code;
 }
 
@@ -232,8 +244,8 @@ void CheckHttpResponse(absl::string_view request, const std::string& out) {
   FUZZ_CHECK(nlohmann::json::accept(body))
       << "a JSON response that does not parse, status " << status << ": " << body.substr(0, 300);
   const size_t path_at = request.find(' ');
-  const bool api = path_at != absl::string_view::npos &&
-                   absl::StartsWith(request.substr(path_at + 1), "/api/");
+  const bool api =
+      path_at != absl::string_view::npos && absl::StartsWith(request.substr(path_at + 1), "/api/");
   if (api && status >= 400) CheckErrorBody(body, "", "API failure");
 }
 
@@ -297,13 +309,15 @@ void RunDirect(ByteReader& in) {
       }
       std::string json;
       const grpc::Status printed = gateway::ToApiJson(*message, &json);
-      FUZZ_CHECK(printed.ok()) << "an accepted body does not print back: " << printed.error_message();
+      FUZZ_CHECK(printed.ok()) << "an accepted body does not print back: "
+                               << printed.error_message();
       std::unique_ptr<google::protobuf::Message> again(prototype->New());
       FUZZ_CHECK(google::protobuf::util::JsonStringToMessage(json, again.get()).ok())
           << "ToApiJson output does not parse: " << json.substr(0, 300);
       std::string json_again;
       FUZZ_CHECK(gateway::ToApiJson(*again, &json_again).ok() && json_again == json)
-          << "JSON round trip changed " << json.substr(0, 200) << " into " << json_again.substr(0, 200);
+          << "JSON round trip changed " << json.substr(0, 200) << " into "
+          << json_again.substr(0, 200);
       return;
     }
     case 2: {
@@ -314,7 +328,8 @@ void RunDirect(ByteReader& in) {
       httplib::Response response;
       int value = -12345;
       if (gateway::IntParam(request, response, "page_size", min, max, &value)) {
-        FUZZ_CHECK(value >= min && value <= max) << value << " outside [" << min << ", " << max << "]";
+        FUZZ_CHECK(value >= min && value <= max)
+            << value << " outside [" << min << ", " << max << "]";
       } else {
         CheckInvalidField(response, "IntParam");
       }

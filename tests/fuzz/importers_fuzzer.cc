@@ -58,7 +58,8 @@ class MemoryFile {
 
 bool IsIsoDate(const std::string& date) {
   absl::CivilDay day;
-  return date.size() == 10 && absl::ParseCivilTime(date, &day) && absl::FormatCivilTime(day) == date;
+  return date.size() == 10 && absl::ParseCivilTime(date, &day) &&
+         absl::FormatCivilTime(day) == date;
 }
 
 void CheckItem(const v1::ImportItem& item, absl::string_view origin) {
@@ -152,8 +153,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const absl::string_view contents(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
-    case 0: ImportFile(contents, /*csv=*/true); break;
-    case 1: ImportFile(contents, /*csv=*/false); break;
+    case 0:
+      ImportFile(contents, /*csv=*/true);
+      break;
+    case 1:
+      ImportFile(contents, /*csv=*/false);
+      break;
     case 2:
       ImportPage(contents, /*markdown=*/false);
       break;

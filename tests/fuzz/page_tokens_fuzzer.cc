@@ -78,8 +78,8 @@ struct Endpoint {
 
 struct World {
   std::string directory;
-  hotline::ManualClock clock{absl::FromCivil(absl::CivilHour(2024, 10, 14, 9),
-                                             hotline::ticket::ShanghaiTimeZone())};
+  hotline::ManualClock clock{
+      absl::FromCivil(absl::CivilHour(2024, 10, 14, 9), hotline::ticket::ShanghaiTimeZone())};
   std::shared_ptr<const hotline::TokenRegistry> tokens;
   std::unique_ptr<hotline::RocksStore> kb_db, ticket_db, metrics_db;
   std::unique_ptr<hotline::kb::KnowledgeBaseService> kb;
@@ -115,8 +115,8 @@ void StartServices(World& w) {
   }
   w.tokens = *hotline::TokenRegistry::Parse(token_file);
 
-  auto calendar = hotline::ticket::WorkingCalendar::LoadDirectory(
-      hotline::fuzz::SharedDataPath("holiday-cn"));
+  auto calendar =
+      hotline::ticket::WorkingCalendar::LoadDirectory(hotline::fuzz::SharedDataPath("holiday-cn"));
   if (!calendar.ok()) SetupFailed(calendar.status().ToString());
   auto config = hotline::ticket::LoadTicketConfig(SourcePath("deploy/config/ticket.textproto"));
   if (!config.ok()) SetupFailed(config.status().ToString());
@@ -141,8 +141,8 @@ void StartServices(World& w) {
   ticket_options.clock = &w.clock;
   ticket_options.worker_threads = 2;
   w.ticket_db = OpenStore(w.directory + "/tickets", hotline::ticket::TicketStore::Families());
-  w.tickets = std::make_unique<hotline::ticket::TicketService>(w.tokens, w.ticket_db.get(),
-                                                               ticket_options);
+  w.tickets =
+      std::make_unique<hotline::ticket::TicketService>(w.tokens, w.ticket_db.get(), ticket_options);
   if (absl::Status s = w.tickets->Init(); !s.ok()) SetupFailed(s.ToString());
 
   w.metrics_db = OpenStore(w.directory + "/metrics", hotline::metrics::Aggregates::Families());
@@ -234,8 +234,8 @@ void AddData(World& w) {
   if (absl::Status s = w.aggregates->Apply(events); !s.ok()) SetupFailed(s.ToString());
 }
 
-using Call = std::function<grpc::Status(const std::string&, int, std::vector<std::string>*,
-                                        std::string*)>;
+using Call =
+    std::function<grpc::Status(const std::string&, int, std::vector<std::string>*, std::string*)>;
 
 void AddEndpoint(World& w, const char* name, bool base64, Call call) {
   Endpoint e;
@@ -247,75 +247,72 @@ void AddEndpoint(World& w, const char* name, bool base64, Call call) {
 
 void DefineEndpoints(World& w) {
   AddEndpoint(w, "kb.Search", true,
-                         [&w](const std::string& token, int page_size,
-                              std::vector<std::string>* items, std::string* next) {
-                           kbv1::SearchRequest r;
-                           r.set_query("住院报销");
-                           r.set_page_size(page_size);
-                           r.set_page_token(token);
-                           r.set_exclude_from_statistics(true);  // No state across inputs.
-                           kbv1::SearchResponse out;
-                           grpc::Status s = w.kb_stub->Search(As("agent").get(), r, &out);
-                           for (const auto& h : out.hits()) {
-                             items->push_back(absl::StrCat(h.entry_id(), "#", h.passage_label()));
-                           }
-                           *next = out.next_page_token();
-                           return s;
-                         });
+              [&w](const std::string& token, int page_size, std::vector<std::string>* items,
+                   std::string* next) {
+                kbv1::SearchRequest r;
+                r.set_query("住院报销");
+                r.set_page_size(page_size);
+                r.set_page_token(token);
+                r.set_exclude_from_statistics(true);  // No state across inputs.
+                kbv1::SearchResponse out;
+                grpc::Status s = w.kb_stub->Search(As("agent").get(), r, &out);
+                for (const auto& h : out.hits()) {
+                  items->push_back(absl::StrCat(h.entry_id(), "#", h.passage_label()));
+                }
+                *next = out.next_page_token();
+                return s;
+              });
   AddEndpoint(w, "kb.ListGaps", true,
-                         [&w](const std::string& token, int page_size,
-                              std::vector<std::string>* items, std::string* next) {
-                           kbv1::ListGapsRequest r;
-                           r.set_page_size(page_size);
-                           r.set_page_token(token);
-                           kbv1::ListGapsResponse out;
-                           grpc::Status s = w.kb_stub->ListGaps(As("editor").get(), r, &out);
-                           for (const auto& g : out.gaps()) items->push_back(g.id());
-                           *next = out.next_page_token();
-                           return s;
-                         });
+              [&w](const std::string& token, int page_size, std::vector<std::string>* items,
+                   std::string* next) {
+                kbv1::ListGapsRequest r;
+                r.set_page_size(page_size);
+                r.set_page_token(token);
+                kbv1::ListGapsResponse out;
+                grpc::Status s = w.kb_stub->ListGaps(As("editor").get(), r, &out);
+                for (const auto& g : out.gaps()) items->push_back(g.id());
+                *next = out.next_page_token();
+                return s;
+              });
   AddEndpoint(w, "ticket.ListTickets", true,
-                         [&w](const std::string& token, int page_size,
-                              std::vector<std::string>* items, std::string* next) {
-                           tv1::ListTicketsRequest r;
-                           r.set_page_size(page_size);
-                           r.set_page_token(token);
-                           tv1::ListTicketsResponse out;
-                           grpc::Status s =
-                               w.ticket_stub->ListTickets(As("supervisor").get(), r, &out);
-                           for (const auto& t : out.tickets()) items->push_back(t.id());
-                           *next = out.next_page_token();
-                           return s;
-                         });
+              [&w](const std::string& token, int page_size, std::vector<std::string>* items,
+                   std::string* next) {
+                tv1::ListTicketsRequest r;
+                r.set_page_size(page_size);
+                r.set_page_token(token);
+                tv1::ListTicketsResponse out;
+                grpc::Status s = w.ticket_stub->ListTickets(As("supervisor").get(), r, &out);
+                for (const auto& t : out.tickets()) items->push_back(t.id());
+                *next = out.next_page_token();
+                return s;
+              });
   AddEndpoint(w, "ticket.ListEvents", false,
-                         [&w](const std::string& token, int page_size,
-                              std::vector<std::string>* items, std::string* next) {
-                           tv1::ListEventsRequest r;
-                           r.set_ticket_id(w.first_ticket);
-                           r.set_page_size(page_size);
-                           r.set_page_token(token);
-                           tv1::ListEventsResponse out;
-                           grpc::Status s =
-                               w.ticket_stub->ListEvents(As("supervisor").get(), r, &out);
-                           for (const auto& e : out.events()) {
-                             items->push_back(absl::StrCat(e.sequence()));
-                           }
-                           *next = out.next_page_token();
-                           return s;
-                         });
+              [&w](const std::string& token, int page_size, std::vector<std::string>* items,
+                   std::string* next) {
+                tv1::ListEventsRequest r;
+                r.set_ticket_id(w.first_ticket);
+                r.set_page_size(page_size);
+                r.set_page_token(token);
+                tv1::ListEventsResponse out;
+                grpc::Status s = w.ticket_stub->ListEvents(As("supervisor").get(), r, &out);
+                for (const auto& e : out.events()) {
+                  items->push_back(absl::StrCat(e.sequence()));
+                }
+                *next = out.next_page_token();
+                return s;
+              });
   AddEndpoint(w, "metrics.ListOverdue", true,
-                         [&w](const std::string& token, int page_size,
-                              std::vector<std::string>* items, std::string* next) {
-                           mv1::ListOverdueRequest r;
-                           r.set_page_size(page_size);
-                           r.set_page_token(token);
-                           mv1::ListOverdueResponse out;
-                           grpc::Status s =
-                               w.metrics_stub->ListOverdue(As("supervisor").get(), r, &out);
-                           for (const auto& o : out.items()) items->push_back(o.work_order_id());
-                           *next = out.next_page_token();
-                           return s;
-                         });
+              [&w](const std::string& token, int page_size, std::vector<std::string>* items,
+                   std::string* next) {
+                mv1::ListOverdueRequest r;
+                r.set_page_size(page_size);
+                r.set_page_token(token);
+                mv1::ListOverdueResponse out;
+                grpc::Status s = w.metrics_stub->ListOverdue(As("supervisor").get(), r, &out);
+                for (const auto& o : out.items()) items->push_back(o.work_order_id());
+                *next = out.next_page_token();
+                return s;
+              });
 }
 
 // Page 1, the page its token gives, and one page twice as long, which must agree.

@@ -69,8 +69,8 @@ const Corpus& SharedCorpus() {
     auto analyzer = kb::Analyzer::Create(options);
     if (!analyzer.ok()) hotline::fuzz::SetupFailed(analyzer.status().ToString());
     auto* c = new Corpus();
-    c->index = std::make_unique<kb::SearchIndex>(std::shared_ptr<const kb::Analyzer>(
-        std::move(*analyzer)));
+    c->index = std::make_unique<kb::SearchIndex>(
+        std::shared_ptr<const kb::Analyzer>(std::move(*analyzer)));
     if (absl::Status s = c->index->LoadSynonyms(SourcePath("services/kb/engine/data/synonyms.txt"));
         !s.ok()) {
       hotline::fuzz::SetupFailed(s.ToString());
@@ -147,14 +147,13 @@ const Corpus& SharedCorpus() {
   return *corpus;
 }
 
-const std::vector<v1::EntryKind> kKinds = {
-    v1::ENTRY_KIND_POLICY_DOCUMENT, v1::ENTRY_KIND_QA_PAIR, v1::ENTRY_KIND_SERVICE_GUIDE,
-    v1::ENTRY_KIND_HOT_TOPIC};
+const std::vector<v1::EntryKind> kKinds = {v1::ENTRY_KIND_POLICY_DOCUMENT, v1::ENTRY_KIND_QA_PAIR,
+                                           v1::ENTRY_KIND_SERVICE_GUIDE, v1::ENTRY_KIND_HOT_TOPIC};
 const std::vector<v1::EntryStatus> kStatuses = {
-    v1::ENTRY_STATUS_IN_FORCE, v1::ENTRY_STATUS_AMENDED, v1::ENTRY_STATUS_REPEALED,
-    v1::ENTRY_STATUS_EXPIRED, v1::ENTRY_STATUS_NOT_YET_EFFECTIVE, v1::ENTRY_STATUS_UNSPECIFIED};
+    v1::ENTRY_STATUS_IN_FORCE, v1::ENTRY_STATUS_AMENDED,           v1::ENTRY_STATUS_REPEALED,
+    v1::ENTRY_STATUS_EXPIRED,  v1::ENTRY_STATUS_NOT_YET_EFFECTIVE, v1::ENTRY_STATUS_UNSPECIFIED};
 const std::vector<std::string> kRegions = {"湖南/长沙", "湖南/株洲", "全国", "湖南"};
-const std::vector<std::string> kCategories = {"社会保障", "社会保障/医疗保险", "住房",
+const std::vector<std::string> kCategories = {"社会保障",  "社会保障/医疗保险", "住房",
                                               "住房保障/", "交通出行/道路管理", "教育/学生"};
 const std::vector<std::string> kAgencies = {"长沙市医疗保障局", "长沙市住房公积金管理中心",
                                             "教育部", "长沙市"};
@@ -163,11 +162,11 @@ const std::vector<v1::PolicyLevel> kLevels = {
     v1::POLICY_LEVEL_NORMATIVE_DOCUMENT, v1::POLICY_LEVEL_LOCAL_REGULATION,
     v1::POLICY_LEVEL_LOCAL_GOVERNMENT_RULE, v1::POLICY_LEVEL_DEPARTMENTAL_RULE,
     v1::POLICY_LEVEL_UNSPECIFIED};
-const std::vector<std::string> kDates = {"", "2019-01-10", "2021-06-01", "2023-12-31",
+const std::vector<std::string> kDates = {"",           "2019-01-10", "2021-06-01", "2023-12-31",
                                          "2024-03-01", "2025-01-01", "2024-13-45", "x"};
 const std::vector<v1::FacetField> kFacets = {
-    v1::FACET_FIELD_KIND,  v1::FACET_FIELD_STATUS,       v1::FACET_FIELD_REGION,
-    v1::FACET_FIELD_CATEGORY, v1::FACET_FIELD_LEVEL,     v1::FACET_FIELD_PUBLISH_YEAR,
+    v1::FACET_FIELD_KIND,           v1::FACET_FIELD_STATUS, v1::FACET_FIELD_REGION,
+    v1::FACET_FIELD_CATEGORY,       v1::FACET_FIELD_LEVEL,  v1::FACET_FIELD_PUBLISH_YEAR,
     v1::FACET_FIELD_ISSUING_AGENCY, v1::FACET_FIELD_TAG};
 
 template <typename T>
@@ -241,15 +240,17 @@ void CheckRanges(const std::vector<std::pair<int, int>>& ranges, const std::stri
 // left out: the order the query's terms are summed in may differ between calls.)
 std::string Ranking(const kb::SearchResult& r) {
   std::string out = std::to_string(r.total_passages) + "/" + std::to_string(r.total_entries) + ":";
-  for (const kb::PassageHit& h : r.hits) out += " " + h.entry_id + "#" + std::to_string(h.passage_ordinal);
+  for (const kb::PassageHit& h : r.hits)
+    out += " " + h.entry_id + "#" + std::to_string(h.passage_ordinal);
   return out;
 }
 
 std::string Describe(const kb::SearchResult& r) {
-  std::string out = "total " + std::to_string(r.total_passages) + "/" +
-                    std::to_string(r.total_entries) + ":";
+  std::string out =
+      "total " + std::to_string(r.total_passages) + "/" + std::to_string(r.total_entries) + ":";
   for (const kb::PassageHit& h : r.hits) {
-    out += " " + h.entry_id + "#" + std::to_string(h.passage_ordinal) + "=" + std::to_string(h.score);
+    out +=
+        " " + h.entry_id + "#" + std::to_string(h.passage_ordinal) + "=" + std::to_string(h.score);
   }
   return out;
 }
@@ -331,8 +332,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const kb::SearchResult& r = *result;
-  FUZZ_CHECK(static_cast<int>(r.hits.size()) <= q.limit) << r.hits.size() << " hits, limit " << q.limit;
-  FUZZ_CHECK(r.total_entries <= r.total_passages && static_cast<int64_t>(r.hits.size()) <= r.total_passages)
+  FUZZ_CHECK(static_cast<int>(r.hits.size()) <= q.limit)
+      << r.hits.size() << " hits, limit " << q.limit;
+  FUZZ_CHECK(r.total_entries <= r.total_passages &&
+             static_cast<int64_t>(r.hits.size()) <= r.total_passages)
       << Describe(r);
 
   std::map<std::string, int> per_entry;
@@ -380,7 +383,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  FUZZ_CHECK(r.facets.size() == q.facets.size()) << r.facets.size() << " facets for " << q.facets.size();
+  FUZZ_CHECK(r.facets.size() == q.facets.size())
+      << r.facets.size() << " facets for " << q.facets.size();
   for (size_t i = 0; i < r.facets.size(); ++i) {
     FUZZ_CHECK(r.facets[i].first == q.facets[i]) << "facet " << i << " out of order";
     int64_t sum = 0;

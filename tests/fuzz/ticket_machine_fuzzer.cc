@@ -42,10 +42,12 @@ struct Environment {
 const Environment& SharedEnvironment() {
   static const Environment* const env = [] {
     auto* e = new Environment();
-    auto calendar = ticket::WorkingCalendar::LoadDirectory(hotline::fuzz::SharedDataPath("holiday-cn"));
+    auto calendar =
+        ticket::WorkingCalendar::LoadDirectory(hotline::fuzz::SharedDataPath("holiday-cn"));
     if (!calendar.ok()) hotline::fuzz::SetupFailed(calendar.status().ToString());
     e->calendar = *calendar;
-    auto config = ticket::LoadTicketConfig(hotline::fuzz::SourcePath("deploy/config/ticket.textproto"));
+    auto config =
+        ticket::LoadTicketConfig(hotline::fuzz::SourcePath("deploy/config/ticket.textproto"));
     if (!config.ok()) hotline::fuzz::SetupFailed(config.status().ToString());
     e->config = *config;
     for (const auto& d : e->config.departments()) e->departments.push_back(d.id());
@@ -76,15 +78,20 @@ class Scenario {
 
   void AdvanceClock() {
     static const absl::Duration kSteps[] = {
-        absl::ZeroDuration(), absl::Minutes(1),  absl::Hours(1),     absl::Hours(5),
+        absl::ZeroDuration(), absl::Minutes(1),    absl::Hours(1),      absl::Hours(5),
         absl::Hours(20),      absl::Hours(24 * 3), absl::Hours(24 * 9), absl::Hours(24 * 40)};
     now_ += kSteps[in_.Byte() % 8];
   }
 
   std::string Text() {
-    static const std::vector<std::string> kTexts = {
-        "", "   ", "不属于本单位职责", "已派员到现场处理", "市民来电反映小区停水三天",
-        "需协调施工单位", std::string(1001, 'x'), "请加快办理"};
+    static const std::vector<std::string> kTexts = {"",
+                                                    "   ",
+                                                    "不属于本单位职责",
+                                                    "已派员到现场处理",
+                                                    "市民来电反映小区停水三天",
+                                                    "需协调施工单位",
+                                                    std::string(1001, 'x'),
+                                                    "请加快办理"};
     const uint8_t choice = in_.Byte();
     if (choice >= 0xF0) return hotline::fuzz::ValidUtf8Only(in_.Chunk(40));
     return kTexts[choice % kTexts.size()];
@@ -102,14 +109,21 @@ class Scenario {
     const uint8_t choice = in_.Byte();
     static const int kDays[] = {-1, 0, 1, 3, 15, 60, 61, 2};
     static const int kHours[] = {0, 1, 2, 24, 72, 720, 721, -5};
-    static const absl::Duration kAhead[] = {-absl::Hours(1), absl::ZeroDuration(), absl::Hours(1),
-                                            absl::Hours(24 * 30), absl::Hours(24 * 400),
-                                            absl::Hours(30), absl::Minutes(5), absl::Hours(24 * 365)};
+    static const absl::Duration kAhead[] = {
+        -absl::Hours(1),       absl::ZeroDuration(), absl::Hours(1),   absl::Hours(24 * 30),
+        absl::Hours(24 * 400), absl::Hours(30),      absl::Minutes(5), absl::Hours(24 * 365)};
     switch (choice % 4) {
-      case 0: break;  // Not set: the configured default.
-      case 1: limit.set_working_days(kDays[(choice >> 2) % 8]); break;
-      case 2: limit.set_hours(kHours[(choice >> 2) % 8]); break;
-      case 3: *limit.mutable_deadline() = hotline::ToProtoTime(now_ + kAhead[(choice >> 2) % 8]); break;
+      case 0:
+        break;  // Not set: the configured default.
+      case 1:
+        limit.set_working_days(kDays[(choice >> 2) % 8]);
+        break;
+      case 2:
+        limit.set_hours(kHours[(choice >> 2) % 8]);
+        break;
+      case 3:
+        *limit.mutable_deadline() = hotline::ToProtoTime(now_ + kAhead[(choice >> 2) % 8]);
+        break;
     }
     return limit;
   }
@@ -180,9 +194,9 @@ class Scenario {
           << rpc << ": event " << i << " has sequence " << e.sequence() << " after " << last;
       FUZZ_CHECK(e.ticket_id() == after.id() && e.ticket_version() == after.version() &&
                  e.ticket_state() == after.state() && e.cycle() == after.cycle())
-          << rpc << ": event " << v1::EventType_Name(e.type()) << " is stamped "
-          << e.ticket_id() << " v" << e.ticket_version() << " "
-          << v1::TicketState_Name(e.ticket_state()) << " cycle " << e.cycle();
+          << rpc << ": event " << v1::EventType_Name(e.type()) << " is stamped " << e.ticket_id()
+          << " v" << e.ticket_version() << " " << v1::TicketState_Name(e.ticket_state())
+          << " cycle " << e.cycle();
       if (absl::Status s = hotline::CheckWellFormed(e); !s.ok()) {
         FUZZ_CHECK(false) << rpc << ": event " << v1::EventType_Name(e.type())
                           << " is malformed: " << s;
@@ -208,13 +222,14 @@ class Scenario {
     for (const v1::WorkOrder& w : t.work_orders()) stored[w.id()] = w.state();
     auto describe = [](const std::map<std::string, v1::WorkOrderState>& m) {
       std::string out;
-      for (const auto& [id, state] : m) absl::StrAppend(&out, " ", id, "=", v1::WorkOrderState_Name(state));
+      for (const auto& [id, state] : m)
+        absl::StrAppend(&out, " ", id, "=", v1::WorkOrderState_Name(state));
       return out;
     };
     FUZZ_CHECK(replayed->state == t.state() && replayed->version == t.version() &&
                replayed->cycle == t.cycle() && replayed->work_orders == stored)
-        << "after " << rpc << ": stored " << v1::TicketState_Name(t.state()) << " v"
-        << t.version() << " cycle " << t.cycle() << describe(stored) << ", replayed "
+        << "after " << rpc << ": stored " << v1::TicketState_Name(t.state()) << " v" << t.version()
+        << " cycle " << t.cycle() << describe(stored) << ", replayed "
         << v1::TicketState_Name(replayed->state) << " v" << replayed->version << " cycle "
         << replayed->cycle << describe(replayed->work_orders);
   }
@@ -253,7 +268,8 @@ class Scenario {
         t->set_channel(EnumValue<v1::Channel>(5));
         t->set_urgency(EnumValue<v1::Urgency>(4));
         t->set_content(Text());
-        static const char* const kCategories[] = {"", "城乡建设/供水", "社会保障//医保", "交通出行"};
+        static const char* const kCategories[] = {"", "城乡建设/供水", "社会保障//医保",
+                                                  "交通出行"};
         t->set_category_path(kCategories[in_.Byte() % 4]);
         if (in_.Bit()) t->set_caller_phone("13812345678");
         if (in_.Byte() % 4 == 0) {
@@ -313,10 +329,17 @@ class Scenario {
         v1::RedispatchWorkOrderRequest r;
         r.set_work_order_id(WorkOrder(slot));
         switch (in_.Byte() % 4) {
-          case 0: break;  // Neither.
-          case 1: r.set_withdraw(true); break;
-          case 2: r.set_withdraw(false); break;
-          default: *r.mutable_assignment() = Assignment(); break;
+          case 0:
+            break;  // Neither.
+          case 1:
+            r.set_withdraw(true);
+            break;
+          case 2:
+            r.set_withdraw(false);
+            break;
+          default:
+            *r.mutable_assignment() = Assignment();
+            break;
         }
         r.set_instructions(Text());
         return Update(slot, r, "RedispatchWorkOrder", [&](const auto& s, const auto& q) {

@@ -37,7 +37,9 @@ class PowerLossFileSystem::File : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   File(PowerLossFileSystem* fs, std::string path, uint64_t size,
        std::unique_ptr<rocksdb::FSWritableFile> target)
-      : FSWritableFileOwnerWrapper(std::move(target)), fs_(fs), path_(std::move(path)),
+      : FSWritableFileOwnerWrapper(std::move(target)),
+        fs_(fs),
+        path_(std::move(path)),
         size_(size) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
@@ -113,7 +115,8 @@ class PowerLossFileSystem::Directory : public rocksdb::FSDirectory {
   Directory(PowerLossFileSystem* fs, std::string path, std::unique_ptr<rocksdb::FSDirectory> target)
       : fs_(fs), path_(Trimmed(std::move(path))), target_(std::move(target)) {}
 
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
     if (fs_->failing_syncs()) {
       fs_->CountRefusedSync();
       return Refused("directory sync");
@@ -133,7 +136,8 @@ class PowerLossFileSystem::Directory : public rocksdb::FSDirectory {
     if (s.ok()) fs_->DirectorySynced(path_);
     return s;
   }
-  rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
     return target_->Close(options, dbg);
   }
   size_t GetUniqueId(char* id, size_t max_size) const override {

@@ -24,10 +24,23 @@ std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", por
 absl::Status RedisServer::Start() {
   if (pid_ > 0) return absl::OkStatus();
   if (port_ == 0) port_ = PickFreePort();
-  std::vector<std::string> args = {
-      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-      "--dir", directory_, "--save", "", "--appendonly", appendonly_ ? "yes" : "no",
-      "--appendfsync", "always", "--daemonize", "no", "--logfile", directory_ + "/redis.log"};
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   directory_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   appendonly_ ? "yes" : "no",
+                                   "--appendfsync",
+                                   "always",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   directory_ + "/redis.log"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -50,8 +63,8 @@ absl::Status RedisServer::Start() {
   });
   if (!ready) {
     Kill();
-    return absl::DeadlineExceededError(absl::StrCat("redis-server on port ", port_,
-                                                    " did not answer PING"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("redis-server on port ", port_, " did not answer PING"));
   }
   return absl::OkStatus();
 }

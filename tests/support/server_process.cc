@@ -47,9 +47,7 @@ ServerProcess::ServerProcess(std::string binary, std::string work_dir)
 
 ServerProcess::~ServerProcess() { Kill(); }
 
-std::string ServerProcess::name() const {
-  return binary_.substr(binary_.find_last_of('/') + 1);
-}
+std::string ServerProcess::name() const { return binary_.substr(binary_.find_last_of('/') + 1); }
 
 absl::Status ServerProcess::Start(const std::vector<std::string>& args, absl::Duration timeout) {
   if (running()) return absl::FailedPreconditionError(absl::StrCat(name(), " is already running"));
@@ -93,16 +91,15 @@ absl::Status ServerProcess::Start(const std::vector<std::string>& args, absl::Du
       timeout);
   if (exited) {
     pid_ = -1;
-    return absl::FailedPreconditionError(absl::StrCat(name(), " ended with ",
-                                                      DescribeExit(wait_status),
-                                                      " before serving; its log ends:\n",
-                                                      LogTail()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), " ended with ", DescribeExit(wait_status),
+                     " before serving; its log ends:\n", LogTail()));
   }
   if (port == 0) {
     Kill();
-    return absl::DeadlineExceededError(
-        absl::StrCat(name(), " wrote no port file within ", absl::FormatDuration(timeout),
-                     "; its log ends:\n", LogTail()));
+    return absl::DeadlineExceededError(absl::StrCat(name(), " wrote no port file within ",
+                                                    absl::FormatDuration(timeout),
+                                                    "; its log ends:\n", LogTail()));
   }
   port_ = port;
   return absl::OkStatus();
@@ -123,8 +120,8 @@ absl::StatusOr<int> ServerProcess::Terminate(absl::Duration timeout) {
   bool exited = WaitFor([&] { return waitpid(pid_, &wait_status, WNOHANG) == pid_; }, timeout);
   if (!exited) {
     Kill();
-    return absl::DeadlineExceededError(absl::StrCat(
-        name(), " did not exit within ", absl::FormatDuration(timeout), " of SIGTERM"));
+    return absl::DeadlineExceededError(absl::StrCat(name(), " did not exit within ",
+                                                    absl::FormatDuration(timeout), " of SIGTERM"));
   }
   pid_ = -1;
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);

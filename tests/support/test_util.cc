@@ -62,8 +62,7 @@ std::unique_ptr<grpc::ClientContext> ContextWithToken(absl::string_view token,
 }
 
 std::shared_ptr<grpc::Channel> LocalChannel(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                             grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
 }  // namespace hotline::testing

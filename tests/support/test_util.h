@@ -3,11 +3,11 @@
 #ifndef HOTLINE_TESTS_SUPPORT_TEST_UTIL_H_
 #define HOTLINE_TESTS_SUPPORT_TEST_UTIL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"

@@ -227,7 +227,8 @@ std::vector<RememberedAnswer> AnswerMemory::AnswersFor(const std::string& entry_
   if (passage == confirmed_by_.end()) return out;
   for (const auto& [q, n] : passage->second) {
     for (const RememberedAnswer& a : questions_[q].answers) {
-      if (a.sign > 0 && a.entry_id == entry_id && a.passage_label == passage_label) out.push_back(a);
+      if (a.sign > 0 && a.entry_id == entry_id && a.passage_label == passage_label)
+        out.push_back(a);
     }
   }
   return out;
@@ -264,7 +265,8 @@ size_t AnswerMemory::MemoryBytes() const {
   absl::ReaderMutexLock lock(&mu_);
   size_t bytes = questions_.capacity() * sizeof(Question);
   for (const Question& q : questions_) {
-    bytes += q.terms.capacity() * sizeof(q.terms[0]) + q.answers.capacity() * sizeof(RememberedAnswer);
+    bytes +=
+        q.terms.capacity() * sizeof(q.terms[0]) + q.answers.capacity() * sizeof(RememberedAnswer);
     for (const RememberedAnswer& a : q.answers) {
       bytes += a.id.capacity() + a.question.capacity() + a.entry_id.capacity() +
                a.passage_label.capacity();

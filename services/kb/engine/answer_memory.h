@@ -71,9 +71,9 @@ struct RememberedAnswer {
 struct PassageVote {
   std::string entry_id;
   std::string passage_label;
-  double weight = 0;       // Sum of signed, similarity- and age-weighted votes.
-  int confirmations = 0;   // Distinct similar questions that confirmed it.
-  int rejections = 0;      // ... that marked it not helpful.
+  double weight = 0;      // Sum of signed, similarity- and age-weighted votes.
+  int confirmations = 0;  // Distinct similar questions that confirmed it.
+  int rejections = 0;     // ... that marked it not helpful.
 };
 
 // What they say about one entry: the similar questions that were answered from any of its
@@ -142,8 +142,8 @@ class AnswerMemory {
   uint64_t total_length_ ABSL_GUARDED_BY(mu_) = 0;
   // For each passage, the questions that confirmed it (with how many of their judgements
   // did): what the drafts and the confirmation counts read, without a walk over all questions.
-  std::map<std::pair<std::string, std::string>, absl::flat_hash_map<uint32_t, int>>
-      confirmed_by_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, absl::flat_hash_map<uint32_t, int>> confirmed_by_
+      ABSL_GUARDED_BY(mu_);
   void Confirm(uint32_t question, const RememberedAnswer& a, int delta)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t judgements_ ABSL_GUARDED_BY(mu_) = 0;

@@ -15,8 +15,9 @@ namespace {
 
 const absl::Time kNow = absl::FromCivil(absl::CivilDay(2026, 12, 1), absl::UTCTimeZone());
 
-RememberedAnswer Answer(const std::string& id, const std::string& question, const std::string& entry,
-                        const std::string& label, int sign = 1, absl::Time time = kNow) {
+RememberedAnswer Answer(const std::string& id, const std::string& question,
+                        const std::string& entry, const std::string& label, int sign = 1,
+                        absl::Time time = kNow) {
   return RememberedAnswer{id, question, entry, label, sign, time};
 }
 
@@ -145,11 +146,17 @@ DocumentInput Policy(const std::string& id, const std::string& title, const std:
 
 TEST(AnswerVotesInSearchTest, AVotedPassageIsLiftedEvenWhenTheTextMissesIt) {
   SearchIndex index(test_support::RealAnalyzer());
-  ASSERT_TRUE(index.Upsert(Policy("gjj", "住房公积金提取办法",
-      "第五条 职工连续足额缴存住房公积金满三个月，本人及配偶在本市无自有住房且租赁住房的，可以提取。\n"
-      "第六条 提取住房公积金应当提交身份证明。")).ok());
-  ASSERT_TRUE(index.Upsert(Policy("fz", "房屋租赁管理办法",
-      "第三条 出租人应当与承租人签订房屋租赁合同，约定房租及支付方式。")).ok());
+  ASSERT_TRUE(index
+                  .Upsert(Policy("gjj", "住房公积金提取办法",
+                                 "第五条 "
+                                 "职工连续足额缴存住房公积金满三个月，本人及配偶在本市无自有住房且"
+                                 "租赁住房的，可以提取。\n"
+                                 "第六条 提取住房公积金应当提交身份证明。"))
+                  .ok());
+  ASSERT_TRUE(index
+                  .Upsert(Policy("fz", "房屋租赁管理办法",
+                                 "第三条 出租人应当与承租人签订房屋租赁合同，约定房租及支付方式。"))
+                  .ok());
   SearchQuery q;
   q.text = "房租太贵了怎么办";
   absl::StatusOr<SearchResult> cold = index.Search(q);
@@ -160,7 +167,8 @@ TEST(AnswerVotesInSearchTest, AVotedPassageIsLiftedEvenWhenTheTextMissesIt) {
   ASSERT_TRUE(lifted.ok());
   ASSERT_FALSE(lifted->hits.empty());
   bool found = false;
-  for (const PassageHit& h : lifted->hits) found |= h.entry_id == "gjj" && h.passage_label == "第五条";
+  for (const PassageHit& h : lifted->hits)
+    found |= h.entry_id == "gjj" && h.passage_label == "第五条";
   EXPECT_TRUE(found);
   // A vote against pushes a matching passage down.
   SearchQuery against;

@@ -2,8 +2,7 @@
 
 namespace hotline::kb {
 
-absl::StatusOr<DocumentInput> ParseLawrefDocument(absl::string_view json_line,
-                                                  bool articles_only) {
+absl::StatusOr<DocumentInput> ParseLawrefDocument(absl::string_view json_line, bool articles_only) {
   absl::StatusOr<importers::LawrefRecord> record = importers::ParseLawrefLine(json_line);
   if (!record.ok()) return record.status();
   DocumentInput doc;

@@ -8,8 +8,8 @@
 namespace hotline::kb {
 namespace {
 
-constexpr absl::string_view kNumerals[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九",
-                                           "十", "百", "千", "零", "〇", "两"};
+constexpr absl::string_view kNumerals[] = {"一", "二", "三", "四", "五", "六", "七", "八",
+                                           "九", "十", "百", "千", "零", "〇", "两"};
 
 // Consumes one Chinese numeral character or ASCII digit; returns false when there is none.
 bool ConsumeNumeral(absl::string_view* s) {
@@ -33,7 +33,8 @@ absl::string_view TrimLeft(absl::string_view line) {
 bool IsHeading(absl::string_view line) { return absl::StartsWith(line, "#"); }
 
 std::string HeadingText(absl::string_view line) {
-  while (absl::ConsumePrefix(&line, "#")) {}
+  while (absl::ConsumePrefix(&line, "#")) {
+  }
   return std::string(absl::StripAsciiWhitespace(line));
 }
 

@@ -130,7 +130,8 @@ absl::Status PersistentIndex::Delete(const std::string& id) {
   absl::MutexLock lock(&write_mu_);
   ASSIGN_OR_RETURN(std::optional<std::string> existing,
                    store_->Get(store_->Family(kDocumentsFamily), id));
-  if (!existing.has_value()) return absl::NotFoundError(absl::StrCat("document '", id, "' not found"));
+  if (!existing.has_value())
+    return absl::NotFoundError(absl::StrCat("document '", id, "' not found"));
   rocksdb::WriteBatch batch;
   batch.Delete(store_->Family(kDocumentsFamily), id);
   RETURN_IF_ERROR(store_->Write(&batch));

@@ -25,16 +25,29 @@ enum Field { kBody, kTitle, kHeading, kQuestion, kTags, kFieldCount };
 
 // Term keys: dictionary words (and their sub-words) as themselves; character bigrams and
 // unigrams in namespaces of their own, so "医保" the word and "医保" the bigram score apart.
-std::string BigramKey(absl::string_view s) { return absl::StrCat("\x01" "b", s); }
-std::string UnigramKey(absl::string_view s) { return absl::StrCat("\x01" "u", s); }
+std::string BigramKey(absl::string_view s) {
+  return absl::StrCat(
+      "\x01"
+      "b",
+      s);
+}
+std::string UnigramKey(absl::string_view s) {
+  return absl::StrCat(
+      "\x01"
+      "u",
+      s);
+}
 
 bool IsWordKind(TokenKind k) { return k == TokenKind::kWord || k == TokenKind::kSubWord; }
 
 std::string KeyOf(const Token& t) {
   switch (t.kind) {
-    case TokenKind::kBigram: return BigramKey(t.text);
-    case TokenKind::kUnigram: return UnigramKey(t.text);
-    default: return t.text;
+    case TokenKind::kBigram:
+      return BigramKey(t.text);
+    case TokenKind::kUnigram:
+      return UnigramKey(t.text);
+    default:
+      return t.text;
   }
 }
 
@@ -472,10 +485,19 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   std::vector<std::string> query_words;
   for (const Token& t : tokens) {
     switch (t.kind) {
-      case TokenKind::kWord: want(t.text, P.word, true); query_words.push_back(t.text); break;
-      case TokenKind::kSubWord: want(t.text, P.subword, true); break;
-      case TokenKind::kBigram: want(BigramKey(t.text), P.bigram, false); break;
-      case TokenKind::kUnigram: want(UnigramKey(t.text), P.unigram, false); break;
+      case TokenKind::kWord:
+        want(t.text, P.word, true);
+        query_words.push_back(t.text);
+        break;
+      case TokenKind::kSubWord:
+        want(t.text, P.subword, true);
+        break;
+      case TokenKind::kBigram:
+        want(BigramKey(t.text), P.bigram, false);
+        break;
+      case TokenKind::kUnigram:
+        want(UnigramKey(t.text), P.unigram, false);
+        break;
     }
     if (IsWordKind(t.kind)) {
       auto syn = impl_->synonyms.find(t.text);
@@ -518,11 +540,11 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   std::vector<double> idf;
 
   const SearchFilterSpec& filter = query.filter;
-  const bool unfiltered =
-      filter.kinds.empty() && filter.regions.empty() && filter.category_prefixes.empty() &&
-      filter.agencies.empty() && filter.statuses.empty() && filter.levels.empty() &&
-      filter.tags.empty() && filter.publish_from.empty() && filter.publish_to.empty() &&
-      filter.effective_from.empty() && filter.effective_to.empty();
+  const bool unfiltered = filter.kinds.empty() && filter.regions.empty() &&
+                          filter.category_prefixes.empty() && filter.agencies.empty() &&
+                          filter.statuses.empty() && filter.levels.empty() && filter.tags.empty() &&
+                          filter.publish_from.empty() && filter.publish_to.empty() &&
+                          filter.effective_from.empty() && filter.effective_to.empty();
   auto passes = [&](uint32_t d) ABSL_SHARED_LOCKS_REQUIRED(I.mu) -> bool {
     // The agents' usual search: no filter, so only the status decides, from the compact array.
     if (unfiltered) return query.include_inactive || I.doc_scoring[d].active;
@@ -717,7 +739,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       return out;
     };
     const size_t wanted_first = static_cast<size_t>(P.feedback_passages);
-    std::vector<std::pair<float, uint32_t>> first = best_passing(std::max<size_t>(64, wanted_first * 8));
+    std::vector<std::pair<float, uint32_t>> first =
+        best_passing(std::max<size_t>(64, wanted_first * 8));
     if (first.size() < wanted_first) first = best_passing(scratch.touched.size());
     const size_t top = std::min(first.size(), wanted_first);
     absl::flat_hash_set<uint32_t> known;
@@ -843,8 +866,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     }
   }
   // The passage of an entry with a label (agents' judgements name clauses by label).
-  auto passage_of = [&](const std::string& id, const std::string& label) ABSL_SHARED_LOCKS_REQUIRED(I.mu)
-      -> std::optional<uint32_t> {
+  auto passage_of = [&](const std::string& id, const std::string& label)
+                        ABSL_SHARED_LOCKS_REQUIRED(I.mu) -> std::optional<uint32_t> {
     auto it = I.doc_by_id.find(id);
     if (it == I.doc_by_id.end()) return std::nullopt;
     const auto& by_label = I.docs[it->second].passage_by_label;
@@ -951,19 +974,32 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
     for (uint32_t d : entries) {
       const DocumentInput& m = I.docs[d].doc->meta;
       switch (field) {
-        case v1::FACET_FIELD_KIND: counts[v1::EntryKind_Name(m.kind)]++; break;
-        case v1::FACET_FIELD_STATUS: counts[v1::EntryStatus_Name(m.status)]++; break;
-        case v1::FACET_FIELD_REGION: counts[m.region]++; break;
-        case v1::FACET_FIELD_CATEGORY: counts[m.category_path]++; break;
-        case v1::FACET_FIELD_LEVEL: counts[v1::PolicyLevel_Name(m.level)]++; break;
-        case v1::FACET_FIELD_PUBLISH_YEAR: counts[m.publish_date.substr(0, 4)]++; break;
+        case v1::FACET_FIELD_KIND:
+          counts[v1::EntryKind_Name(m.kind)]++;
+          break;
+        case v1::FACET_FIELD_STATUS:
+          counts[v1::EntryStatus_Name(m.status)]++;
+          break;
+        case v1::FACET_FIELD_REGION:
+          counts[m.region]++;
+          break;
+        case v1::FACET_FIELD_CATEGORY:
+          counts[m.category_path]++;
+          break;
+        case v1::FACET_FIELD_LEVEL:
+          counts[v1::PolicyLevel_Name(m.level)]++;
+          break;
+        case v1::FACET_FIELD_PUBLISH_YEAR:
+          counts[m.publish_date.substr(0, 4)]++;
+          break;
         case v1::FACET_FIELD_ISSUING_AGENCY:
           for (const std::string& a : m.agencies) counts[a]++;
           break;
         case v1::FACET_FIELD_TAG:
           for (const std::string& t : m.tags) counts[t]++;
           break;
-        default: break;
+        default:
+          break;
       }
     }
     std::vector<std::pair<std::string, int64_t>> values(counts.begin(), counts.end());
@@ -980,25 +1016,29 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       const DocumentInput& m = I.docs[I.passages[p].doc].doc->meta;
       static const std::string kNone;
       switch (query.order) {
-        case SearchOrder::kPublishDate: return m.publish_date;
-        case SearchOrder::kEffectiveDate: return m.effective_date;
-        default: return kNone;
+        case SearchOrder::kPublishDate:
+          return m.publish_date;
+        case SearchOrder::kEffectiveDate:
+          return m.effective_date;
+        default:
+          return kNone;
       }
     };
-    std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
-      const std::string& da = date_of(a.second);
-      const std::string& db = date_of(b.second);
-      if (da != db) return db.empty() || (!da.empty() && da > db);
-      const int64_t ua = I.docs[I.passages[a.second].doc].doc->meta.update_micros;
-      const int64_t ub = I.docs[I.passages[b.second].doc].doc->meta.update_micros;
-      if (ua != ub) return ua > ub;
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
-    });
+    std::sort(candidates.begin(), candidates.end(),
+              [&](const auto& a, const auto& b) ABSL_SHARED_LOCKS_REQUIRED(I.mu) {
+                const std::string& da = date_of(a.second);
+                const std::string& db = date_of(b.second);
+                if (da != db) return db.empty() || (!da.empty() && da > db);
+                const int64_t ua = I.docs[I.passages[a.second].doc].doc->meta.update_micros;
+                const int64_t ub = I.docs[I.passages[b.second].doc].doc->meta.update_micros;
+                if (ua != ub) return ua > ub;
+                return a.first != b.first ? a.first > b.first : a.second < b.second;
+              });
   }
   // Re-rank the best candidates by how close together the query words occur.
-  size_t window = std::min<size_t>(candidates.size(),
-                                   std::max<size_t>(P.rerank_window, static_cast<size_t>(query.offset) +
-                                                                        static_cast<size_t>(query.limit)));
+  size_t window = std::min<size_t>(
+      candidates.size(), std::max<size_t>(P.rerank_window, static_cast<size_t>(query.offset) +
+                                                               static_cast<size_t>(query.limit)));
   auto by_score = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
@@ -1082,7 +1122,10 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
   std::vector<std::string> highlight_keys;
   for (const QueryTerm& t : terms) {
     if (t.word) highlight_keys.push_back(t.text);
-    if (absl::StartsWith(t.text, "\x01" "b")) highlight_keys.push_back(t.text.substr(2));
+    if (absl::StartsWith(t.text,
+                         "\x01"
+                         "b"))
+      highlight_keys.push_back(t.text.substr(2));
   }
   const Highlighter highlighter(analyzer_->normalizer(), highlight_keys);
   auto highlight = [&](const std::string& text) { return highlighter.Ranges(text); };
@@ -1098,7 +1141,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       for (const auto& r : ranges) {
         int from = std::max(0, std::min(r.first - 10, length - query.snippet_length));
         int count = 0;
-        for (const auto& q : ranges) count += q.first >= from && q.second <= from + query.snippet_length;
+        for (const auto& q : ranges)
+          count += q.first >= from && q.second <= from + query.snippet_length;
         if (count > best_count) {
           best_count = count;
           begin = from;
@@ -1110,7 +1154,8 @@ absl::StatusOr<SearchResult> SearchIndex::Search(const SearchQuery& query) const
       hit.snippet = hit.snippet.substr(starts[begin], starts[end] - starts[begin]);
       std::vector<std::pair<int, int>> shifted;
       for (const auto& r : ranges) {
-        if (r.first >= begin && r.second <= end) shifted.emplace_back(r.first - begin, r.second - begin);
+        if (r.first >= begin && r.second <= end)
+          shifted.emplace_back(r.first - begin, r.second - begin);
       }
       ranges = std::move(shifted);
     }

@@ -117,7 +117,7 @@ struct SearchFilterSpec {
   std::vector<v1::EntryStatus> statuses;
   std::vector<v1::PolicyLevel> levels;
   std::vector<std::string> tags;
-  std::string publish_from, publish_to;      // Inclusive YYYY-MM-DD bounds; empty: open.
+  std::string publish_from, publish_to;  // Inclusive YYYY-MM-DD bounds; empty: open.
   std::string effective_from, effective_to;
 };
 
@@ -179,7 +179,7 @@ struct SearchResult {
   // The count is a lower bound: common query terms were only used to re-score passages that
   // rarer terms had found, so passages matching only common terms were not counted.
   bool total_is_estimate = false;
-  int64_t total_entries = 0;   // Distinct entries among them.
+  int64_t total_entries = 0;  // Distinct entries among them.
   std::vector<std::pair<v1::FacetField, std::vector<std::pair<std::string, int64_t>>>> facets;
   std::vector<std::string> query_terms;  // The words searched for, after expansion.
 };
@@ -202,7 +202,6 @@ struct AnalyzedDocument {
   uint32_t title_length = 0, question_length = 0, tags_length = 0;
   std::vector<AnalyzedPassage> passages;
 };
-
 
 class SearchIndex {
  public:

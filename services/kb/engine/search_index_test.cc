@@ -20,7 +20,8 @@ namespace {
 
 DocumentInput Policy(const std::string& id, const std::string& title, const std::string& body,
                      v1::EntryStatus status = v1::ENTRY_STATUS_IN_FORCE,
-                     const std::string& region = "湖南/长沙", const std::string& category = "社会保障/医疗保险") {
+                     const std::string& region = "湖南/长沙",
+                     const std::string& category = "社会保障/医疗保险") {
   DocumentInput d;
   d.id = id;
   d.title = title;
@@ -38,16 +39,28 @@ class SearchIndexTest : public ::testing::Test {
   void SetUp() override {
     index_ = std::make_unique<SearchIndex>(test_support::RealAnalyzer());
     ASSERT_TRUE(index_->LoadSynonyms("services/kb/engine/data/synonyms.txt").ok());
-    ASSERT_TRUE(index_->Upsert(Policy("p1", "长沙市职工基本医疗保险实施办法",
-        "## 第三章 待遇\n第十条 职工基本医疗保险住院起付线为800元，退休人员为600元。\n"
-        "第十一条 参保职工在定点医疗机构门诊就医的费用，按规定报销。")).ok());
-    ASSERT_TRUE(index_->Upsert(Policy("p2", "长沙市住房公积金提取管理办法",
-        "第五条 职工购买自住住房的，可以提取住房公积金。\n第六条 提取住房公积金应当提交身份证明。",
-        v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "住房保障/住房公积金")).ok());
-    ASSERT_TRUE(index_->Upsert(Policy("p3", "长沙市职工医疗保险暂行办法（旧）",
-        "第八条 职工住院起付线为1000元。", v1::ENTRY_STATUS_REPEALED)).ok());
-    ASSERT_TRUE(index_->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
-        "第九条 城乡居民住院起付线为500元。", v1::ENTRY_STATUS_IN_FORCE, "湖南/株洲")).ok());
+    ASSERT_TRUE(
+        index_
+            ->Upsert(Policy(
+                "p1", "长沙市职工基本医疗保险实施办法",
+                "## 第三章 待遇\n第十条 职工基本医疗保险住院起付线为800元，退休人员为600元。\n"
+                "第十一条 参保职工在定点医疗机构门诊就医的费用，按规定报销。"))
+            .ok());
+    ASSERT_TRUE(index_
+                    ->Upsert(Policy("p2", "长沙市住房公积金提取管理办法",
+                                    "第五条 职工购买自住住房的，可以提取住房公积金。\n第六条 "
+                                    "提取住房公积金应当提交身份证明。",
+                                    v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "住房保障/住房公积金"))
+                    .ok());
+    ASSERT_TRUE(index_
+                    ->Upsert(Policy("p3", "长沙市职工医疗保险暂行办法（旧）",
+                                    "第八条 职工住院起付线为1000元。", v1::ENTRY_STATUS_REPEALED))
+                    .ok());
+    ASSERT_TRUE(index_
+                    ->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
+                                    "第九条 城乡居民住院起付线为500元。", v1::ENTRY_STATUS_IN_FORCE,
+                                    "湖南/株洲"))
+                    .ok());
     // Unrelated entries, so that word statistics look like those of a real collection.
     const char* kOther[] = {
         "第一条 为了维护道路交通秩序，预防和减少交通事故，制定本办法。",
@@ -61,8 +74,10 @@ class SearchIndexTest : public ::testing::Test {
     int n = 0;
     for (const char* body : kOther) {
       ++n;
-      ASSERT_TRUE(index_->Upsert(Policy(absl::StrCat("o", n), absl::StrCat("其他办法", n), body,
-                                        v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "其他")).ok());
+      ASSERT_TRUE(index_
+                      ->Upsert(Policy(absl::StrCat("o", n), absl::StrCat("其他办法", n), body,
+                                      v1::ENTRY_STATUS_IN_FORCE, "湖南/长沙", "其他"))
+                      .ok());
     }
   }
 
@@ -178,9 +193,11 @@ TEST_F(SearchIndexTest, FiltersAndFacets) {
 }
 
 TEST_F(SearchIndexTest, UpsertReplacesAndRemoveDeletes) {
-  ASSERT_TRUE(index_->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
-                                    "第九条 城乡居民门诊统筹年度限额为300元。",
-                                    v1::ENTRY_STATUS_IN_FORCE, "湖南/株洲")).ok());
+  ASSERT_TRUE(index_
+                  ->Upsert(Policy("p4", "株洲市城乡居民医疗保险办法",
+                                  "第九条 城乡居民门诊统筹年度限额为300元。",
+                                  v1::ENTRY_STATUS_IN_FORCE, "湖南/株洲"))
+                  .ok());
   for (const PassageHit& h : Search("住院起付线").hits) EXPECT_NE(h.entry_id, "p4");
   EXPECT_EQ(Search("门诊统筹限额").hits.at(0).entry_id, "p4");
   EXPECT_TRUE(index_->Remove("p4"));
@@ -272,7 +289,8 @@ TEST(SearchExpansionTest, PassagesFoundByTheExpansionAreScoredOnEveryQueryWord) 
 }
 
 TEST_F(SearchIndexTest, BadQueriesGetAClearErrorOrAnEmptyResultNeverACrash) {
-  for (const std::string& bad : {std::string(""), std::string("，。！？ …"), std::string("\xff\xfe\x80")}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("，。！？ …"), std::string("\xff\xfe\x80")}) {
     SearchQuery q;
     q.text = bad;
     absl::StatusOr<SearchResult> r = index_->Search(q);
@@ -317,8 +335,11 @@ TEST_F(SearchIndexTest, SnippetOfALongPassageIsTheWindowAroundTheQueryWords) {
 TEST_F(SearchIndexTest, HighlightsLandOnTheRightCharactersInMixedText) {
   // Full-width letters and digits, ASCII, Chinese punctuation: offsets are code points of the
   // original text, whatever normalisation did.
-  ASSERT_TRUE(index_->Upsert(Policy("m1", "混合文本测试",
-      "第一条 ＡＢＣ公司２０２３年为职工办理医保，iPhone15用户可在线查询起付线。")).ok());
+  ASSERT_TRUE(index_
+                  ->Upsert(Policy(
+                      "m1", "混合文本测试",
+                      "第一条 ＡＢＣ公司２０２３年为职工办理医保，iPhone15用户可在线查询起付线。"))
+                  .ok());
   SearchResult r = Search("abc 2023 医保 iphone15 起付线");
   ASSERT_FALSE(r.hits.empty());
   ASSERT_EQ(r.hits[0].entry_id, "m1");
@@ -336,19 +357,22 @@ TEST_F(SearchIndexTest, HighlightsLandOnTheRightCharactersInMixedText) {
 TEST(PersistentIndexTest, DocumentsSurviveARestartAndDeletesStayDeleted) {
   testing::TempDir dir;
   auto open = [&](std::unique_ptr<RocksStore>* store) {
-    auto s = RocksStore::Open({.path = dir.Sub("db"),
-                               .column_families = {PersistentIndex::kDocumentsFamily}});
+    auto s = RocksStore::Open(
+        {.path = dir.Sub("db"), .column_families = {PersistentIndex::kDocumentsFamily}});
     EXPECT_TRUE(s.ok()) << s.status();
     *store = std::move(*s);
-    auto index = PersistentIndex::Open(store->get(), std::make_unique<SearchIndex>(test_support::RealAnalyzer()));
+    auto index = PersistentIndex::Open(store->get(),
+                                       std::make_unique<SearchIndex>(test_support::RealAnalyzer()));
     EXPECT_TRUE(index.ok()) << index.status();
     return std::move(*index);
   };
   std::unique_ptr<RocksStore> store;
   {
     auto index = open(&store);
-    ASSERT_TRUE(index->Upsert(Policy("keep", "长沙市住房公积金提取管理办法",
-                                     "第五条 职工购买自住住房的，可以提取住房公积金。")).ok());
+    ASSERT_TRUE(index
+                    ->Upsert(Policy("keep", "长沙市住房公积金提取管理办法",
+                                    "第五条 职工购买自住住房的，可以提取住房公积金。"))
+                    .ok());
     ASSERT_TRUE(index->Upsert(Policy("gone", "临时办法", "第一条 提取公积金的临时规定。")).ok());
     ASSERT_TRUE(index->Delete("gone").ok());
     EXPECT_EQ(index->Delete("gone").code(), absl::StatusCode::kNotFound);
@@ -371,16 +395,16 @@ TEST(PersistentIndexTest, DocumentsSurviveARestartAndDeletesStayDeleted) {
 TEST(LawrefTest, ParsesTheRealCorpusLineFormat) {
   int documents = 0, passages = 0, repealed = 0;
   ASSERT_TRUE(ForEachLine("../shared/data/lawref/documents.jsonl.gz", [&](absl::string_view line) {
-    absl::StatusOr<DocumentInput> d = ParseLawrefDocument(line, /*articles_only=*/true);
-    if (!d.ok()) return d.status();
-    ++documents;
-    if (d->status == v1::ENTRY_STATUS_REPEALED) {
-      ++repealed;
-    } else {
-      passages += static_cast<int>(d->passages.size());
-    }
-    return absl::OkStatus();
-  }).ok());
+                absl::StatusOr<DocumentInput> d = ParseLawrefDocument(line, /*articles_only=*/true);
+                if (!d.ok()) return d.status();
+                ++documents;
+                if (d->status == v1::ENTRY_STATUS_REPEALED) {
+                  ++repealed;
+                } else {
+                  passages += static_cast<int>(d->passages.size());
+                }
+                return absl::OkStatus();
+              }).ok());
   EXPECT_EQ(documents, 3443);
   EXPECT_EQ(repealed, 116);
   EXPECT_EQ(passages, 140400);  // The article passages of the effective documents.

@@ -73,8 +73,8 @@ absl::StatusOr<std::optional<CsvRecord>> CsvReader::Next() {
             field.clear();
             state = State::kFieldStart;
           } else {
-            return malformed(absl::StrCat("field ", fields.size() + 1,
-                                          " has text after its closing quote"));
+            return malformed(
+                absl::StrCat("field ", fields.size() + 1, " has text after its closing quote"));
           }
           break;
       }

@@ -1,10 +1,9 @@
 #include "services/kb/importers/csv_importer.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -21,18 +20,25 @@ namespace {
 // Columns whose cells hold several values separated by '|' ('|' because the Chinese text of the
 // other cells is full of commas, 、 and ；).
 const absl::flat_hash_set<std::string>& ListColumns() {
-  static const auto* columns = new absl::flat_hash_set<std::string>{
-      "tags",      "keywords", "co_issuing_agencies", "supersedes",       "alternative_questions",
-      "audiences", "materials", "channels",           "policy_ids",       "sample_questions",
-      "related_ids"};
+  static const auto* columns = new absl::flat_hash_set<std::string>{"tags",
+                                                                    "keywords",
+                                                                    "co_issuing_agencies",
+                                                                    "supersedes",
+                                                                    "alternative_questions",
+                                                                    "audiences",
+                                                                    "materials",
+                                                                    "channels",
+                                                                    "policy_ids",
+                                                                    "sample_questions",
+                                                                    "related_ids"};
   return *columns;
 }
 
 // Kind names a spreadsheet may use besides ours.
 std::string CanonicalKind(absl::string_view kind) {
   static const std::pair<absl::string_view, absl::string_view> kAliases[] = {
-      {"政策", "policy"},      {"政策文件", "policy"},  {"问答", "qa"},
-      {"热点问答", "qa"},      {"办事指南", "guide"},   {"热点", "hot_topic"},
+      {"政策", "policy"},        {"政策文件", "policy"}, {"问答", "qa"},
+      {"热点问答", "qa"},        {"办事指南", "guide"},  {"热点", "hot_topic"},
       {"hot-topic", "hot_topic"}};
   for (const auto& [alias, canonical] : kAliases) {
     if (kind == alias) return std::string(canonical);
@@ -70,10 +76,9 @@ class CsvSourceReader final : public SourceReader {
       columns_.push_back(std::move(name));
     }
     if (!unknown.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": header row: unknown column", unknown.size() > 1 ? "s " : " ",
-                       absl::StrJoin(unknown, ", "), " (known columns: ",
-                       absl::StrJoin(known, ", "), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": header row: unknown column", unknown.size() > 1 ? "s " : " ",
+          absl::StrJoin(unknown, ", "), " (known columns: ", absl::StrJoin(known, ", "), ")"));
     }
     if (!repeated.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": header row: column",
@@ -82,8 +87,9 @@ class CsvSourceReader final : public SourceReader {
     }
     if (!seen.contains("id") && !seen.contains("source_id")) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": header row: needs an id or source_id column, by which a "
-                             "re-import recognises the entries it already brought"));
+          absl::StrCat(path,
+                       ": header row: needs an id or source_id column, by which a "
+                       "re-import recognises the entries it already brought"));
     }
     if (seen.contains("question") && seen.contains("answer")) {
       inferred_kind_ = "qa";
@@ -103,9 +109,11 @@ class CsvSourceReader final : public SourceReader {
     if (!record.fields.ok()) {
       out.item = record.fields.status();
     } else if (record.fields->size() != columns_.size()) {
-      out.item = absl::InvalidArgumentError(
-          absl::StrCat("line ", record.line, ": ", record.fields->size(), " fields, but the header "
-                       "names ", columns_.size(), " columns"));
+      out.item =
+          absl::InvalidArgumentError(absl::StrCat("line ", record.line, ": ", record.fields->size(),
+                                                  " fields, but the header "
+                                                  "names ",
+                                                  columns_.size(), " columns"));
     } else {
       out.item = RowToItem(*record.fields);
       if (!out.item.ok()) {
@@ -128,8 +136,8 @@ class CsvSourceReader final : public SourceReader {
       const std::string& name = columns_[i];
       if (fields[i].empty()) continue;
       if (!IsValidUtf8(fields[i])) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name, ": not valid UTF-8 (a file saved as GBK? save it as UTF-8)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, ": not valid UTF-8 (a file saved as GBK? save it as UTF-8)"));
       }
       if (ListColumns().contains(name)) {
         nlohmann::json values = nlohmann::json::array();
@@ -142,8 +150,8 @@ class CsvSourceReader final : public SourceReader {
         object[name] = fields[i];
       }
     }
-    std::string kind = object.contains("kind") ? CanonicalKind(object["kind"].get<std::string>())
-                                               : inferred_kind_;
+    std::string kind =
+        object.contains("kind") ? CanonicalKind(object["kind"].get<std::string>()) : inferred_kind_;
     object["kind"] = kind;
     // A spreadsheet cell holds plain text unless the row says otherwise.
     if (!object.contains("body_format")) object["body_format"] = "plain";
@@ -162,15 +170,14 @@ const std::vector<std::string>& KnownCsvColumns() {
       // Every kind.
       "kind", "id", "source_id", "url", "title", "region", "category_path", "tags", "keywords",
       // Policy documents.
-      "doc_number", "issuing_agency", "co_issuing_agencies", "level", "short_title",
-      "publish_date", "effective_date", "expiry_date", "status", "superseded_by", "supersedes",
-      "body", "body_format",
+      "doc_number", "issuing_agency", "co_issuing_agencies", "level", "short_title", "publish_date",
+      "effective_date", "expiry_date", "status", "superseded_by", "supersedes", "body",
+      "body_format",
       // Q&A pairs.
       "question", "alternative_questions", "answer", "source_entry_id", "source_passage",
       // Service guides.
       "matter", "department", "audiences", "conditions", "materials", "how", "time_limit",
-      "promised_working_days", "fees", "channels", "online_url", "consultation_phone",
-      "policy_ids",
+      "promised_working_days", "fees", "channels", "online_url", "consultation_phone", "policy_ids",
       // Hot topics (the reply script is `body`).
       "sample_questions", "issuing_department", "valid_from", "valid_until", "related_ids"};
   return *columns;

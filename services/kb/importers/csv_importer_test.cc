@@ -70,7 +70,8 @@ TEST_F(CsvImporterTest, KindColumnMixesPoliciesQaPairsAndGuidesWithListCells) {
       "kind,id,title,question,answer,source_entry_id,source_passage,alternative_questions,"
       "matter,department,channels,materials,promised_working_days,policy_ids,tags,body\n"
       "policy,p1,住房公积金提取办法,,,,,,,,,,,,公积金|住房,第一条 职工可以提取。\n"
-      "qa,q1,,公积金怎么提取？,携带身份证到窗口办理。,p1,第一条,怎么取公积金| 公积金提取流程 ,,,,,,,,\n"
+      "qa,q1,,公积金怎么提取？,携带身份证到窗口办理。,p1,第一条,怎么取公积金| 公积金提取流程 "
+      ",,,,,,,,\n"
       "guide,g1,,,,,,,住房公积金提取,长沙住房公积金管理中心,online|window,身份证|银行卡,5,p1,,\n");
   std::vector<SourceRecord> records = ReadAll(path);
   ASSERT_EQ(records.size(), 3u);
@@ -127,13 +128,13 @@ TEST_F(CsvImporterTest, WithoutAnIdColumnReImportsCouldNotBeRecognised) {
 TEST_F(CsvImporterTest, MalformedRowsAreReportedWithTheirLineAndTheOthersStillGo) {
   std::string path = Write("rows.csv",
                            "id,title,body\n"
-                           "p1,\"two\nlines\",正文一\n"          // lines 2-3
-                           "p2,too,many,fields\n"                // line 4
-                           "p3,a \"quoted\" word,正文\n"         // line 5: stray quote
-                           "\n"                                  // line 6: skipped
-                           "p4,\"closed\"x,正文\n"               // line 7: text after quote
-                           "p5,fine,正文五\n"                     // line 8
-                           "p6,ok,\"never closed\n");            // line 9
+                           "p1,\"two\nlines\",正文一\n"   // lines 2-3
+                           "p2,too,many,fields\n"         // line 4
+                           "p3,a \"quoted\" word,正文\n"  // line 5: stray quote
+                           "\n"                           // line 6: skipped
+                           "p4,\"closed\"x,正文\n"        // line 7: text after quote
+                           "p5,fine,正文五\n"             // line 8
+                           "p6,ok,\"never closed\n");     // line 9
   std::vector<SourceRecord> records = ReadAll(path);
   ASSERT_EQ(records.size(), 6u);
   EXPECT_TRUE(records[0].item.ok());
@@ -153,11 +154,12 @@ TEST_F(CsvImporterTest, MalformedRowsAreReportedWithTheirLineAndTheOthersStillGo
 }
 
 TEST_F(CsvImporterTest, BadCellValuesNameTheColumn) {
-  std::vector<SourceRecord> records = ReadAll(
-      Write("g.csv", "id,kind,matter,promised_working_days,channels\n"
-                     "g1,guide,落户,五天,window\n"
-                     "g2,guide,落户,5,by_pigeon\n"
-                     "x1,leaflet,,,\n"));
+  std::vector<SourceRecord> records =
+      ReadAll(Write("g.csv",
+                    "id,kind,matter,promised_working_days,channels\n"
+                    "g1,guide,落户,五天,window\n"
+                    "g2,guide,落户,5,by_pigeon\n"
+                    "x1,leaflet,,,\n"));
   ASSERT_EQ(records.size(), 3u);
   EXPECT_NE(records[0].item.status().message().find("line 2: promised_working_days"),
             std::string::npos)
@@ -172,11 +174,11 @@ TEST_F(CsvImporterTest, BadCellValuesNameTheColumn) {
 // not parse the item (the whole import stream broke), or, in a number column, the error
 // message itself threw. Now that row is an error naming its column; the others still go.
 TEST_F(CsvImporterTest, ACellThatIsNotUtf8IsAnErrorOfItsRowNamingTheColumn) {
-  std::vector<SourceRecord> records = ReadAll(
-      Write("g.csv", "id,matter,promised_working_days\n"
-                     "g-1,\xb0\xec\xc0\xed,5\n"
-                     "g-2,办理,\xff\n"
-                     "g-3,办理,5\n"));
+  std::vector<SourceRecord> records = ReadAll(Write("g.csv",
+                                                    "id,matter,promised_working_days\n"
+                                                    "g-1,\xb0\xec\xc0\xed,5\n"
+                                                    "g-2,办理,\xff\n"
+                                                    "g-3,办理,5\n"));
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].item.status().message(),
             "line 2: matter: not valid UTF-8 (a file saved as GBK? save it as UTF-8)");

@@ -170,7 +170,8 @@ absl::Status FillGuide(const json& j, v1::Entry* e) {
       out->set_note(Text(m, "note"));
       out->set_required(Flag(m, "required", false));
       absl::StatusOr<int> copies = WholeNumber(m, "copies");
-      if (!copies.ok()) return absl::InvalidArgumentError(absl::StrCat("materials.", copies.status().message()));
+      if (!copies.ok())
+        return absl::InvalidArgumentError(absl::StrCat("materials.", copies.status().message()));
       out->set_copies(*copies);
     }
   }
@@ -259,10 +260,13 @@ absl::StatusOr<v1::ImportItem> ParseEntryLine(absl::string_view json_line) {
 
 int LinkOrder(v1::EntryKind kind) {
   switch (kind) {
-    case v1::ENTRY_KIND_POLICY_DOCUMENT: return 0;
+    case v1::ENTRY_KIND_POLICY_DOCUMENT:
+      return 0;
     case v1::ENTRY_KIND_SERVICE_GUIDE:
-    case v1::ENTRY_KIND_QA_PAIR: return 1;
-    default: return 2;
+    case v1::ENTRY_KIND_QA_PAIR:
+      return 1;
+    default:
+      return 2;
   }
 }
 

@@ -29,7 +29,8 @@ constexpr char kMetaPage[] = R"(<!DOCTYPE html>
 <h1>意见正文</h1><p>第一条 为了优化营商环境，制定本意见。</p></body></html>)";
 
 // A page without meta tags: the metadata stands in the page's own table, as most sites print it.
-constexpr char kLabelledPage[] = R"(<html><head><title>长沙市住房公积金提取管理办法 - 长沙市人民政府</title></head>
+constexpr char kLabelledPage[] =
+    R"(<html><head><title>长沙市住房公积金提取管理办法 - 长沙市人民政府</title></head>
 <body><table class="info">
 <tr><td>发文机关：</td><td>长沙市人民政府办公厅</td><td>发文字号：</td><td>长政办发〔2024〕12号</td></tr>
 <tr><td>成文日期：</td><td>2024年3月1日</td><td>发布日期：</td><td>2024年3月5日</td></tr>
@@ -56,7 +57,7 @@ TEST_F(HtmlImporterTest, MetaTagsGiveTitleDocNumberAgencyDateAndAddress) {
   EXPECT_EQ(item->source_url(), "https://www.hunan.gov.cn/zcfg/5.html");
   EXPECT_EQ(e.kind(), v1::ENTRY_KIND_POLICY_DOCUMENT);
   EXPECT_EQ(e.title(), "湖南省人民政府关于进一步优化营商环境的若干意见");  // Not the <h1>.
-  EXPECT_EQ(e.policy_document().doc_number(), "湘政发〔2023〕5号");  // Canonical brackets.
+  EXPECT_EQ(e.policy_document().doc_number(), "湘政发〔2023〕5号");        // Canonical brackets.
   ASSERT_EQ(e.policy_document().issuing_agencies_size(), 1);
   EXPECT_EQ(e.policy_document().issuing_agencies(0), "湖南省人民政府");
   EXPECT_EQ(e.policy_document().publish_date(), "2023-05-09");
@@ -80,10 +81,10 @@ TEST_F(HtmlImporterTest, LabelledLinesOfThePageGiveTheMetadata) {
 }
 
 TEST_F(HtmlImporterTest, TitleFallsBackToTheFirstH1) {
-  absl::StatusOr<v1::ImportItem> item =
-      HtmlPageToItem("<html><head><title>首页</title></head><body><h1 class=\"t\">关于&ldquo;一件"
-                     "事一次办&rdquo;的通知</h1><p>正文</p></body></html>",
-                     "a.html");
+  absl::StatusOr<v1::ImportItem> item = HtmlPageToItem(
+      "<html><head><title>首页</title></head><body><h1 class=\"t\">关于&ldquo;一件"
+      "事一次办&rdquo;的通知</h1><p>正文</p></body></html>",
+      "a.html");
   ASSERT_TRUE(item.ok());
   EXPECT_EQ(item->entry().title(), "关于“一件事一次办”的通知");
 }

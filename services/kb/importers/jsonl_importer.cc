@@ -1,9 +1,8 @@
 #include "services/kb/importers/jsonl_importer.h"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -54,9 +53,7 @@ class JsonLinesReader final : public SourceReader {
     return ReadRecord();
   }
 
-  ReadProgress Progress() const override {
-    return {lines_->bytes_read(), lines_->file_size()};
-  }
+  ReadProgress Progress() const override { return {lines_->bytes_read(), lines_->file_size()}; }
 
  private:
   absl::StatusOr<std::optional<SourceRecord>> ReadRecord() {

@@ -6,9 +6,8 @@
 #ifndef HOTLINE_SERVICES_KB_IMPORTERS_LAWREF_FORMAT_H_
 #define HOTLINE_SERVICES_KB_IMPORTERS_LAWREF_FORMAT_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

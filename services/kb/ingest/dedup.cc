@@ -1,6 +1,5 @@
 #include "services/kb/ingest/dedup.h"
 
-
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -284,8 +283,7 @@ DedupResult DedupIndex::CheckLocked(const Record& record) const {
   if (record.doc_number.has_value()) add_related(by_doc_number_, record.doc_number->Canonical());
   std::optional<size_t> newest_older;  // the newest version older than the document
   std::optional<size_t> newest_newer;  // the newest version newer than it
-  auto keep_newest = [&](std::optional<size_t>* best, size_t slot)
-                         ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  auto keep_newest = [&](std::optional<size_t>* best, size_t slot) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (!best->has_value() || VersionOrder(records_[slot], records_[**best], false) > 0) {
       *best = slot;
     }

@@ -34,7 +34,6 @@
 
 namespace hotline::kb::ingest {
 
-
 // 64-bit SimHash of weighted features: bit b is set when the features whose hash has bit b set
 // outweigh those whose hash has it clear. Feature hashes are stable across runs and platforms
 // (FNV-1a, then a 64-bit finaliser to spread FNV's weak low bits), so fingerprints may be stored.

@@ -23,11 +23,16 @@ absl::TimeZone ChinaTime() { return absl::FixedTimeZone(8 * 3600); }
 // Which body a kind must carry.
 v1::Entry::BodyCase BodyOf(v1::EntryKind kind) {
   switch (kind) {
-    case v1::ENTRY_KIND_POLICY_DOCUMENT: return v1::Entry::kPolicyDocument;
-    case v1::ENTRY_KIND_QA_PAIR: return v1::Entry::kQaPair;
-    case v1::ENTRY_KIND_SERVICE_GUIDE: return v1::Entry::kServiceGuide;
-    case v1::ENTRY_KIND_HOT_TOPIC: return v1::Entry::kHotTopic;
-    default: return v1::Entry::BODY_NOT_SET;
+    case v1::ENTRY_KIND_POLICY_DOCUMENT:
+      return v1::Entry::kPolicyDocument;
+    case v1::ENTRY_KIND_QA_PAIR:
+      return v1::Entry::kQaPair;
+    case v1::ENTRY_KIND_SERVICE_GUIDE:
+      return v1::Entry::kServiceGuide;
+    case v1::ENTRY_KIND_HOT_TOPIC:
+      return v1::Entry::kHotTopic;
+    default:
+      return v1::Entry::BODY_NOT_SET;
   }
 }
 
@@ -64,10 +69,13 @@ std::string GuideMarkdown(const v1::ServiceGuide& g) {
 // Raw content to the Markdown-like text that the passage splitters read.
 absl::StatusOr<std::string> RawToText(const v1::RawContent& raw) {
   switch (raw.format()) {
-    case v1::CONTENT_FORMAT_HTML: return ingest::HtmlToText(raw.text());
+    case v1::CONTENT_FORMAT_HTML:
+      return ingest::HtmlToText(raw.text());
     case v1::CONTENT_FORMAT_PLAIN_TEXT:
-    case v1::CONTENT_FORMAT_MARKDOWN: return raw.text();
-    default: return absl::InvalidArgumentError("raw_content.format: must be specified");
+    case v1::CONTENT_FORMAT_MARKDOWN:
+      return raw.text();
+    default:
+      return absl::InvalidArgumentError("raw_content.format: must be specified");
   }
 }
 
@@ -117,8 +125,8 @@ absl::Status CheckPath(absl::string_view value, absl::string_view field) {
 bool IsValidId(absl::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-           c == ':' || c == '.';
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
+           c == '.';
   });
 }
 
@@ -232,7 +240,8 @@ absl::Status ComputePassages(const v1::RawContent* raw, v1::Entry* entry) {
     case v1::ENTRY_KIND_HOT_TOPIC:
       SetPassages({PassageText{"", "", entry->hot_topic().reply_script()}}, entry);
       return absl::OkStatus();
-    default: return absl::InvalidArgumentError("entry.kind: must be specified");
+    default:
+      return absl::InvalidArgumentError("entry.kind: must be specified");
   }
 }
 
@@ -261,9 +270,8 @@ DocumentInput ToDocument(const v1::Entry& e) {
     }
     case v1::Entry::kQaPair:
       d.source_inactive = IsInactive(e.qa_pair().source_document_status());
-      d.question = absl::StrJoin({e.qa_pair().question(),
-                                  absl::StrJoin(e.qa_pair().alternative_questions(), "\n")},
-                                 "\n");
+      d.question = absl::StrJoin(
+          {e.qa_pair().question(), absl::StrJoin(e.qa_pair().alternative_questions(), "\n")}, "\n");
       break;
     case v1::Entry::kServiceGuide:
       if (!e.service_guide().responsible_department().empty()) {
@@ -273,7 +281,8 @@ DocumentInput ToDocument(const v1::Entry& e) {
     case v1::Entry::kHotTopic:
       d.question = absl::StrJoin(e.hot_topic().sample_questions(), "\n");
       break;
-    default: break;
+    default:
+      break;
   }
   for (const v1::Passage& p : e.passages()) {
     d.passages.push_back(
@@ -305,8 +314,10 @@ bool TransitionAllowed(v1::EntryStatus from, v1::EntryStatus to) {
     case v1::ENTRY_STATUS_AMENDED:
       return to == v1::ENTRY_STATUS_REPEALED || to == v1::ENTRY_STATUS_EXPIRED;
     case v1::ENTRY_STATUS_REPEALED:
-    case v1::ENTRY_STATUS_EXPIRED: return to == v1::ENTRY_STATUS_IN_FORCE;
-    default: return false;
+    case v1::ENTRY_STATUS_EXPIRED:
+      return to == v1::ENTRY_STATUS_IN_FORCE;
+    default:
+      return false;
   }
 }
 
@@ -385,16 +396,15 @@ absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
     return absl::InvalidArgumentError("entry.id: required for an update");
   }
   if (!e.id().empty() && !IsValidId(e.id())) {
-    return absl::InvalidArgumentError(
-        "entry.id: 1 to 128 letters, digits, '-', '_', ':' or '.'");
+    return absl::InvalidArgumentError("entry.id: 1 to 128 letters, digits, '-', '_', ':' or '.'");
   }
   if (e.title().empty()) return absl::InvalidArgumentError("entry.title: required");
   if (e.kind() == v1::ENTRY_KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError("entry.kind: required");
   }
   if (e.body_case() != BodyOf(e.kind())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "entry.body: does not match entry.kind ", v1::EntryKind_Name(e.kind())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("entry.body: does not match entry.kind ", v1::EntryKind_Name(e.kind())));
   }
   RETURN_IF_ERROR(CheckPath(e.category_path(), "entry.category_path"));
   RETURN_IF_ERROR(CheckPath(e.region(), "entry.region"));
@@ -417,13 +427,14 @@ absl::Status ValidateUpsert(const v1::UpsertEntryRequest& r) {
     RETURN_IF_ERROR(
         CheckWebAddress(g.online_service_url(), "entry.service_guide.online_service_url"));
     for (int i = 0; i < g.materials_size(); ++i) {
-      RETURN_IF_ERROR(CheckWebAddress(
-          g.materials(i).template_url(),
-          absl::StrCat("entry.service_guide.materials[", i, "].template_url")));
+      RETURN_IF_ERROR(
+          CheckWebAddress(g.materials(i).template_url(),
+                          absl::StrCat("entry.service_guide.materials[", i, "].template_url")));
     }
   }
   for (int i = 0; i < e.sources_size(); ++i) {
-    RETURN_IF_ERROR(CheckWebAddress(e.sources(i).url(), absl::StrCat("entry.sources[", i, "].url")));
+    RETURN_IF_ERROR(
+        CheckWebAddress(e.sources(i).url(), absl::StrCat("entry.sources[", i, "].url")));
   }
   if (e.has_hot_topic()) {
     RETURN_IF_ERROR(CheckDate(e.hot_topic().valid_from(), "entry.hot_topic.valid_from"));

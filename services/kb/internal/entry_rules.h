@@ -4,19 +4,19 @@
 #ifndef HOTLINE_SERVICES_KB_INTERNAL_ENTRY_RULES_H_
 #define HOTLINE_SERVICES_KB_INTERNAL_ENTRY_RULES_H_
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <google/protobuf/timestamp.pb.h>
-
 #include "absl/status/statusor.h"
-#include "common/proto_time.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
+#include "common/proto_time.h"
 #include "common/utf8.h"
 #include "hotline/kb/v1/kb.pb.h"
 #include "services/kb/engine/search_index.h"
@@ -25,10 +25,9 @@
 namespace hotline::kb {
 
 // Roles of the contract: who reads (search, get, suggest) and who changes content.
-inline const std::initializer_list<Role> kReaders = {Role::kAgent,      Role::kReviewer,
-                                                     Role::kDepartment, Role::kSupervisor,
-                                                     Role::kEditor,     Role::kCallback,
-                                                     Role::kAdmin};
+inline const std::initializer_list<Role> kReaders = {
+    Role::kAgent,  Role::kReviewer, Role::kDepartment, Role::kSupervisor,
+    Role::kEditor, Role::kCallback, Role::kAdmin};
 inline const std::initializer_list<Role> kEditors = {Role::kEditor, Role::kAdmin};
 // Search, GetEntry and Suggest also serve the citizens' portal, in the public scope.
 inline const std::initializer_list<Role> kReadersAndPublic = {
@@ -80,7 +79,7 @@ bool EntryInactive(const v1::Entry& e);
 // its effective date, a not-yet-effective policy coming into force on its effective date, a
 // policy with an expiry date becoming EXPIRED the day after. `due_date` is the day it happens.
 struct DueStatusChange {
-  std::string due_date;  // YYYY-MM-DD
+  std::string due_date;     // YYYY-MM-DD
   v1::StatusChange change;  // from_status, to_status, effective_date, reason, superseded_by...
 };
 // The next such change of `e`, if any.

@@ -25,8 +25,7 @@
 namespace hotline::kb {
 
 // Where Debian's python3-jieba installs its dictionary.
-inline constexpr char kDefaultJiebaDictPath[] =
-    "/usr/lib/python3/dist-packages/jieba/dict.txt";
+inline constexpr char kDefaultJiebaDictPath[] = "/usr/lib/python3/dist-packages/jieba/dict.txt";
 
 struct Token {
   // The normalized text (NFKC, case-folded, simplified), UTF-8: what the index compares.
@@ -40,8 +39,8 @@ struct Token {
   int position;
 
   bool operator==(const Token& other) const {
-    return text == other.text && start == other.start && end == other.end &&
-           kind == other.kind && position == other.position;
+    return text == other.text && start == other.start && end == other.end && kind == other.kind &&
+           position == other.position;
   }
 };
 

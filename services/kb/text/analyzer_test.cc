@@ -93,15 +93,14 @@ TEST(AnalyzerTest, DomainDictionaryKeepsHotlineTerms) {
 TEST(AnalyzerTest, OffsetsOnMixedWidthChineseAndLatinText) {
   const std::string text = "ＡＢＣ公司２０２３年医保，iPhone15";
   const std::vector<Token> tokens = Analyze(text);
-  EXPECT_THAT(tokens, ElementsAre(Make("abc", 0, 3, TokenKind::kWord, 0),
-                                  Make("公司", 3, 5, TokenKind::kWord, 1),
-                                  Make("公司", 3, 5, TokenKind::kBigram, 1),
-                                  Make("2023", 5, 9, TokenKind::kWord, 2),
-                                  Make("年", 9, 10, TokenKind::kUnigram, 3),
-                                  Make("年医", 9, 11, TokenKind::kBigram, 3),
-                                  Make("医保", 10, 12, TokenKind::kWord, 4),
-                                  Make("医保", 10, 12, TokenKind::kBigram, 4),
-                                  Make("iphone15", 13, 21, TokenKind::kWord, 5)));
+  EXPECT_THAT(
+      tokens,
+      ElementsAre(
+          Make("abc", 0, 3, TokenKind::kWord, 0), Make("公司", 3, 5, TokenKind::kWord, 1),
+          Make("公司", 3, 5, TokenKind::kBigram, 1), Make("2023", 5, 9, TokenKind::kWord, 2),
+          Make("年", 9, 10, TokenKind::kUnigram, 3), Make("年医", 9, 11, TokenKind::kBigram, 3),
+          Make("医保", 10, 12, TokenKind::kWord, 4), Make("医保", 10, 12, TokenKind::kBigram, 4),
+          Make("iphone15", 13, 21, TokenKind::kWord, 5)));
   // The offsets select the original characters, whatever their width or case.
   EXPECT_EQ(Slice(text, 0, 3), "ＡＢＣ");
   EXPECT_EQ(Slice(text, 5, 9), "２０２３");
@@ -125,10 +124,11 @@ TEST(AnalyzerTest, TraditionalInputMatchesSimplified) {
   EXPECT_THAT(tokens, Contains(Make("医保", 3, 5, TokenKind::kSubWord, 2)));
   EXPECT_EQ(Slice(text, 3, 5), "醫保");
   // The same tokens as the simplified spelling, so either finds the other.
-  std::vector<std::string> simplified = Texts(Analyze("请办理医保卡"), {TokenKind::kWord,
-      TokenKind::kSubWord, TokenKind::kBigram, TokenKind::kUnigram});
-  EXPECT_EQ(Texts(tokens, {TokenKind::kWord, TokenKind::kSubWord, TokenKind::kBigram,
-                           TokenKind::kUnigram}),
+  std::vector<std::string> simplified =
+      Texts(Analyze("请办理医保卡"),
+            {TokenKind::kWord, TokenKind::kSubWord, TokenKind::kBigram, TokenKind::kUnigram});
+  EXPECT_EQ(Texts(tokens,
+                  {TokenKind::kWord, TokenKind::kSubWord, TokenKind::kBigram, TokenKind::kUnigram}),
             simplified);
 }
 
@@ -190,13 +190,14 @@ TEST(AnalyzerTest, EmptyAndPunctuationOnlyInputGiveNoTokens) {
 
 TEST(AnalyzerTest, InvalidUtf8IsAnErrorNotACrash) {
   for (const std::string& text : {std::string("医保\xFF"), std::string("\xE5\x8C"),
-                                 std::string("\xC0\xAF"), std::string("a\0\x80", 3)}) {
+                                  std::string("\xC0\xAF"), std::string("a\0\x80", 3)}) {
     absl::StatusOr<std::vector<Token>> tokens = SharedAnalyzer().Analyze(text, AnalyzeMode::kQuery);
     ASSERT_FALSE(tokens.ok());
     EXPECT_EQ(tokens.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(tokens.status().message(), HasSubstr("UTF-8"));
   }
-  absl::StatusOr<std::vector<Token>> tokens = SharedAnalyzer().Analyze("医保\xFF", AnalyzeMode::kIndex);
+  absl::StatusOr<std::vector<Token>> tokens =
+      SharedAnalyzer().Analyze("医保\xFF", AnalyzeMode::kIndex);
   EXPECT_THAT(tokens.status().message(), HasSubstr("byte offset 6"));
 }
 
@@ -287,8 +288,8 @@ TEST(AnalyzerTest, DISABLED_CorpusThroughput) {
     ASSERT_TRUE(analyzed.ok()) << analyzed.status();
     tokens += static_cast<int64_t>(analyzed->size());
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << lines.size() << " lines, " << characters << " characters, " << tokens
             << " tokens in " << seconds << " s: " << characters / seconds / 1e6
             << " million characters/s\n";

@@ -72,7 +72,8 @@ absl::Status Normalizer::Init() {
       // character and is left alone.
       if (converted.countChar32() != 1) continue;
       const char32_t simplified = static_cast<char32_t>(converted.char32At(0));
-      if (simplified != static_cast<char32_t>(c)) simplified_[static_cast<char32_t>(c)] = simplified;
+      if (simplified != static_cast<char32_t>(c))
+        simplified_[static_cast<char32_t>(c)] = simplified;
     }
   }
 
@@ -84,8 +85,8 @@ absl::Status Normalizer::Init() {
       bmp_[c] = c;
       continue;
     }
-    const uint32_t flags = nfkc_cf_->hasBoundaryBefore(static_cast<UChar32>(c)) ? 0
-                                                                                 : kCombinesBackward;
+    const uint32_t flags =
+        nfkc_cf_->hasBoundaryBefore(static_cast<UChar32>(c)) ? 0 : kCombinesBackward;
     mapped.clear();
     if (nfkc_cf_->isInert(static_cast<UChar32>(c))) {
       mapped.push_back(ToSimplified(c));
@@ -93,8 +94,8 @@ absl::Status Normalizer::Init() {
       const icu::UnicodeString folded =
           nfkc_cf_->normalize(icu::UnicodeString(static_cast<UChar32>(c)), status);
       if (U_FAILURE(status)) {
-        return absl::InternalError(absl::StrCat("ICU failed to normalize U+", absl::Hex(c), ": ",
-                                                u_errorName(status)));
+        return absl::InternalError(
+            absl::StrCat("ICU failed to normalize U+", absl::Hex(c), ": ", u_errorName(status)));
       }
       ForEachCodePoint(folded, [&](char32_t f) { mapped.push_back(ToSimplified(f)); });
     }

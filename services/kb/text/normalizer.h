@@ -1,21 +1,23 @@
 // Folds text into the one form the search index compares, so that a caller's question and a
 // document match whatever width, case or script variant either was typed in:
-//   - NFKC with case folding (ICU's nfkc_cf): full-width to half-width ("ＡＢＣ２０２３" -> "abc2023"),
-//     compatibility characters expanded ("㈠" -> "(一)", "ﬁ" -> "fi", "①" -> "1"), letters case-folded,
-//     default-ignorable characters (zero-width spaces, soft hyphens) removed;
-//   - traditional to simplified Chinese, character by character, with ICU's "Traditional-Simplified"
+//   - NFKC with case folding (ICU's nfkc_cf): full-width to half-width ("ＡＢＣ２０２３" ->
+//   "abc2023"),
+//     compatibility characters expanded ("㈠" -> "(一)", "ﬁ" -> "fi", "①" -> "1"), letters
+//     case-folded, default-ignorable characters (zero-width spaces, soft hyphens) removed;
+//   - traditional to simplified Chinese, character by character, with ICU's
+//   "Traditional-Simplified"
 //     transliterator ("醫保" -> "医保").
 // Every normalized code point remembers which original code points it came from, so a highlight
 // computed on normalized text lands on the right characters of the original.
 #ifndef HOTLINE_SERVICES_KB_TEXT_NORMALIZER_H_
 #define HOTLINE_SERVICES_KB_TEXT_NORMALIZER_H_
 
+#include <unicode/uversion.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <unicode/uversion.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"

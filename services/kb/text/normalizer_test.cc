@@ -89,11 +89,11 @@ TEST(NormalizerTest, RejectsInvalidUtf8WithTheByteOffset) {
   };
   const std::vector<Case> cases = {
       {"\xFF", "byte offset 0"},
-      {"abc\xE5\x8C", "byte offset 3"},           // truncated 3-byte sequence
-      {"\xC0\x80", "byte offset 0"},              // overlong NUL
-      {"医\xED\xA0\x80", "byte offset 3"},         // UTF-16 surrogate
-      {"\xF4\x90\x80\x80", "byte offset 0"},      // above U+10FFFF
-      {"ok\x80", "byte offset 2"},                // lone continuation byte
+      {"abc\xE5\x8C", "byte offset 3"},       // truncated 3-byte sequence
+      {"\xC0\x80", "byte offset 0"},          // overlong NUL
+      {"医\xED\xA0\x80", "byte offset 3"},    // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", "byte offset 0"},  // above U+10FFFF
+      {"ok\x80", "byte offset 2"},            // lone continuation byte
   };
   for (const Case& c : cases) {
     absl::StatusOr<NormalizedText> t = SharedNormalizer().Normalize(c.text);

@@ -13,8 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
 #include "absl/strings/str_split.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "glog/logging.h"
 
@@ -41,7 +41,12 @@ CharClass Classify(char32_t c) {
   if (c < 0x80) {
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) return kAlnum;
     switch (c) {
-      case '.': case '-': case '_': case '&': case '+': case '#':
+      case '.':
+      case '-':
+      case '_':
+      case '&':
+      case '+':
+      case '#':
         return kConnector;
       default:
         return kSeparator;
@@ -144,22 +149,22 @@ absl::Status LoadDictionary(const std::string& path, bool main, const Normalizer
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || (!main && line[0] == '#')) continue;
-    std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"),
-                                                          absl::SkipEmpty());
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     const absl::string_view word = fields[0];
     int64_t freq = -1;  // not given
     if (fields.size() > 1 && !absl::SimpleAtoi(fields[1], &freq)) {
       // jieba's user dictionaries allow `word pos` with no frequency; its main one does not.
       if (main || !absl::ascii_isalpha(static_cast<unsigned char>(fields[1][0]))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ":", line_number, ": frequency '", fields[1], "' is not a whole number"));
+        return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": frequency '",
+                                                       fields[1], "' is not a whole number"));
       }
       freq = -1;  // SimpleAtoi may have written to it
     }
     if (freq < -1 || (main && freq < 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
-                                                     main ? ": missing or negative frequency"
-                                                          : ": negative frequency"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_number,
+                       main ? ": missing or negative frequency" : ": negative frequency"));
     }
     if (absl::Status status = normalizer.Normalize(word, &normalized); !status.ok()) {
       return absl::InvalidArgumentError(
@@ -195,10 +200,9 @@ absl::Status LoadDictionary(const std::string& path, bool main, const Normalizer
   }
   // Shorter words first, so that a long term is weighed against its split into the shorter
   // domain terms inside it, with their final frequencies.
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const std::u32string& a, const std::u32string& b) {
-                     return a.size() < b.size();
-                   });
+  std::stable_sort(
+      pending.begin(), pending.end(),
+      [](const std::u32string& a, const std::u32string& b) { return a.size() < b.size(); });
   const double log_total = std::log(static_cast<double>(*total));
   for (std::u32string& word : pending) {
     const double wanted = std::exp(BestSplitLogProbability(word, *entries, log_total) + log_total +
@@ -252,8 +256,8 @@ absl::Status Segmenter::Load(const SegmenterOptions& options, const Normalizer& 
   RETURN_IF_ERROR(LoadDictionary(options.main_dict_path, /*main=*/true, normalizer, &entries,
                                  &total_, &max_freq));
   if (total_ <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dictionary '", options.main_dict_path, "' has no words with a positive frequency"));
+    return absl::InvalidArgumentError(absl::StrCat("dictionary '", options.main_dict_path,
+                                                   "' has no words with a positive frequency"));
   }
   for (const std::string& path : options.extra_dict_paths) {
     RETURN_IF_ERROR(LoadDictionary(path, /*main=*/false, normalizer, &entries, &total_, &max_freq));
@@ -312,8 +316,7 @@ absl::Status Segmenter::Load(const SegmenterOptions& options, const Normalizer& 
     const uint32_t child = first_child_[0] + k;
     if (label_[child] < 0x10000) root_bmp_[label_[child]] = child;
   }
-  VLOG(1) << "segmenter: " << word_count_ << " words, " << count << " trie nodes, total "
-          << total_;
+  VLOG(1) << "segmenter: " << word_count_ << " words, " << count << " trie nodes, total " << total_;
   return absl::OkStatus();
 }
 

@@ -181,8 +181,7 @@ class JiebaDictionaryTest : public ::testing::Test {
     static const Segmenter* segmenter = [] {
       SegmenterOptions options;
       options.main_dict_path = kDefaultJiebaDictPath;
-      absl::StatusOr<std::unique_ptr<Segmenter>> s =
-          Segmenter::Create(options, SharedNormalizer());
+      absl::StatusOr<std::unique_ptr<Segmenter>> s = Segmenter::Create(options, SharedNormalizer());
       CHECK(s.ok()) << s.status();
       return s->release();
     }();
@@ -204,7 +203,8 @@ TEST_F(JiebaDictionaryTest, MatchesJiebaWithoutHmm) {
 TEST_F(JiebaDictionaryTest, SubWordsMatchJiebaSearchMode) {
   // jieba.cut_for_search: 用人/单位/用人单位/应当/按照/国家/有关/国家有关/...
   std::vector<std::string> sub_words;
-  for (const std::string& d : Describe(Jieba(), "用人单位应当按照国家有关规定", {.bigrams = false})) {
+  for (const std::string& d :
+       Describe(Jieba(), "用人单位应当按照国家有关规定", {.bigrams = false})) {
     if (d.rfind("subword:", 0) == 0) sub_words.push_back(d);
   }
   EXPECT_THAT(sub_words, ElementsAre("subword:用人[0,2)@0", "subword:单位[2,4)@0",
