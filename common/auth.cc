@@ -170,7 +170,7 @@ std::optional<Role> TokenRegistry::FileTokenRole(const grpc::ServerContextBase& 
   return it->second.role;
 }
 
-absl::Status Authorize(const Principal& principal, std::initializer_list<Role> allowed) {
+absl::Status Authorize(const Principal& principal, absl::Span<const Role> allowed) {
   if (principal.role == Role::kAdmin) return absl::OkStatus();
   for (Role r : allowed) {
     if (r == principal.role) return absl::OkStatus();
@@ -193,7 +193,7 @@ absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view d
 
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
                                                    const grpc::ServerContextBase& context,
-                                                   std::initializer_list<Role> allowed) {
+                                                   absl::Span<const Role> allowed) {
   absl::StatusOr<Principal> principal = tokens.Authenticate(context);
   if (!principal.ok()) return principal;
   if (absl::Status s = Authorize(*principal, allowed); !s.ok()) return s;
@@ -202,7 +202,7 @@ absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
 
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
                                                    const grpc::ServerContextBase& context,
-                                                   std::initializer_list<Role> allowed,
+                                                   absl::Span<const Role> allowed,
                                                    const google::protobuf::Message& request) {
   absl::StatusOr<Principal> principal = AuthenticateAndAuthorize(tokens, context, allowed);
   if (!principal.ok()) return principal;

@@ -19,7 +19,6 @@
 #include <grpcpp/server_context.h>
 
 #include <cstdint>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace hotline {
 
@@ -95,7 +95,7 @@ class TokenRegistry {
 
 // OK when the principal's role is one of `allowed`; admin is always allowed. Otherwise
 // PERMISSION_DENIED naming the role and what the call needs.
-absl::Status Authorize(const Principal& principal, std::initializer_list<Role> allowed);
+absl::Status Authorize(const Principal& principal, absl::Span<const Role> allowed);
 
 // Department principals may only act within their own department; other roles pass.
 absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view department_id);
@@ -103,14 +103,14 @@ absl::Status AuthorizeDepartment(const Principal& principal, absl::string_view d
 // Authenticate + Authorize in one step, for the first line of a handler.
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
                                                    const grpc::ServerContextBase& context,
-                                                   std::initializer_list<Role> allowed);
+                                                   absl::Span<const Role> allowed);
 
 // The same, then CheckWellFormed(request) (common/proto_checks.h): every handler's first line,
 // so that no malformed time or enum reaches a handler, in the contract's order of errors
 // (UNAUTHENTICATED and PERMISSION_DENIED before INVALID_ARGUMENT).
 absl::StatusOr<Principal> AuthenticateAndAuthorize(const TokenRegistry& tokens,
                                                    const grpc::ServerContextBase& context,
-                                                   std::initializer_list<Role> allowed,
+                                                   absl::Span<const Role> allowed,
                                                    const google::protobuf::Message& request);
 
 }  // namespace hotline

@@ -13,6 +13,7 @@
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
 #include "services/gateway/gateway.h"
+#include "services/ticket/transitions.h"
 
 namespace hotline::gateway {
 namespace {
@@ -50,11 +51,6 @@ void Gateway::RegisterConsoleApi(httplib::Server* server) {
   auto bind = [this](void (Gateway::*handler)(const httplib::Request&, httplib::Response&)) {
     return Bound(this, handler);
   };
-  auto action = [this](auto rpc) {
-    return [this, rpc](const httplib::Request& request, httplib::Response& response) {
-      TicketAction(request, response, rpc);
-    };
-  };
   using Stub = tv1::TicketService::Stub;
   server->Get("/api/intake/settings", bind(&Gateway::IntakeSettings));
   server->Get(R"(/api/callers/([^/]+)/tickets)", bind(&Gateway::CallerTickets));
@@ -64,19 +60,24 @@ void Gateway::RegisterConsoleApi(httplib::Server* server) {
   server->Get("/api/queues", bind(&Gateway::Queues));
   server->Get(R"(/api/tickets/([^/]+)/similar)", bind(&Gateway::TicketSimilar));
   server->Get(R"(/api/tickets/([^/]+)/suggestions)", bind(&Gateway::TicketSuggestions));
-  server->Post(R"(/api/tickets/([^/]+)/confirm)", action(&Stub::ConfirmTicket));
-  server->Post(R"(/api/tickets/([^/]+)/reject)", action(&Stub::RejectTicket));
-  server->Post(R"(/api/tickets/([^/]+)/merge)", action(&Stub::MergeTicket));
-  server->Post(R"(/api/tickets/([^/]+)/dispatch)", action(&Stub::DispatchTicket));
-  server->Post(R"(/api/tickets/([^/]+)/redispatch)", action(&Stub::RedispatchWorkOrder));
-  server->Post(R"(/api/tickets/([^/]+)/refuse-return)", action(&Stub::RefuseReturn));
-  // The department portal's and the callback console's actions.
-  server->Post(R"(/api/tickets/([^/]+)/sign)", action(&Stub::SignWorkOrder));
-  server->Post(R"(/api/tickets/([^/]+)/return)", action(&Stub::ReturnWorkOrder));
-  server->Post(R"(/api/tickets/([^/]+)/note)", action(&Stub::AddProgressNote));
-  server->Post(R"(/api/tickets/([^/]+)/extension)", action(&Stub::RequestExtension));
-  server->Post(R"(/api/tickets/([^/]+)/reply)", action(&Stub::ReplyWorkOrder));
-  server->Post(R"(/api/tickets/([^/]+)/callback)", action(&Stub::RecordCallback));
+  // Every transition the table (services/ticket/transitions.h) offers to the consoles, at
+  // POST /api/tickets/ID/ROUTE with the upstream request as its body.
+  auto route = [this, server](const char* rpc_name, auto rpc) {
+    const ticket::TransitionSpec* transition = ticket::TransitionForRpc(rpc_name);
+    if (transition == nullptr || transition->console_route == nullptr) return;
+    server->Post(absl::StrCat(R"(/api/tickets/([^/]+)/)", transition->console_route),
+                 [this, rpc](const httplib::Request& request, httplib::Response& response) {
+                   TicketAction(request, response, rpc);
+                 });
+  };
+  route("MergeTicket", &Stub::MergeTicket);
+#define HOTLINE_CONSOLE_ROUTE(Rpc, Method, Target) route(#Rpc, &Stub::Rpc);
+  HOTLINE_TICKET_UPDATES(HOTLINE_CONSOLE_ROUTE)
+#undef HOTLINE_CONSOLE_ROUTE
+  // The labels of the transitions and events, for every page (common.js reads them).
+  server->Get("/ticket_vocabulary.js", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(ticket::VocabularyScript(), "text/javascript; charset=utf-8");
+  });
 }
 
 void Gateway::IntakeSettings(const httplib::Request& request, httplib::Response& response) {

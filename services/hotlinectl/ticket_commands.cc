@@ -40,6 +40,7 @@
 #include "services/hotlinectl/stream_follower.h"
 #include "services/hotlinectl/ticket_names.h"
 #include "services/hotlinectl/ticket_text.h"
+#include "services/ticket/transitions.h"
 
 // Common to the updates.
 ABSL_FLAG(int64_t, expected_version, 0,
@@ -309,7 +310,7 @@ struct CommandSpec {
   const char* name;
   std::string synopsis;  // Arguments after the name, ticket id included.
   const char* summary;
-  const char* roles;  // Who may call the rpc (admin always may).
+  std::string roles;  // Who may call the rpc (admin always may).
   Section section;
   bool takes_ticket_id;
   std::vector<std::string> flags;  // The flags it reads, beyond the global ones.
@@ -320,45 +321,30 @@ struct Command {
   std::function<int(const std::string& ticket_id)> run;
 };
 
-enum class Acts { kOnTicket, kOnWorkOrder };        // Whether --work_order is required.
-enum class Reason { kNone, kOptional, kRequired };  // How --reason goes into `reason`.
-
-struct UpdateSpec {
-  const char* name;
-  std::string synopsis;
-  const char* summary;
-  const char* roles;
-  Section section;
-  Acts acts;
-  Reason reason;
-  std::vector<std::string> flags;  // Its own flags, beyond the ones every update reads.
-};
-
 // An update rpc with its request type erased, so that every update runs through RunUpdate().
+// What it is (command, flags, roles) is its row of the service's table (transitions.h).
 struct Update {
-  UpdateSpec spec;
+  const ticket::TransitionSpec* spec;
   std::function<std::unique_ptr<Message>()> new_request;
-  std::function<absl::Status(Message*)> fill;  // The request's own fields; errors are usage.
+  // The request's own fields beyond the table's text flags; errors are usage errors.
+  std::function<absl::Status(Message*)> fill;
   std::function<grpc::Status(Stub*, grpc::ClientContext*, const Message&, api::Ticket*)> send;
 };
 
-template <typename T>
-struct Identity {
-  using type = T;
-};
-
-template <typename Request>
-Update MakeUpdate(UpdateSpec spec,
-                  grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, api::Ticket*),
-                  typename Identity<std::function<absl::Status(Request*)>>::type fill = {}) {
-  return Update{std::move(spec), [] { return std::make_unique<Request>(); },
-                [fill](Message* request) {
-                  return fill ? fill(static_cast<Request*>(request)) : absl::OkStatus();
-                },
-                [rpc](Stub* stub, grpc::ClientContext* context, const Message& request,
-                      api::Ticket* response) {
-                  return (stub->*rpc)(context, static_cast<const Request&>(request), response);
-                }};
+Section SectionOf(ticket::CliSection section) {
+  switch (section) {
+    case ticket::CliSection::kIntake:
+      return Section::kIntake;
+    case ticket::CliSection::kDispatch:
+      return Section::kDispatch;
+    case ticket::CliSection::kHandling:
+      return Section::kHandling;
+    case ticket::CliSection::kSupervision:
+      return Section::kSupervision;
+    case ticket::CliSection::kClosure:
+      return Section::kClosure;
+  }
+  return Section::kReads;
 }
 
 // The fields every update request shares are set by name, so the table stays one row per rpc.
@@ -375,27 +361,37 @@ void SetField(Message* message, const char* name, int64_t value) {
 }
 
 int RunUpdate(const Update& update, const std::string& ticket_id) {
-  const std::string help = absl::StrCat(kHelp, " ", update.spec.name);
+  const ticket::TransitionSpec& spec = *update.spec;
+  const std::string help = absl::StrCat(kHelp, " ", spec.command);
   auto usage = [&](absl::string_view message) {
-    return ReportUsageError(absl::StrCat("ticket ", update.spec.name, ": ", message), help);
+    return ReportUsageError(absl::StrCat("ticket ", spec.command, ": ", message), help);
   };
   std::unique_ptr<Message> request = update.new_request();
   SetField(request.get(), "ticket_id", ticket_id);
-  if (update.spec.acts == Acts::kOnWorkOrder) {
+  if (spec.names_work_order) {
     std::string work_order = absl::GetFlag(FLAGS_work_order);
     if (work_order.empty()) return usage("--work_order is required");
     if (absl::StrContains(work_order, ',')) return usage("--work_order: give one work order");
     SetField(request.get(), "work_order_id", work_order);
   }
-  if (update.spec.reason != Reason::kNone) {
+  if (spec.reason != ticket::ReasonUse::kNone) {
     std::string reason = absl::GetFlag(FLAGS_reason);
-    if (update.spec.reason == Reason::kRequired && reason.empty()) {
+    if (spec.reason == ticket::ReasonUse::kRequired && reason.empty()) {
       return usage("--reason is required");
     }
     if (!reason.empty()) SetField(request.get(), "reason", reason);
   }
-  if (absl::Status status = update.fill(request.get()); !status.ok()) {
-    return usage(status.message());
+  for (const ticket::TextFlag& text : spec.text_flags) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(text.flag);
+    CHECK(flag != nullptr) << "ticket " << spec.command << ": --" << text.flag << " is not defined";
+    const std::string value = flag->CurrentValue();
+    if (text.required && value.empty()) return usage(absl::StrCat("--", text.flag, " is required"));
+    if (!value.empty()) SetField(request.get(), text.field, value);
+  }
+  if (update.fill) {
+    if (absl::Status status = update.fill(request.get()); !status.ok()) {
+      return usage(status.message());
+    }
   }
   // Both identify one operation, so neither is taken from the environment.
   int64_t version =
@@ -444,16 +440,8 @@ absl::Status FillConfirm(api::ConfirmTicketRequest* r) {
   return absl::OkStatus();
 }
 
-absl::Status FillMerge(api::MergeTicketRequest* r) {
-  RETURN_IF_ERROR(Required("into", absl::GetFlag(FLAGS_into)));
-  r->set_target_ticket_id(absl::GetFlag(FLAGS_into));
-  return absl::OkStatus();
-}
-
 absl::Status FillDispatch(api::DispatchTicketRequest* r) {
-  RETURN_IF_ERROR(FillDepartments(/*lead_required=*/true, r));
-  r->set_instructions(absl::GetFlag(FLAGS_instructions));
-  return absl::OkStatus();
+  return FillDepartments(/*lead_required=*/true, r);
 }
 
 absl::Status FillRedispatch(api::RedispatchWorkOrderRequest* r) {
@@ -472,13 +460,6 @@ absl::Status FillRedispatch(api::RedispatchWorkOrderRequest* r) {
     r->mutable_assignment()->set_department_id(to);
     if (limit.has_value()) *r->mutable_assignment()->mutable_time_limit() = *limit;
   }
-  r->set_instructions(absl::GetFlag(FLAGS_instructions));
-  return absl::OkStatus();
-}
-
-absl::Status FillNote(api::AddProgressNoteRequest* r) {
-  RETURN_IF_ERROR(Required("text", absl::GetFlag(FLAGS_text)));
-  r->set_text(absl::GetFlag(FLAGS_text));
   return absl::OkStatus();
 }
 
@@ -510,17 +491,9 @@ absl::Status FillDecideExtension(api::DecideExtensionRequest* r) {
 }
 
 absl::Status FillUrge(api::UrgeTicketRequest* r) {
-  RETURN_IF_ERROR(Required("message", absl::GetFlag(FLAGS_message)));
   for (const std::string& id : SplitList(absl::GetFlag(FLAGS_work_order))) {
     r->add_work_order_ids(id);
   }
-  r->set_message(absl::GetFlag(FLAGS_message));
-  return absl::OkStatus();
-}
-
-absl::Status FillReply(api::ReplyWorkOrderRequest* r) {
-  RETURN_IF_ERROR(Required("text", absl::GetFlag(FLAGS_text)));
-  r->set_reply_text(absl::GetFlag(FLAGS_text));
   return absl::OkStatus();
 }
 
@@ -532,7 +505,6 @@ absl::Status FillCallback(api::RecordCallbackRequest* r) {
   }
   ASSIGN_OR_RETURN(int parsed, ParseEnumFlag(kCallbackResults, "result", result));
   r->set_result(static_cast<api::CallbackResult>(parsed));
-  r->set_comment(absl::GetFlag(FLAGS_comment));
   return absl::OkStatus();
 }
 
@@ -545,99 +517,79 @@ std::vector<std::string> Flags(Names... names) {
   return {names...};
 }
 
+template <typename Request>
+using Fill = absl::Status (*)(Request*);
+
+// `fill`: the request's own fields beyond the table's text flags, or nullptr.
+template <typename Request>
+Update MakeUpdate(const char* rpc_name,
+                  grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, api::Ticket*),
+                  Fill<Request> fill) {
+  const ticket::TransitionSpec* spec = ticket::TransitionForRpc(rpc_name);
+  CHECK(spec != nullptr) << rpc_name << " is not in the transition table";
+  Update update{spec, [] { return std::make_unique<Request>(); }, nullptr,
+                [rpc](Stub* stub, grpc::ClientContext* context, const Message& request,
+                      api::Ticket* response) {
+                  return (stub->*rpc)(context, static_cast<const Request&>(request), response);
+                }};
+  if (fill != nullptr) {
+    update.fill = [fill](Message* request) { return fill(static_cast<Request*>(request)); };
+  }
+  return update;
+}
+
+// The fill of an rpc whose request needs more than its text flags; nullptr otherwise.
+template <typename Request>
+Fill<Request> OwnFill() {
+  return nullptr;
+}
+template <>
+Fill<api::ConfirmTicketRequest> OwnFill() {
+  return FillConfirm;
+}
+template <>
+Fill<api::DispatchTicketRequest> OwnFill() {
+  return FillDispatch;
+}
+template <>
+Fill<api::RedispatchWorkOrderRequest> OwnFill() {
+  return FillRedispatch;
+}
+template <>
+Fill<api::RequestExtensionRequest> OwnFill() {
+  return FillExtend;
+}
+template <>
+Fill<api::DecideExtensionRequest> OwnFill() {
+  return FillDecideExtension;
+}
+template <>
+Fill<api::UrgeTicketRequest> OwnFill() {
+  return FillUrge;
+}
+template <>
+Fill<api::RecordCallbackRequest> OwnFill() {
+  return FillCallback;
+}
+template <>
+Fill<api::ReopenTicketRequest> OwnFill() {
+  return FillReopen;
+}
+
+// Every transition of the table, in its order.
 std::vector<Update> Updates() {
-  const char* reviewer = "reviewer";
-  const char* department = "department (its own work orders)";
-  const char* supervisor = "supervisor";
-  const char* limit = "(--days=N | --hours=N | --deadline=TIME)";
-  const char* lead = "--lead=DEPT [--lead_days=N | --lead_hours=N | --lead_deadline=TIME]";
-  return {
-      MakeUpdate<api::ConfirmTicketRequest>(
-          {"confirm", "ID [--kind=K] [--urgency=U] [--category=A/B]",
-           "confirm after review (审核确认), correcting kind, urgency or category", reviewer,
-           Section::kIntake, Acts::kOnTicket, Reason::kNone, Flags("kind", "urgency", "category")},
-          &Stub::ConfirmTicket, FillConfirm),
-      MakeUpdate<api::RejectTicketRequest>(
-          {"reject", "ID --reason=TEXT", "reject at review (不予受理)", reviewer, Section::kIntake,
-           Acts::kOnTicket, Reason::kRequired, Flags()},
-          &Stub::RejectTicket),
-      MakeUpdate<api::MergeTicketRequest>(
-          {"merge", "ID --into=TICKET [--reason=TEXT]",
-           "merge duplicate ID into the ticket of the same matter (并单)", reviewer,
-           Section::kIntake, Acts::kOnTicket, Reason::kOptional, Flags("into")},
-          &Stub::MergeTicket, FillMerge),
-      MakeUpdate<api::DispatchTicketRequest>(
-          {"dispatch",
-           absl::StrCat("ID ", lead, " [--assist=DEPT[:LIMIT]]... [--instructions=TEXT]"),
-           "dispatch to a lead and assisting departments (派单)", reviewer, Section::kDispatch,
-           Acts::kOnTicket, Reason::kNone,
-           Flags("lead", "lead_days", "lead_hours", "lead_deadline", "assist", "instructions")},
-          &Stub::DispatchTicket, FillDispatch),
-      MakeUpdate<api::RedispatchWorkOrderRequest>(
-          {"redispatch",
-           "ID --work_order=W (--to=DEPT [--days=N | --hours=N | --deadline=TIME] | --withdraw) "
-           "[--instructions=TEXT]",
-           "re-route a returned work order, or withdraw an assisting one (改派)", reviewer,
-           Section::kDispatch, Acts::kOnWorkOrder, Reason::kNone,
-           Flags("to", "days", "hours", "deadline", "withdraw", "instructions")},
-          &Stub::RedispatchWorkOrder, FillRedispatch),
-      MakeUpdate<api::RefuseReturnRequest>(
-          {"refuse-return", "ID --work_order=W --reason=TEXT",
-           "refuse a return: the work order was routed correctly (退单不予认可)", reviewer,
-           Section::kDispatch, Acts::kOnWorkOrder, Reason::kRequired, Flags()},
-          &Stub::RefuseReturn),
-      MakeUpdate<api::SignWorkOrderRequest>(
-          {"sign", "ID --work_order=W", "sign for a work order (签收)", department,
-           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags()},
-          &Stub::SignWorkOrder),
-      MakeUpdate<api::ReturnWorkOrderRequest>(
-          {"return", "ID --work_order=W --reason=TEXT",
-           "return a misrouted work order within the return window (退单)", department,
-           Section::kHandling, Acts::kOnWorkOrder, Reason::kRequired, Flags()},
-          &Stub::ReturnWorkOrder),
-      MakeUpdate<api::AddProgressNoteRequest>(
-          {"note", "ID --work_order=W --text=TEXT", "add a progress note (办理进展)", department,
-           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags("text")},
-          &Stub::AddProgressNote, FillNote),
-      MakeUpdate<api::RequestExtensionRequest>(
-          {"extend", absl::StrCat("ID --work_order=W ", limit, " --reason=TEXT"),
-           "request the work order's one extension (延期申请)", department, Section::kHandling,
-           Acts::kOnWorkOrder, Reason::kRequired, Flags("days", "hours", "deadline")},
-          &Stub::RequestExtension, FillExtend),
-      MakeUpdate<api::ReplyWorkOrderRequest>(
-          {"reply", "ID --work_order=W --text=TEXT",
-           "reply with the handling result, completing the work order (答复/办结)", department,
-           Section::kHandling, Acts::kOnWorkOrder, Reason::kNone, Flags("text")},
-          &Stub::ReplyWorkOrder, FillReply),
-      MakeUpdate<api::DecideExtensionRequest>(
-          {"decide-extension",
-           "ID --work_order=W (--approve [--days=N | --hours=N | --deadline=TIME] | --refuse) "
-           "[--reason=TEXT]",
-           "approve or refuse a requested extension (延期审批)", supervisor, Section::kSupervision,
-           Acts::kOnWorkOrder, Reason::kOptional,
-           Flags("approve", "refuse", "days", "hours", "deadline")},
-          &Stub::DecideExtension, FillDecideExtension),
-      MakeUpdate<api::UrgeTicketRequest>(
-          {"urge", "ID --message=TEXT [--work_order=W]...",
-           "issue an urging notice (督办/催办), by default to every open work order", supervisor,
-           Section::kSupervision, Acts::kOnTicket, Reason::kNone, Flags("message", "work_order")},
-          &Stub::UrgeTicket, FillUrge),
-      MakeUpdate<api::RecordCallbackRequest>(
-          {"callback", "ID --result=R [--comment=TEXT]",
-           "record a callback (回访): satisfied closes, dissatisfied reopens", "agent, supervisor",
-           Section::kClosure, Acts::kOnTicket, Reason::kNone, Flags("result", "comment")},
-          &Stub::RecordCallback, FillCallback),
-      MakeUpdate<api::CloseTicketRequest>(
-          {"close", "ID --reason=TEXT", "close by decision, cancelling open work orders",
-           supervisor, Section::kClosure, Acts::kOnTicket, Reason::kRequired, Flags()},
-          &Stub::CloseTicket),
-      MakeUpdate<api::ReopenTicketRequest>(
-          {"reopen", absl::StrCat("ID --reason=TEXT [", lead, " [--assist=DEPT[:LIMIT]]...]"),
-           "reopen for a new cycle (重办), by default with the same departments", supervisor,
-           Section::kClosure, Acts::kOnTicket, Reason::kRequired,
-           Flags("lead", "lead_days", "lead_hours", "lead_deadline", "assist")},
-          &Stub::ReopenTicket, FillReopen),
-  };
+  std::vector<Update> updates;
+  updates.push_back(MakeUpdate<api::MergeTicketRequest>("MergeTicket", &Stub::MergeTicket,
+                                                        OwnFill<api::MergeTicketRequest>()));
+#define HOTLINE_CLI_UPDATE(Rpc, Method, Target) \
+  updates.push_back(MakeUpdate<api::Rpc##Request>(#Rpc, &Stub::Rpc, OwnFill<api::Rpc##Request>()));
+  HOTLINE_TICKET_UPDATES(HOTLINE_CLI_UPDATE)
+#undef HOTLINE_CLI_UPDATE
+  const auto& table = ticket::Transitions();
+  auto position = [&](const Update& u) { return u.spec - table.data(); };
+  std::sort(updates.begin(), updates.end(),
+            [&](const Update& a, const Update& b) { return position(a) < position(b); });
+  return updates;
 }
 
 // ---- The commands that are not updates.
@@ -923,11 +875,12 @@ const std::vector<Command>& Commands() {
                 "confidential", "category", "address", "district", "answer", "cite", "request_id")},
          RunAnswer});
     for (Update& update : Updates()) {
-      const UpdateSpec& u = update.spec;
-      CommandSpec spec{u.name, u.synopsis, u.summary, u.roles, u.section, true, u.flags};
+      const ticket::TransitionSpec& u = *update.spec;
+      CommandSpec spec{u.command, u.synopsis, u.summary, ticket::RolesText(u), SectionOf(u.section),
+                       true,      u.flags};
       spec.flags.insert(spec.flags.end(), {"expected_version", "request_id"});
-      if (u.acts == Acts::kOnWorkOrder) spec.flags.push_back("work_order");
-      if (u.reason != Reason::kNone) spec.flags.push_back("reason");
+      if (u.names_work_order) spec.flags.push_back("work_order");
+      if (u.reason != ticket::ReasonUse::kNone) spec.flags.push_back("reason");
       all->push_back({std::move(spec), [update = std::move(update)](const std::string& id) {
                         return RunUpdate(update, id);
                       }});

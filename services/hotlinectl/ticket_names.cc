@@ -1,6 +1,7 @@
 #include "services/hotlinectl/ticket_names.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -10,6 +11,7 @@
 #include "common/status_macros.h"
 #include "hotline/ticket/v1/ticket.pb.h"
 #include "services/hotlinectl/client_util.h"
+#include "services/ticket/transitions.h"
 
 namespace hotline::cli::ticket_names {
 
@@ -84,32 +86,16 @@ constexpr EnumName kRoleNames[] = {
     {api::ROLE_ADMIN, "admin", "管理员"},
     {api::ROLE_SYSTEM, "system", "系统"},
 };
-constexpr EnumName kEventTypeNames[] = {
-    {api::EVENT_TYPE_TICKET_CREATED, "created", "受理"},
-    {api::EVENT_TYPE_TICKET_CONFIRMED, "confirmed", "审核确认"},
-    {api::EVENT_TYPE_TICKET_REJECTED, "rejected", "不予受理"},
-    {api::EVENT_TYPE_TICKET_MERGED, "merged", "并单"},
-    {api::EVENT_TYPE_DUPLICATE_ATTACHED, "duplicate-attached", "并入重复件"},
-    {api::EVENT_TYPE_WORK_ORDER_DISPATCHED, "dispatched", "派单"},
-    {api::EVENT_TYPE_WORK_ORDER_SIGNED, "signed", "签收"},
-    {api::EVENT_TYPE_WORK_ORDER_RETURNED, "returned", "退单"},
-    {api::EVENT_TYPE_WORK_ORDER_REDISPATCHED, "redispatched", "改派"},
-    {api::EVENT_TYPE_RETURN_REFUSED, "return-refused", "退单不予认可"},
-    {api::EVENT_TYPE_WORK_ORDER_CANCELLED, "cancelled", "撤销"},
-    {api::EVENT_TYPE_PROGRESS_NOTE_ADDED, "note", "办理进展"},
-    {api::EVENT_TYPE_EXTENSION_REQUESTED, "extension-requested", "延期申请"},
-    {api::EVENT_TYPE_EXTENSION_APPROVED, "extension-approved", "同意延期"},
-    {api::EVENT_TYPE_EXTENSION_REFUSED, "extension-refused", "不同意延期"},
-    {api::EVENT_TYPE_EXTENSION_WITHDRAWN, "extension-withdrawn", "延期撤回"},
-    {api::EVENT_TYPE_URGED, "urged", "督办"},
-    {api::EVENT_TYPE_YELLOW_WARNING, "yellow-warning", "黄牌预警"},
-    {api::EVENT_TYPE_RED_WARNING, "red-warning", "红牌超期"},
-    {api::EVENT_TYPE_WORK_ORDER_REPLIED, "replied", "答复"},
-    {api::EVENT_TYPE_CALLBACK_RECORDED, "callback", "回访"},
-    {api::EVENT_TYPE_TICKET_CLOSED, "closed", "办结"},
-    {api::EVENT_TYPE_TICKET_REOPENED, "reopened", "重办"},
-    {api::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY, "answered-directly", "当场答复"},
-};
+// The event names and labels are the service's table's (services/ticket/transitions.h).
+absl::Span<const EnumName> EventTypeNames() {
+  static const auto* const names = [] {
+    auto* out = new std::vector<EnumName>;
+    for (const ::hotline::ticket::EventSpec& e : ::hotline::ticket::Events())
+      out->push_back({e.type, e.name, e.label});
+    return out;
+  }();
+  return *names;
+}
 
 const EnumTable kTicketStates{"TICKET_STATE_", kTicketStateNames};
 const EnumTable kKinds{"TICKET_KIND_", kKindNames};
@@ -121,7 +107,7 @@ const EnumTable kWorkOrderStates{"WORK_ORDER_STATE_", kWorkOrderStateNames};
 const EnumTable kExtensionStates{"EXTENSION_STATE_", kExtensionStateNames};
 const EnumTable kCallbackResults{"CALLBACK_RESULT_", kCallbackResultNames};
 const EnumTable kRoles{"ROLE_", kRoleNames};
-const EnumTable kEventTypes{"EVENT_TYPE_", kEventTypeNames};
+const EnumTable kEventTypes{"EVENT_TYPE_", EventTypeNames()};
 
 namespace {
 

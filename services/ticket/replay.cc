@@ -1,6 +1,7 @@
 #include "services/ticket/replay.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/ticket/transitions.h"
 
 namespace hotline::ticket {
 namespace {
@@ -36,25 +37,12 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
     t.version = e.ticket_version();
     bool derive = false;
     const std::string& w = e.work_order_id();
+    // Creation, dispatch, a refused return and reopening depend on their details; every
+    // other type's effect is the table's (transitions.h).
     switch (e.type()) {
       case v1::EVENT_TYPE_TICKET_CREATED:
         t.state = v1::TICKET_STATE_PENDING_REVIEW;
         t.cycle = 1;
-        break;
-      case v1::EVENT_TYPE_TICKET_CONFIRMED:
-        t.state = v1::TICKET_STATE_PENDING_DISPATCH;
-        break;
-      case v1::EVENT_TYPE_TICKET_REJECTED:
-        t.state = v1::TICKET_STATE_REJECTED;
-        break;
-      case v1::EVENT_TYPE_TICKET_MERGED:
-        t.state = v1::TICKET_STATE_MERGED;
-        break;
-      case v1::EVENT_TYPE_TICKET_CLOSED:
-        t.state = v1::TICKET_STATE_CLOSED;
-        break;
-      case v1::EVENT_TYPE_TICKET_ANSWERED_DIRECTLY:
-        t.state = v1::TICKET_STATE_CLOSED;
         break;
       case v1::EVENT_TYPE_TICKET_REOPENED:
         t.cycle = e.reopened().new_cycle();
@@ -65,32 +53,21 @@ absl::StatusOr<ReplayedTicket> Replay(const std::vector<v1::TicketEvent>& events
         cycle_of[w] = t.cycle;
         derive = true;
         break;
-      case v1::EVENT_TYPE_WORK_ORDER_SIGNED:
-        t.work_orders[w] = v1::WORK_ORDER_STATE_SIGNED;
-        derive = true;
-        break;
-      case v1::EVENT_TYPE_WORK_ORDER_RETURNED:
-        t.work_orders[w] = v1::WORK_ORDER_STATE_RETURNED;
-        derive = true;
-        break;
-      case v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED:
-        t.work_orders[w] = v1::WORK_ORDER_STATE_REDISPATCHED;
-        derive = true;
-        break;
       case v1::EVENT_TYPE_RETURN_REFUSED:
         t.work_orders[w] = e.return_refused().restored_state();
         derive = true;
         break;
-      case v1::EVENT_TYPE_WORK_ORDER_CANCELLED:
-        t.work_orders[w] = v1::WORK_ORDER_STATE_CANCELLED;
-        derive = true;
-        break;
-      case v1::EVENT_TYPE_WORK_ORDER_REPLIED:
-        t.work_orders[w] = v1::WORK_ORDER_STATE_REPLIED;
-        derive = true;
-        break;
       default:
-        break;  // Notes, urging, extensions, warnings, callbacks: no state change by themselves.
+        if (const EventSpec* spec = EventFor(e.type()); spec != nullptr) {
+          if (spec->sets_ticket_state != v1::TICKET_STATE_UNSPECIFIED) {
+            t.state = spec->sets_ticket_state;
+          }
+          if (spec->sets_work_order_state != v1::WORK_ORDER_STATE_UNSPECIFIED) {
+            t.work_orders[w] = spec->sets_work_order_state;
+            derive = true;
+          }
+        }
+        break;
     }
     // Work-order events move the ticket only while it is being handled.
     if (derive &&

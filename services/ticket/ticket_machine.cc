@@ -27,10 +27,13 @@ absl::Status LimitText(absl::string_view value, absl::string_view field, size_t 
 std::string StateName(TicketState s) { return v1::TicketState_Name(s); }
 std::string StateName(WorkOrderState s) { return v1::WorkOrderState_Name(s); }
 
-absl::Status WrongTicketState(const v1::Ticket& t, absl::string_view rpc,
-                              absl::string_view required) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "ticket ", t.id(), " is in state ", StateName(t.state()), "; ", rpc, " requires ", required));
+// The states each transition starts from are the table's (transitions.h).
+absl::Status TicketStateAllows(absl::string_view rpc, const v1::Ticket& t) {
+  return CheckTicketState(*TransitionForRpc(rpc), t);
+}
+
+absl::Status WorkOrderStateAllows(absl::string_view rpc, const v1::WorkOrder& w) {
+  return CheckWorkOrderState(*TransitionForRpc(rpc), w);
 }
 
 absl::Status WrongWorkOrderState(const v1::WorkOrder& w, absl::string_view rpc,
@@ -482,9 +485,7 @@ absl::StatusOr<TicketChange> TicketMachine::Confirm(const StoredTicket& s,
   if (!v1::TicketKind_IsValid(r.kind()) || !v1::Urgency_IsValid(r.urgency())) {
     return absl::InvalidArgumentError("kind/urgency: unknown value");
   }
-  if (s.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
-    return WrongTicketState(s.ticket, "ConfirmTicket", "TICKET_STATE_PENDING_REVIEW");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("ConfirmTicket", s.ticket));
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   if (r.kind() != v1::TICKET_KIND_UNSPECIFIED) t.set_kind(r.kind());
@@ -501,9 +502,7 @@ absl::StatusOr<TicketChange> TicketMachine::Confirm(const StoredTicket& s,
 absl::StatusOr<TicketChange> TicketMachine::Reject(const StoredTicket& s,
                                                    const v1::RejectTicketRequest& r) const {
   RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
-  if (s.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
-    return WrongTicketState(s.ticket, "RejectTicket", "TICKET_STATE_PENDING_REVIEW");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("RejectTicket", s.ticket));
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   t.set_state(v1::TICKET_STATE_REJECTED);
@@ -517,9 +516,7 @@ absl::StatusOr<std::vector<TicketChange>> TicketMachine::Merge(
     const StoredTicket& duplicate, const StoredTicket& target,
     const v1::MergeTicketRequest& r) const {
   RETURN_IF_ERROR(LimitText(r.reason(), "reason", 1000));
-  if (duplicate.ticket.state() != v1::TICKET_STATE_PENDING_REVIEW) {
-    return WrongTicketState(duplicate.ticket, "MergeTicket", "TICKET_STATE_PENDING_REVIEW");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("MergeTicket", duplicate.ticket));
   if (target.ticket.state() == v1::TICKET_STATE_REJECTED ||
       target.ticket.state() == v1::TICKET_STATE_MERGED) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -562,9 +559,7 @@ absl::StatusOr<TicketChange> TicketMachine::Dispatch(const StoredTicket& s,
           "assists[", i, "].department_id: duplicates another department of this dispatch"));
     }
   }
-  if (s.ticket.state() != v1::TICKET_STATE_PENDING_DISPATCH) {
-    return WrongTicketState(s.ticket, "DispatchTicket", "TICKET_STATE_PENDING_DISPATCH");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("DispatchTicket", s.ticket));
   Transition tx(*this, s);
   RETURN_IF_ERROR(
       AddWorkOrder(tx, r.lead(), v1::WORK_ORDER_ROLE_LEAD, r.instructions(), "", "lead"));
@@ -595,9 +590,7 @@ absl::StatusOr<TicketChange> TicketMachine::Redispatch(
   RETURN_IF_ERROR(LimitText(r.instructions(), "instructions", 2000));
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_RETURNED) {
-    return WrongWorkOrderState(*w, "RedispatchWorkOrder", "WORK_ORDER_STATE_RETURNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("RedispatchWorkOrder", *w));
   if (r.target_case() == v1::RedispatchWorkOrderRequest::kWithdraw) {
     if (w->role() == v1::WORK_ORDER_ROLE_LEAD) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -639,9 +632,7 @@ absl::StatusOr<TicketChange> TicketMachine::RefuseReturn(const StoredTicket& s,
   RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_RETURNED) {
-    return WrongWorkOrderState(*w, "RefuseReturn", "WORK_ORDER_STATE_RETURNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("RefuseReturn", *w));
   w->set_state(w->has_sign_time() ? v1::WORK_ORDER_STATE_SIGNED
                                   : v1::WORK_ORDER_STATE_PENDING_SIGN);
   w->set_return_refused(true);
@@ -658,9 +649,7 @@ absl::StatusOr<TicketChange> TicketMachine::Sign(const StoredTicket& s,
                                                  const v1::SignWorkOrderRequest& r) const {
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_PENDING_SIGN) {
-    return WrongWorkOrderState(*w, "SignWorkOrder", "WORK_ORDER_STATE_PENDING_SIGN");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("SignWorkOrder", *w));
   w->set_state(v1::WORK_ORDER_STATE_SIGNED);
   *w->mutable_sign_time() = ToProtoTime(env_.now);
   tx.Add(v1::EVENT_TYPE_WORK_ORDER_SIGNED, w);
@@ -673,11 +662,7 @@ absl::StatusOr<TicketChange> TicketMachine::Return(const StoredTicket& s,
   RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_PENDING_SIGN &&
-      w->state() != v1::WORK_ORDER_STATE_SIGNED) {
-    return WrongWorkOrderState(*w, "ReturnWorkOrder",
-                               "WORK_ORDER_STATE_PENDING_SIGN or WORK_ORDER_STATE_SIGNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("ReturnWorkOrder", *w));
   if (w->return_refused()) {
     return absl::FailedPreconditionError(
         absl::StrCat("work order ", w->id(), " was returned once and the return was refused"));
@@ -700,9 +685,7 @@ absl::StatusOr<TicketChange> TicketMachine::AddNote(const StoredTicket& s,
   RETURN_IF_ERROR(RequireText(r.text(), "text", 4000));
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
-    return WrongWorkOrderState(*w, "AddProgressNote", "WORK_ORDER_STATE_SIGNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("AddProgressNote", *w));
   tx.Add(v1::EVENT_TYPE_PROGRESS_NOTE_ADDED, w).mutable_progress_note()->set_text(r.text());
   return tx.Finish();
 }
@@ -713,9 +696,7 @@ absl::StatusOr<TicketChange> TicketMachine::RequestExtension(
   if (!r.has_extension()) return absl::InvalidArgumentError("extension: must be set");
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
-    return WrongWorkOrderState(*w, "RequestExtension", "WORK_ORDER_STATE_SIGNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("RequestExtension", *w));
   absl::Time deadline = FromProtoTime(w->deadline());
   if (env_.now > deadline) {
     return absl::FailedPreconditionError(
@@ -803,9 +784,7 @@ absl::StatusOr<TicketChange> TicketMachine::Reply(const StoredTicket& s,
   RETURN_IF_ERROR(RequireText(r.reply_text(), "reply_text", 10000));
   Transition tx(*this, s);
   ASSIGN_OR_RETURN(v1::WorkOrder * w, tx.WorkOrder(r.work_order_id()));
-  if (w->state() != v1::WORK_ORDER_STATE_SIGNED) {
-    return WrongWorkOrderState(*w, "ReplyWorkOrder", "WORK_ORDER_STATE_SIGNED");
-  }
+  RETURN_IF_ERROR(WorkOrderStateAllows("ReplyWorkOrder", *w));
   WithdrawExtension(tx, w);
   bool on_time = env_.now <= FromProtoTime(w->deadline());
   w->set_state(v1::WORK_ORDER_STATE_REPLIED);
@@ -827,9 +806,7 @@ absl::StatusOr<TicketChange> TicketMachine::Reply(const StoredTicket& s,
 absl::StatusOr<TicketChange> TicketMachine::Urge(const StoredTicket& s,
                                                  const v1::UrgeTicketRequest& r) const {
   RETURN_IF_ERROR(RequireText(r.message(), "message", 1000));
-  if (IsFinal(s.ticket.state())) {
-    return WrongTicketState(s.ticket, "UrgeTicket", "a ticket that is not final");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("UrgeTicket", s.ticket));
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   bool has_work_orders =
@@ -920,9 +897,7 @@ absl::StatusOr<TicketChange> TicketMachine::RecordCallback(
     return absl::InvalidArgumentError("result: must be set");
   }
   RETURN_IF_ERROR(LimitText(r.comment(), "comment", 2000));
-  if (s.ticket.state() != v1::TICKET_STATE_PENDING_CALLBACK) {
-    return WrongTicketState(s.ticket, "RecordCallback", "TICKET_STATE_PENDING_CALLBACK");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("RecordCallback", s.ticket));
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   int attempt = 1;
@@ -963,10 +938,7 @@ absl::StatusOr<TicketChange> TicketMachine::RecordCallback(
 absl::StatusOr<TicketChange> TicketMachine::Close(const StoredTicket& s,
                                                   const v1::CloseTicketRequest& r) const {
   RETURN_IF_ERROR(RequireText(r.reason(), "reason", 1000));
-  if (s.ticket.state() == v1::TICKET_STATE_PENDING_REVIEW || IsFinal(s.ticket.state())) {
-    return WrongTicketState(s.ticket, "CloseTicket",
-                            "a dispatched or confirmed ticket that is not final");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("CloseTicket", s.ticket));
   Transition tx(*this, s);
   v1::Ticket& t = tx.ticket();
   std::vector<std::string> cancelled;
@@ -995,10 +967,7 @@ absl::StatusOr<TicketChange> TicketMachine::Reopen(const StoredTicket& s,
     return absl::InvalidArgumentError("assists: requires lead to be set");
   }
   const v1::Ticket& t = s.ticket;
-  if (t.state() != v1::TICKET_STATE_PENDING_CALLBACK && t.state() != v1::TICKET_STATE_CLOSED) {
-    return WrongTicketState(t, "ReopenTicket",
-                            "TICKET_STATE_PENDING_CALLBACK or TICKET_STATE_CLOSED");
-  }
+  RETURN_IF_ERROR(TicketStateAllows("ReopenTicket", t));
   int period = env_.config->reopen_period_days();
   if (t.state() == v1::TICKET_STATE_CLOSED && period > 0 &&
       env_.now > FromProtoTime(t.close_time()) + absl::Hours(24 * period)) {

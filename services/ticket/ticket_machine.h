@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/proto_time.h"
 #include "hotline/ticket/v1/ticket.pb.h"
+#include "services/ticket/transitions.h"
 #include "services/ticket/working_calendar.h"
 #include "ticket_config.pb.h"
 
@@ -59,37 +60,16 @@ class TicketMachine {
 
   absl::StatusOr<TicketChange> Create(const v1::CreateTicketRequest& request,
                                       std::string ticket_id) const;
-  absl::StatusOr<TicketChange> Confirm(const StoredTicket& t,
-                                       const v1::ConfirmTicketRequest& r) const;
-  absl::StatusOr<TicketChange> Reject(const StoredTicket& t,
-                                      const v1::RejectTicketRequest& r) const;
   // Changes two tickets: the duplicate (first) and the target (second).
   absl::StatusOr<std::vector<TicketChange>> Merge(const StoredTicket& duplicate,
                                                   const StoredTicket& target,
                                                   const v1::MergeTicketRequest& r) const;
-  absl::StatusOr<TicketChange> Dispatch(const StoredTicket& t,
-                                        const v1::DispatchTicketRequest& r) const;
-  absl::StatusOr<TicketChange> Redispatch(const StoredTicket& t,
-                                          const v1::RedispatchWorkOrderRequest& r) const;
-  absl::StatusOr<TicketChange> RefuseReturn(const StoredTicket& t,
-                                            const v1::RefuseReturnRequest& r) const;
-  absl::StatusOr<TicketChange> Sign(const StoredTicket& t, const v1::SignWorkOrderRequest& r) const;
-  absl::StatusOr<TicketChange> Return(const StoredTicket& t,
-                                      const v1::ReturnWorkOrderRequest& r) const;
-  absl::StatusOr<TicketChange> AddNote(const StoredTicket& t,
-                                       const v1::AddProgressNoteRequest& r) const;
-  absl::StatusOr<TicketChange> RequestExtension(const StoredTicket& t,
-                                                const v1::RequestExtensionRequest& r) const;
-  absl::StatusOr<TicketChange> DecideExtension(const StoredTicket& t,
-                                               const v1::DecideExtensionRequest& r) const;
-  absl::StatusOr<TicketChange> Urge(const StoredTicket& t, const v1::UrgeTicketRequest& r) const;
-  absl::StatusOr<TicketChange> Reply(const StoredTicket& t,
-                                     const v1::ReplyWorkOrderRequest& r) const;
-  absl::StatusOr<TicketChange> RecordCallback(const StoredTicket& t,
-                                              const v1::RecordCallbackRequest& r) const;
-  absl::StatusOr<TicketChange> Close(const StoredTicket& t, const v1::CloseTicketRequest& r) const;
-  absl::StatusOr<TicketChange> Reopen(const StoredTicket& t,
-                                      const v1::ReopenTicketRequest& r) const;
+  // One member per update transition of transitions.h, e.g.
+  //   absl::StatusOr<TicketChange> Confirm(const StoredTicket&, const v1::ConfirmTicketRequest&);
+#define HOTLINE_DECLARE_TRANSITION(Rpc, Method, Target) \
+  absl::StatusOr<TicketChange> Method(const StoredTicket& t, const v1::Rpc##Request& r) const;
+  HOTLINE_TICKET_UPDATES(HOTLINE_DECLARE_TRANSITION)
+#undef HOTLINE_DECLARE_TRANSITION
 
   // The service's own action: raises the yellow or red warnings that are due at env.now.
   // Returns a change with no events when nothing is due.

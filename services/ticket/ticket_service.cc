@@ -230,7 +230,7 @@ absl::StatusOr<config::TicketConfig> LoadTicketConfig(const std::string& path) {
 // What differs between the update rpcs besides the transition itself.
 struct TicketService::UpdateSpec {
   const char* rpc;
-  std::initializer_list<Role> roles;
+  absl::Span<const Role> roles;
   const std::string& ticket_id;
   int64_t expected_version;
   const std::string& request_id;
@@ -395,48 +395,36 @@ absl::Status TicketService::Init() {
   return absl::OkStatus();
 }
 
-// ---- Update rpcs: each names its roles and hands the machine its transition. ---------------
+// ---- Update rpcs: roles from the table, and the machine applies the transition. ---------
 
-#define HOTLINE_TICKET_UPDATE(Rpc, Request, Method, WorkOrderField, ...)                           \
-  grpc::ServerUnaryReactor* TicketService::Rpc(grpc::CallbackServerContext* context,               \
-                                               const v1::Request* request, v1::Ticket* response) { \
-    return ServeOnPool(context, workers_, [=] {                                                    \
-      UpdateSpec spec{#Rpc,                                                                        \
-                      {__VA_ARGS__},                                                               \
-                      request->ticket_id(),                                                        \
-                      request->expected_version(),                                                 \
-                      request->request_id(),                                                       \
-                      WorkOrderField,                                                              \
-                      *request};                                                                   \
-      return Update(                                                                               \
-          context, spec,                                                                           \
-          [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); },    \
-          response);                                                                               \
-    });                                                                                            \
+// Whether departments must name one of their own work orders (transitions.h's TARGET).
+#define HOTLINE_WORK_ORDER_OF_TICKET(request) nullptr
+#define HOTLINE_WORK_ORDER_OF_WORK_ORDER(request) (&(request)->work_order_id())
+
+#define HOTLINE_DEFINE_UPDATE_RPC(Rpc, Method, Target)                                          \
+  grpc::ServerUnaryReactor* TicketService::Rpc(grpc::CallbackServerContext* context,            \
+                                               const v1::Rpc##Request* request,                 \
+                                               v1::Ticket* response) {                          \
+    static const TransitionSpec& transition = *TransitionForRpc(#Rpc);                          \
+    return ServeOnPool(context, workers_, [=] {                                                 \
+      UpdateSpec spec{#Rpc,                                                                     \
+                      transition.roles,                                                         \
+                      request->ticket_id(),                                                     \
+                      request->expected_version(),                                              \
+                      request->request_id(),                                                    \
+                      HOTLINE_WORK_ORDER_OF_##Target(request),                                  \
+                      *request};                                                                \
+      return Update(                                                                            \
+          context, spec,                                                                        \
+          [&](const TicketMachine& m, const StoredTicket& t) { return m.Method(t, *request); }, \
+          response);                                                                            \
+    });                                                                                         \
   }
 
-#define WO (&request->work_order_id())
-HOTLINE_TICKET_UPDATE(ConfirmTicket, ConfirmTicketRequest, Confirm, nullptr, Role::kReviewer)
-HOTLINE_TICKET_UPDATE(RejectTicket, RejectTicketRequest, Reject, nullptr, Role::kReviewer)
-HOTLINE_TICKET_UPDATE(DispatchTicket, DispatchTicketRequest, Dispatch, nullptr, Role::kReviewer)
-HOTLINE_TICKET_UPDATE(RedispatchWorkOrder, RedispatchWorkOrderRequest, Redispatch, nullptr,
-                      Role::kReviewer)
-HOTLINE_TICKET_UPDATE(RefuseReturn, RefuseReturnRequest, RefuseReturn, nullptr, Role::kReviewer)
-HOTLINE_TICKET_UPDATE(SignWorkOrder, SignWorkOrderRequest, Sign, WO, Role::kDepartment)
-HOTLINE_TICKET_UPDATE(ReturnWorkOrder, ReturnWorkOrderRequest, Return, WO, Role::kDepartment)
-HOTLINE_TICKET_UPDATE(AddProgressNote, AddProgressNoteRequest, AddNote, WO, Role::kDepartment)
-HOTLINE_TICKET_UPDATE(RequestExtension, RequestExtensionRequest, RequestExtension, WO,
-                      Role::kDepartment)
-HOTLINE_TICKET_UPDATE(ReplyWorkOrder, ReplyWorkOrderRequest, Reply, WO, Role::kDepartment)
-HOTLINE_TICKET_UPDATE(DecideExtension, DecideExtensionRequest, DecideExtension, nullptr,
-                      Role::kSupervisor)
-HOTLINE_TICKET_UPDATE(UrgeTicket, UrgeTicketRequest, Urge, nullptr, Role::kSupervisor)
-HOTLINE_TICKET_UPDATE(RecordCallback, RecordCallbackRequest, RecordCallback, nullptr, Role::kAgent,
-                      Role::kCallback, Role::kSupervisor)
-HOTLINE_TICKET_UPDATE(CloseTicket, CloseTicketRequest, Close, nullptr, Role::kSupervisor)
-HOTLINE_TICKET_UPDATE(ReopenTicket, ReopenTicketRequest, Reopen, nullptr, Role::kSupervisor)
-#undef WO
-#undef HOTLINE_TICKET_UPDATE
+HOTLINE_TICKET_UPDATES(HOTLINE_DEFINE_UPDATE_RPC)
+#undef HOTLINE_DEFINE_UPDATE_RPC
+#undef HOTLINE_WORK_ORDER_OF_TICKET
+#undef HOTLINE_WORK_ORDER_OF_WORK_ORDER
 
 grpc::ServerUnaryReactor* TicketService::CreateTicket(grpc::CallbackServerContext* context,
                                                       const v1::CreateTicketRequest* request,
@@ -496,9 +484,10 @@ absl::Status TicketService::Create(const Principal& principal, const v1::CreateT
 grpc::ServerUnaryReactor* TicketService::MergeTicket(grpc::CallbackServerContext* context,
                                                      const v1::MergeTicketRequest* request,
                                                      v1::Ticket* response) {
+  static const TransitionSpec& transition = *TransitionForRpc("MergeTicket");
   return ServeOnPool(context, workers_, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
-                     AuthenticateAndAuthorize(*tokens_, *context, {Role::kReviewer}, *request));
+                     AuthenticateAndAuthorize(*tokens_, *context, transition.roles, *request));
     const v1::MergeTicketRequest& r = *request;
     if (r.ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
     if (r.target_ticket_id().empty()) {

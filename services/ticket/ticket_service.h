@@ -19,6 +19,7 @@
 #include "services/ticket/similar_tickets.h"
 #include "services/ticket/ticket_machine.h"
 #include "services/ticket/ticket_store.h"
+#include "services/ticket/transitions.h"
 #include "services/ticket/working_calendar.h"
 #include "ticket_config.pb.h"
 
@@ -71,43 +72,14 @@ class TicketService final : public v1::TicketService::CallbackService {
 
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext*,
                                          const v1::CreateTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ConfirmTicket(grpc::CallbackServerContext*,
-                                          const v1::ConfirmTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RejectTicket(grpc::CallbackServerContext*,
-                                         const v1::RejectTicketRequest*, v1::Ticket*) override;
   grpc::ServerUnaryReactor* MergeTicket(grpc::CallbackServerContext*, const v1::MergeTicketRequest*,
                                         v1::Ticket*) override;
-  grpc::ServerUnaryReactor* DispatchTicket(grpc::CallbackServerContext*,
-                                           const v1::DispatchTicketRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RedispatchWorkOrder(grpc::CallbackServerContext*,
-                                                const v1::RedispatchWorkOrderRequest*,
-                                                v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RefuseReturn(grpc::CallbackServerContext*,
-                                         const v1::RefuseReturnRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* SignWorkOrder(grpc::CallbackServerContext*,
-                                          const v1::SignWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReturnWorkOrder(grpc::CallbackServerContext*,
-                                            const v1::ReturnWorkOrderRequest*,
-                                            v1::Ticket*) override;
-  grpc::ServerUnaryReactor* AddProgressNote(grpc::CallbackServerContext*,
-                                            const v1::AddProgressNoteRequest*,
-                                            v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext*,
-                                             const v1::RequestExtensionRequest*,
-                                             v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReplyWorkOrder(grpc::CallbackServerContext*,
-                                           const v1::ReplyWorkOrderRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext*,
-                                            const v1::DecideExtensionRequest*,
-                                            v1::Ticket*) override;
-  grpc::ServerUnaryReactor* UrgeTicket(grpc::CallbackServerContext*, const v1::UrgeTicketRequest*,
-                                       v1::Ticket*) override;
-  grpc::ServerUnaryReactor* RecordCallback(grpc::CallbackServerContext*,
-                                           const v1::RecordCallbackRequest*, v1::Ticket*) override;
-  grpc::ServerUnaryReactor* CloseTicket(grpc::CallbackServerContext*, const v1::CloseTicketRequest*,
-                                        v1::Ticket*) override;
-  grpc::ServerUnaryReactor* ReopenTicket(grpc::CallbackServerContext*,
-                                         const v1::ReopenTicketRequest*, v1::Ticket*) override;
+  // One handler per update transition of transitions.h, all through Update().
+#define HOTLINE_DECLARE_UPDATE_RPC(Rpc, Method, Target)                                \
+  grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext*, const v1::Rpc##Request*, \
+                                v1::Ticket*) override;
+  HOTLINE_TICKET_UPDATES(HOTLINE_DECLARE_UPDATE_RPC)
+#undef HOTLINE_DECLARE_UPDATE_RPC
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext*, const v1::GetTicketRequest*,
                                       v1::Ticket*) override;
   grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext*, const v1::ListTicketsRequest*,

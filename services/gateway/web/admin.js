@@ -6,15 +6,13 @@
   var H = Hotline;
   var nextBefore = 0;
   // What each recorded action is, in the admins' words; an action not listed shows its code.
-  var ACTIONS = {
+  // The ticket actions' labels are the ticket service's table's (/ticket_vocabulary.js).
+  var ACTIONS = Object.assign({
     view_ticket: "查看工单详情", view_ticket_history: "查看办理记录", view_caller_tickets: "查看来电人历史工单",
     login: "登录", login_failed: "登录失败", logout: "退出登录", change_password: "修改密码",
     create_account: "创建账号", disable_account: "停用账号", enable_account: "启用账号",
-    reset_password: "重设密码", create_ticket: "受理登记", confirm: "审核通过", reject: "不予受理",
-    merge: "并单", dispatch: "派单", redispatch: "改派", "refuse-return": "不同意退单",
-    sign: "签收", "return": "退单", note: "办理进展", extension: "申请延期", reply: "答复",
-    callback: "回访", urge: "督办", "extension-decision": "延期审批",
-  };
+    reset_password: "重设密码", create_ticket: "受理登记", "extension-decision": "延期审批",
+  }, (window.HOTLINE_TICKET_VOCABULARY || {}).action || {});
   function $(id) { return document.getElementById(id); }
   function showError(m) { $("admin-error").textContent = m || ""; }
   function showResult(m) { $("admin-result").textContent = m || ""; }

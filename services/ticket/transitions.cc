@@ -1,0 +1,89 @@
+#include "services/ticket/transitions.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace hotline::ticket {
+
+const TransitionSpec* TransitionForRpc(absl::string_view rpc) {
+  for (const TransitionSpec& t : Transitions()) {
+    if (rpc == t.rpc) return &t;
+  }
+  return nullptr;
+}
+
+const TransitionSpec* TransitionForCommand(absl::string_view command) {
+  for (const TransitionSpec& t : Transitions()) {
+    if (command == t.command) return &t;
+  }
+  return nullptr;
+}
+
+const EventSpec* EventFor(v1::EventType type) {
+  for (const EventSpec& e : Events()) {
+    if (e.type == type) return &e;
+  }
+  return nullptr;
+}
+
+namespace {
+
+template <typename State, typename NameOf>
+std::string Alternatives(const std::vector<State>& states, NameOf name_of) {
+  std::vector<std::string> names;
+  for (State s : states) names.push_back(name_of(s));
+  return absl::StrJoin(names, " or ");
+}
+
+}  // namespace
+
+absl::Status CheckTicketState(const TransitionSpec& spec, const v1::Ticket& t) {
+  if (spec.ticket_states.empty()) return absl::OkStatus();
+  for (v1::TicketState s : spec.ticket_states) {
+    if (t.state() == s) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "ticket ", t.id(), " is in state ", v1::TicketState_Name(t.state()), "; ", spec.rpc,
+      " requires ",
+      Alternatives(spec.ticket_states, [](v1::TicketState s) { return v1::TicketState_Name(s); })));
+}
+
+absl::Status CheckWorkOrderState(const TransitionSpec& spec, const v1::WorkOrder& w) {
+  if (spec.work_order_states.empty()) return absl::OkStatus();
+  for (v1::WorkOrderState s : spec.work_order_states) {
+    if (w.state() == s) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "work order ", w.id(), " is in state ", v1::WorkOrderState_Name(w.state()), "; ", spec.rpc,
+      " requires ", Alternatives(spec.work_order_states, [](v1::WorkOrderState s) {
+        return v1::WorkOrderState_Name(s);
+      })));
+}
+
+std::string RolesText(const TransitionSpec& spec) {
+  std::vector<std::string> names;
+  for (Role r : spec.roles) {
+    names.push_back(r == Role::kDepartment && spec.names_work_order
+                        ? "department (its own work orders)"
+                        : std::string(RoleName(r)));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string VocabularyScript() {
+  nlohmann::json events = nlohmann::json::object();
+  for (const EventSpec& e : Events()) events[v1::EventType_Name(e.type)] = e.label;
+  nlohmann::json actions = nlohmann::json::object();
+  for (const TransitionSpec& t : Transitions()) {
+    actions[t.console_route != nullptr ? t.console_route : t.command] = t.label;
+  }
+  const nlohmann::json vocabulary = {{"eventType", events}, {"action", actions}};
+  return absl::StrCat(
+      "\"use strict\";\n// The ticket transitions' and events' labels, from the service's table "
+      "(services/ticket/transitions.h).\nvar HOTLINE_TICKET_VOCABULARY = ",
+      vocabulary.dump(), ";\n");
+}
+
+}  // namespace hotline::ticket
