@@ -100,6 +100,19 @@
     return form;
   }
 
+  // The text an event's details carry (a note, a reply, a supplement): whichever details
+  // message it has, so an event type added to the service shows without a change here.
+  function detailText(e) {
+    for (var key in e) {
+      var d = e[key];
+      if (d && typeof d === "object" && !Array.isArray(d)) {
+        if (typeof d.text === "string" && d.text) return d.text;
+        if (typeof d.reply_text === "string" && d.reply_text) return d.reply_text;
+      }
+    }
+    return "";
+  }
+
   function renderHistory(events, truncated) {
     var list = document.getElementById("history");
     var items = events.map(function (e) {
@@ -111,8 +124,7 @@
         H.el("span", { className: "who", text: who }),
       ];
       if (e.department_id) parts.push(H.el("span", { className: "badge", text: e.department_id }));
-      var detail = e.reason || (e.replied && e.replied.reply_text) || (e.progress_note && e.progress_note.text) ||
-        (e.callback && H.zh("callback", e.callback.result)) || "";
+      var detail = e.reason || detailText(e) || (e.callback && H.zh("callback", e.callback.result)) || "";
       if (detail) parts.push(H.el("div", { className: "detail", text: detail }));
       return H.el("li", { "data-type": e.type, "data-sequence": String(e.sequence) }, parts);
     });
