@@ -93,7 +93,7 @@ ABSL_FLAG(int32_t, hours, 0, "hours, like --days (emergencies)");
 ABSL_FLAG(std::string, deadline, "", "an explicit deadline, instead of --days or --hours");
 
 // Handling, supervision, callback.
-ABSL_FLAG(std::string, text, "", "note: the progress note; reply: the reply to the citizen");
+ABSL_FLAG(std::string, text, "", "the text the command records (see its summary)");
 ABSL_FLAG(bool, approve, false, "decide-extension: approve (同意延期)");
 ABSL_FLAG(bool, refuse, false, "decide-extension: refuse (不同意延期); needs --reason");
 ABSL_FLAG(std::string, message, "", "urge: the urging notice (督办意见)");
