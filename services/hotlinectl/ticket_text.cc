@@ -152,10 +152,23 @@ std::string EventDetails(const api::TicketEvent& e) {
       return absl::StrCat(OneLine(d.answer_text()),
                           cited.empty() ? "" : "; cites " + absl::StrJoin(cited, ", "));
     }
-    case api::TicketEvent::DETAILS_NOT_SET:
+    default:
       break;
   }
-  return "";
+  // Details without a format of their own (an event type added to the service since): their
+  // `text`, if they have one.
+  const google::protobuf::OneofDescriptor* details =
+      api::TicketEvent::descriptor()->FindOneofByName("details");
+  const google::protobuf::Reflection* reflection = e.GetReflection();
+  const google::protobuf::FieldDescriptor* set = reflection->GetOneofFieldDescriptor(e, details);
+  if (set == nullptr || set->message_type() == nullptr) return "";
+  const google::protobuf::Message& message = reflection->GetMessage(e, set);
+  const google::protobuf::FieldDescriptor* text = set->message_type()->FindFieldByName("text");
+  if (text == nullptr || text->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      text->is_repeated()) {
+    return "";
+  }
+  return OneLine(message.GetReflection()->GetString(message, text));
 }
 
 // One event on one line: "#5 2024-05-10 14:03  派单 dispatched  W2 dept-water  ...".

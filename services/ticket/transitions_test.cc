@@ -78,7 +78,9 @@ TEST(TransitionTableTest, RowsDescribeTheirRequests) {
     ASSERT_NE(t.command, nullptr);
     EXPECT_TRUE(commands.insert(t.command).second) << t.command;
     EXPECT_TRUE(absl::StartsWith(t.synopsis, "ID")) << t.synopsis;
-    if (t.console_route != nullptr) EXPECT_TRUE(routes.insert(t.console_route).second);
+    if (t.console_route != nullptr) {
+      EXPECT_TRUE(routes.insert(t.console_route).second) << t.console_route;
+    }
     EXPECT_TRUE(t.names_work_order || t.work_order_states.empty());
     EXPECT_EQ(TransitionForRpc(t.rpc), &t);
     EXPECT_EQ(TransitionForCommand(t.command), &t);
