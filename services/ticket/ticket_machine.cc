@@ -571,6 +571,20 @@ absl::StatusOr<TicketChange> TicketMachine::Dispatch(const StoredTicket& s,
   return tx.Finish();
 }
 
+absl::StatusOr<TicketChange> TicketMachine::AddSupplement(const StoredTicket& s,
+                                                          const v1::AddSupplementRequest& r) const {
+  RETURN_IF_ERROR(RequireText(r.text(), "text", 2000));
+  RETURN_IF_ERROR(TicketStateAllows("AddSupplement", s.ticket));
+  Transition tx(*this, s);
+  v1::Supplement* kept = tx.ticket().add_supplements();
+  kept->set_text(r.text());
+  *kept->mutable_add_time() = ToProtoTime(env_.now);
+  kept->set_principal(actor_.principal());
+  // Ticket-level and addressed: every department of the current cycle receives it.
+  tx.Add(v1::EVENT_TYPE_SUPPLEMENT_ADDED).mutable_supplement()->set_text(r.text());
+  return tx.Finish();
+}
+
 namespace {
 // Withdraws a pending extension request when its work order leaves the SIGNED state.
 template <typename Tx>

@@ -222,6 +222,15 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
          r.mutable_lead()->set_department_id("hrss");
          return m.Dispatch(s, r);
        }},
+      {"AddSupplement",
+       v1::EVENT_TYPE_SUPPLEMENT_ADDED,
+       {F::kInProgressUnsigned, F::kInProgressSigned, F::kExtensionRequested,
+        F::kPendingRedispatch},
+       [](auto*, const TicketMachine& m, const StoredTicket& s, const std::string&) {
+         v1::AddSupplementRequest r;
+         r.set_text("市民补充：水表编号 0312");
+         return m.AddSupplement(s, r);
+       }},
       {"RedispatchWorkOrder",
        v1::EVENT_TYPE_WORK_ORDER_REDISPATCHED,
        {F::kPendingRedispatch},
@@ -363,6 +372,37 @@ TEST_F(TicketMachineTest, EveryTransitionInEveryStateFollowsTheContract) {
     }
   }
   EXPECT_EQ(checked, static_cast<int>(fixtures.size() * transitions.size()));
+}
+
+TEST_F(TicketMachineTest, ASupplementReachesEveryDepartmentHandlingTheTicketAndChangesNoState) {
+  const TicketMachine m = Machine();
+  StoredTicket s = Created();
+  s = Must(m.Confirm(s, v1::ConfirmTicketRequest()), s);
+  v1::DispatchTicketRequest dispatch;
+  dispatch.mutable_lead()->set_department_id("water");
+  dispatch.add_assists()->set_department_id("housing");
+  s = Must(m.Dispatch(s, dispatch), s);
+
+  v1::AddSupplementRequest r;
+  r.set_text("市民补充：停水的是 3 号楼，水表编号 0312");
+  absl::StatusOr<TicketChange> change = m.AddSupplement(s, r);
+  ASSERT_TRUE(change.ok()) << change.status();
+  ASSERT_EQ(change->events.size(), 1u);
+  const v1::TicketEvent& e = change->events[0];
+  EXPECT_EQ(e.type(), v1::EVENT_TYPE_SUPPLEMENT_ADDED);
+  EXPECT_EQ(e.supplement().text(), r.text());
+  EXPECT_EQ(std::set<std::string>(e.department_ids().begin(), e.department_ids().end()),
+            (std::set<std::string>{"water", "housing"}));
+  EXPECT_EQ(change->after.state(), s.ticket.state());
+  EXPECT_EQ(change->after.version(), s.ticket.version() + 1);
+  ASSERT_EQ(change->after.supplements_size(), 1);
+  EXPECT_EQ(change->after.supplements(0).text(), r.text());
+  EXPECT_EQ(change->after.supplements(0).principal(), "tester");
+
+  r.set_text("  ");
+  EXPECT_EQ(m.AddSupplement(s, r).status().message(), "text: must not be empty");
+  r.set_text(std::string(2001, 'x'));
+  EXPECT_EQ(m.AddSupplement(s, r).status().message(), "text: longer than 2000 characters");
 }
 
 }  // namespace

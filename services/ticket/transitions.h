@@ -31,6 +31,7 @@
   X(ConfirmTicket, Confirm, TICKET)                 \
   X(RejectTicket, Reject, TICKET)                   \
   X(DispatchTicket, Dispatch, TICKET)               \
+  X(AddSupplement, AddSupplement, TICKET)           \
   X(RedispatchWorkOrder, Redispatch, WORK_ORDER)    \
   X(RefuseReturn, RefuseReturn, WORK_ORDER)         \
   X(SignWorkOrder, Sign, WORK_ORDER)                \
@@ -179,6 +180,13 @@ inline const std::vector<TransitionSpec>& Transitions() {
           .Flags({"lead", "lead_days", "lead_hours", "lead_deadline", "assist"})
           .Text("instructions", "instructions", /*required=*/false)
           .Route("dispatch"),
+      Row("AddSupplement", "补充说明")
+          .Roles({R::kReviewer})
+          .FromTicket({s::TICKET_STATE_IN_PROGRESS, s::TICKET_STATE_PENDING_REDISPATCH})
+          .Command("supplement", CliSection::kDispatch, "ID --text=TEXT",
+                   "add a supplementary note for the departments handling it (补充说明)")
+          .Text("text", "text")
+          .Route("supplement"),
       Row("RedispatchWorkOrder", "改派")
           .Roles({R::kReviewer})
           .OnWorkOrder({s::WORK_ORDER_STATE_RETURNED})
@@ -304,6 +312,7 @@ inline const std::vector<EventSpec>& Events() {
       {s::EVENT_TYPE_TICKET_MERGED, "merged", "并入其他工单", s::TICKET_STATE_MERGED, kSame},
       {s::EVENT_TYPE_DUPLICATE_ATTACHED, "duplicate-attached", "合并重复诉求", kKeep, kSame},
       {s::EVENT_TYPE_WORK_ORDER_DISPATCHED, "dispatched", "派单", kKeep, kSame},
+      {s::EVENT_TYPE_SUPPLEMENT_ADDED, "supplement", "补充说明", kKeep, kSame},
       {s::EVENT_TYPE_WORK_ORDER_SIGNED, "signed", "签收", kKeep, s::WORK_ORDER_STATE_SIGNED},
       {s::EVENT_TYPE_WORK_ORDER_RETURNED, "returned", "申请退单", kKeep,
        s::WORK_ORDER_STATE_RETURNED},
