@@ -13,6 +13,7 @@
 #include "services/gateway/api_errors.h"
 #include "services/gateway/api_helpers.h"
 #include "services/gateway/gateway.h"
+#include "services/metrics/figures.h"
 #include "services/ticket/transitions.h"
 
 namespace hotline::gateway {
@@ -77,6 +78,10 @@ void Gateway::RegisterConsoleApi(httplib::Server* server) {
   // The labels of the transitions and events, for every page (common.js reads them).
   server->Get("/ticket_vocabulary.js", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(ticket::VocabularyScript(), "text/javascript; charset=utf-8");
+  });
+  // The declared rates and averages, for the dashboard's tiles (overview.js).
+  server->Get("/metrics_vocabulary.js", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(metrics::VocabularyScript(), "text/javascript; charset=utf-8");
   });
 }
 

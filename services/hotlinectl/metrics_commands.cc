@@ -16,6 +16,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -27,6 +28,7 @@
 #include "hotline/metrics/v1/metrics.grpc.pb.h"
 #include "services/hotlinectl/client_util.h"
 #include "services/hotlinectl/stream_follower.h"
+#include "services/metrics/figures.h"
 
 // Shared with the ticket commands (defined in ticket_commands.cc).
 ABSL_DECLARE_FLAG(std::string, department);
@@ -214,27 +216,37 @@ std::string BacklogText(const m::Backlog& b) {
                       "，红牌 ", b.red_count());
 }
 
+// Every rate and average the service declares (services/metrics/figures.h), in its order.
 void PrintFigures(std::ostream& out, const m::Figures& f) {
-  auto line = [&](const char* name, const m::Rate& r, absl::string_view note = "") {
-    out << "  " << PadRight(name, 14) << PadLeft(Percent(r), 6) << "   "
-        << PadRight(absl::StrCat(r.numerator(), "/", r.denominator()), 11) << note << "\n";
+  const google::protobuf::Reflection* reflection = f.GetReflection();
+  auto figure = [&](const char* name) -> const google::protobuf::Message& {
+    return reflection->GetMessage(f, m::Figures::descriptor()->FindFieldByName(name));
   };
-  line("按期办结率", f.on_time_completion_rate(), "按期答复 / 期限已到或已答复的工作单");
-  line("回访满意率", f.callback_satisfaction_rate(),
-       absl::StrCat("满意+基本满意 / 已评价回访；未接通或拒评 ", f.callbacks_unreachable(),
-                    " 次不计入"));
-  line("办结率", f.completion_rate(), "已答复 / 期限已到或已答复的工作单");
-  line("及时签收率", f.timely_signing_rate(), "按时签收 / 应签收");
-  line("退单率", f.return_rate(), "退单改派 / 派出工作单");
-  line("重办率", f.reopen_rate(), "重办 / 已答复");
-  line("直接办结率", f.first_contact_resolution_rate(), "当场答复 / 受理工单");
-  const m::WorkingHoursAverage& h = f.average_handling_time();
-  out << "  " << PadRight("平均办理时长", 14)
-      << (h.has_average()
-              ? absl::StrFormat("%.1f 工作小时（%.1f 个工作日），%d 件", h.average_working_hours(),
-                                h.average_working_hours() / 24, h.count())
-              : std::string("—"))
-      << "\n";
+  for (const ::hotline::metrics::RateSpec& rate : ::hotline::metrics::Rates()) {
+    const auto& r = static_cast<const m::Rate&>(figure(rate.field));
+    std::string note = rate.definition;
+    if (rate.excluded >= 0) {
+      // The only rate that leaves items out is the satisfaction rate: unanswered callbacks.
+      absl::StrAppend(&note, "；", rate.excluded_label, " ", f.callbacks_unreachable(),
+                      " 次不计入");
+    }
+    out << "  " << PadRight(rate.label, 14) << PadLeft(Percent(r), 6) << "   "
+        << PadRight(absl::StrCat(r.numerator(), "/", r.denominator()), 11) << note << "\n";
+  }
+  for (const ::hotline::metrics::AverageSpec& average : ::hotline::metrics::Averages()) {
+    const google::protobuf::Message& a = figure(average.field);
+    const google::protobuf::Descriptor* d = a.GetDescriptor();
+    const google::protobuf::Reflection* r = a.GetReflection();
+    double hours = 0;
+    for (int i = 0; i < d->field_count(); ++i) {
+      if (absl::StartsWith(d->field(i)->name(), "average_")) hours = r->GetDouble(a, d->field(i));
+    }
+    const bool has = r->GetBool(a, d->FindFieldByName("has_average"));
+    const int64_t count = r->GetInt64(a, d->FindFieldByName("count"));
+    out << "  " << PadRight(average.label, 14)
+        << (has ? absl::StrFormat("%.1f %s，%d 件", hours, average.unit, count) : std::string("—"))
+        << "\n";
+  }
   out << "  " << PadRight("积压", 14) << BacklogText(f.backlog()) << "\n";
 }
 

@@ -34,47 +34,81 @@ std::string FactKey(absl::string_view ticket) { return absl::StrCat("f/", ticket
 std::string TouchPrefix(int32_t day) { return absl::StrCat("t/", DayKey(day), "/"); }
 std::string LiveKey(absl::string_view work_order) { return absl::StrCat("l/", work_order); }
 
-// Counters are stored as a version byte and zigzag varints, so that the many zero fields
-// cost one byte each and fields added later read as zero from old rows.
+// Counters are stored as a version byte, then (field id, value) pairs of varints for the
+// fields that are not zero (the value zigzag-encoded). Rows written before ids were stored
+// (version 1) hold every field by position, from id 0 up; those positions are the ids.
+constexpr char kCountersById = '\x02';
+constexpr char kCountersByPosition = '\x01';
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift <= 63; shift += 7) {
+    if (in->empty()) return false;
+    const uint8_t byte = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t z) { return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1); }
+
+}  // namespace
+
 std::string EncodeCounters(const Counters& c) {
-  std::string out(1, '\x01');
-  for (int64_t v : c) {
-    uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-    while (z >= 0x80) {
-      out.push_back(static_cast<char>(z | 0x80));
-      z >>= 7;
-    }
-    out.push_back(static_cast<char>(z));
+  std::string out(1, kCountersById);
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (c[f] == 0) continue;
+    PutVarint(static_cast<uint64_t>(f), &out);
+    PutVarint(ZigZag(c[f]), &out);
   }
   return out;
 }
 
 bool DecodeCounters(absl::string_view in, Counters* c) {
   c->fill(0);
-  if (in.empty() || in[0] != '\x01') return false;
+  if (in.empty()) return false;
+  const char version = in[0];
   in.remove_prefix(1);
-  for (size_t i = 0; i < c->size() && !in.empty(); ++i) {
-    uint64_t z = 0;
-    int shift = 0;
-    while (true) {
-      if (in.empty() || shift > 63) return false;
-      uint8_t byte = static_cast<uint8_t>(in[0]);
-      in.remove_prefix(1);
-      z |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) break;
-      shift += 7;
+  uint64_t v = 0;
+  if (version == kCountersByPosition) {
+    for (int f = 0; f < kFieldCount && !in.empty(); ++f) {
+      if (!GetVarint(&in, &v)) return false;
+      (*c)[f] = UnZigZag(v);
     }
-    (*c)[i] = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+    return in.empty();  // More fields than this build knows: written by a newer one.
+  }
+  if (version != kCountersById) return false;
+  while (!in.empty()) {
+    uint64_t field = 0;
+    if (!GetVarint(&in, &field) || !GetVarint(&in, &v)) return false;
+    // An id this build does not know was written by a newer one: refuse rather than drop it.
+    if (field >= static_cast<uint64_t>(kFieldCount)) return false;
+    (*c)[field] = UnZigZag(v);
   }
   return true;
 }
+
+namespace {
 
 bool IsZero(const Counters& c) {
   return std::all_of(c.begin(), c.end(), [](int64_t v) { return v == 0; });
 }
 
 void AddBacklog(const Counters& from, Counters* to, int sign = 1) {
-  for (int f = kFirstBacklogField; f <= kLastBacklogField; ++f) (*to)[f] += sign * from[f];
+  for (Field f : kBacklogFields) (*to)[f] += sign * from[f];
 }
 
 std::string TruncateCategory(const std::string& category, int depth) {
@@ -446,8 +480,7 @@ void Aggregates::SetRowLocked(int32_t day, int group, const Counters& value) {
     ++bucket_rows_;
   }
   BacklogChanges changes;
-  std::copy(value.begin() + kFirstBacklogField, value.begin() + kLastBacklogField + 1,
-            changes.begin());
+  for (size_t i = 0; i < kBacklogFields.size(); ++i) changes[i] = value[kBacklogFields[i]];
   auto& backlog = backlog_changes_[day];
   if (std::all_of(changes.begin(), changes.end(), [](int64_t v) { return v == 0; })) {
     backlog.erase(group);
@@ -575,7 +608,7 @@ absl::StatusOr<std::vector<WindowTally>> Aggregates::Compute(const Selection& se
       for (const auto& [g, c] : it->second) {
         int row = row_of(g);
         if (row < 0) continue;
-        for (size_t f = 0; f < c.size(); ++f) later[row][kFirstBacklogField + f] += c[f];
+        for (size_t f = 0; f < c.size(); ++f) later[row][kBacklogFields[f]] += c[f];
       }
     }
     summed_from = std::min(summed_from, from_day);

@@ -75,6 +75,12 @@ struct TimeWindow {
   absl::Time end;
 };
 
+// A stored row of counters: each field that is not zero, by its id (figures.h). Decoding also
+// reads the rows of the first format (every field by position); it fails on a malformed row
+// and on an id this build does not know (a row of a newer build is not silently cut short).
+std::string EncodeCounters(const Counters& counters);
+bool DecodeCounters(absl::string_view stored, Counters* counters);
+
 class Aggregates {
  public:
   static constexpr char kBuckets[] = "aggregates";

@@ -91,15 +91,6 @@ absl::StatusOr<Selection> SelectionFor(const Principal& principal, const v1::Met
   return s;
 }
 
-v1::Rate MakeRate(int64_t numerator, int64_t denominator) {
-  v1::Rate r;
-  r.set_numerator(numerator);
-  r.set_denominator(denominator);
-  r.set_has_value(denominator > 0);
-  r.set_value(denominator > 0 ? static_cast<double>(numerator) / denominator : 0);
-  return r;
-}
-
 const char* ChannelName(int channel) {
   switch (channel) {
     case v1::CHANNEL_HOTLINE:
@@ -370,41 +361,6 @@ std::string MetricsService::DisplayName(v1::Dimension dimension, const RowKey& k
   }
 }
 
-v1::Figures MetricsService::ToFigures(const Counters& c, absl::Time as_of) const {
-  v1::Figures f;
-  const int64_t due = c[kOnTime] + c[kLate] + c[kLapsed] + c[kOpenByDeadline];
-  *f.mutable_on_time_completion_rate() = MakeRate(c[kOnTime], due);
-  *f.mutable_callback_satisfaction_rate() = MakeRate(c[kCallbackGood], c[kCallbackRated]);
-  *f.mutable_completion_rate() = MakeRate(c[kOnTime] + c[kLate], due);
-  *f.mutable_timely_signing_rate() =
-      MakeRate(c[kSignTimely], c[kSignTimely] + c[kSignLate] + c[kSignLapsed] + c[kSignOpen]);
-  *f.mutable_return_rate() = MakeRate(c[kReturned], c[kDispatched]);
-  *f.mutable_reopen_rate() = MakeRate(c[kReopened], c[kReplied]);
-  v1::WorkingHoursAverage* h = f.mutable_average_handling_time();
-  h->set_count(c[kReplied]);
-  h->set_total_working_hours(static_cast<double>(c[kHandlingMicros]) / 3.6e9);
-  h->set_has_average(c[kReplied] > 0);
-  h->set_average_working_hours(c[kReplied] > 0 ? h->total_working_hours() / c[kReplied] : 0);
-  v1::Backlog* b = f.mutable_backlog();
-  *b->mutable_as_of() = ToProtoTime(as_of);
-  int64_t open = 0;
-  for (int state = kAwaitingSign; state <= kAwaitingCallback; ++state) {
-    int64_t count = c[BacklogField(state)];
-    if (count != 0) {
-      v1::BacklogStateCount* s = b->add_by_state();
-      s->set_state(static_cast<v1::WorkOrderState>(state));
-      s->set_count(count);
-    }
-    if (IsOpenBacklogState(state)) open += count;
-  }
-  b->set_open_total(open);
-  b->set_yellow_count(c[kBacklogYellow]);
-  b->set_red_count(c[kBacklogRed]);
-  f.set_callbacks_unreachable(c[kCallbackUnreachable]);
-  *f.mutable_first_contact_resolution_rate() = MakeRate(c[kAnsweredDirectly], c[kIntake]);
-  return f;
-}
-
 v1::OverdueItem MetricsService::ToOverdueItem(const internal::LiveWorkOrder& w,
                                               absl::Time now) const {
   v1::OverdueItem item;
@@ -440,7 +396,7 @@ absl::StatusOr<v1::GetSummaryResponse> MetricsService::Summarize(const Selection
   const WindowTally& t = tallies.front();
   v1::GetSummaryResponse response;
   *response.mutable_period() = ToProto(window, now);
-  *response.mutable_totals() = ToFigures(t.totals, t.as_of);
+  *response.mutable_totals() = FiguresFromCounters(t.totals, t.as_of);
   for (const auto& [key, counts] : t.rows) {
     v1::SummaryRow* row = response.add_rows();
     switch (selection.group_by) {
@@ -455,7 +411,7 @@ absl::StatusOr<v1::GetSummaryResponse> MetricsService::Summarize(const Selection
         break;
     }
     row->set_display_name(DisplayName(selection.group_by, key));
-    *row->mutable_figures() = ToFigures(counts, t.as_of);
+    *row->mutable_figures() = FiguresFromCounters(counts, t.as_of);
   }
   response.mutable_data_version()->set_last_applied_sequence(t.sequence);
   *response.mutable_data_version()->mutable_computed_at() = ToProtoTime(now);
@@ -559,7 +515,7 @@ grpc::ServerUnaryReactor* MetricsService::GetTrend(grpc::CallbackServerContext* 
     for (size_t i = 0; i < periods.size(); ++i) {
       v1::TrendPoint* point = response->add_points();
       *point->mutable_period() = ToProto(periods[i], now);
-      *point->mutable_figures() = ToFigures(tallies[i].totals, tallies[i].as_of);
+      *point->mutable_figures() = FiguresFromCounters(tallies[i].totals, tallies[i].as_of);
     }
     response->mutable_data_version()->set_last_applied_sequence(tallies.front().sequence);
     *response->mutable_data_version()->mutable_computed_at() = ToProtoTime(now);

@@ -75,7 +75,6 @@ class MetricsService final : public v1::MetricsService::CallbackService {
   // dashboard snapshot).
   absl::StatusOr<v1::GetSummaryResponse> Summarize(const Selection& selection, const Window& window,
                                                    absl::Time now) const;
-  v1::Figures ToFigures(const Counters& counts, absl::Time as_of) const;
   v1::OverdueItem ToOverdueItem(const internal::LiveWorkOrder& w, absl::Time now) const;
   std::string DisplayName(v1::Dimension dimension, const RowKey& key) const;
   // The dashboard body for `window`: summary, overdue preview and total.

@@ -9,15 +9,34 @@
   var trendTimer = null;
   var lastTrendLoad = 0;
 
-  var RATES = [
-    ["on_time_completion_rate", "on-time"],
-    ["callback_satisfaction_rate", "satisfaction"],
-    ["completion_rate", "completion"],
-    ["timely_signing_rate", "signing"],
-    ["return_rate", "return"],
-    ["reopen_rate", "reopen"],
-    ["first_contact_resolution_rate", "first-contact"],
-  ];
+  // The rates and averages the metrics service declares (services/metrics/figures.h).
+  var VOCABULARY = window.HOTLINE_METRICS_VOCABULARY || { rates: [], averages: [] };
+
+  // One tile per declared figure; element ids from its key ("on-time-rate").
+  function buildTiles() {
+    var list = document.getElementById("figures");
+    var tiles = VOCABULARY.rates.map(function (r) {
+      var parts = r.numerator_label
+        ? [r.numerator_label + " ", H.el("span", { id: r.key + "-numerator", text: "0" }),
+           " / " + r.denominator_label + " ", H.el("span", { id: r.key + "-denominator", text: "0" })]
+        : [H.el("span", { id: r.key + "-numerator", text: "0" }), " / ",
+           H.el("span", { id: r.key + "-denominator", text: "0" })];
+      return H.el("div", { className: r.primary ? "figure primary" : "figure", id: "fig-" + r.field,
+                           "data-numerator": "", "data-denominator": "" }, [
+        H.el("dt", { text: r.label }),
+        H.el("dd", {}, [H.el("span", { className: "value", id: r.key + "-rate", text: "—" }), " ",
+                        H.el("span", { className: "parts" }, parts)]),
+      ]);
+    }).concat(VOCABULARY.averages.map(function (a) {
+      return H.el("div", { className: "figure", id: "fig-" + a.key }, [
+        H.el("dt", { text: a.label }),
+        H.el("dd", {}, [H.el("span", { className: "value", id: a.key + "-hours", text: "—" }), " ",
+                        H.el("span", { className: "parts" }, [a.unit + "，共 ",
+                          H.el("span", { id: a.key + "-count", text: "0" }), " 件"])]),
+      ]);
+    }));
+    list.replaceChildren.apply(list, tiles);
+  }
 
   function setText(id, text) {
     var node = document.getElementById(id);
@@ -25,20 +44,24 @@
   }
 
   function renderFigures(figures) {
-    RATES.forEach(function (pair) {
-      var rate = figures[pair[0]] || {};
-      setText(pair[1] + "-rate", H.percent(rate));
-      setText(pair[1] + "-numerator", H.num(rate.numerator));
-      setText(pair[1] + "-denominator", H.num(rate.denominator));
-      var box = document.getElementById("fig-" + pair[0]);
+    VOCABULARY.rates.forEach(function (r) {
+      var rate = figures[r.field] || {};
+      setText(r.key + "-rate", H.percent(rate));
+      setText(r.key + "-numerator", H.num(rate.numerator));
+      setText(r.key + "-denominator", H.num(rate.denominator));
+      var box = document.getElementById("fig-" + r.field);
       if (box) {
         box.setAttribute("data-numerator", H.num(rate.numerator));
         box.setAttribute("data-denominator", H.num(rate.denominator));
       }
     });
-    var handling = figures.average_handling_time || {};
-    setText("handling-hours", handling.has_average ? Number(handling.average_working_hours).toFixed(1) : "—");
-    setText("handling-count", H.num(handling.count));
+    VOCABULARY.averages.forEach(function (a) {
+      var average = figures[a.field] || {};
+      var hours = null;
+      Object.keys(average).forEach(function (k) { if (k.indexOf("average_") === 0) hours = average[k]; });
+      setText(a.key + "-hours", average.has_average && hours !== null ? Number(hours).toFixed(1) : "—");
+      setText(a.key + "-count", H.num(average.count));
+    });
   }
 
   function renderBacklog(backlog) {
@@ -230,6 +253,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    buildTiles();
     document.getElementById("period").addEventListener("change", connect);
     connect();
     loadTrend();
