@@ -180,8 +180,75 @@ struct AverageSpec {
   const char* key;   // The dashboard's element ids: "handling-hours", "handling-count".
 };
 
-const std::vector<RateSpec>& Rates();
-const std::vector<AverageSpec>& Averages();
+inline const std::vector<RateSpec>& Rates() {
+  static const auto* const kRates = new std::vector<RateSpec>{
+      {"on_time_completion_rate",
+       "按期办结率",
+       {kOnTime},
+       {kOnTime, kLate, kLapsed, kOpenByDeadline},
+       "按期答复 / 期限已到或已答复的工作单",
+       "on-time",
+       "按期",
+       "应办结",
+       /*primary=*/true},
+      {"callback_satisfaction_rate",
+       "回访满意率",
+       {kCallbackGood},
+       {kCallbackRated},
+       "满意+基本满意 / 已评价回访",
+       "satisfaction",
+       "满意",
+       "有效回访",
+       /*primary=*/true,
+       kCallbackUnreachable,
+       "未接通或拒评"},
+      {"completion_rate",
+       "办结率",
+       {kOnTime, kLate},
+       {kOnTime, kLate, kLapsed, kOpenByDeadline},
+       "已答复 / 期限已到或已答复的工作单",
+       "completion",
+       "",
+       "",
+       false},
+      {"timely_signing_rate",
+       "及时签收率",
+       {kSignTimely},
+       {kSignTimely, kSignLate, kSignLapsed, kSignOpen},
+       "按时签收 / 应签收",
+       "signing",
+       "",
+       "",
+       false},
+      {"return_rate",
+       "退单率",
+       {kReturned},
+       {kDispatched},
+       "退单改派 / 派出工作单",
+       "return",
+       "",
+       "",
+       false},
+      {"reopen_rate", "重办率", {kReopened}, {kReplied}, "重办 / 已答复", "reopen", "", "", false},
+      {"first_contact_resolution_rate",
+       "直接办结率",
+       {kAnsweredDirectly},
+       {kIntake},
+       "当场答复 / 受理工单",
+       "first-contact",
+       "",
+       "",
+       false},
+  };
+  return *kRates;
+}
+
+inline const std::vector<AverageSpec>& Averages() {
+  static const auto* const kAverages = new std::vector<AverageSpec>{
+      {"average_handling_time", "平均办理时长", kHandlingMicros, kReplied, "工作小时", "handling"},
+  };
+  return *kAverages;
+}
 
 v1::Rate MakeRate(int64_t numerator, int64_t denominator);
 
