@@ -65,6 +65,9 @@ enum Field : int {
   // hotline itself answers; department "" in the stored rows).
   kIntake = 23,            // tickets created (受理)
   kAnsweredDirectly = 24,  // of them, answered on the spot at creation
+  // Signing time, by signing time.
+  kSigned = 25,         // work orders signed
+  kSigningMicros = 26,  // elapsed microseconds from dispatch to signing
 };
 
 enum class FieldKind {
@@ -105,6 +108,8 @@ inline constexpr FieldSpec kFieldSpecs[] = {
     {kBacklogRed, "backlog_red", FieldKind::kBacklogChange},
     {kIntake, "intake", FieldKind::kCount},
     {kAnsweredDirectly, "answered_directly", FieldKind::kCount},
+    {kSigned, "signed", FieldKind::kCount},
+    {kSigningMicros, "signing_micros", FieldKind::kCount},
 };
 
 namespace figures_internal {
@@ -246,6 +251,7 @@ inline const std::vector<RateSpec>& Rates() {
 inline const std::vector<AverageSpec>& Averages() {
   static const auto* const kAverages = new std::vector<AverageSpec>{
       {"average_handling_time", "平均办理时长", kHandlingMicros, kReplied, "工作小时", "handling"},
+      {"average_signing_time", "平均签收用时", kSigningMicros, kSigned, "小时", "signing-time"},
   };
   return *kAverages;
 }

@@ -759,6 +759,11 @@ DirectResult DirectCount(const std::vector<tv1::Ticket>& tickets,
                  T(cancel->event_time()) > sign_deadline && in_window(sign_deadline)) {
         ++r[kSignLapsed];
       }
+      // Signing time.
+      if (w.has_sign_time() && in_window(T(w.sign_time()))) {
+        ++r[kSigned];
+        r[kSigningMicros] += absl::ToInt64Microseconds(T(w.sign_time()) - T(w.dispatch_time()));
+      }
       // Returns.
       if (in_window(T(w.dispatch_time()))) {
         ++r[kDispatched];

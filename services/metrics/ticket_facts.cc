@@ -253,6 +253,11 @@ std::vector<Contribution> Contributions(const internal::TicketFact& fact) {
       add(w.sign_deadline_us(), kSignLapsed);
     }
 
+    if (w.sign_us() > 0) {
+      add(w.sign_us(), kSigned);
+      add(w.sign_us(), kSigningMicros, w.sign_us() - w.dispatch_us());
+    }
+
     add(w.dispatch_us(), kDispatched);
     if (w.return_accepted()) add(w.dispatch_us(), kReturned);
 
