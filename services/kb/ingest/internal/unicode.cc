@@ -72,6 +72,18 @@ int DigitValue(char32_t c) {
   return c >= U'０' ? static_cast<int>(c - U'０') : static_cast<int>(c - '0');
 }
 
+// Chinese punctuation that carries its own spacing, so spaces next to it are noise.
+bool IsChinesePunct(char32_t c) {
+  // U+3001-3003 、。〃 and the brackets U+3008-3011 and U+3014-301F; not 々, 〆 or 〇 between them.
+  return (c >= 0x3001 && c <= 0x3003) || (c >= 0x3008 && c <= 0x3011) ||
+         (c >= 0x3014 && c <= 0x301F) || c == U'！' || c == U'（' || c == U'）' || c == U'，' ||
+         c == U'：' || c == U'；' || c == U'？' || c == U'…' || c == U'—';
+}
+
+// Characters between which a hard line wrap in an HTML source or a Markdown paragraph means
+// nothing, because Chinese is written without spaces.
+bool IsCjkText(char32_t c) { return IsHan(c) || IsChinesePunct(c); }
+
 bool IsSpace(char32_t c) {
   return c == 0x200B || c == 0x200C || c == 0x200D || c == 0xFEFF || c == 0x00A0 ||
          u_isUWhiteSpace(static_cast<UChar32>(c));

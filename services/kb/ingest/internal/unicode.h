@@ -35,6 +35,10 @@ bool IsDigit(char32_t c);
 int DigitValue(char32_t c);
 // Any whitespace, including U+3000 (ideographic space), U+00A0 and the zero-width characters that
 // HTML editors leave behind (U+200B..U+200D, U+FEFF), which ICU does not count as whitespace.
+// Chinese punctuation that carries its own spacing, so spaces next to it are noise.
+bool IsChinesePunct(char32_t c);
+// Characters between which a hard line wrap means nothing: Chinese is written without spaces.
+bool IsCjkText(char32_t c);
 bool IsSpace(char32_t c);
 // A letter or a number in any script (ICU general categories L* and N*).
 bool IsAlnum(char32_t c);
