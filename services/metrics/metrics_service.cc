@@ -12,6 +12,7 @@
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "common/stream_writer.h"
 #include "common/unary_call.h"
 
 namespace hotline::metrics {
@@ -126,10 +127,12 @@ grpc::ServerWriteReactor<v1::DashboardSnapshot>* FailedStream(const absl::Status
 
 }  // namespace
 
-// One dashboard stream. Evaluate() runs on the hub thread only; at most one write is in
-// flight, and a snapshot is computed only when one may be sent, so a slow reader simply
-// receives fewer, newer snapshots.
-class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::DashboardSnapshot> {
+// One dashboard stream. Evaluate() runs on the hub thread only, and a snapshot is computed only
+// when one may be sent (the writer is idle), so a slow reader simply receives fewer, newer
+// snapshots. The hub evaluates streams outside watch_mu_ (a snapshot reads the store) and holds
+// them (Hold, Release) under watch_mu_ first, so one that ends meanwhile stays alive until the
+// hub lets go.
+class MetricsService::WatchReactor final : public StreamWriter<v1::DashboardSnapshot> {
  public:
   WatchReactor(MetricsService* service, Selection selection, v1::PeriodKind kind,
                absl::Duration min_interval, absl::Duration heartbeat, int preview)
@@ -141,8 +144,8 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
         preview_(preview) {}
 
   void Evaluate(absl::Time now, int64_t sequence) {
+    if (!Idle()) return;
     absl::MutexLock lock(&mu_);
-    if (finished_ || writing_) return;
     const Window period = PeriodContaining(kind_, now);
     v1::SnapshotReason reason = v1::SNAPSHOT_REASON_UNSPECIFIED;
     if (number_ == 0) {
@@ -162,7 +165,7 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
         service_->Snapshot(selection_, period, preview_, now);
     if (!computed.ok()) {
       // The figures cannot be complete: the stream ends with why, and the page says so.
-      FinishLocked(ToGrpcStatus(computed.status()));
+      End(ToGrpcStatus(computed.status()));
       return;
     }
     v1::DashboardSnapshot snapshot = *std::move(computed);
@@ -183,47 +186,17 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     period_ = period;
     last_content_ = std::move(content);
     last_sent_ = now;
-    message_ = std::move(snapshot);
-    writing_ = true;
-    StartWrite(&message_);
+    Send(std::move(snapshot));
   }
-
-  void End(grpc::Status status) {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(std::move(status));
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
-    }
-    service_->WakeHub();  // The latest state may be due now.
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&service_->watch_mu_);
-      service_->watches_.erase(this);
-      done_ = true;
-      if (pins_ > 0) return;  // The hub is evaluating it, and deletes it when it is done.
-    }
-    delete this;
-  }
-
-  // The hub evaluates reactors outside watch_mu_ (a snapshot reads the store): it pins them
-  // first, so that one that ends meanwhile stays alive until the hub lets go. Under watch_mu_.
-  void PinLocked() { ++pins_; }
-  // True when the reactor ended while pinned: the caller deletes it.
-  bool UnpinLocked() { return --pins_ == 0 && done_; }
 
  private:
+  void OnSent() override { service_->WakeHub(); }  // The latest state may be due now.
+
+  void OnClosed() override {
+    absl::MutexLock lock(&service_->watch_mu_);
+    service_->watches_.erase(this);
+  }
+
   // What "a figure changed" compares: everything but the instants that move with the clock.
   static std::string Comparable(v1::DashboardSnapshot s) {
     s.clear_data_version();
@@ -238,12 +211,6 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
     return s.SerializeAsString();
   }
 
-  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    Finish(std::move(status));
-  }
-
   MetricsService* const service_;
   const Selection selection_;
   const v1::PeriodKind kind_;
@@ -251,18 +218,12 @@ class MetricsService::WatchReactor final : public grpc::ServerWriteReactor<v1::D
   const absl::Duration heartbeat_;
   const int preview_;
   absl::Mutex mu_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
   int64_t number_ ABSL_GUARDED_BY(mu_) = 0;
   Window period_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time computed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t computed_sequence_ ABSL_GUARDED_BY(mu_) = -1;
   std::string last_content_ ABSL_GUARDED_BY(mu_);
-  v1::DashboardSnapshot message_;
-  // Guarded by service_->watch_mu_.
-  int pins_ = 0;
-  bool done_ = false;
 };
 
 MetricsService::MetricsService(std::shared_ptr<const TokenRegistry> tokens, Aggregates* aggregates,
@@ -310,26 +271,18 @@ void MetricsService::HubLoop() {
     }
     // Snapshots read the store: computed outside watch_mu_, so that streams opening and
     // ending (and open_watch_streams) never wait for them.
-    std::vector<WatchReactor*> pinned;
+    std::vector<WatchReactor*> held;
     {
       absl::MutexLock lock(&watch_mu_);
       for (WatchReactor* w : watches_) {
-        w->PinLocked();
-        pinned.push_back(w);
+        if (w->Hold()) held.push_back(w);
       }
     }
-    if (pinned.empty()) continue;
+    if (held.empty()) continue;
     const absl::Time now = options_.clock->Now();
     const int64_t sequence = aggregates_->last_applied_sequence();
-    for (WatchReactor* w : pinned) w->Evaluate(now, sequence);
-    std::vector<WatchReactor*> ended;
-    {
-      absl::MutexLock lock(&watch_mu_);
-      for (WatchReactor* w : pinned) {
-        if (w->UnpinLocked()) ended.push_back(w);
-      }
-    }
-    for (WatchReactor* w : ended) delete w;
+    for (WatchReactor* w : held) w->Evaluate(now, sequence);
+    for (WatchReactor* w : held) w->Release();  // Deletes a stream that ended meanwhile.
   }
 }
 

@@ -1,7 +1,7 @@
 // WatchWorkOrders: each department's stream of the events addressed to it, resumable by
 // cursor, and the service's calls that wake, beat and end the streams.
 #include <algorithm>
-#include <deque>
+#include <atomic>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/grpc_status.h"
 #include "common/proto_time.h"
+#include "common/stream_writer.h"
 #include "common/unary_call.h"
 #include "services/ticket/ticket_service.h"
 
@@ -38,10 +39,9 @@ absl::StatusOr<int64_t> DecodeCursor(const std::string& cursor, const std::strin
 }  // namespace
 
 // One department's stream. Events are read from the store on a worker (never on a gRPC
-// thread), at most one write is in flight, and the reactor is deleted only when gRPC is done
-// with it and no read is running.
-class TicketService::WatchReactor final
-    : public grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse> {
+// thread), held in the writer's queue with their cursors, and read ahead only while the queue
+// is short, so a slow reader is back-pressured.
+class TicketService::WatchReactor final : public StreamWriter<v1::WatchWorkOrdersResponse> {
  public:
   WatchReactor(TicketService* service, std::string department, int64_t cursor)
       : service_(service), department_(std::move(department)), cursor_(cursor), scanned_(cursor) {}
@@ -52,8 +52,7 @@ class TicketService::WatchReactor final
       service_->watches_.insert(this);
     }
     absl::MutexLock lock(&mu_);
-    QueueLocked(nullptr);  // Every stream opens with a heartbeat carrying its position.
-    WriteLocked();
+    SendLocked(nullptr);  // Every stream opens with a heartbeat carrying its position.
     ScheduleFetchLocked();
   }
 
@@ -64,51 +63,31 @@ class TicketService::WatchReactor final
   }
 
   void Heartbeat(absl::Time now, absl::Duration interval) {
+    if (!Idle() || now - absl::FromUnixMicros(last_send_us_.load()) < interval) return;
     absl::MutexLock lock(&mu_);
-    if (finished_ || writing_ || !queue_.empty() || now - last_send_ < interval) return;
-    QueueLocked(nullptr);
-    WriteLocked();
-  }
-
-  // The server is going away: end the stream so the client reconnects elsewhere.
-  void End(grpc::Status status) {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(std::move(status));
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
-      return;
-    }
-    WriteLocked();
-    ScheduleFetchLocked();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&service_->watch_mu_);
-      service_->watches_.erase(this);
-    }
-    bool delete_now;
-    {
-      absl::MutexLock lock(&mu_);
-      done_ = true;
-      delete_now = !fetching_;
-    }
-    if (delete_now) delete this;
+    SendLocked(nullptr);
   }
 
  private:
-  void QueueLocked(const v1::TicketEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    v1::WatchWorkOrdersResponse& m = queue_.emplace_back();
+  void OnSent() override {
+    absl::MutexLock lock(&mu_);
+    ScheduleFetchLocked();
+  }
+
+  void BeforeWrite(v1::WatchWorkOrdersResponse* m) override {
+    const absl::Time now = service_->options_.clock->Now();
+    last_send_us_.store(absl::ToUnixMicros(now));
+    *m->mutable_send_time() = ToProtoTime(now);
+  }
+
+  void OnClosed() override {
+    absl::MutexLock lock(&service_->watch_mu_);
+    service_->watches_.erase(this);
+  }
+
+  // An event, or a heartbeat (nullptr), with the cursor just after it.
+  void SendLocked(const v1::TicketEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::WatchWorkOrdersResponse m;
     if (event != nullptr) {
       *m.mutable_event() = *event;
       cursor_ = event->global_sequence();
@@ -117,22 +96,14 @@ class TicketService::WatchReactor final
       cursor_ = std::max(cursor_, scanned_);
     }
     m.set_cursor(EncodeCursor(department_, cursor_));
-  }
-
-  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || writing_ || queue_.empty()) return;
-    current_ = std::move(queue_.front());
-    queue_.pop_front();
-    last_send_ = service_->options_.clock->Now();
-    *current_.mutable_send_time() = ToProtoTime(last_send_);
-    writing_ = true;
-    StartWrite(&current_);
+    Send(std::move(m));
   }
 
   void ScheduleFetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // Read ahead only when the queue is nearly drained: a slow reader is back-pressured.
-    if (finished_ || fetching_ || queue_.size() > 16) return;
+    if (fetching_ || Ended() || Queued() > 16) return;
     if (scanned_ >= service_->store_.committed_sequence()) return;
+    if (!Hold()) return;  // gRPC is done with the stream.
     fetching_ = true;
     service_->workers_.Schedule([this] { Fetch(); });
   }
@@ -148,28 +119,18 @@ class TicketService::WatchReactor final
     constexpr size_t kBatch = 64;
     absl::Status status =
         service_->store_.ScanDepartmentEvents(department_, from, up_to, kBatch, &events);
-    bool delete_now = false;
     {
       absl::MutexLock lock(&mu_);
       fetching_ = false;
-      if (done_) {
-        delete_now = true;
-      } else if (!status.ok()) {
-        FinishLocked(ToGrpcStatus(status));
+      if (!status.ok()) {
+        End(ToGrpcStatus(status));
       } else {
-        for (const v1::TicketEvent& e : events) QueueLocked(&e);
+        for (const v1::TicketEvent& e : events) SendLocked(&e);
         scanned_ = events.size() == kBatch ? events.back().global_sequence() : up_to;
-        WriteLocked();
         ScheduleFetchLocked();
       }
     }
-    if (delete_now) delete this;
-  }
-
-  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    Finish(std::move(status));
+    Release();  // May delete this stream: nothing of it is used after.
   }
 
   TicketService* const service_;
@@ -177,13 +138,8 @@ class TicketService::WatchReactor final
   absl::Mutex mu_;
   int64_t cursor_ ABSL_GUARDED_BY(mu_);
   int64_t scanned_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::WatchWorkOrdersResponse> queue_ ABSL_GUARDED_BY(mu_);
-  v1::WatchWorkOrdersResponse current_;
-  absl::Time last_send_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> last_send_us_{0};
 };
 
 grpc::ServerWriteReactor<v1::WatchWorkOrdersResponse>* TicketService::WatchWorkOrders(
