@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/service_host.h"
-#include "tests/support/power_loss_fs.h"
+#include "tests/support/service_test_base.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
@@ -20,18 +20,22 @@ using ::hotline::testing::ContextWithToken;
 constexpr char kAdminToken[] = "admin-token-for-tests";
 constexpr char kPassword[] = "correct horse 12345";
 
-class IdentityTest : public ::testing::Test {
+class IdentityTest : public hotline::testing::ServiceTestBase {
  protected:
   // The services check expiry against the real clock, so the manual one starts at it.
-  IdentityTest() : clock_(absl::Now()) { Start(); }
-  ~IdentityTest() override { Stop(); }
+  IdentityTest() : clock_(absl::Now()) {
+    store_name_ = "identity";
+    UsePowerLossFileSystem();
+  }
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
 
-  void Start() {
-    tokens_ = testing::TokensFor({{kAdminToken, "admin-system", "admin"}});
-    store_ = *RocksStore::Open({.path = dir_.Sub("identity"),
-                                .column_families = {kAccountsFamily, kSessionsFamily, kAuditFamily},
-                                .sync_writes = sync_writes_,
-                                .env = env_.get()});
+  std::vector<std::string> StoreFamilies() const override {
+    return {kAccountsFamily, kSessionsFamily, kAuditFamily};
+  }
+
+  void StartService(RocksStore* store, ServiceHost* host) override {
+    tokens_ = hotline::testing::TokensFor({{kAdminToken, "admin-system", "admin"}});
     IdentityOptions options;
     options.clock = &clock_;
     options.hash_strength = HashStrength::kMinimum;
@@ -40,20 +44,18 @@ class IdentityTest : public ::testing::Test {
     options.absolute_lifetime = absl::Hours(12);
     service_ = std::make_unique<IdentityService>(
         tokens_->WithCredentials(std::make_shared<const CredentialVerifier>(signer_.Verifier())),
-        store_.get(), signer_, options);
+        store, signer_, options);
     ASSERT_TRUE(service_->Load().ok());
-    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
-    host_->AddService(service_.get(), "identity");
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::IdentityService::NewStub(hotline::testing::LocalChannel(host_->port()));
+    host->AddService(service_.get(), "identity");
   }
 
-  void Stop() {
+  void Started(int port) override {
+    stub_ = v1::IdentityService::NewStub(hotline::testing::LocalChannel(port));
+  }
+
+  void StopService() override {
     stub_.reset();
-    if (host_) host_->Shutdown();
-    host_.reset();
     service_.reset();
-    store_.reset();
   }
 
   void CreateAccount(const std::string& name, v1::Role role, const std::string& department = "") {
@@ -91,26 +93,10 @@ class IdentityTest : public ::testing::Test {
     return {response.entries().begin(), response.entries().end()};
   }
 
-  // The power goes with the store open; then the service starts again on what the disk kept.
-  void PowerCutAndRestart() {
-    fs_->SetFailing(true, true);
-    Stop();
-    fs_->PowerCut();
-    fs_->SetFailing(false, false);
-    Start();
-  }
-
-  std::shared_ptr<hotline::testing::PowerLossFileSystem> fs_ =
-      std::make_shared<hotline::testing::PowerLossFileSystem>();
-  std::unique_ptr<rocksdb::Env> env_{rocksdb::NewCompositeEnv(fs_)};
-  bool sync_writes_ = true;
-  hotline::testing::TempDir dir_;
   ManualClock clock_;
   CredentialSigner signer_ = CredentialSigner::Generate();
   std::shared_ptr<const TokenRegistry> tokens_;
-  std::unique_ptr<RocksStore> store_;
   std::unique_ptr<IdentityService> service_;
-  std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::IdentityService::Stub> stub_;
 };
 
@@ -408,7 +394,7 @@ TEST_P(IdentityPowerLossTest, AcknowledgedAccountsSessionsAndAuditEntriesSurvive
   ASSERT_TRUE(
       stub_->RecordAudit(ContextWithToken(grant.credential()).get(), request, &recorded).ok());
 
-  PowerCutAndRestart();
+  PowerCutAndReopen();
   v1::SessionGrant after;
   std::vector<v1::AuditEntry> views = Audit("view_ticket");
   if (synced) {

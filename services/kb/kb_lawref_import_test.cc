@@ -21,6 +21,7 @@
 #include "services/kb/importers/lawref_format.h"
 #include "services/kb/kb_service.h"
 #include "services/kb/kb_test_support.h"
+#include "tests/support/service_test_base.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
@@ -140,34 +141,38 @@ const v1::SourceStats* SourceNamed(const v1::StatsResponse& s, const std::string
   return nullptr;
 }
 
-class LawrefImportTest : public ::testing::Test {
+class LawrefImportTest : public testing::ServiceTestBase {
  protected:
   LawrefImportTest()
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 10, 0, 0), absl::UTCTimeZone())) {}
 
   void SetUp() override {
     ASSERT_EQ(Sample().size(), static_cast<size_t>(kSampleSize));
-    std::shared_ptr<const TokenRegistry> registry = testing::TokensFor(
-        {{"agent", "agent-zhang", "agent"}, {"editor", "editor-wang", "editor"}});
-    auto db = RocksStore::Open(
-        {.path = dir_.Sub("db"), .column_families = KnowledgeBaseService::Families()});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    KnowledgeBaseServiceOptions options = test_support::RealServiceOptions(&clock_);
-    service_ = std::make_unique<KnowledgeBaseService>(registry, db_.get(), options);
-    absl::Status init = service_->Init();
-    ASSERT_TRUE(init.ok()) << init;
-    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
-    host_->AddService(service_.get(), KnowledgeBaseService::kName);
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::KnowledgeBaseService::NewStub(testing::LocalChannel(host_->port()));
+    Start();
+  }
+  void TearDown() override { Stop(); }
+
+  std::vector<std::string> StoreFamilies() const override {
+    return KnowledgeBaseService::Families();
   }
 
-  void TearDown() override {
-    if (host_) host_->Shutdown();
-    host_.reset();
+  void StartService(RocksStore* store, ServiceHost* host) override {
+    std::shared_ptr<const TokenRegistry> registry = testing::TokensFor(
+        {{"agent", "agent-zhang", "agent"}, {"editor", "editor-wang", "editor"}});
+    service_ = std::make_unique<KnowledgeBaseService>(registry, store,
+                                                      test_support::RealServiceOptions(&clock_));
+    absl::Status init = service_->Init();
+    ASSERT_TRUE(init.ok()) << init;
+    host->AddService(service_.get(), KnowledgeBaseService::kName);
+  }
+
+  void Started(int port) override {
+    stub_ = v1::KnowledgeBaseService::NewStub(testing::LocalChannel(port));
+  }
+
+  void StopService() override {
+    stub_.reset();
     service_.reset();
-    db_.reset();
   }
 
   // One client stream: the header, every item, half-close.
@@ -260,10 +265,7 @@ class LawrefImportTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  testing::TempDir dir_;
-  std::unique_ptr<RocksStore> db_;
   std::unique_ptr<KnowledgeBaseService> service_;
-  std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::KnowledgeBaseService::Stub> stub_;
 };
 

@@ -10,13 +10,9 @@ namespace {
 class KnowledgeBasePowerLossTest : public KnowledgeBaseServiceTest {
  protected:
   void SetUp() override {
-    fs_ = std::make_shared<testing::PowerLossFileSystem>();
-    env_holder_ = rocksdb::NewCompositeEnv(fs_);
-    env_ = env_holder_.get();
+    UsePowerLossFileSystem();
     KnowledgeBaseServiceTest::SetUp();
   }
-  std::shared_ptr<testing::PowerLossFileSystem> fs_;
-  std::unique_ptr<rocksdb::Env> env_holder_;
 };
 
 TEST_F(KnowledgeBasePowerLossTest, AcknowledgedEntriesFeedbackAndGapsSurviveAPowerCut) {
@@ -43,10 +39,10 @@ TEST_F(KnowledgeBasePowerLossTest, AcknowledgedEntriesFeedbackAndGapsSurviveAPow
   v1::Entry acknowledged;  // As of the last write (the Q&A's link changed it too).
   ASSERT_TRUE(stub_->GetEntry(ContextWithToken("agent").get(), get, &acknowledged).ok());
 
-  fs_->SetFailing(true, true);  // The power goes.
+  power_loss_fs_->SetFailing(true, true);  // The power goes.
   Stop();
-  testing::PowerLossFileSystem::Dropped dropped = fs_->PowerCut();
-  fs_->SetFailing(false, false);
+  testing::PowerLossFileSystem::Dropped dropped = power_loss_fs_->PowerCut();
+  power_loss_fs_->SetFailing(false, false);
   Start();
   std::cout << "power cut dropped " << dropped.bytes << " bytes\n";
 
@@ -75,7 +71,7 @@ TEST_F(KnowledgeBasePowerLossTest, AcknowledgedEntriesFeedbackAndGapsSurviveAPow
 // on gRPC's thread and answers; the gap is written afterwards by a worker.
 TEST_F(KnowledgeBasePowerLossTest, AFailingDiskDoesNotFailASearch) {
   AddPolicy();
-  fs_->SetFailing(true, true);
+  power_loss_fs_->SetFailing(true, true);
   v1::SearchRequest r;
   r.set_query("火星移民安家补贴");
   v1::SearchResponse found;
@@ -86,7 +82,7 @@ TEST_F(KnowledgeBasePowerLossTest, AFailingDiskDoesNotFailASearch) {
   s = Search(r, &found);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_GT(found.hits_size(), 0);
-  fs_->SetFailing(false, false);
+  power_loss_fs_->SetFailing(false, false);
 }
 
 // The control: without syncing, the same edits are gone after the cut.
@@ -96,10 +92,10 @@ TEST_F(KnowledgeBasePowerLossTest, WithoutSyncingAcknowledgedEditsAreLost) {
   Start();
   AddPolicy();
   EXPECT_EQ(MustSearch("宠物狗办证").hits_size(), 0);
-  fs_->SetFailing(true, true);
+  power_loss_fs_->SetFailing(true, true);
   Stop();
-  EXPECT_GT(fs_->PowerCut().bytes, 0u);
-  fs_->SetFailing(false, false);
+  EXPECT_GT(power_loss_fs_->PowerCut().bytes, 0u);
+  power_loss_fs_->SetFailing(false, false);
   Start();
   v1::GetEntryRequest get;
   get.set_entry_id("policy-1");

@@ -23,7 +23,7 @@
 #include "services/kb/demo_loader.h"
 #include "services/kb/kb_service.h"
 #include "services/kb/kb_test_support.h"
-#include "tests/support/power_loss_fs.h"
+#include "tests/support/service_test_base.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 namespace hotline::kb {
@@ -38,7 +38,7 @@ inline constexpr char kMedicalPolicyText[] =
     "百分之八十五的比例报销。\n"
     "第六条 异地就医的参保人员应当先办理异地就医备案。\n";
 
-class KnowledgeBaseServiceTest : public ::testing::Test {
+class KnowledgeBaseServiceTest : public testing::ServiceTestBase {
  protected:
   KnowledgeBaseServiceTest()
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 10, 0, 0), absl::UTCTimeZone())) {}
@@ -53,28 +53,25 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
 
   void TearDown() override { Stop(); }
 
-  void Start() {
-    auto db = RocksStore::Open({.path = dir_.Sub("db"),
-                                .column_families = KnowledgeBaseService::Families(),
-                                .sync_writes = sync_writes_,
-                                .env = env_});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    service_ = std::make_unique<KnowledgeBaseService>(tokens_, db_.get(),
+  std::vector<std::string> StoreFamilies() const override {
+    return KnowledgeBaseService::Families();
+  }
+
+  void StartService(RocksStore* store, ServiceHost* host) override {
+    service_ = std::make_unique<KnowledgeBaseService>(tokens_, store,
                                                       test_support::RealServiceOptions(&clock_));
     absl::Status init = service_->Init();
     ASSERT_TRUE(init.ok()) << init;
-    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
-    host_->AddService(service_.get(), KnowledgeBaseService::kName);
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::KnowledgeBaseService::NewStub(testing::LocalChannel(host_->port()));
+    host->AddService(service_.get(), KnowledgeBaseService::kName);
   }
 
-  void Stop() {
-    if (host_) host_->Shutdown();
-    host_.reset();
+  void Started(int port) override {
+    stub_ = v1::KnowledgeBaseService::NewStub(testing::LocalChannel(port));
+  }
+
+  void StopService() override {
+    stub_.reset();
     service_.reset();
-    db_.reset();
   }
 
   static v1::UpsertEntryRequest PolicyRequest(const std::string& id) {
@@ -180,15 +177,8 @@ class KnowledgeBaseServiceTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  // The store's file system (null: the real disk) and whether it syncs; the power-loss tests
-  // set them.
-  rocksdb::Env* env_ = nullptr;
-  bool sync_writes_ = true;
-  testing::TempDir dir_;
   std::shared_ptr<const TokenRegistry> tokens_;
-  std::unique_ptr<RocksStore> db_;
   std::unique_ptr<KnowledgeBaseService> service_;
-  std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::KnowledgeBaseService::Stub> stub_;
 };
 

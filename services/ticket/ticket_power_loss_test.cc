@@ -30,9 +30,7 @@ class TicketPowerLossTest : public TicketServiceTest {
   };
 
   void SetUp() override {
-    fs_ = std::make_shared<testing::PowerLossFileSystem>();
-    env_holder_ = rocksdb::NewCompositeEnv(fs_);
-    env_ = env_holder_.get();
+    UsePowerLossFileSystem();
     TicketServiceTest::SetUp();
   }
 
@@ -81,12 +79,12 @@ class TicketPowerLossTest : public TicketServiceTest {
       std::this_thread::yield();
     }
     // The power goes: from now on nothing reaches the disk, and the clients see failures.
-    fs_->SetFailing(/*writes=*/true, /*syncs=*/true);
+    power_loss_fs_->SetFailing(/*writes=*/true, /*syncs=*/true);
     stop = true;
     for (auto& c : clients) c.join();
     Stop();
-    const testing::PowerLossFileSystem::Dropped dropped = fs_->PowerCut();
-    fs_->SetFailing(false, false);
+    const testing::PowerLossFileSystem::Dropped dropped = power_loss_fs_->PowerCut();
+    power_loss_fs_->SetFailing(false, false);
     Start();
     if (::testing::Test::HasFatalFailure()) return -1;
     std::cout << "power cut dropped " << dropped.bytes << " bytes in " << dropped.files
@@ -121,14 +119,12 @@ class TicketPowerLossTest : public TicketServiceTest {
     }
     return lost;
   }
-
-  std::shared_ptr<testing::PowerLossFileSystem> fs_;
-  std::unique_ptr<rocksdb::Env> env_holder_;
 };
 
 TEST_F(TicketPowerLossTest, EveryAcknowledgedWriteSurvivesAPowerCut) {
   EXPECT_EQ(LostAfterPowerCut(/*target_acknowledged=*/60), 0);
-  EXPECT_GT(fs_->refused_writes() + fs_->refused_syncs(), 0) << "the cut came after the writes";
+  EXPECT_GT(power_loss_fs_->refused_writes() + power_loss_fs_->refused_syncs(), 0)
+      << "the cut came after the writes";
   // And the service works on: a new ticket after the restart.
   v1::Ticket t = Create();
   EXPECT_EQ(t.state(), v1::TICKET_STATE_PENDING_REVIEW);
@@ -150,7 +146,7 @@ TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDi
   v1::Ticket before = Confirm(Create());
   int round = 0;
   for (const auto& [writes, syncs] : {std::pair{true, false}, std::pair{false, true}}) {
-    fs_->SetFailing(writes, syncs);
+    power_loss_fs_->SetFailing(writes, syncs);
     v1::Ticket out;
     grpc::Status s = Dispatch(before, "water", {}, &out);
     EXPECT_FALSE(s.ok());
@@ -168,8 +164,8 @@ TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDi
     EXPECT_EQ(now.version(), before.version());
     EXPECT_EQ(now.events_size(), 2);
     Stop();
-    fs_->SetFailing(false, false);
-    fs_->PowerCut();
+    power_loss_fs_->SetFailing(false, false);
+    power_loss_fs_->PowerCut();
     Start();
     now = Get(before.id());
     EXPECT_EQ(now.version(), before.version());
@@ -183,7 +179,7 @@ TEST_F(TicketPowerLossTest, AFailedWriteOrSyncIsAnErrorAndARestartOnTheHealthyDi
   EXPECT_EQ(out.state(), v1::TICKET_STATE_IN_PROGRESS);
   EXPECT_EQ(Create().state(), v1::TICKET_STATE_PENDING_REVIEW);
   Stop();
-  fs_->PowerCut();
+  power_loss_fs_->PowerCut();
   Start();
   EXPECT_EQ(Get(before.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
 }
@@ -230,7 +226,7 @@ TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackIn
   dispatch.set_expected_version(confirmed.version());
   dispatch.set_request_id("dispatch-across-the-disk-failure");
   dispatch.mutable_lead()->set_department_id("water");
-  fs_->SetFailing(/*writes=*/false, /*syncs=*/true);
+  power_loss_fs_->SetFailing(/*writes=*/false, /*syncs=*/true);
   v1::Ticket out;
   grpc::Status s = stub_->DispatchTicket(ContextWithToken("reviewer").get(), dispatch, &out);
   EXPECT_TRUE(s.error_code() == grpc::StatusCode::INTERNAL ||
@@ -245,7 +241,7 @@ TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackIn
            grpc::StatusCode::UNAVAILABLE;
   }));
 
-  fs_->SetFailing(false, false);
+  power_loss_fs_->SetFailing(false, false);
   // Back by itself: the retry of the same request succeeds (polled: the loop may still be
   // opening the store).
   ASSERT_TRUE(testing::WaitFor([&] {
@@ -263,7 +259,7 @@ TEST_F(TicketPowerLossTest, AfterAFailedSyncTheServingLoopBringsTheServiceBackIn
   loop.join();
   EXPECT_EQ(exit_code, 0);
   // And what the rebuilt service acknowledged is durable.
-  fs_->PowerCut();
+  power_loss_fs_->PowerCut();
   Start();
   EXPECT_EQ(Get(confirmed.id()).state(), v1::TICKET_STATE_IN_PROGRESS);
   EXPECT_EQ(Get(confirmed.id()).events_size(), 3);

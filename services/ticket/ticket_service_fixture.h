@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/service_host.h"
 #include "services/ticket/ticket_service.h"
+#include "tests/support/service_test_base.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/test_util.h"
 
@@ -29,7 +30,7 @@ inline absl::Time EndOfDay(int y, int m, int d) {
   return absl::FromCivil(absl::CivilDay(y, m, d) + 1, ShanghaiTimeZone()) - absl::Microseconds(1);
 }
 
-class TicketServiceTest : public ::testing::Test {
+class TicketServiceTest : public testing::ServiceTestBase {
  protected:
   // Thursday 26 September 2024, just before the National Day holiday.
   TicketServiceTest() : clock_(Shanghai(2024, 9, 26, 10)) {}
@@ -53,32 +54,27 @@ class TicketServiceTest : public ::testing::Test {
 
   void TearDown() override { Stop(); }
 
-  void Start() {
-    auto db = RocksStore::Open({.path = dir_.Sub("db"),
-                                .column_families = TicketStore::Families(),
-                                .sync_writes = sync_writes_,
-                                .env = env_});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+  std::vector<std::string> StoreFamilies() const override { return TicketStore::Families(); }
+
+  void StartService(RocksStore* store, ServiceHost* host) override {
     TicketServiceOptions options;
     options.config = config_;
     options.calendar = calendar_;
     options.clock = &clock_;
     options.worker_threads = 8;
-    service_ = std::make_unique<TicketService>(tokens_, db_.get(), options);
+    service_ = std::make_unique<TicketService>(tokens_, store, options);
     ASSERT_TRUE(service_->Init().ok());
-    host_ = std::make_unique<ServiceHost>(ServiceHostOptions{});
-    host_->AddService(service_.get(), TicketService::kName);
-    host_->AddShutdownHook([this] { service_->EndStreams(); });
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::TicketService::NewStub(testing::LocalChannel(host_->port()));
+    host->AddService(service_.get(), TicketService::kName);
+    host->AddShutdownHook([this] { service_->EndStreams(); });
   }
 
-  void Stop() {
-    if (host_) host_->Shutdown();
-    host_.reset();
+  void Started(int port) override {
+    stub_ = v1::TicketService::NewStub(testing::LocalChannel(port));
+  }
+
+  void StopService() override {
+    stub_.reset();
     service_.reset();
-    db_.reset();
   }
 
   v1::Ticket Create(const std::string& phone = "13812345678", bool confidential = false) {
@@ -173,18 +169,11 @@ class TicketServiceTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir dir_;
-  // The store's file system (null: the real disk) and whether it syncs: the power-loss tests
-  // set them before Start().
-  rocksdb::Env* env_ = nullptr;
-  bool sync_writes_ = true;
   ManualClock clock_;
   std::shared_ptr<const TokenRegistry> tokens_;
   std::shared_ptr<const WorkingCalendar> calendar_;
   config::TicketConfig config_;
-  std::unique_ptr<RocksStore> db_;
   std::unique_ptr<TicketService> service_;
-  std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::TicketService::Stub> stub_;
   int request_counter_ = 0;
 };
