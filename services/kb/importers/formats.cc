@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/kb/importers/csv_importer.h"
+#include "services/kb/importers/docx_importer.h"
 #include "services/kb/importers/html_importer.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/markdown_importer.h"
@@ -16,10 +17,7 @@ namespace hotline::kb::importers {
 
 const std::vector<SourceFormat>& SourceFormats() {
   static const std::vector<SourceFormat>* const formats = new std::vector<SourceFormat>{
-      JsonLinesFormat(),
-      CsvFormat(),
-      HtmlFormat(),
-      MarkdownFormat(),
+      JsonLinesFormat(), CsvFormat(), HtmlFormat(), MarkdownFormat(), DocxFormat(),
   };
   return *formats;
 }
