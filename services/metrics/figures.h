@@ -12,7 +12,7 @@
 //
 // Adding a rate of existing counters: its field in metrics.proto and its row in Rates().
 // Adding a counter: the next id in Field and its row in kFieldSpecs, the items it counts in
-// ticket_facts.cc (Contributions) and in the reference count (metrics_test_world.cc).
+// ticket_facts.cc (Contributions) and in the reference count (metrics_reference_count.cc).
 #ifndef HOTLINE_SERVICES_METRICS_FIGURES_H_
 #define HOTLINE_SERVICES_METRICS_FIGURES_H_
 

@@ -7,7 +7,9 @@
 // (served as /ticket_vocabulary.js). transitions_test.cc checks the table against the proto.
 //
 // Adding a transition touches four files: its rpc and messages in ticket.proto, its rule in
-// ticket_machine.cc, its test in ticket_machine_test.cc, and its lines here (one in
+// the machine's file of its stage (ticket_machine.cc for intake, review and dispatch,
+// ticket_machine_handling.cc for the departments, ticket_machine_closure.cc for supervision,
+// callbacks and closure), its test in ticket_machine_test.cc, and its lines here (one in
 // HOTLINE_TICKET_UPDATES, one in Transitions(), one in Events() per new event type).
 #ifndef HOTLINE_SERVICES_TICKET_TRANSITIONS_H_
 #define HOTLINE_SERVICES_TICKET_TRANSITIONS_H_
