@@ -1,15 +1,16 @@
 // The knowledge base's importers (services/kb/importers) on arbitrary file contents. The first
 // byte chooses the importer: CSV, JSON Lines (both read through their file readers, the
 // contents in an in-memory file, since LineReader only opens paths), one HTML page (in
-// memory, HtmlPageToItem) or one Markdown page (MarkdownPageToItem). Checked for every input:
+// memory, HtmlPageToItem), one Markdown page (MarkdownPageToItem) or one Word document
+// (DocxToItem: a ZIP container, binary and hostile). Checked for every input:
 //   - opening fails only with INVALID_ARGUMENT (a bad CSV header) or DATA_LOSS (a corrupt gzip
 //     stream), and reading ends, record after record, each with an origin;
 //   - a record is an item or INVALID_ARGUMENT, never another failure;
 //   - every item survives the trip through the wire format (proto3 strings must be UTF-8, or
 //     the Import stream breaks at the server), and the suggested source name and the progress
 //     are what source.h promises;
-//   - a page's item keeps the page as HTML or Markdown content, with a canonical 文号 and
-//     YYYY-MM-DD dates.
+//   - a page's item keeps the page as HTML or Markdown content (a document's text as plain
+//     text), with a canonical 文号 and YYYY-MM-DD dates.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "absl/time/civil_time.h"
 #include "hotline/kb/v1/kb.pb.h"
 #include "services/kb/importers/csv_importer.h"
+#include "services/kb/importers/docx_importer.h"
 #include "services/kb/importers/html_importer.h"
 #include "services/kb/importers/jsonl_importer.h"
 #include "services/kb/importers/markdown_importer.h"
@@ -117,10 +119,13 @@ void ImportFile(absl::string_view contents, bool csv) {
   ReadAll(**reader);
 }
 
-void ImportPage(absl::string_view page, bool markdown) {
+enum class PageKind { kHtml, kMarkdown, kDocx };
+
+void ImportPage(absl::string_view page, PageKind kind) {
   absl::StatusOr<v1::ImportItem> item =
-      markdown ? importers::MarkdownPageToItem(page, "pages/notice.html")
-               : importers::HtmlPageToItem(page, "pages/notice.html");
+      kind == PageKind::kMarkdown ? importers::MarkdownPageToItem(page, "pages/notice.html")
+      : kind == PageKind::kDocx   ? importers::DocxToItem(page, "pages/notice.html")
+                                  : importers::HtmlPageToItem(page, "pages/notice.html");
   if (!item.ok()) {
     // UNAVAILABLE only when the system has no GB18030 converter at all.
     FUZZ_CHECK(absl::IsInvalidArgument(item.status()) || absl::IsUnavailable(item.status()))
@@ -130,8 +135,9 @@ void ImportPage(absl::string_view page, bool markdown) {
   CheckItem(*item, "page");
   FUZZ_CHECK(item->source_id() == "pages/notice.html");
   FUZZ_CHECK(item->entry().kind() == v1::ENTRY_KIND_POLICY_DOCUMENT);
-  FUZZ_CHECK(item->content().format() ==
-             (markdown ? v1::CONTENT_FORMAT_MARKDOWN : v1::CONTENT_FORMAT_HTML));
+  FUZZ_CHECK(item->content().format() == (kind == PageKind::kMarkdown ? v1::CONTENT_FORMAT_MARKDOWN
+                                          : kind == PageKind::kDocx ? v1::CONTENT_FORMAT_PLAIN_TEXT
+                                                                    : v1::CONTENT_FORMAT_HTML));
   const v1::PolicyDocument& p = item->entry().policy_document();
   if (!p.doc_number().empty()) {
     std::optional<hotline::kb::ingest::DocNumber> parsed =
@@ -152,7 +158,7 @@ void ImportPage(absl::string_view page, bool markdown) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const absl::string_view contents(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       ImportFile(contents, /*csv=*/true);
       break;
@@ -160,10 +166,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ImportFile(contents, /*csv=*/false);
       break;
     case 2:
-      ImportPage(contents, /*markdown=*/false);
+      ImportPage(contents, PageKind::kHtml);
+      break;
+    case 3:
+      ImportPage(contents, PageKind::kMarkdown);
       break;
     default:
-      ImportPage(contents, /*markdown=*/true);
+      ImportPage(contents, PageKind::kDocx);
       break;
   }
   return 0;
