@@ -76,12 +76,30 @@ std::string VocabularyScript() {
   nlohmann::json events = nlohmann::json::object();
   for (const EventSpec& e : Events()) events[v1::EventType_Name(e.type)] = e.label;
   nlohmann::json actions = nlohmann::json::object();
+  // For each console route: who may take it and from which states, so that a page offers a
+  // form only to those the service would let through (the service still decides).
+  nlohmann::json routes = nlohmann::json::object();
   for (const TransitionSpec& t : Transitions()) {
     actions[t.console_route != nullptr ? t.console_route : t.command] = t.label;
+    if (t.console_route == nullptr) continue;
+    nlohmann::json roles = nlohmann::json::array({std::string(RoleName(Role::kAdmin))});
+    for (Role r : t.roles) roles.push_back(std::string(RoleName(r)));
+    nlohmann::json ticket_states = nlohmann::json::array();
+    for (v1::TicketState s : t.ticket_states) ticket_states.push_back(v1::TicketState_Name(s));
+    nlohmann::json work_order_states = nlohmann::json::array();
+    for (v1::WorkOrderState s : t.work_order_states) {
+      work_order_states.push_back(v1::WorkOrderState_Name(s));
+    }
+    routes[t.console_route] = {{"label", t.label},
+                               {"roles", roles},
+                               {"ticket_states", ticket_states},
+                               {"work_order_states", work_order_states}};
   }
-  const nlohmann::json vocabulary = {{"eventType", events}, {"action", actions}};
+  const nlohmann::json vocabulary = {{"eventType", events}, {"action", actions}, {"route", routes}};
   return absl::StrCat(
-      "\"use strict\";\n// The ticket transitions' and events' labels, from the service's table "
+      "\"use strict\";\n// The ticket transitions' and events' labels, and who may take each "
+      "console "
+      "route from which states, from the service's table "
       "(services/ticket/transitions.h).\nvar HOTLINE_TICKET_VOCABULARY = ",
       vocabulary.dump(), ";\n");
 }

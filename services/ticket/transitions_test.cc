@@ -147,6 +147,14 @@ TEST(TransitionTableTest, TheVocabularyScriptHoldsEveryLabel) {
   }
   EXPECT_EQ(vocabulary["action"]["note"], "办理进展");
   EXPECT_EQ(vocabulary["action"]["extension"], "申请延期");
+  // Who may take a console route, and from which states, as the table says.
+  const nlohmann::json& supplement = vocabulary["route"]["supplement"];
+  EXPECT_EQ(supplement["label"], "补充说明");
+  EXPECT_EQ(supplement["roles"], nlohmann::json::array({"admin", "reviewer"}));
+  EXPECT_EQ(supplement["ticket_states"],
+            nlohmann::json::array({"TICKET_STATE_IN_PROGRESS", "TICKET_STATE_PENDING_REDISPATCH"}));
+  EXPECT_EQ(vocabulary["route"]["sign"]["work_order_states"],
+            nlohmann::json::array({"WORK_ORDER_STATE_PENDING_SIGN"}));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ from xml.etree import ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
-from browser import (check_browser_installed, screenshot, start_browser, tab_to,  # noqa: E402
-                     unlabelled_controls)
+from browser import (active_id, check_browser_installed, screenshot, start_browser,  # noqa: E402
+                     tab_to, unlabelled_controls)
 from hotline_stack import HotlineStack, TicketDriver, wait_for  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -54,6 +54,7 @@ class PortalBrowserTest(unittest.TestCase):
         s.create_account("chen.callback", "callback", PASSWORD, display_name="陈回访")
         s.create_account("root.admin", "admin", PASSWORD, display_name="系统管理员")
         s.create_account("sun.editor", "editor", PASSWORD, display_name="孙编辑")
+        s.create_account("zhou.review", "reviewer", PASSWORD, display_name="周审核")
         cls.profiles = [tempfile.mkdtemp(prefix="hotline-chromium-") for _ in range(2)]
         try:
             cls.department = start_browser(cls.profiles[0])
@@ -248,6 +249,42 @@ class PortalBrowserTest(unittest.TestCase):
                  .extension.state == self.pb.EXTENSION_STATE_APPROVED, 10, "the approval")
         w = [x for x in self.current(t.id).work_orders if x.department_id == "water"][-1]
         self.assertGreater(w.deadline.seconds, self.original_deadline)
+
+    def test_2b_reviewer_adds_a_supplement_that_the_department_sees_on_its_order(self):
+        b = self.office
+        t = self.ticket
+        note = "来电人补充：三栋二单元水箱在地下室，物业钥匙在门卫处"
+        self.login(b, "zhou.review", "/dispatch.html")
+        b.get(self.stack.gateway_url + "/ticket.html?id=" + t.id)
+        self.views.append(("zhou.review", t.id))
+        # The table lets a reviewer add one while the ticket is being handled: the form is there.
+        wait_for(lambda: b.find_element(By.ID, "supplement-text").is_displayed(), 15,
+                 "the supplement form")
+        # An empty note is not sent.
+        b.find_element(By.ID, "supplement-submit").click()
+        wait_for(lambda: "请填写补充说明" in self.text(b, "ticket-error"), 10, "the empty note refused")
+        self.assertEqual(active_id(b), "supplement-text")
+        self.assertEqual(len(self.current(t.id).supplements), 0)
+        b.switch_to.active_element.send_keys(note)
+        b.find_element(By.ID, "supplement-submit").click()
+        wait_for(lambda: "补充说明已发送" in self.text(b, "ticket-notice"), 10, "the supplement")
+        supplements = self.current(t.id).supplements
+        self.assertEqual([(x.text, x.principal) for x in supplements], [(note, "zhou.review")])
+        self.assertIn(note, self.text(b, "supplements"))
+        self.assertEqual(b.find_element(By.ID, "supplement-text").get_attribute("value"), "")
+        self.assertEqual(unlabelled_controls(b), [])
+        self.shot(b, "02b-reviewer-supplement")
+        # The department sees it on its work order, without a reload.
+        d = self.department
+        wait_for(lambda: note in (self.click_order(t.id) or self.text(d, "order-facts")), 10,
+                 "the supplement on the department's order")
+        self.assertIn("补充说明", self.text(d, "order-facts"))
+        self.assertIn("zhou.review", self.text(d, "order-facts"))
+        # A supervisor reads it, but the table does not let a supervisor add one: no form.
+        self.login(b, "liu.super", "/overview.html")
+        b.get(self.stack.gateway_url + "/ticket.html?id=" + t.id)
+        wait_for(lambda: note in self.text(b, "supplements"), 15, "the supplement for the supervisor")
+        self.assertFalse(b.find_element(By.ID, "supplement-form").is_displayed())
 
     def test_3_department_replies(self):
         b = self.department

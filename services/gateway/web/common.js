@@ -313,6 +313,17 @@ var Hotline = (function () {
     });
   }
 
+  // Whether the service's table (served as /ticket_vocabulary.js) lets `role` take the console
+  // route `route` on ticket `t`, and on work order `w` when the route names one: which forms a
+  // page offers. The service still decides.
+  function allows(route, role, t, w) {
+    var r = ((window.HOTLINE_TICKET_VOCABULARY || {}).route || {})[route];
+    if (!r || r.roles.indexOf(role) < 0) return false;
+    if (r.ticket_states.length && (!t || r.ticket_states.indexOf(t.state) < 0)) return false;
+    if (r.work_order_states.length && (!w || r.work_order_states.indexOf(w.state) < 0)) return false;
+    return true;
+  }
+
   // A span of `hours` in days of `hoursPerDay` hours ("天", or "个工作日" when a department
   // counts working time), hours and minutes, largest units first: "2 天 3 小时",
   // "1 小时 5 分钟", "45 分钟", "不到 1 分钟" (never "0 小时 0 分钟").
@@ -340,7 +351,7 @@ var Hotline = (function () {
 
   return {
     zh: zh, num: num, percent: percent, time: time, newRequestId: newRequestId, api: api,
-    errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session,
+    errorMessage: errorMessage, el: el, goToLogin: goToLogin, session: session, allows: allows,
     readAloud: readAloud, deadlineText: deadlineText, spanText: spanText, latestOnly: latestOnly,
   };
 })();

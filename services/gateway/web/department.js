@@ -125,6 +125,10 @@
     fact(dl, "来电人", t.confidential ? "（保密，不向承办单位显示）" : ((t.caller_name || "") + " " + (t.caller_phone || "")).trim());
     fact(dl, "诉求内容", t.content);
     fact(dl, "派单意见", w.instructions);
+    // The reviewers' supplementary notes (补充说明), oldest first, each with when and who.
+    (t.supplements || []).forEach(function (n) {
+      fact(dl, "补充说明", H.time(n.add_time) + "（" + (n.principal || "") + "）：" + n.text);
+    });
     fact(dl, "承办角色", H.zh("workOrderRole", w.role));
     fact(dl, "状态", H.zh("workOrderState", w.state));
     fact(dl, "签收时限", H.time(w.sign_deadline));

@@ -1,11 +1,13 @@
 "use strict";
-// Drill-down into one ticket: its facts, work orders and history, and the supervisor's
-// actions (urge, decide an extension). Every action carries the version shown on screen
+// Drill-down into one ticket: its facts, work orders and history, the supervisor's actions
+// (urge, decide an extension) and the reviewer's supplementary notes for the departments
+// (补充说明). Every action carries the version shown on screen
 // (expected_version) and an idempotency key made once per intended action and reused if the
 // same action is retried, so a double click or a retry after a lost answer acts only once.
 (function () {
   var H = Hotline;
   var ticket = null;
+  var myRole = "";  // The signed-in person's role, from the session.
   var pendingRequestIds = {};  // action name -> request_id, until the action succeeds.
 
   function requestIdFor(action) {
@@ -68,8 +70,26 @@
         H.el("td", { text: extText }),
       ]);
     }));
+    renderSupplements(t);
     var final = ["TICKET_STATE_CLOSED", "TICKET_STATE_REJECTED", "TICKET_STATE_MERGED"].indexOf(t.state) >= 0;
     document.getElementById("urge-submit").disabled = final;
+  }
+
+  // The notes added so far, to everyone who sees the ticket; the form to whoever the table
+  // lets add one in the ticket's state.
+  function renderSupplements(t) {
+    var notes = t.supplements || [];
+    var mayAdd = H.allows("supplement", myRole, t);
+    document.getElementById("supplement-panel").hidden = !notes.length && !mayAdd;
+    document.getElementById("supplement-form").hidden = !mayAdd;
+    var list = document.getElementById("supplements");
+    list.replaceChildren.apply(list, notes.map(function (n) {
+      return H.el("li", null, [
+        H.el("span", { className: "when", text: H.time(n.add_time) }),
+        H.el("span", { className: "who", text: n.principal || "" }),
+        H.el("div", { className: "detail", text: n.text }),
+      ]);
+    }));
   }
 
   function extensionForm(w) {
@@ -170,6 +190,7 @@
       showError(H.errorMessage(result));
       var field = result.body && result.body.error && result.body.error.field;
       if (field === "message") document.getElementById("urge-message").focus();
+      if (field === "text") document.getElementById("supplement-text").focus();
       return false;
     });
   }
@@ -190,16 +211,20 @@
   document.addEventListener("DOMContentLoaded", function () {
     var input = document.getElementById("ticket-id");
     var id = new URLSearchParams(location.search).get("id");
+    // The role first, so the first rendering already offers the right forms.
+    var signedIn = H.session().then(function (result) {
+      myRole = (result.ok && result.body && result.body.role) || "";
+    });
     if (id) {
       input.value = id;
-      load(id);
+      signedIn.then(function () { load(id); });
     }
     document.getElementById("ticket-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var value = input.value.trim();
       if (!value) { showError("请输入工单号。"); input.focus(); return; }
       history.replaceState(null, "", "/ticket.html?id=" + encodeURIComponent(value));
-      load(value);
+      signedIn.then(function () { load(value); });
     });
     document.getElementById("urge-form").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -208,6 +233,16 @@
       act("/api/tickets/" + encodeURIComponent(ticket.id) + "/urge", "urge",
         { message: message.value.trim() }, "督办已发出。").then(function (ok) {
         if (ok) message.value = "";
+      });
+    });
+    document.getElementById("supplement-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!ticket) return;
+      var text = document.getElementById("supplement-text");
+      if (!text.value.trim()) { showError("请填写补充说明。"); text.focus(); return; }
+      act("/api/tickets/" + encodeURIComponent(ticket.id) + "/supplement", "supplement",
+        { text: text.value.trim() }, "补充说明已发送，承办单位可在工作单中看到。").then(function (ok) {
+        if (ok) text.value = "";
       });
     });
     loadRecent();
