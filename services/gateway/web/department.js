@@ -178,9 +178,11 @@
     });
   }
 
+  // Resolves to whether the service took it, so that a refused action keeps what the person
+  // typed for the next try.
   function act(op, body, done) {
     var entry = orders.filter(function (e) { return e.ticket.id === selectedId; })[0];
-    if (!entry) return;
+    if (!entry) return Promise.resolve(false);
     var t = entry.ticket;
     var w = myOrder(t, me());
     body.work_order_id = w.id;
@@ -192,11 +194,11 @@
         if (!result.ok) {
           showError(result.status === 409 ? "工单已被更新，已重新读取，请核对后再提交。" : H.errorMessage(result));
           lastListing = "";
-          return refresh();
+          return refresh().then(function () { return false; });
         }
         showResult(done + "：" + t.id);
         lastListing = "";
-        return refresh();
+        return refresh().then(function () { return true; });
       });
   }
 
@@ -215,7 +217,7 @@
     $("add-note").addEventListener("click", function () {
       var text = $("note-text").value.trim();
       if (!text) { showError("请填写办理进展。"); $("note-text").focus(); return; }
-      act("note", { text: text }, "已记录办理进展").then(function () { $("note-text").value = ""; });
+      act("note", { text: text }, "已记录办理进展").then(function (ok) { if (ok) $("note-text").value = ""; });
     });
     $("request-extension").addEventListener("click", function () {
       var days = parseInt($("extension-days").value, 10);
@@ -226,7 +228,7 @@
     $("reply-order").addEventListener("click", function () {
       var text = $("reply-text").value.trim();
       if (!text) { showError("请填写答复内容。"); $("reply-text").focus(); return; }
-      act("reply", { reply_text: text }, "已答复").then(function () { $("reply-text").value = ""; });
+      act("reply", { reply_text: text }, "已答复").then(function (ok) { if (ok) $("reply-text").value = ""; });
     });
     $("return-order").addEventListener("click", function () {
       var reason = $("return-reason").value.trim();
