@@ -81,11 +81,13 @@ rocksdb::ColumnFamilyHandle* RocksStore::Family(absl::string_view name) const {
   return it->second;
 }
 
-absl::StatusOr<std::optional<std::string>> RocksStore::Get(rocksdb::ColumnFamilyHandle* family,
-                                                           absl::string_view key) const {
+absl::StatusOr<std::optional<std::string>> RocksStore::Get(
+    rocksdb::ColumnFamilyHandle* family, absl::string_view key,
+    const rocksdb::Snapshot* snapshot) const {
   std::string value;
-  rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), family, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  rocksdb::Status status = db_->Get(read, family, rocksdb::Slice(key.data(), key.size()), &value);
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) return FromRocksStatus(status, "reading the store");
   return std::optional<std::string>(std::move(value));
@@ -134,8 +136,16 @@ absl::Status RocksStore::ScanPrefix(
 }
 
 std::unique_ptr<rocksdb::Iterator> RocksStore::NewIterator(
-    rocksdb::ColumnFamilyHandle* family) const {
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), family));
+    rocksdb::ColumnFamilyHandle* family, const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read, family));
+}
+
+std::shared_ptr<const rocksdb::Snapshot> RocksStore::Snapshot() const {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
 absl::Status RocksStore::Checkpoint(const std::string& directory) {

@@ -48,9 +48,10 @@ class RocksStore {
   // The handle of a column family named at Open(); dies on an unknown name (a programming error).
   rocksdb::ColumnFamilyHandle* Family(absl::string_view name) const;
 
-  // std::nullopt when the key is absent.
+  // std::nullopt when the key is absent. With a snapshot: as of that snapshot.
   absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
-                                                 absl::string_view key) const;
+                                                 absl::string_view key,
+                                                 const rocksdb::Snapshot* snapshot = nullptr) const;
   absl::Status Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key,
                    absl::string_view value);
   // Applies the whole batch atomically (and synced, unless disabled in the options).
@@ -64,7 +65,13 @@ class RocksStore {
       rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,
       const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
 
-  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* family) const;
+  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* family,
+                                                 const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  // The database as of now, for reads that must agree with each other (an index and the
+  // records it names): pass it to Get and NewIterator. Released when the last copy goes.
+  // Reading through it takes no lock of ours and never waits for a write.
+  std::shared_ptr<const rocksdb::Snapshot> Snapshot() const;
 
   // A consistent, openable copy of the database in `directory` (which must not exist), made
   // with hard links where possible: the backup an operator takes without stopping the service.

@@ -23,6 +23,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/unary_call.h"
+#include "services/ticket/ticket_listing.h"
 
 namespace hotline::ticket {
 namespace {
@@ -544,21 +545,14 @@ struct PageToken {
   std::string ticket_id;
 };
 
+// The most tickets one ListTickets call walks past; a rarer filter gets a short page and a
+// token to go on.
+constexpr size_t kListingWalkBudget = 2000;
+
 std::string RequestDigest(v1::ListTicketsRequest r) {
   r.clear_page_token();
   r.clear_page_size();
   return RequestFingerprint(r);
-}
-
-std::string SortKey(const v1::Ticket& t, absl::string_view field) {
-  const google::protobuf::Timestamp* ts = &t.create_time();
-  if (field == "update_time") ts = &t.update_time();
-  if (field == "deadline") {
-    // Tickets without a deadline sort last in either direction's natural reading.
-    if (!t.has_deadline()) return std::string(20, '9');
-    ts = &t.deadline();
-  }
-  return TicketStore::Number(absl::ToUnixMicros(FromProtoTime(*ts)));
 }
 
 bool Matches(const v1::ListTicketsRequest& r, const v1::Ticket& t, absl::Time now) {
@@ -654,64 +648,32 @@ grpc::ServerUnaryReactor* TicketService::ListTickets(grpc::CallbackServerContext
     if (!r.page_token().empty()) {
       ASSIGN_OR_RETURN(std::vector<std::string> position,
                        ParsePageToken(r.page_token(), digest, 2, now));
+      if (position[0].size() != 20 ||
+          position[0].find_first_not_of("0123456789") != std::string::npos || position[1].empty() ||
+          position[1].find('/') != std::string::npos) {
+        return absl::InvalidArgumentError("page_token: malformed");
+      }
       after = PageToken{position[0], position[1]};
     }
 
-    // Candidates from the most selective index the request allows.
-    std::vector<std::string> prefixes;
-    if (!r.department_id().empty()) {
-      prefixes.push_back(absl::StrCat("d/", r.department_id(), "/"));
-    } else if (!r.caller_phone().empty()) {
-      prefixes.push_back(absl::StrCat("p/", r.caller_phone(), "/"));
-    } else if (r.states_size() > 0) {
-      for (int s : r.states())
-        prefixes.push_back(absl::StrCat("s/", absl::StrFormat("%02d", s), "/"));
-    } else if (!r.category_prefix().empty()) {
-      std::string c(absl::StripSuffix(r.category_prefix(), "/"));
-      prefixes.push_back(absl::StrCat("c/", c, "\x01"));
-      prefixes.push_back(absl::StrCat("c/", c, "/"));
-    } else {
-      prefixes.push_back("ct/");
-    }
-    std::vector<std::string> ids;
-    for (const std::string& prefix : prefixes) {
-      RETURN_IF_ERROR(store_.ScanIndex(prefix, [&](absl::string_view key) {
-        // Category keys end "<path>\x01<id>" (paths contain '/'); the others "<...>/<id>".
-        size_t cut = prefix.rfind("c/", 0) == 0 ? key.rfind('\x01') : key.rfind('/');
-        ids.emplace_back(key.substr(cut + 1));
-        return true;
-      }));
-    }
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-
-    std::vector<std::pair<std::string, v1::Ticket>> rows;
-    for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(id));
-      if (!stored.has_value() || !Matches(r, stored->ticket, now)) continue;
-      std::string key = SortKey(stored->ticket, order_parts[0]);
-      if (after.has_value()) {
-        auto position = std::make_pair(key, id);
-        auto last = std::make_pair(after->sort_key, after->ticket_id);
-        if (descending ? !(position < last) : !(last < position)) continue;
-      }
-      rows.emplace_back(std::move(key), std::move(stored->ticket));
-    }
-    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
-      auto ka = std::make_pair(a.first, a.second.id());
-      auto kb = std::make_pair(b.first, b.second.id());
-      return descending ? kb < ka : ka < kb;
-    });
-    for (auto& [key, ticket] : rows) {
-      if (response->tickets_size() == page_size) {
-        const v1::Ticket& last = response->tickets(page_size - 1);
-        response->set_next_page_token(
-            MakePageToken({SortKey(last, order_parts[0]), last.id()}, digest, now));
-        break;
-      }
+    // A walk along the listing index of the most selective filter (ticket_listing.h): the
+    // page costs about its size, and at most kListingWalkBudget tickets when the other
+    // filters are rare.
+    const ListingWalk walk = PlanListing(r, order_parts[0], descending);
+    const std::string position =
+        after.has_value() ? absl::StrCat(after->sort_key, "/", after->ticket_id) : std::string();
+    ASSIGN_OR_RETURN(ListingPage page,
+                     WalkListing(store_, walk, position, page_size, kListingWalkBudget,
+                                 [&](const v1::Ticket& t) { return Matches(r, t, now); }));
+    for (v1::Ticket& ticket : page.tickets) {
       v1::Ticket* out = response->add_tickets();
       *out = std::move(ticket);
       PresentFor(principal, out);
+    }
+    if (!page.resume_after.empty()) {
+      const size_t cut = page.resume_after.find('/');
+      response->set_next_page_token(MakePageToken(
+          {page.resume_after.substr(0, cut), page.resume_after.substr(cut + 1)}, digest, now));
     }
     return absl::OkStatus();
   });

@@ -10,11 +10,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "services/ticket/ticket_listing.h"
 
 namespace hotline::ticket {
 namespace {
 
 constexpr char kCounterKey[] = "ticket_counter";
+constexpr char kListingLayoutKey[] = "listing_layout";
+// The listing keys of layout 1, dropped by the rebuild to layout 2.
+constexpr const char* kLayout1Prefixes[] = {"s/", "ct/", "c/", "p/", "d/", "dl/"};
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return absl::ToUnixMicros(FromProtoTime(t));
@@ -74,6 +78,8 @@ absl::Status TicketStore::Init() {
     }
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the event log"));
+  ASSIGN_OR_RETURN(std::optional<std::string> layout, db_->Get(meta_, kListingLayoutKey));
+  if (layout.value_or("") != kListingLayout) RETURN_IF_ERROR(RebuildListingKeys());
   {
     absl::MutexLock lock(&mu_);
     ticket_counter_ = tickets;
@@ -82,6 +88,47 @@ absl::Status TicketStore::Init() {
   committer_ = std::thread([this] { CommitterLoop(); });
   LOG(INFO) << "ticket store: " << tickets << " tickets created, last event " << last;
   return absl::OkStatus();
+}
+
+absl::Status TicketStore::RebuildListingKeys() {
+  // Before the committer starts: nothing else writes. Each batch is synced, and the layout is
+  // recorded last, so a crash part-way through rebuilds again on the next start.
+  rocksdb::WriteBatch batch;
+  for (const char* prefix : kLayout1Prefixes) {
+    batch.DeleteRange(index_, prefix, absl::StrCat(prefix, "\xff"));
+  }
+  batch.DeleteRange(index_, kListingKeyPrefix, absl::StrCat(kListingKeyPrefix, "\xff"));
+  int64_t tickets = 0;
+  absl::Status written = absl::OkStatus();
+  RETURN_IF_ERROR(ScanTickets([&](const v1::Ticket& t) {
+    for (const std::string& key : ListingKeys(t)) batch.Put(index_, key, "");
+    if (++tickets % 10000 == 0) {
+      written = db_->Write(&batch);
+      batch.Clear();
+    }
+    return written.ok();
+  }));
+  RETURN_IF_ERROR(written);
+  batch.Put(meta_, kListingLayoutKey, kListingLayout);
+  RETURN_IF_ERROR(db_->Write(&batch));
+  LOG(INFO) << "ticket store: listing keys of layout " << kListingLayout << " written for "
+            << tickets << " tickets";
+  return absl::OkStatus();
+}
+
+TicketStore::ReadView TicketStore::NewReadView() const { return ReadView{db_->Snapshot()}; }
+
+std::unique_ptr<rocksdb::Iterator> TicketStore::IndexIterator(const ReadView& view) const {
+  return db_->NewIterator(index_, view.snapshot.get());
+}
+
+absl::StatusOr<std::optional<v1::Ticket>> TicketStore::TicketAt(const ReadView& view,
+                                                                const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(tickets_, id, view.snapshot.get()));
+  if (!value.has_value()) return std::optional<v1::Ticket>();
+  v1::Ticket ticket;
+  if (!ticket.ParseFromString(*value)) return Corrupt(id);
+  return std::optional<v1::Ticket>(std::move(ticket));
 }
 
 std::string TicketStore::NewTicketId(absl::Time now) {
@@ -163,12 +210,7 @@ void TicketStore::RemoveCommitListener(int id) {
 std::set<std::string> TicketStore::IndexKeys(const v1::Ticket& t) const {
   std::set<std::string> keys;
   const std::string& id = t.id();
-  keys.insert(absl::StrCat("s/", absl::StrFormat("%02d", t.state()), "/", id));
-  keys.insert(absl::StrCat("ct/", Number(Micros(t.create_time())), "/", id));
-  if (!t.category_path().empty()) keys.insert(absl::StrCat("c/", t.category_path(), "\x01", id));
-  if (!t.caller_phone().empty()) keys.insert(absl::StrCat("p/", t.caller_phone(), "/", id));
-  if (t.has_deadline()) keys.insert(absl::StrCat("dl/", Number(Micros(t.deadline())), "/", id));
-  for (const std::string& d : CurrentDepartments(t)) keys.insert(absl::StrCat("d/", d, "/", id));
+  for (std::string& k : ListingKeys(t)) keys.insert(std::move(k));
   for (const v1::WorkOrder& w : t.work_orders()) {
     if (!IsOpen(w)) continue;
     keys.insert(absl::StrCat("o/", Number(Micros(w.deadline())), "/", id, "/", w.id()));

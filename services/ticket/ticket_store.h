@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -81,6 +82,17 @@ class TicketStore {
   // Every event with global_sequence > after, in order (for rebuilding projections).
   absl::Status ScanAllEvents(int64_t after,
                              const std::function<bool(const v1::TicketEvent&)>& visit) const;
+  // Reads as of one moment, for listings (ticket_listing.h): the index family and the tickets
+  // from one snapshot, so a ticket read agrees with the index key that named it. Takes no
+  // lock and never waits for a commit.
+  struct ReadView {
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  };
+  ReadView NewReadView() const;
+  std::unique_ptr<rocksdb::Iterator> IndexIterator(const ReadView& view) const;
+  absl::StatusOr<std::optional<v1::Ticket>> TicketAt(const ReadView& view,
+                                                     const std::string& ticket_id) const;
+
   // Index keys under a prefix, in order, until `visit` returns false.
   absl::Status ScanIndex(const std::string& prefix,
                          const std::function<bool(absl::string_view key)>& visit) const;
@@ -105,6 +117,8 @@ class TicketStore {
   };
 
   void CommitterLoop();
+  // Writes the listing keys of every ticket again when the store holds another layout.
+  absl::Status RebuildListingKeys();
   absl::Status WriteGroup(std::vector<Pending*>& group);
 
   RocksStore* db_;
