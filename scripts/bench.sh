@@ -7,6 +7,7 @@
 #   HOTLINE_BENCH=kb_service_bench scripts/bench.sh --rate=500 --clients=16 --duration=20s
 #   HOTLINE_BENCH=metrics_bench scripts/bench.sh --tickets=1000000 --rate=1000 --duration=60s
 #   HOTLINE_BENCH=portal_bench scripts/bench.sh --citizen_rate=1000 --flood_rate=5000
+#   HOTLINE_BENCH=ticket_list_bench scripts/bench.sh --tickets=1000000 --store=/var/tmp/lists
 # Benchmarks are not tests: scripts/test.sh does not run them, and their numbers depend on the
 # machine (fsync latency above all), so compare runs on the same host only.
 set -euo pipefail
@@ -16,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 BENCHES=(ticket_bench:tests/ticket_bench kb_bench:services/kb/kb_bench
   kb_service_bench:services/kb/kb_service_bench metrics_bench:services/metrics/metrics_bench
   department_suggest_bench:services/ticket/department_suggest_bench
+  ticket_list_bench:services/ticket/ticket_list_bench
   identity_bench:services/identity/identity_bench portal_bench:services/gateway/portal_bench)
 
 install_dependencies

@@ -31,6 +31,20 @@ std::string Prefix(absl::string_view dimension, char order) {
 }
 
 std::string StateDimension(int state) { return absl::StrFormat("s%02d", state); }
+std::string WorkOrderStateDimension(int state) { return absl::StrFormat("w%02d", state); }
+std::string WarningDimension(int level) { return absl::StrFormat("g%02d", level); }
+
+// The distinct values of a repeated enum filter, each as a dimension.
+template <typename Values>
+std::vector<std::string> Each(const Values& values, std::string (*dimension)(int),
+                              const std::string& within = "") {
+  std::vector<int> distinct(values.begin(), values.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<std::string> out;
+  for (int v : distinct) out.push_back(within.empty() ? dimension(v) : within + dimension(v));
+  return out;
+}
 
 std::string TimeKey(const google::protobuf::Timestamp& t) {
   return TicketStore::Number(absl::ToUnixMicros(FromProtoTime(t)));
@@ -52,18 +66,41 @@ std::string ListingSortKey(const v1::Ticket& t, absl::string_view order_field) {
 
 std::vector<std::string> ListingKeys(const v1::Ticket& t) {
   std::vector<std::string> dimensions = {"a", StateDimension(t.state())};
-  for (const std::string& d : CurrentDepartments(t)) dimensions.push_back("d" + d);
+  auto add = [&](std::string d) {
+    if (std::find(dimensions.begin(), dimensions.end(), d) == dimensions.end()) {
+      dimensions.push_back(std::move(d));
+    }
+  };
+  // The current cycle's active work orders: by their states, by whether one is open (the
+  // candidates of overdue_only), and the same within each department.
+  for (const v1::WorkOrder& w : t.work_orders()) {
+    if (w.cycle() != t.cycle() || !IsActive(w)) continue;
+    const std::string department = "d" + w.department_id();
+    add(department);
+    add(absl::StrCat(department, "\x02", StateDimension(t.state())));
+    add(WorkOrderStateDimension(w.state()));
+    add(absl::StrCat(department, "\x02", WorkOrderStateDimension(w.state())));
+    if (IsOpen(w)) {
+      add("o");
+      add(absl::StrCat(department, "\x02o"));
+    }
+  }
+  if (t.warning_level() != v1::WARNING_LEVEL_UNSPECIFIED &&
+      t.warning_level() != v1::WARNING_LEVEL_NONE) {
+    add(WarningDimension(t.warning_level()));
+  }
   // The path and each ancestor, so that a prefix matches whole segments only.
   const std::string& path = t.category_path();
   for (size_t end = path.find('/'); !path.empty(); end = path.find('/', end + 1)) {
-    dimensions.push_back("c" + path.substr(0, end));
+    add("c" + path.substr(0, end));
     if (end == std::string::npos) break;
   }
-  if (!t.caller_phone().empty()) dimensions.push_back("p" + t.caller_phone());
+  if (!t.caller_phone().empty()) add("p" + t.caller_phone());
   const std::string sort_keys[] = {ListingSortKey(t, "create_time"),
                                    ListingSortKey(t, "update_time"), ListingSortKey(t, "deadline")};
   std::vector<std::string> keys;
   keys.reserve(dimensions.size() * 3);
+  std::sort(dimensions.begin(), dimensions.end());
   for (const std::string& dimension : dimensions) {
     for (int i = 0; i < 3; ++i) {
       keys.push_back(absl::StrCat(Prefix(dimension, kOrders[i]), sort_keys[i], "/", t.id()));
@@ -77,21 +114,41 @@ ListingWalk PlanListing(const v1::ListTicketsRequest& r, absl::string_view order
   ListingWalk walk;
   walk.descending = descending;
   const char order = OrderLetter(order_field);
+  // The most selective dimension the request's filters allow; the walk's keys are a superset
+  // of the matches, which the filters then pick out.
+  std::vector<std::string> dimensions;
+  const bool warnings_only =
+      r.warning_levels_size() > 0 &&
+      std::none_of(r.warning_levels().begin(), r.warning_levels().end(), [](int l) {
+        return l == v1::WARNING_LEVEL_NONE || l == v1::WARNING_LEVEL_UNSPECIFIED;
+      });
   if (!r.department_id().empty()) {
-    walk.prefixes.push_back(Prefix("d" + r.department_id(), order));
+    const std::string within = absl::StrCat("d", r.department_id(), "\x02");
+    if (r.states_size() > 0) {
+      dimensions = Each(r.states(), StateDimension, within);
+    } else if (r.work_order_states_size() > 0) {
+      dimensions = Each(r.work_order_states(), WorkOrderStateDimension, within);
+    } else if (r.overdue_only()) {
+      dimensions = {within + "o"};
+    } else {
+      dimensions = {"d" + r.department_id()};
+    }
   } else if (!r.caller_phone().empty()) {
-    walk.prefixes.push_back(Prefix("p" + r.caller_phone(), order));
+    dimensions = {"p" + r.caller_phone()};
+  } else if (r.work_order_states_size() > 0) {
+    dimensions = Each(r.work_order_states(), WorkOrderStateDimension);
+  } else if (warnings_only) {
+    dimensions = Each(r.warning_levels(), WarningDimension);
+  } else if (r.overdue_only()) {
+    dimensions = {"o"};
   } else if (r.states_size() > 0) {
-    std::vector<int> states(r.states().begin(), r.states().end());
-    std::sort(states.begin(), states.end());
-    states.erase(std::unique(states.begin(), states.end()), states.end());
-    for (int s : states) walk.prefixes.push_back(Prefix(StateDimension(s), order));
+    dimensions = Each(r.states(), StateDimension);
   } else if (!r.category_prefix().empty()) {
-    walk.prefixes.push_back(
-        Prefix(absl::StrCat("c", absl::StripSuffix(r.category_prefix(), "/")), order));
+    dimensions = {absl::StrCat("c", absl::StripSuffix(r.category_prefix(), "/"))};
   } else {
-    walk.prefixes.push_back(Prefix("a", order));
+    dimensions = {"a"};
   }
+  for (const std::string& d : dimensions) walk.prefixes.push_back(Prefix(d, order));
   // A range on the order's own field bounds the walk (the filter still checks every ticket).
   if (order == 'c') {
     if (r.has_create_time_after()) walk.lower = TimeKey(r.create_time_after());
@@ -188,6 +245,11 @@ absl::StatusOr<ListingPage> WalkListing(const TicketStore& store, const ListingW
       }
     }
     if (next == nullptr) break;  // The end: no token.
+    if (!last_walked.empty() && next->Suffix() == last_walked) {
+      // The same ticket in another run (two of its work orders in two of the states asked).
+      next->Advance();
+      continue;
+    }
     if (walked == budget) {
       page.resume_after = last_walked;
       break;

@@ -3,19 +3,25 @@
 //
 // Every ticket has one key per (dimension, order) in the store's index family:
 //   l/<dimension>\x01<order>/<sort key>/<ticket id>
-// Dimensions: "a" (every ticket), "s<NN>" (its state), "d<department>" (each department with a
-// current-cycle work order on it), "c<path>" (its category path and each ancestor, by whole
-// segments), "p<phone>" (its caller's number). Orders: "c" create_time, "u" update_time, "d"
-// deadline (20 nines without one). Sort keys are fixed width, so the keys' order is the
-// (sort key, id) order ListTickets promises, and a page token's position is a place in it.
+// Dimensions: "a" (every ticket), "s<NN>" (its state), "w<NN>" (the state of each active
+// work order of the current cycle), "o" (one of them is open: the candidates of overdue),
+// "g<NN>" (its warning level, when yellow or red), "c<path>" (its category path and each
+// ancestor, by whole segments), "p<phone>" (its caller's number), "d<department>" (each
+// department with an active current-cycle work order on it) and, within each such department,
+// "d<department>\x02" followed by the ticket's state, that work order's state, or "o". Orders: "c"
+// create_time, "u" update_time, "d" deadline (20 nines without one). Sort keys are fixed width, so
+// the keys' order is the (sort key, id) order ListTickets promises, and a page token's position is
+// a place in it.
 //
 // A page walks, from the token's position, the index of the request's most selective exact
-// filter: department, else caller phone, else states (one walk per state, merged), else
-// category, else every ticket. A create_time or deadline range on the order's own field
-// bounds the walk. Each ticket walked is read from the same snapshot as the index, and the
-// request's other filters are applied to it. Those (kinds, channels, urgencies, warning
-// levels, work-order states, overdue, a range on another field than the order) cost the
-// tickets walked past: nothing when they are common, up to the walk's budget when they are
+// filter: the department (with the states, else the work-order states, else overdue, when
+// given), else the caller phone, else work-order states, else warning levels (yellow or red
+// only), else overdue, else states, else category, else every ticket; a filter of several
+// values walks one index per value, merged. A create_time or deadline range on the order's own
+// field bounds the walk. Each ticket walked is read from the same snapshot as the index, and the
+// request's other filters are applied to it. Those left (kinds, channels, urgencies, the
+// filters of lower rank above, a range on another field than the order) cost the tickets
+// walked past: nothing when they are common, up to the walk's budget when they are
 // rare. Then the page comes back short, with a token to go on from where the walk stopped,
 // as the API allows.
 #ifndef HOTLINE_SERVICES_TICKET_TICKET_LISTING_H_
@@ -35,7 +41,7 @@ namespace hotline::ticket {
 class TicketStore;
 
 // Bumped when the keys' layout changes: the store rebuilds the listing keys on start.
-inline constexpr char kListingLayout[] = "2";
+inline constexpr char kListingLayout[] = "3";
 // The prefix of every listing key, for that rebuild.
 inline constexpr char kListingKeyPrefix[] = "l/";
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "common/proto_time.h"
 #include "common/rocks_store.h"
+#include "services/ticket/ticket_machine.h"
 #include "services/ticket/ticket_store.h"
 #include "tests/support/test_util.h"
 
@@ -21,6 +22,7 @@ namespace hotline::ticket {
 namespace {
 
 const absl::Time kEpoch = absl::FromUnixSeconds(1727300000);  // September 2024.
+const absl::Time kNow = kEpoch + absl::Hours(5);              // For overdue_only.
 
 class TicketListingTest : public ::testing::Test {
  protected:
@@ -56,12 +58,19 @@ class TicketListingTest : public ::testing::Test {
     *t.mutable_update_time() = ToProtoTime(kEpoch + absl::Minutes(rng_() % 20));
     if (rng_() % 4 != 0) *t.mutable_deadline() = ToProtoTime(kEpoch + absl::Hours(rng_() % 10));
     t.set_kind(static_cast<v1::TicketKind>(1 + rng_() % 3));
-    for (int i = 0, orders = rng_() % 3; i < orders; ++i) {
+    t.set_cycle(1 + rng_() % 2);
+    t.set_warning_level(static_cast<v1::WarningLevel>(rng_() % 4));
+    static const v1::WorkOrderState kOrderStates[] = {
+        v1::WORK_ORDER_STATE_PENDING_SIGN, v1::WORK_ORDER_STATE_SIGNED,
+        v1::WORK_ORDER_STATE_REPLIED,      v1::WORK_ORDER_STATE_RETURNED,
+        v1::WORK_ORDER_STATE_REDISPATCHED, v1::WORK_ORDER_STATE_CANCELLED};
+    for (int i = 0, orders = rng_() % 4; i < orders; ++i) {
       v1::WorkOrder* w = t.add_work_orders();
       w->set_id(absl::StrCat(t.id(), "-W", i + 1));
       w->set_department_id(kDepartments[rng_() % 4]);
-      w->set_cycle(t.cycle());
-      w->set_state(v1::WORK_ORDER_STATE_SIGNED);
+      w->set_cycle(1 + rng_() % 2);  // Some of an earlier cycle: not the current ones.
+      w->set_state(kOrderStates[rng_() % 6]);
+      *w->mutable_deadline() = ToProtoTime(kEpoch + absl::Hours(rng_() % 10));
     }
     return t;
   }
@@ -81,9 +90,22 @@ class TicketListingTest : public ::testing::Test {
     v1::ListTicketsRequest r;
     *order = kOrders[rng_() % 3];
     *descending = rng_() % 2 == 0;
-    switch (rng_() % 5) {
+    switch (rng_() % 8) {
       case 0:
         r.set_department_id(rng_() % 2 ? "water" : "housing");
+        break;
+      case 5:
+        for (int i = 0, n = 1 + rng_() % 2; i < n; ++i) {
+          r.add_work_order_states(static_cast<v1::WorkOrderState>(1 + rng_() % 8));
+        }
+        break;
+      case 6:
+        for (int i = 0, n = 1 + rng_() % 2; i < n; ++i) {
+          r.add_warning_levels(static_cast<v1::WarningLevel>(rng_() % 4));
+        }
+        break;
+      case 7:
+        r.set_overdue_only(true);
         break;
       case 1:
         r.set_caller_phone(absl::StrCat("1380000000", rng_() % 4));
@@ -111,6 +133,22 @@ class TicketListingTest : public ::testing::Test {
       *r.mutable_deadline_before() = ToProtoTime(kEpoch + absl::Hours(3 + rng_() % 7));
     }
     if (rng_() % 3 == 0) r.add_kinds(static_cast<v1::TicketKind>(1 + rng_() % 3));  // Unindexed.
+    // The department's own walks: with its states, work-order states or overdue.
+    if (!r.department_id().empty()) {
+      switch (rng_() % 4) {
+        case 0:
+          r.add_states(static_cast<v1::TicketState>(1 + rng_() % 6));
+          break;
+        case 1:
+          r.add_work_order_states(static_cast<v1::WorkOrderState>(1 + rng_() % 8));
+          break;
+        case 2:
+          r.set_overdue_only(true);
+          break;
+        default:
+          break;
+      }
+    }
     return r;
   }
 
@@ -119,10 +157,22 @@ class TicketListingTest : public ::testing::Test {
     auto in = [](const auto& list, int value) {
       return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
     };
-    if (!in(r.states(), t.state()) || !in(r.kinds(), t.kind())) return false;
-    if (!r.department_id().empty()) {
-      std::vector<std::string> d = CurrentDepartments(t);
-      if (std::find(d.begin(), d.end(), r.department_id()) == d.end()) return false;
+    if (!in(r.states(), t.state()) || !in(r.kinds(), t.kind()) ||
+        !in(r.warning_levels(), t.warning_level())) {
+      return false;
+    }
+    if (!r.department_id().empty() || r.work_order_states_size() > 0 || r.overdue_only()) {
+      bool any = false;
+      for (const v1::WorkOrder& w : t.work_orders()) {
+        const bool current = w.cycle() == t.cycle() &&
+                             w.state() != v1::WORK_ORDER_STATE_REDISPATCHED &&
+                             w.state() != v1::WORK_ORDER_STATE_CANCELLED;
+        const bool open = IsOpen(w);  // The machine's own definition.
+        any |= current && (r.department_id().empty() || w.department_id() == r.department_id()) &&
+               in(r.work_order_states(), w.state()) &&
+               (!r.overdue_only() || (open && kNow > FromProtoTime(w.deadline())));
+      }
+      if (!any) return false;
     }
     if (!r.caller_phone().empty() && t.caller_phone() != r.caller_phone()) return false;
     if (!r.category_prefix().empty()) {

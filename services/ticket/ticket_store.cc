@@ -17,7 +17,7 @@ namespace {
 
 constexpr char kCounterKey[] = "ticket_counter";
 constexpr char kListingLayoutKey[] = "listing_layout";
-// The listing keys of layout 1, dropped by the rebuild to layout 2.
+// The listing keys of the first layout (before "l/"), dropped by the rebuild.
 constexpr const char* kLayout1Prefixes[] = {"s/", "ct/", "c/", "p/", "d/", "dl/"};
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
