@@ -462,21 +462,23 @@ grpc::ServerUnaryReactor* TicketService::GetTicket(grpc::CallbackServerContext* 
                                                Role::kSupervisor, Role::kCallback},
                                               *request));
     if (request->ticket_id().empty()) return absl::InvalidArgumentError("ticket_id: must be set");
-    // Writers hold the stripe through their commit: reading under it gives the ticket and
-    // its events as of one commit, never a mix.
-    absl::ReaderMutexLock lock(&LockFor(request->ticket_id()));
-    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(request->ticket_id()));
+    // One snapshot: the ticket and its events as of one commit, never a mix, without waiting
+    // for a writer's commit (fsync) on this ticket.
+    const TicketStore::ReadView view = store_.NewReadView();
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(request->ticket_id(), view));
     if (!stored.has_value()) return MissingTicket(principal, request->ticket_id());
     if (principal.role == Role::kDepartment && !HeldBy(stored->ticket, principal.department_id)) {
       return NotVisible(principal, request->ticket_id());
     }
     *response = std::move(stored->ticket);
     if (request->view() != v1::TICKET_VIEW_BASIC) {
-      RETURN_IF_ERROR(
-          store_.ScanTicketEvents(request->ticket_id(), 0, [&](const v1::TicketEvent& e) {
+      RETURN_IF_ERROR(store_.ScanTicketEvents(
+          request->ticket_id(), 0,
+          [&](const v1::TicketEvent& e) {
             *response->add_events() = e;
             return true;
-          }));
+          },
+          &view));
     }
     PresentFor(principal, response);
     return absl::OkStatus();
@@ -510,22 +512,25 @@ grpc::ServerUnaryReactor* TicketService::ListEvents(grpc::CallbackServerContext*
         return absl::InvalidArgumentError("page_token: invalid; start again from the first page");
       }
     }
-    absl::ReaderMutexLock lock(&LockFor(r.ticket_id()));  // One commit's view, as in GetTicket.
-    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(r.ticket_id()));
+    const TicketStore::ReadView view = store_.NewReadView();  // One commit's, as in GetTicket.
+    ASSIGN_OR_RETURN(std::optional<StoredTicket> stored, store_.Load(r.ticket_id(), view));
     if (!stored.has_value()) return MissingTicket(principal, r.ticket_id());
     bool department = principal.role == Role::kDepartment;
     if (department && !HeldBy(stored->ticket, principal.department_id)) {
       return NotVisible(principal, r.ticket_id());
     }
     int64_t last = after;
-    RETURN_IF_ERROR(store_.ScanTicketEvents(r.ticket_id(), after, [&](const v1::TicketEvent& e) {
-      if (response->events_size() == page_size) return false;
-      last = e.sequence();
-      if (!r.work_order_id().empty() && e.work_order_id() != r.work_order_id()) return true;
-      if (department && !AddressedTo(e, principal.department_id)) return true;
-      *response->add_events() = e;
-      return true;
-    }));
+    RETURN_IF_ERROR(store_.ScanTicketEvents(
+        r.ticket_id(), after,
+        [&](const v1::TicketEvent& e) {
+          if (response->events_size() == page_size) return false;
+          last = e.sequence();
+          if (!r.work_order_id().empty() && e.work_order_id() != r.work_order_id()) return true;
+          if (department && !AddressedTo(e, principal.department_id)) return true;
+          *response->add_events() = e;
+          return true;
+        },
+        &view));
     if (last < stored->last_sequence) {
       response->set_next_page_token(MakePageToken({absl::StrCat(last)}, fingerprint, now));
     }

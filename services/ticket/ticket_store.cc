@@ -142,11 +142,17 @@ std::string TicketStore::NewTicketId(absl::Time now) {
 }
 
 absl::StatusOr<std::optional<StoredTicket>> TicketStore::Load(const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(tickets_, id));
+  return Load(id, ReadView{db_->Snapshot()});
+}
+
+absl::StatusOr<std::optional<StoredTicket>> TicketStore::Load(const std::string& id,
+                                                              const ReadView& view) const {
+  const rocksdb::Snapshot* snapshot = view.snapshot.get();
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(tickets_, id, snapshot));
   if (!value.has_value()) return std::optional<StoredTicket>();
   StoredTicket stored;
   if (!stored.ticket.ParseFromString(*value)) return Corrupt(id);
-  ASSIGN_OR_RETURN(std::optional<std::string> sequence, db_->Get(tickets_, "q/" + id));
+  ASSIGN_OR_RETURN(std::optional<std::string> sequence, db_->Get(tickets_, "q/" + id, snapshot));
   if (!sequence.has_value() || !absl::SimpleAtoi(*sequence, &stored.last_sequence)) {
     return Corrupt("q/" + id);
   }
@@ -325,11 +331,12 @@ absl::Status TicketStore::WriteGroup(std::vector<Pending*>& group) {
   return status;
 }
 
-absl::Status TicketStore::ScanTicketEvents(
-    const std::string& ticket_id, int64_t after,
-    const std::function<bool(const v1::TicketEvent&)>& visit) const {
+absl::Status TicketStore::ScanTicketEvents(const std::string& ticket_id, int64_t after,
+                                           const std::function<bool(const v1::TicketEvent&)>& visit,
+                                           const ReadView* view) const {
   std::string prefix = absl::StrCat("e/", ticket_id, "/");
-  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(events_);
+  std::unique_ptr<rocksdb::Iterator> it =
+      db_->NewIterator(events_, view != nullptr ? view->snapshot.get() : nullptr);
   for (it->Seek(EventKey(ticket_id, SequenceAfter(after)));
        it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::TicketEvent e;

@@ -35,6 +35,13 @@ class TicketStore {
   static constexpr char kMeta[] = "meta";        // counters
   static std::vector<std::string> Families();
 
+  // Reads as of one moment: one RocksDB snapshot. A listing (ticket_listing.h) reads the index
+  // and the tickets through one, so a ticket agrees with the key that named it; GetTicket reads
+  // a ticket and its events through one. Takes no lock and never waits for a commit.
+  struct ReadView {
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  };
+
   // Derives the alarm instant of an open work order (the next deadline warning).
   using AlarmFunction = std::function<absl::Time(const v1::WorkOrder&)>;
 
@@ -45,6 +52,10 @@ class TicketStore {
   absl::Status Init();
 
   absl::StatusOr<std::optional<StoredTicket>> Load(const std::string& ticket_id) const;
+  // As of `view` (NewReadView()): a commit is one atomic batch, so the ticket and its events
+  // read through one view are those of one commit, with no lock and no wait for a commit.
+  absl::StatusOr<std::optional<StoredTicket>> Load(const std::string& ticket_id,
+                                                   const ReadView& view) const;
 
   // A fresh ticket id, e.g. "T20240509-000123" (the day in Asia/Shanghai, then a counter).
   std::string NewTicketId(absl::Time now);
@@ -75,19 +86,14 @@ class TicketStore {
 
   // Events of one ticket with sequence > after, in order, until `visit` returns false.
   absl::Status ScanTicketEvents(const std::string& ticket_id, int64_t after,
-                                const std::function<bool(const v1::TicketEvent&)>& visit) const;
+                                const std::function<bool(const v1::TicketEvent&)>& visit,
+                                const ReadView* view = nullptr) const;
   // Events addressed to a department with after < global_sequence <= up_to, in order.
   absl::Status ScanDepartmentEvents(const std::string& department_id, int64_t after, int64_t up_to,
                                     size_t limit, std::vector<v1::TicketEvent>* out) const;
   // Every event with global_sequence > after, in order (for rebuilding projections).
   absl::Status ScanAllEvents(int64_t after,
                              const std::function<bool(const v1::TicketEvent&)>& visit) const;
-  // Reads as of one moment, for listings (ticket_listing.h): the index family and the tickets
-  // from one snapshot, so a ticket read agrees with the index key that named it. Takes no
-  // lock and never waits for a commit.
-  struct ReadView {
-    std::shared_ptr<const rocksdb::Snapshot> snapshot;
-  };
   ReadView NewReadView() const;
   std::unique_ptr<rocksdb::Iterator> IndexIterator(const ReadView& view) const;
   absl::StatusOr<std::optional<v1::Ticket>> TicketAt(const ReadView& view,
