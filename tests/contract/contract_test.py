@@ -19,8 +19,11 @@ BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(
 WORK = tempfile.mkdtemp(prefix="hotline-contract-")
 GEN = os.path.join(WORK, "gen")
 
-PROTOS = ["hotline/kb/v1/kb.proto", "hotline/ticket/v1/ticket.proto",
-          "hotline/metrics/v1/metrics.proto"]
+# The contracts and their parts (ticket.proto and kb.proto import theirs publicly).
+PROTOS = sorted(os.path.join("hotline", service, "v1", f)
+                for service in ("kb", "ticket", "metrics")
+                for f in os.listdir(os.path.join(ROOT, "proto", "hotline", service, "v1"))
+                if f.endswith(".proto"))
 # The gRPC protocol protos are staged under another directory name: generated modules named
 # grpc.health... would shadow the grpc package itself. Only the file path changes; the proto
 # packages, and so the wire names, stay grpc.health.v1 and grpc.reflection.v1alpha.

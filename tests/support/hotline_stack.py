@@ -107,8 +107,11 @@ def generate_protos(work):
     gen = os.path.join(work, "gen")
     os.makedirs(gen, exist_ok=True)
     from grpc_tools import protoc
-    protos = ["hotline/kb/v1/kb.proto", "hotline/ticket/v1/ticket.proto",
-              "hotline/metrics/v1/metrics.proto", "hotline/identity/v1/identity.proto"]
+    # Every file of the contracts (ticket.proto and kb.proto import their parts publicly).
+    proto_root = os.path.join(ROOT, "proto")
+    protos = sorted(os.path.relpath(os.path.join(d, f), proto_root)
+                    for d, _, files in os.walk(os.path.join(proto_root, "hotline"))
+                    for f in files if f.endswith(".proto"))
     args = ["protoc", "-I/usr/include", "-I" + os.path.join(ROOT, "proto"),
             "--python_out=" + gen, "--grpc_python_out=" + gen] + protos
     if protoc.main(args) != 0:
