@@ -3,7 +3,6 @@
 // name and a label.
 #include "services/ticket/transitions.h"
 
-#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -12,7 +11,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "hotline/ticket/v1/ticket.pb.h"
 
 namespace hotline::ticket {
 namespace {
@@ -22,14 +20,7 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::MethodDescriptor;
 
 const google::protobuf::ServiceDescriptor& Service() {
-  // The service is declared in ticket.proto, whose generated code nothing else in this test
-  // uses (the messages are in its parts): naming its descriptor table keeps it linked, and so
-  // known to the generated pool.
-  static const void* volatile kKeepLinked =
-      &::descriptor_table_hotline_2fticket_2fv1_2fticket_2eproto;
-  (void)kKeepLinked;
-  return *google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-      "hotline.ticket.v1.TicketService");
+  return *v1::Ticket::descriptor()->file()->FindServiceByName("TicketService");
 }
 
 // An update rpc: it takes an expected_version and returns the Ticket.
