@@ -8,6 +8,8 @@
 //    after its synced RocksDB commit. Every transition's latency is recorded.
 // 2. Starts the test Echo service in process on a ServiceHost (the same authentication and
 //    hosting, no storage) and runs Echo calls with the same concurrency and duration.
+// During the ticket load, --readers clients read the ticket writer 0 is changing (GetTicket
+// with its events), which shows whether a read waits behind a commit.
 // Prints throughput and latency percentiles of both, their ratios, and one summary line.
 //
 // Run from the repository root (the default --config and --calendar_dir are relative to it),
@@ -18,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -29,6 +32,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth.h"
 #include "common/program.h"
@@ -44,6 +48,9 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "how long each of the two
 ABSL_FLAG(std::string, server, TICKET_SERVER_PATH, "the ticket_server binary");
 ABSL_FLAG(std::string, config, "deploy/config/ticket.textproto", "ticket configuration");
 ABSL_FLAG(std::string, calendar_dir, "../shared/data/holiday-cn", "official holiday calendars");
+ABSL_FLAG(int, readers, 2,
+          "during the ticket load, clients reading (GetTicket, with its events) the ticket a "
+          "writer is changing, each one call at a time");
 ABSL_FLAG(bool, with_redis, true,
           "publish events to a private redis-server as in production; false: the relay finds "
           "no Redis and events stay in the outbox");
@@ -133,6 +140,9 @@ void Print(const char* name, const char* unit, int clients, const LoadResult& r)
 }
 
 // The ticket load against a ticket_server child process on a fresh data directory.
+// Reads during the ticket load: what a read of a ticket being written costs.
+LoadResult reads_during_writes;
+
 absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
   testing::TempDir dir;
   testing::TicketTokens tokens;
@@ -159,6 +169,31 @@ absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
   testing::TicketServerProcess server(options);
   if (absl::Status s = server.Start(); !s.ok()) return s;
 
+  // The ticket writer 0 is changing, for the readers; empty until it made one.
+  absl::Mutex written_mu;
+  std::string written_id;
+  std::thread readers([&] {
+    reads_during_writes = RunLoad(absl::GetFlag(FLAGS_readers), duration, [&](int) -> Call {
+      auto stub = std::shared_ptr<ticket::v1::TicketService::Stub>(
+          ticket::v1::TicketService::NewStub(ClientChannel(server.port())));
+      return [stub, &written_mu, &written_id, &tokens]() {
+        std::string id;
+        {
+          absl::MutexLock lock(&written_mu);
+          id = written_id;
+        }
+        if (id.empty()) id = "T00000000-000000";  // Before the first write: a miss, also a read.
+        ticket::v1::GetTicketRequest get;
+        get.set_ticket_id(id);
+        ticket::v1::Ticket reply;
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + tokens.supervisor);
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::Status status = stub->GetTicket(&context, get, &reply);
+        return status.ok() || status.error_code() == grpc::StatusCode::NOT_FOUND;
+      };
+    });
+  });
   LoadResult result = RunLoad(clients, duration, [&](int client) -> Call {
     struct State {
       std::unique_ptr<ticket::v1::TicketService::Stub> stub;
@@ -167,7 +202,9 @@ absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
     };
     auto state = std::make_shared<State>();
     state->stub = ticket::v1::TicketService::NewStub(ClientChannel(server.port()));
-    return [state, client, &tokens]() {
+    absl::Mutex* written_mu_ptr = &written_mu;
+    std::string* written_id_ptr = &written_id;
+    return [state, client, &tokens, written_mu_ptr, written_id_ptr]() {
       if (state->loop == nullptr || state->loop->done()) {
         state->loop = std::make_unique<testing::TicketLoop>(
             &tokens, absl::StrCat("bench-c", client, "-", state->loops++), "water",
@@ -175,6 +212,10 @@ absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
       }
       ticket::v1::Ticket reply;
       grpc::Status status = state->loop->Step(*state->stub, absl::Seconds(10), &reply);
+      if (client == 0 && status.ok()) {
+        absl::MutexLock lock(written_mu_ptr);
+        *written_id_ptr = reply.id();
+      }
       if (!status.ok()) {
         std::fprintf(stderr, "client %d, %s: %s\n", client, state->loop->StepName().c_str(),
                      status.error_message().c_str());
@@ -183,6 +224,7 @@ absl::StatusOr<LoadResult> BenchTickets(int clients, absl::Duration duration) {
       return status.ok();
     };
   });
+  readers.join();
   absl::StatusOr<int> exit_code = server.Terminate();
   if (!exit_code.ok() || *exit_code != 0) {
     std::string why =
@@ -229,6 +271,7 @@ int Main() {
     return 1;
   }
   Print("ticket", "transitions", clients, *ticket);
+  Print("reads", "reads", absl::GetFlag(FLAGS_readers), reads_during_writes);
   absl::StatusOr<LoadResult> echo = BenchEcho(clients, duration);
   if (!echo.ok()) {
     std::fprintf(stderr, "echo load: %s\n", echo.status().ToString().c_str());
@@ -240,11 +283,12 @@ int Main() {
               ticket->per_second() / echo->per_second());
   std::printf(
       "ticket_bench transitions_per_s %.1f p50_ms %.3f p99_ms %.3f echo_qps %.1f echo_p50_ms %.3f "
-      "echo_p99_ms %.3f\n",
+      "echo_p99_ms %.3f read_p50_ms %.3f read_p99_ms %.3f\n",
       ticket->per_second(), ticket->percentile_ms(0.50), ticket->percentile_ms(0.99),
-      echo->per_second(), echo->percentile_ms(0.50), echo->percentile_ms(0.99));
+      echo->per_second(), echo->percentile_ms(0.50), echo->percentile_ms(0.99),
+      reads_during_writes.percentile_ms(0.50), reads_during_writes.percentile_ms(0.99));
   // Failed calls make the numbers meaningless; say so through the exit code.
-  return ticket->errors == 0 && echo->errors == 0 ? 0 : 1;
+  return ticket->errors == 0 && echo->errors == 0 && reads_during_writes.errors == 0 ? 0 : 1;
 }
 
 }  // namespace
