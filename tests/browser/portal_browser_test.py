@@ -274,6 +274,7 @@ class PortalBrowserTest(unittest.TestCase):
         self.assertEqual(b.find_element(By.ID, "supplement-text").get_attribute("value"), "")
         self.assertEqual(unlabelled_controls(b), [])
         self.shot(b, "02b-reviewer-supplement")
+        self.modes(b, "02b-reviewer-supplement")
         # The department sees it on its work order, without a reload.
         d = self.department
         wait_for(lambda: note in (self.click_order(t.id) or self.text(d, "order-facts")), 10,
